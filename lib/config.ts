@@ -1,0 +1,175 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the app reads, in one schema. The README's settings table,
+ * local.settings.json.example and the Bicep app settings are checked against it.
+ *
+ * `requirement` says when a setting must be present: `always`, `azure` (only when running
+ * in Azure, where the request URL cannot be trusted for signatures), `storage` (one of the
+ * two ways to reach storage) or `optional`.
+ */
+export type Requirement = 'always' | 'azure' | 'storage' | 'optional';
+interface SettingMeta {
+  description: string;
+  requirement: Requirement;
+  secret?: boolean;
+  example?: string;
+}
+const meta = (m: SettingMeta) => m as unknown as Record<string, unknown>;
+
+export const DEFAULT_VOICE_GREETING = 'Hello Monkey!';
+export const DEFAULT_SMS_REPLY = 'Hey, thanks for the ping! Twilio and Azure rock!';
+
+const isLocalHost = (host: string) =>
+  host === 'localhost' || host === '127.0.0.1' || host === '[::1]' || host.endsWith('.localhost');
+
+const origin = z
+  .url({ protocol: /^https?$/ })
+  .refine((value) => {
+    const url = new URL(value);
+    return url.protocol === 'https:' || isLocalHost(url.hostname);
+  }, 'must use https (http is allowed for localhost only)')
+  .refine((value) => {
+    const url = new URL(value);
+    return (url.pathname === '/' || url.pathname === '') && !url.search && !url.hash;
+  }, 'must be an origin only, such as https://myapp.azurewebsites.net (no path or query)')
+  .transform((value) => new URL(value).origin);
+
+const text = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === '' ? fallback : value));
+
+const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+export const settingsSchema = z
+  .object({
+    TWILIO_ACCOUNT_SID: z
+      .string({ error: 'is required' })
+      .trim()
+      .regex(/^AC[0-9a-fA-F]{32}$/, 'must be "AC" followed by 32 hex characters')
+      .meta(meta({ requirement: 'always', description: 'Twilio account SID (`AC` + 32 hex).', example: 'AC00000000000000000000000000000000' })),
+    TWILIO_AUTH_TOKEN: z
+      .string({ error: 'is required' })
+      .trim()
+      .min(1, 'must not be empty (an empty token would accept unsigned webhooks)')
+      .meta(
+        meta({
+          requirement: 'always',
+          secret: true,
+          description: 'Twilio auth token: signs webhooks and authenticates REST calls. A Key Vault reference in Azure.',
+        }),
+      ),
+    TWILIO_PHONE_NUMBER: z
+      .string({ error: 'is required' })
+      .trim()
+      .pipe(z.e164())
+      .meta(meta({ requirement: 'always', description: 'Your Twilio number in E.164; the default caller ID and SMS sender.', example: '+15550100000' })),
+    PUBLIC_BASE_URL: z
+      .preprocess(emptyAsUndefined, origin.optional())
+      .meta(
+        meta({
+          requirement: 'azure',
+          description:
+            'The https origin Twilio calls, e.g. `https://<app>.azurewebsites.net`. Rebuilds the URL for signature checks and builds callback URLs.',
+        }),
+      ),
+    VOICE_GREETING: text(DEFAULT_VOICE_GREETING).meta(
+      meta({ requirement: 'optional', description: `What an incoming call hears. Default \`${DEFAULT_VOICE_GREETING}\`.` }),
+    ),
+    SMS_REPLY: text(DEFAULT_SMS_REPLY).meta(
+      meta({ requirement: 'optional', description: `The reply to an incoming SMS. Default \`${DEFAULT_SMS_REPLY}\`.` }),
+    ),
+    TWILIO_API_BASE_URL: z
+      .preprocess(emptyAsUndefined, origin.optional())
+      .meta(
+        meta({
+          requirement: 'optional',
+          description: 'Local only: send Twilio REST calls here (the local Twilio emulator) instead of api.twilio.com.',
+        }),
+      ),
+    AzureWebJobsStorage: z
+      .preprocess(emptyAsUndefined, z.string().optional())
+      .meta(
+        meta({
+          requirement: 'storage',
+          secret: true,
+          description: 'Storage connection string; `UseDevelopmentStorage=true` (Azurite) locally.',
+          example: 'UseDevelopmentStorage=true',
+        }),
+      ),
+    AzureWebJobsStorage__tableServiceUri: z
+      .preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional())
+      .meta(meta({ requirement: 'storage', description: 'In Azure: the table endpoint, reached with the managed identity.' })),
+    AzureWebJobsStorage__credential: z
+      .preprocess(emptyAsUndefined, z.literal('managedidentity').optional())
+      .meta(meta({ requirement: 'optional', description: 'In Azure: `managedidentity`.' })),
+    AzureWebJobsStorage__clientId: z
+      .preprocess(emptyAsUndefined, z.string().optional())
+      .meta(meta({ requirement: 'optional', description: 'In Azure: the client ID of the user-assigned identity.' })),
+  })
+  .superRefine((settings, ctx) => {
+    if (!settings.AzureWebJobsStorage && !settings.AzureWebJobsStorage__tableServiceUri) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AzureWebJobsStorage'],
+        message: 'is required (or AzureWebJobsStorage__tableServiceUri for identity-based access)',
+      });
+    }
+    if (runningInAzure() && !settings.PUBLIC_BASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PUBLIC_BASE_URL'],
+        message: 'is required in Azure: Twilio signs the public URL, which the function cannot see',
+      });
+    }
+  });
+
+export type Settings = z.output<typeof settingsSchema>;
+export type SettingName = keyof z.input<typeof settingsSchema>;
+
+/** Each setting's documentation, read from the schema's metadata (README and contract tests use it). */
+export function settingsTable(): Array<{ name: SettingName } & SettingMeta> {
+  const shape = settingsSchema.shape;
+  return (Object.keys(shape) as SettingName[]).map((name) => ({
+    name,
+    ...(shape[name].meta() as unknown as SettingMeta),
+  }));
+}
+
+function runningInAzure(): boolean {
+  return Boolean(process.env.WEBSITE_INSTANCE_ID);
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid settings: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates settings from an environment; throws one ConfigError naming every bad setting (never its value). */
+export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
+  const result = settingsSchema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.map(String).join('.');
+    const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+    return `${name}: ${message}`;
+  });
+  throw new ConfigError(problems);
+}
+
+let cached: Settings | undefined;
+
+/** The settings of this process, validated once. */
+export function getSettings(): Settings {
+  cached ??= loadSettings(process.env);
+  return cached;
+}
+
+/** Forgets the validated settings so the next call reads the environment again (tests, local host reload). */
+export function resetSettings(): void {
+  cached = undefined;
+}
