@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { secureOrigin } from './secureUrl';
 
 /**
  * Every setting the app reads, in one schema. The README's settings table,
@@ -19,21 +20,6 @@ const meta = (m: SettingMeta) => m as unknown as Record<string, unknown>;
 
 export const DEFAULT_VOICE_GREETING = 'Hello Monkey!';
 export const DEFAULT_SMS_REPLY = 'Hey, thanks for the ping! Twilio and Azure rock!';
-
-const isLocalHost = (host: string) =>
-  host === 'localhost' || host === '127.0.0.1' || host === '[::1]' || host.endsWith('.localhost');
-
-const origin = z
-  .url({ protocol: /^https?$/ })
-  .refine((value) => {
-    const url = new URL(value);
-    return url.protocol === 'https:' || isLocalHost(url.hostname);
-  }, 'must use https (http is allowed for localhost only)')
-  .refine((value) => {
-    const url = new URL(value);
-    return (url.pathname === '/' || url.pathname === '') && !url.search && !url.hash;
-  }, 'must be an origin only, such as https://myapp.azurewebsites.net (no path or query)')
-  .transform((value) => new URL(value).origin);
 
 const text = (fallback: string) =>
   z
@@ -67,7 +53,7 @@ export const settingsSchema = z
       .pipe(z.e164())
       .meta(meta({ requirement: 'always', description: 'Your Twilio number in E.164; the default caller ID and SMS sender.', example: '+15550100000' })),
     PUBLIC_BASE_URL: z
-      .preprocess(emptyAsUndefined, origin.optional())
+      .preprocess(emptyAsUndefined, secureOrigin.optional())
       .meta(
         meta({
           requirement: 'azure',
@@ -82,7 +68,7 @@ export const settingsSchema = z
       meta({ requirement: 'optional', description: `The reply to an incoming SMS. Default \`${DEFAULT_SMS_REPLY}\`.` }),
     ),
     TWILIO_API_BASE_URL: z
-      .preprocess(emptyAsUndefined, origin.optional())
+      .preprocess(emptyAsUndefined, secureOrigin.optional())
       .meta(
         meta({
           requirement: 'optional',

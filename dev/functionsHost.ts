@@ -1,0 +1,249 @@
+/**
+ * A local stand-in for the Azure Functions host, for machines without Core Tools.
+ *
+ * In Azure the Node worker hands `@azure/functions` a module named `@azure/functions-core`,
+ * and `app.http(...)` registers each function through it. This host provides that module,
+ * so it serves exactly what the function files register: there is no second route table.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Module from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import type { HttpHandler, HttpResponseInit, InvocationContext as InvocationContextType } from '@azure/functions';
+
+export interface HttpFunction {
+  name: string;
+  route: string;
+  methods: string[];
+  authLevel: string;
+  handler: HttpHandler;
+}
+
+interface CoreBinding {
+  type: string;
+  route?: string;
+  methods?: string[];
+  authLevel?: string;
+}
+
+const registered = new Map<string, HttpFunction>();
+
+const coreApi = {
+  version: 'local',
+  setProgrammingModel() {},
+  getProgrammingModel() {
+    return undefined;
+  },
+  registerHook() {
+    return { dispose() {} };
+  },
+  log() {},
+  registerFunction(metadata: { name: string; bindings: Record<string, CoreBinding> }, handler: HttpHandler) {
+    const trigger = Object.values(metadata.bindings).find((binding) => binding.type === 'httpTrigger');
+    if (!trigger) throw new Error(`${metadata.name}: the local host serves HTTP-triggered functions only`);
+    if (registered.has(metadata.name)) throw new Error(`A function named ${metadata.name} is already registered`);
+    registered.set(metadata.name, {
+      name: metadata.name,
+      route: trigger.route ?? metadata.name,
+      methods: (trigger.methods ?? ['GET', 'POST']).map((method) => method.toUpperCase()),
+      authLevel: trigger.authLevel ?? 'anonymous',
+      handler,
+    });
+    return { dispose: () => registered.delete(metadata.name) };
+  },
+};
+
+let installed = false;
+
+/** Makes `require('@azure/functions-core')` answer with this host, as the Functions worker does. */
+export function installCoreApi(): void {
+  if (installed) return;
+  installed = true;
+  const loader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
+  const load = loader._load;
+  loader._load = function (request: string, ...rest: unknown[]) {
+    return request === '@azure/functions-core' ? coreApi : load.call(this, request, ...rest);
+  };
+}
+
+/** The functions registered so far, in registration order. */
+export function registeredFunctions(): HttpFunction[] {
+  return [...registered.values()];
+}
+
+/** The files the Functions host loads: package.json `main`, a path whose file name may hold `*`. */
+export function functionFiles(root: string): string[] {
+  const { main } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main: string };
+  const pattern = resolve(root, main);
+  const folder = dirname(pattern);
+  const name = new RegExp(`^${pattern.slice(folder.length + 1).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+  return readdirSync(folder)
+    .filter((file) => name.test(file))
+    .sort()
+    .map((file) => join(folder, file));
+}
+
+/** Loads function files (as the Functions host does) and answers what they registered. */
+export async function loadFunctions(files: string[]): Promise<HttpFunction[]> {
+  installCoreApi();
+  for (const file of files) await import(file);
+  return registeredFunctions();
+}
+
+export function routePrefix(root: string): string {
+  const host = JSON.parse(readFileSync(join(root, 'host.json'), 'utf8')) as {
+    extensions?: { http?: { routePrefix?: string } };
+  };
+  return host.extensions?.http?.routePrefix ?? 'api';
+}
+
+/** Matches `calls/{sid}`-style templates (case-insensitive literals, `{name?}` optional, `{name:constraint}`). */
+export function matchRoute(template: string, path: string): Record<string, string> | undefined {
+  const want = template.split('/').filter(Boolean);
+  const got = path.split('/').filter(Boolean);
+  const params: Record<string, string> = {};
+  for (let i = 0; i < Math.max(want.length, got.length); i++) {
+    const segment = want[i];
+    const value = got[i];
+    if (segment === undefined) return undefined;
+    const param = /^\{\*?([^}:?]+)(?::[^}?]+)?(\?)?\}$/.exec(segment);
+    if (param) {
+      if (value === undefined) {
+        if (param[2]) continue;
+        return undefined;
+      }
+      params[param[1]!] = decodeURIComponent(value);
+    } else if (value === undefined || segment.toLowerCase() !== value.toLowerCase()) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+export type LogLine = (level: string, functionName: string, message: string) => void;
+
+export interface HostOptions {
+  functions: HttpFunction[];
+  prefix?: string;
+  host?: string;
+  port?: number;
+  log?: LogLine;
+}
+
+export interface RunningHost {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const consoleLog: LogLine = (level, functionName, message) => {
+  const line = `[${new Date().toISOString()}] ${functionName}: ${message}`;
+  if (level === 'error') console.error(line);
+  else if (level === 'warning') console.warn(line);
+  else console.log(line);
+};
+
+/** Serves the functions over HTTP like the Functions host: same routes, methods, status codes, headers and bodies. */
+export async function startHost(options: HostOptions): Promise<RunningHost> {
+  const { HttpRequest, HttpResponse, InvocationContext } = await import('@azure/functions');
+  const prefix = (options.prefix ?? 'api').replace(/^\/|\/$/g, '');
+  const log = options.log ?? consoleLog;
+
+  const find = (method: string, path: string) => {
+    const rest = prefix ? stripPrefix(path, `/${prefix}`) : path;
+    if (rest === undefined) return undefined;
+    for (const fn of options.functions) {
+      const params = matchRoute(fn.route, rest);
+      if (params && fn.methods.includes(method)) return { fn, params };
+    }
+    return undefined;
+  };
+
+  const serve = async (req: IncomingMessage, res: ServerResponse) => {
+    const origin = `http://${req.headers.host ?? 'localhost'}`;
+    const url = new URL(req.url ?? '/', origin);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const found = find(method, url.pathname);
+    const body = await readAll(req);
+    if (!found) {
+      res.writeHead(404).end();
+      return;
+    }
+    const { fn, params } = found;
+    const context: InvocationContextType = new InvocationContext({
+      invocationId: randomUUID(),
+      functionName: fn.name,
+      logHandler: (level, ...args) => log(level, fn.name, args.map(String).join(' ')),
+    });
+    const request = new HttpRequest({
+      method,
+      url: url.toString(),
+      headers: flattenHeaders(req),
+      query: Object.fromEntries(url.searchParams),
+      params,
+      ...(body.length && method !== 'GET' && method !== 'HEAD' ? { body: { bytes: body } } : {}),
+    });
+    let response: InstanceType<typeof HttpResponse>;
+    try {
+      const result = await fn.handler(request, context);
+      response = result instanceof HttpResponse ? result : new HttpResponse((result ?? {}) as HttpResponseInit);
+    } catch (error) {
+      log('error', fn.name, `Function threw: ${error instanceof Error ? error.message : String(error)}`);
+      res.writeHead(500).end();
+      return;
+    }
+    const payload = Buffer.from(await response.arrayBuffer());
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, key) => {
+      headers[key] = value;
+    });
+    res.writeHead(response.status, headers).end(payload);
+  };
+
+  const server = createServer((req, res) => {
+    serve(req, res).catch((error: unknown) => {
+      log('error', 'host', `Request failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => done());
+  });
+  const address = server.address() as AddressInfo;
+  const hostName = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${hostName}:${address.port}`,
+    server,
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function stripPrefix(path: string, prefix: string): string | undefined {
+  if (path.toLowerCase() === prefix.toLowerCase()) return '/';
+  return path.toLowerCase().startsWith(`${prefix.toLowerCase()}/`) ? path.slice(prefix.length) : undefined;
+}
+
+function flattenHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+function readAll(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((done, fail) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => done(Buffer.concat(chunks)));
+    req.on('error', fail);
+  });
+}

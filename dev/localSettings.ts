@@ -1,0 +1,21 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const LOCAL_SETTINGS_FILE = 'local.settings.json';
+
+/** The `Values` of local.settings.json, as `func start` reads them; an absent file is no settings. */
+export function readLocalSettings(root: string): Record<string, string> {
+  const file = join(root, LOCAL_SETTINGS_FILE);
+  if (!existsSync(file)) return {};
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, unknown> };
+  return Object.fromEntries(
+    Object.entries(parsed.Values ?? {})
+      .filter(([, value]) => value !== null && value !== undefined)
+      .map(([key, value]) => [key, String(value)]),
+  );
+}
+
+/** Settings from local.settings.json under the environment: like `func start`, environment variables win. */
+export function localEnvironment(root: string, env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+  return { ...readLocalSettings(root), ...env };
+}

@@ -1,0 +1,22 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { getSettings } from '../lib/config';
+import { handle, json, readJson } from '../lib/http';
+import { placeCall } from '../lib/outbound';
+import { publicOrigin } from '../lib/publicUrl';
+import { callRequest } from '../lib/schemas';
+import { twilioErrorResponse } from '../lib/twilioClient';
+
+/** POST /api/calls: places an outgoing call (the seed's /make_call). */
+export const makeCall = handle(async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+  const settings = getSettings();
+  const body = await readJson(request, callRequest);
+  try {
+    const call = await placeCall(settings, publicOrigin(request, settings), body);
+    context.log(`Placed call ${call.sid} to ${call.to}`);
+    return json(201, call);
+  } catch (error) {
+    return twilioErrorResponse(error, context);
+  }
+});
+
+app.http('makeCall', { methods: ['POST'], route: 'calls', authLevel: 'function', handler: makeCall });

@@ -1,0 +1,21 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { getSettings } from '../lib/config';
+import { handle, json, readJson } from '../lib/http';
+import { sendMessage } from '../lib/outbound';
+import { messageRequest } from '../lib/schemas';
+import { twilioErrorResponse } from '../lib/twilioClient';
+
+/** POST /api/messages: sends an SMS (or MMS with mediaUrl). */
+export const sendSms = handle(async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+  const settings = getSettings();
+  const body = await readJson(request, messageRequest);
+  try {
+    const message = await sendMessage(settings, body);
+    context.log(`Sent message ${message.sid} to ${message.to}`);
+    return json(201, message);
+  } catch (error) {
+    return twilioErrorResponse(error, context);
+  }
+});
+
+app.http('sendSms', { methods: ['POST'], route: 'messages', authLevel: 'function', handler: sendSms });

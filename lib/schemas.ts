@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { secureUrl } from './secureUrl';
+import { twimlProblem } from './twiml';
+
+export const phoneNumber = z.string().pipe(z.e164());
+
+export const callRequest = z
+  .strictObject({
+    to: phoneNumber,
+    from: phoneNumber.optional(),
+    say: z.string().min(1).max(4000).optional(),
+    twiml: z
+      .string()
+      .min(1)
+      .max(4000)
+      .superRefine((value, ctx) => {
+        const problem = twimlProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
+    url: secureUrl.optional(),
+  })
+  .refine((body) => [body.say, body.twiml, body.url].filter((value) => value !== undefined).length <= 1, {
+    message: 'give at most one of say, twiml or url',
+    path: ['say'],
+  });
+export type CallRequest = z.output<typeof callRequest>;
+
+export const messageRequest = z.strictObject({
+  to: phoneNumber,
+  from: phoneNumber.optional(),
+  body: z.string().min(1).max(1600),
+  mediaUrl: z
+    .array(z.url({ protocol: /^https$/, error: 'must be an https URL' }))
+    .max(10)
+    .optional(),
+});
+export type MessageRequest = z.output<typeof messageRequest>;

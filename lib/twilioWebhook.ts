@@ -1,0 +1,35 @@
+import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { validateRequest } from 'twilio/lib/webhooks/webhooks';
+import { getSettings, type Settings } from './config';
+import { forbidden, handle, readForm, type FormParams } from './http';
+import { publicUrl } from './publicUrl';
+
+export type WebhookHandler = (
+  params: FormParams,
+  context: InvocationContext,
+  settings: Settings,
+) => Promise<HttpResponseInit> | HttpResponseInit;
+
+/**
+ * Wraps a handler for a request from Twilio: the form body is read once, and the handler
+ * runs only when X-Twilio-Signature matches the public URL and every form field.
+ */
+export function twilioWebhook(handler: WebhookHandler): HttpHandler {
+  return handle(async (request: HttpRequest, context: InvocationContext) => {
+    const settings = getSettings();
+    const params = await readForm(request);
+    const url = publicUrl(request, settings);
+    const signature = request.headers.get('x-twilio-signature');
+    if (!signature) {
+      context.warn(`Rejected a request without X-Twilio-Signature for ${url}`);
+      return forbidden('Missing X-Twilio-Signature');
+    }
+    if (!validateRequest(settings.TWILIO_AUTH_TOKEN, signature, url, params)) {
+      context.warn(
+        `Rejected an invalid Twilio signature; checked URL ${url}. If Twilio requested another URL, set PUBLIC_BASE_URL to its origin.`,
+      );
+      return forbidden('Invalid X-Twilio-Signature');
+    }
+    return handler(params, context, settings);
+  });
+}

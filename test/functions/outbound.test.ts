@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { makeCall } from '../../functions/makeCall';
+import { sendSms } from '../../functions/sendSms';
+import { startFakeTwilio } from '../support/fakeTwilio';
+import { invoke, jsonRequest } from '../support/invoke';
+import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from '../support/settings';
+
+const callsUrl = 'http://localhost:7071/api/calls';
+const messagesUrl = 'http://localhost:7071/api/messages';
+const to = '+15550002222';
+
+let fake: Awaited<ReturnType<typeof startFakeTwilio>>;
+beforeAll(async () => {
+  fake = await startFakeTwilio(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN);
+});
+afterAll(() => fake.close());
+beforeEach(() => {
+  useSettings({ TWILIO_API_BASE_URL: fake.url });
+  fake.received.length = 0;
+});
+
+const lastForm = () => fake.received.at(-1)?.form ?? {};
+
+describe('makeCall', () => {
+  it('places a call answered by our own voice webhook, from the configured number', async () => {
+    const result = await invoke(makeCall, jsonRequest(callsUrl, { to }));
+    expect(result.response.status).toBe(201);
+    const body = result.json() as { sid: string };
+    expect(body).toEqual({ sid: expect.stringMatching(/^CA[0-9a-f]{32}$/), status: 'queued', to, from: TEST_PHONE_NUMBER });
+    expect(fake.received.at(-1)?.path).toBe(`/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Calls.json`);
+    expect(lastForm()).toMatchObject({ To: [to], From: [TEST_PHONE_NUMBER], Url: ['http://localhost:7071/api/twilio/voice'], Method: ['POST'] });
+  });
+
+  it('points the call at PUBLIC_BASE_URL when it is set', async () => {
+    useSettings({ TWILIO_API_BASE_URL: fake.url, PUBLIC_BASE_URL: 'https://phone.example.com' });
+    await invoke(makeCall, jsonRequest(callsUrl, { to }));
+    expect(lastForm().Url).toEqual(['https://phone.example.com/api/twilio/voice']);
+  });
+
+  it('speaks `say` with inline TwiML and passes `twiml` and `url` through', async () => {
+    await invoke(makeCall, jsonRequest(callsUrl, { to, from: '+15550003333', say: 'Your code is 1 2 3' }));
+    expect(lastForm()).toMatchObject({
+      From: ['+15550003333'],
+      Twiml: ['<?xml version="1.0" encoding="UTF-8"?><Response><Say>Your code is 1 2 3</Say></Response>'],
+    });
+    expect(lastForm().Url).toBeUndefined();
+
+    await invoke(makeCall, jsonRequest(callsUrl, { to, twiml: '<Response><Hangup/></Response>' }));
+    expect(lastForm().Twiml).toEqual(['<Response><Hangup/></Response>']);
+
+    await invoke(makeCall, jsonRequest(callsUrl, { to, url: 'https://handler.example.com/answer?x=1' }));
+    expect(lastForm().Url).toEqual(['https://handler.example.com/answer?x=1']);
+  });
+
+  it.each([
+    [{}, 'to', 'Invalid input: expected string, received undefined'],
+    [{ to: '5550002222' }, 'to', 'Invalid E.164 number'],
+    [{ to, from: 'client:alice' }, 'from', 'Invalid E.164 number'],
+    [{ to, say: '' }, 'say', 'Too small: expected string to have >=1 characters'],
+    [{ to, say: 'x'.repeat(4001) }, 'say', 'Too big: expected string to have <=4000 characters'],
+    [{ to, twiml: '<Response><Say>Hi</Response>' }, 'twiml', expect.stringContaining('not well-formed XML')],
+    [{ to, twiml: '<Say>Hi</Say>' }, 'twiml', 'must have one <Response> as its root element'],
+    [{ to, url: 'http://handler.example.com/answer' }, 'url', 'must use https (http is allowed for localhost only)'],
+    [{ to, url: 'ftp://handler.example.com/' }, 'url', 'Invalid URL'],
+    [{ to, say: 'Hi', url: 'https://handler.example.com/' }, 'say', 'give at most one of say, twiml or url'],
+    [{ to, callerId: '+15550001111' }, 'callerId', 'is not a known field'],
+    [{ to: 15550002222 }, 'to', 'Invalid input: expected string, received number'],
+  ])('refuses %j with 400 naming %s', async (body, field, message) => {
+    const result = await invoke(makeCall, jsonRequest(callsUrl, body));
+    expect(result.response.status).toBe(400);
+    expect(result.json()).toEqual({ error: 'Invalid request', problems: expect.arrayContaining([{ field, message }]) });
+    expect(fake.received).toHaveLength(0);
+  });
+
+  it('refuses a body that is not JSON, the wrong content type, an empty body and a 2 MB body', async () => {
+    const notJson = await invoke(makeCall, { ...jsonRequest(callsUrl, '{"to": '), body: '{"to": ' });
+    expect([notJson.response.status, notJson.json()]).toEqual([400, { error: 'Body is not valid JSON' }]);
+
+    const form = await invoke(makeCall, { url: callsUrl, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `To=${to}` });
+    expect([form.response.status, form.json()]).toEqual([
+      415,
+      { error: 'Content-Type must be application/json, not application/x-www-form-urlencoded' },
+    ]);
+
+    const empty = await invoke(makeCall, { url: callsUrl, headers: { 'content-type': 'application/json' } });
+    expect(empty.response.status).toBe(400);
+
+    const huge = await invoke(makeCall, jsonRequest(callsUrl, { to, say: 'x'.repeat(2 * 1024 * 1024) }));
+    expect([huge.response.status, huge.json()]).toEqual([413, { error: 'Body is larger than 64 KiB' }]);
+    expect(fake.received).toHaveLength(0);
+  });
+});
+
+describe('sendSms', () => {
+  it('sends a message from the configured number', async () => {
+    const result = await invoke(sendSms, jsonRequest(messagesUrl, { to, body: 'Hello from Azure' }));
+    expect(result.response.status).toBe(201);
+    expect(result.json()).toEqual({ sid: expect.stringMatching(/^SM[0-9a-f]{32}$/), status: 'accepted', to, from: TEST_PHONE_NUMBER });
+    expect(fake.received.at(-1)?.path).toBe(`/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Messages.json`);
+    expect(lastForm()).toMatchObject({ To: [to], From: [TEST_PHONE_NUMBER], Body: ['Hello from Azure'] });
+  });
+
+  it('sends media URLs as repeated MediaUrl fields', async () => {
+    const mediaUrl = ['https://cdn.example.com/a.png', 'https://cdn.example.com/b.png'];
+    await invoke(sendSms, jsonRequest(messagesUrl, { to, body: 'pics', mediaUrl }));
+    expect(lastForm().MediaUrl).toEqual(mediaUrl);
+  });
+
+  it.each([
+    [{ to }, 'body', 'Invalid input: expected string, received undefined'],
+    [{ to, body: '' }, 'body', 'Too small: expected string to have >=1 characters'],
+    [{ to, body: 'x'.repeat(1601) }, 'body', 'Too big: expected string to have <=1600 characters'],
+    [{ to: '+1', body: 'hi' }, 'to', 'Invalid E.164 number'],
+    [{ to, from: 'anonymous', body: 'hi' }, 'from', 'Invalid E.164 number'],
+    [{ to, body: 'hi', mediaUrl: ['http://cdn.example.com/a.png'] }, 'mediaUrl.0', 'must be an https URL'],
+    [{ to, body: 'hi', mediaUrl: Array(11).fill('https://cdn.example.com/a.png') }, 'mediaUrl', 'Too big: expected array to have <=10 items'],
+    [{ to, body: 'hi', statusCallback: 'https://x' }, 'statusCallback', 'is not a known field'],
+  ])('refuses %j with 400 naming %s', async (body, field, message) => {
+    const result = await invoke(sendSms, jsonRequest(messagesUrl, body));
+    expect(result.response.status).toBe(400);
+    expect(result.json()).toEqual({ error: 'Invalid request', problems: expect.arrayContaining([{ field, message }]) });
+    expect(fake.received).toHaveLength(0);
+  });
+});
+
+describe('Twilio errors', () => {
+  it.each([
+    [{ status: 400, code: 21211, message: "The 'To' number is not a valid phone number." }, 400],
+    [{ status: 401, code: 20003, message: 'Authenticate' }, 401],
+    [{ status: 500, code: 20500, message: 'Internal Server Error' }, 502],
+  ])('maps %j to %i with Twilio code, message and moreInfo', async (failure, status) => {
+    fake.failNext(failure);
+    const result = await invoke(sendSms, jsonRequest(messagesUrl, { to, body: 'hi' }));
+    expect(result.response.status).toBe(status);
+    expect(result.json()).toEqual({
+      error: 'Twilio refused the request',
+      twilio: {
+        status: failure.status,
+        code: failure.code,
+        message: failure.message,
+        moreInfo: `https://www.twilio.com/docs/errors/${failure.code}`,
+      },
+    });
+  });
+
+  it('answers 401 code 20003 when our credentials are wrong, without echoing them', async () => {
+    useSettings({ TWILIO_API_BASE_URL: fake.url, TWILIO_AUTH_TOKEN: 'wrong-token-value' });
+    const result = await invoke(makeCall, jsonRequest(callsUrl, { to }));
+    expect(result.response.status).toBe(401);
+    expect((result.json() as { twilio: { code: number } }).twilio.code).toBe(20003);
+    expect(result.text).not.toContain('wrong-token-value');
+    expect(result.logs.map((log) => log.message).join('\n')).not.toContain('wrong-token-value');
+  });
+
+  it('answers 502 when Twilio cannot be reached', async () => {
+    useSettings({ TWILIO_API_BASE_URL: 'http://127.0.0.1:9' });
+    const result = await invoke(makeCall, jsonRequest(callsUrl, { to }));
+    expect([result.response.status, result.json()]).toEqual([502, { error: 'Twilio could not be reached' }]);
+    expect(result.logs.map((log) => log.message).join('\n')).not.toContain(TEST_AUTH_TOKEN);
+  });
+});

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  form: Record<string, string[]>;
+}
+
+type Failure = { status: number; code: number; message: string };
+
+/**
+ * A fake Twilio REST API on 127.0.0.1: checks Basic auth, records the form fields it gets
+ * and answers like Twilio, or with the Twilio-shaped error it is told to give next.
+ */
+export async function startFakeTwilio(accountSid: string, authToken: string) {
+  const received: ReceivedRequest[] = [];
+  let nextFailure: Failure | undefined;
+  const expectedAuth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
+
+  const server = createServer(async (req, res) => {
+    const body = await readAll(req);
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const form: Record<string, string[]> = {};
+    for (const [key, value] of new URLSearchParams(body)) (form[key] ??= []).push(value);
+    received.push({ method: req.method ?? '', path: url.pathname, form });
+
+    const send = (status: number, payload: unknown) =>
+      res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(payload));
+    const fail = ({ status, code, message }: Failure) =>
+      send(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
+
+    if (req.headers.authorization !== expectedAuth) return fail({ status: 401, code: 20003, message: 'Authenticate' });
+    if (nextFailure) {
+      const failure = nextFailure;
+      nextFailure = undefined;
+      return fail(failure);
+    }
+    const resource = /^\/2010-04-01\/Accounts\/(AC\w+)\/(Calls|Messages)\.json$/.exec(url.pathname);
+    if (req.method !== 'POST' || !resource || resource[1] !== accountSid) {
+      return fail({ status: 404, code: 20404, message: 'The requested resource was not found' });
+    }
+    const isCall = resource[2] === 'Calls';
+    const sid = `${isCall ? 'CA' : 'SM'}${randomBytes(16).toString('hex')}`;
+    send(201, {
+      sid,
+      account_sid: accountSid,
+      to: form.To?.[0],
+      from: form.From?.[0],
+      status: isCall ? 'queued' : 'accepted',
+      ...(isCall ? {} : { body: form.Body?.[0], num_media: String(form.MediaUrl?.length ?? 0) }),
+      date_created: new Date().toUTCString(),
+      uri: `/2010-04-01/Accounts/${accountSid}/${resource[2]}/${sid}.json`,
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    /** The next request gets this Twilio error instead of a success. */
+    failNext(failure: Failure) {
+      nextFailure = failure;
+    },
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function readAll(req: IncomingMessage): Promise<string> {
+  return new Promise((done, fail) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', fail);
+  });
+}

@@ -1,0 +1,2 @@
+/** Every log line of the current test file: console, process streams and invocation logs. */
+export const capturedLogs: string[] = [];
