@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import Module from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import type { HttpHandler, HttpResponseInit, InvocationContext as InvocationContextType } from '@azure/functions';
+import { HttpRequest, HttpResponse, InvocationContext, type HttpHandler, type HttpResponseInit } from '@azure/functions';
 
 export interface HttpFunction {
   name: string;
@@ -147,7 +147,6 @@ const consoleLog: LogLine = (level, functionName, message) => {
 
 /** Serves the functions over HTTP like the Functions host: same routes, methods, status codes, headers and bodies. */
 export async function startHost(options: HostOptions): Promise<RunningHost> {
-  const { HttpRequest, HttpResponse, InvocationContext } = await import('@azure/functions');
   const prefix = (options.prefix ?? 'api').replace(/^\/|\/$/g, '');
   const log = options.log ?? consoleLog;
 
@@ -172,7 +171,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       return;
     }
     const { fn, params } = found;
-    const context: InvocationContextType = new InvocationContext({
+    const context = new InvocationContext({
       invocationId: randomUUID(),
       functionName: fn.name,
       logHandler: (level, ...args) => log(level, fn.name, args.map(String).join(' ')),
@@ -185,7 +184,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       params,
       ...(body.length && method !== 'GET' && method !== 'HEAD' ? { body: { bytes: body } } : {}),
     });
-    let response: InstanceType<typeof HttpResponse>;
+    let response: HttpResponse;
     try {
       const result = await fn.handler(request, context);
       response = result instanceof HttpResponse ? result : new HttpResponse((result ?? {}) as HttpResponseInit);
