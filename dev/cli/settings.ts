@@ -1,0 +1,126 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { readLocalSettings } from '../localSettings';
+import { CommandError } from './args';
+
+/**
+ * What `npm start` writes when it runs the app against the local emulator with generated
+ * credentials, so `simulate` and `webhooks` in another terminal sign and authenticate with
+ * the same ones. It lives under .local/ (git-ignored) and only while npm start runs.
+ */
+export interface DevSession {
+  accountSid: string;
+  authToken: string;
+  phoneNumber: string;
+  emulatorUrl: string;
+  appUrl: string;
+}
+
+export const DEV_SESSION_FILE = join('.local', 'dev-session.json');
+
+const devSession = z.object({
+  accountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/),
+  authToken: z.string().min(1),
+  phoneNumber: z.string().min(1),
+  emulatorUrl: z.url(),
+  appUrl: z.url(),
+});
+
+export function writeDevSession(root: string, session: DevSession): string {
+  const file = join(root, DEV_SESSION_FILE);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(session, null, 2)}\n`, { mode: 0o600 });
+  return file;
+}
+
+export function removeDevSession(root: string): void {
+  rmSync(join(root, DEV_SESSION_FILE), { force: true });
+}
+
+export function readDevSession(root: string): DevSession | undefined {
+  const file = join(root, DEV_SESSION_FILE);
+  if (!existsSync(file)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new CommandError(`${DEV_SESSION_FILE} is not valid JSON; delete it and restart npm start`);
+  }
+  const result = devSession.safeParse(parsed);
+  if (!result.success) throw new CommandError(`${DEV_SESSION_FILE} is not a dev session file; delete it and restart npm start`);
+  return result.data;
+}
+
+/** local.settings.json's Values under the environment (environment wins, as with func start); empty values count as unset. */
+export function readSettings(root: string, env: Record<string, string | undefined>): Record<string, string> {
+  let local: Record<string, string>;
+  try {
+    local = readLocalSettings(root);
+  } catch {
+    throw new CommandError('local.settings.json is not valid JSON');
+  }
+  const merged: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...local, ...env })) {
+    if (value !== undefined && value.trim() !== '') merged[key] = value.trim();
+  }
+  return merged;
+}
+
+/** The Twilio account a command acts as, and where its REST calls go. */
+export interface TwilioTarget {
+  accountSid: string;
+  authToken: string;
+  phoneNumber?: string;
+  /** The emulator (or any stand-in) instead of api.twilio.com. */
+  apiBaseUrl?: string;
+  /** The app started by npm start, when known. */
+  appUrl?: string;
+  source: 'settings' | 'dev session';
+}
+
+/**
+ * Credentials as the app sees them: from the environment or local.settings.json when both
+ * the account SID and the auth token are set there; otherwise from the session npm start
+ * wrote for its generated emulator credentials.
+ */
+export function resolveTwilioTarget(root: string, env: Record<string, string | undefined>): TwilioTarget {
+  const settings = readSettings(root, env);
+  const { TWILIO_ACCOUNT_SID: accountSid, TWILIO_AUTH_TOKEN: authToken } = settings;
+  if (accountSid && authToken) {
+    return {
+      accountSid,
+      authToken,
+      phoneNumber: settings.TWILIO_PHONE_NUMBER,
+      apiBaseUrl: settings.TWILIO_API_BASE_URL,
+      source: 'settings',
+    };
+  }
+  const session = readDevSession(root);
+  if (session) {
+    return {
+      accountSid: session.accountSid,
+      authToken: session.authToken,
+      phoneNumber: session.phoneNumber,
+      apiBaseUrl: session.emulatorUrl,
+      appUrl: session.appUrl,
+      source: 'dev session',
+    };
+  }
+  const missing = [accountSid ? undefined : 'TWILIO_ACCOUNT_SID', authToken ? undefined : 'TWILIO_AUTH_TOKEN'].filter(Boolean);
+  throw new CommandError(
+    `No Twilio credentials: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set in the environment or local.settings.json, ` +
+      `and there is no ${DEV_SESSION_FILE} (npm start writes it when it runs the local emulator). Start the app with npm start, or set them.`,
+  );
+}
+
+/** The project root: the nearest folder above `from` holding package.json (works from dev/ and dist/dev/). */
+export function findProjectRoot(from: string): string {
+  let folder = from;
+  for (;;) {
+    if (existsSync(join(folder, 'package.json')) && existsSync(join(folder, 'host.json'))) return folder;
+    const parent = dirname(folder);
+    if (parent === folder) return from;
+    folder = parent;
+  }
+}

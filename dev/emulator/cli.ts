@@ -1,0 +1,116 @@
+/**
+ * `npm run emulator`: the local Twilio emulator on its own, for running the app against it
+ * by hand (TWILIO_API_BASE_URL). npm start embeds the same emulator when no Twilio
+ * credentials are configured.
+ */
+import { CommandError, integerOption, parseCommandLine, UsageError } from '../cli/args';
+import { EXIT, runCommand } from '../cli/command';
+import { Printer, type Io } from '../cli/output';
+import { readSettings, resolveTwilioTarget, type TwilioTarget } from '../cli/settings';
+import { shortSid } from '../cli/twilio';
+import { DIAL_OUTCOMES, type DialOutcome } from './callFlow';
+import { startEmulator, type Emulator } from './server';
+import { localAccount } from './sids';
+
+export const USAGE = `Usage: npm run emulator -- [options]
+
+Runs a local Twilio (REST API, calls, messages, webhooks) until Ctrl+C.
+
+Options:
+  --port <port>            default 7072 (0 for any free port)
+  --host <address>         default 127.0.0.1
+  --number <E.164>         a number of the emulated account (repeatable; default TWILIO_PHONE_NUMBER)
+  --digits <keys>          what the callee presses at each <Gather> (repeatable)
+  --speech <words>         what the callee says at each <Gather input="speech"> (repeatable)
+  --dial-outcome <status>  how every <Dial> ends: ${DIAL_OUTCOMES.join(', ')}
+  --quiet                  print only the address
+  --help                   this text
+
+The account is the one configured (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN in the
+environment or local.settings.json); without one, local credentials are made up and printed.`;
+
+export const DEFAULT_EMULATOR_PORT = 7072;
+const FALLBACK_NUMBER = '+15005550006';
+
+function account(io: Io): TwilioTarget & { generated: boolean } {
+  try {
+    return { ...resolveTwilioTarget(io.root, io.env), generated: false };
+  } catch (error) {
+    if (!(error instanceof CommandError)) throw error;
+    const settings = readSettings(io.root, io.env);
+    return {
+      ...localAccount(),
+      phoneNumber: settings.TWILIO_PHONE_NUMBER,
+      source: 'settings',
+      generated: true,
+    };
+  }
+}
+
+/** Starts the emulator and resolves once it has stopped (on `stop`, SIGINT or SIGTERM). */
+export async function runEmulator(argv: string[], io: Io, stop?: AbortSignal): Promise<number> {
+  return runCommand(io, USAGE, async () => {
+    const { values } = parseCommandLine(argv, {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      number: { type: 'string', multiple: true },
+      digits: { type: 'string', multiple: true },
+      speech: { type: 'string', multiple: true },
+      'dial-outcome': { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean' },
+    });
+    if (values.help) {
+      io.stdout.write(`${USAGE}\n`);
+      return EXIT.ok;
+    }
+    const dialOutcome = values['dial-outcome'];
+    if (dialOutcome !== undefined && !DIAL_OUTCOMES.includes(dialOutcome as DialOutcome)) {
+      throw new UsageError(`--dial-outcome must be one of ${DIAL_OUTCOMES.join(', ')}`);
+    }
+    const print = new Printer(io, false);
+    const { paint } = print;
+    const credentials = account(io);
+    let emulator: Emulator;
+    try {
+      emulator = await startEmulator({
+        accountSid: credentials.accountSid,
+        authToken: credentials.authToken,
+        port: integerOption(values.port, 'port', 0, 65535) ?? DEFAULT_EMULATOR_PORT,
+        host: values.host ?? '127.0.0.1',
+        phoneNumbers: values.number ?? [credentials.phoneNumber ?? FALLBACK_NUMBER],
+        script: { digits: values.digits, speech: values.speech, dialOutcome: dialOutcome as DialOutcome | undefined },
+        log: values.quiet ? undefined : (line) => print.line(paint.dim(line)),
+      });
+    } catch (error) {
+      throw new Error(`the emulator could not start: ${error instanceof Error ? error.message : String(error)}`);
+    }
+
+    print.line(`Twilio emulator on ${paint.bold(emulator.url)}`);
+    if (!values.quiet) {
+      const source = credentials.generated ? 'made up for this run' : credentials.source === 'dev session' ? 'from the npm start session' : 'from your settings';
+      print.line(`  account  ${shortSid(credentials.accountSid)} (${source})`);
+      print.line(`  numbers  ${[...emulator.phoneNumbers.values()].map((number) => number.phoneNumber).join(', ')}`);
+      print.line(`  Point the app at it with TWILIO_API_BASE_URL=${emulator.url}`);
+      if (credentials.generated) {
+        // Local, made-up credentials: the app needs them to talk to this emulator.
+        print.line(`  and TWILIO_ACCOUNT_SID=${credentials.accountSid} TWILIO_AUTH_TOKEN=${credentials.authToken}`);
+      }
+      print.line(paint.dim('  Press Ctrl+C to stop.'));
+    }
+
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        process.off('SIGINT', done);
+        process.off('SIGTERM', done);
+        resolve();
+      };
+      process.on('SIGINT', done);
+      process.on('SIGTERM', done);
+      if (stop?.aborted) done();
+      stop?.addEventListener('abort', done, { once: true });
+    });
+    await emulator.stop();
+    return EXIT.ok;
+  });
+}

@@ -1,0 +1,237 @@
+/** The emulator's records and their Twilio REST representations (snake_case JSON the twilio SDK reads). */
+import type { CallScript, TranscriptLine } from './callFlow';
+import { rfc2822 } from './sids';
+import type { WebhookResult } from './webhook';
+
+export const API_VERSION = '2010-04-01';
+
+export type CallStatus = 'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+/** How the callee of an API call answers: picks up (completed) or not. */
+export type CallPickUp = 'completed' | 'busy' | 'no-answer' | 'failed';
+export type MessageStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed';
+
+export interface EmulatedCall {
+  sid: string;
+  accountSid: string;
+  from: string;
+  to: string;
+  direction: 'outbound-api';
+  status: CallStatus;
+  url?: string;
+  method: string;
+  twiml?: string;
+  statusCallback?: string;
+  statusCallbackMethod: string;
+  statusCallbackEvents: string[];
+  dateCreated: Date;
+  dateUpdated: Date;
+  startTime?: Date;
+  endTime?: Date;
+  /** Seconds, once the call has ended. */
+  duration?: number;
+  script: CallScript & { callOutcome?: CallPickUp };
+  transcript: TranscriptLine[];
+  /** Status callbacks sent for this call, in order. */
+  callbacks: WebhookResult[];
+  /** The Twilio error that ended the call, when the app's TwiML could not be fetched or read. */
+  error?: { code: number; message: string };
+  /** True once the call has ended and its last status callback has been answered. */
+  done: boolean;
+}
+
+export interface EmulatedMessage {
+  sid: string;
+  accountSid: string;
+  from: string;
+  to: string;
+  body: string;
+  mediaUrls: string[];
+  direction: 'outbound-api' | 'outbound-reply';
+  status: MessageStatus;
+  statusCallback?: string;
+  errorCode?: number;
+  errorMessage?: string;
+  dateCreated: Date;
+  dateUpdated: Date;
+  dateSent?: Date;
+  callbacks: WebhookResult[];
+  done: boolean;
+}
+
+export interface EmulatedPhoneNumber {
+  sid: string;
+  accountSid: string;
+  phoneNumber: string;
+  friendlyName: string;
+  voiceUrl: string;
+  voiceMethod: string;
+  voiceFallbackUrl: string;
+  voiceFallbackMethod: string;
+  smsUrl: string;
+  smsMethod: string;
+  smsFallbackUrl: string;
+  smsFallbackMethod: string;
+  statusCallback: string;
+  statusCallbackMethod: string;
+  dateCreated: Date;
+  dateUpdated: Date;
+}
+
+/** A Twilio REST error: `{ code, message, more_info, status }`. */
+export class TwilioApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TwilioApiError';
+  }
+
+  toJSON() {
+    return { code: this.code, message: this.message, more_info: `https://www.twilio.com/docs/errors/${this.code}`, status: this.status };
+  }
+}
+
+const accountUri = (accountSid: string) => `/${API_VERSION}/Accounts/${accountSid}`;
+const date = (value: Date | undefined) => (value ? rfc2822(value) : null);
+
+/** `+15550001111` as Twilio formats North American numbers for display: `(555) 000-1111`. */
+function formatted(number: string): string {
+  const nanp = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(number);
+  return nanp ? `(${nanp[1]}) ${nanp[2]}-${nanp[3]}` : number;
+}
+
+export function callJson(call: EmulatedCall, phoneNumberSid: string | undefined) {
+  const uri = `${accountUri(call.accountSid)}/Calls/${call.sid}`;
+  return {
+    sid: call.sid,
+    date_created: date(call.dateCreated),
+    date_updated: date(call.dateUpdated),
+    parent_call_sid: null,
+    account_sid: call.accountSid,
+    to: call.to,
+    to_formatted: formatted(call.to),
+    from: call.from,
+    from_formatted: formatted(call.from),
+    phone_number_sid: phoneNumberSid ?? null,
+    status: call.status,
+    start_time: date(call.startTime),
+    end_time: date(call.endTime),
+    duration: call.duration === undefined ? null : String(call.duration),
+    price: null,
+    price_unit: 'USD',
+    direction: call.direction,
+    answered_by: null,
+    api_version: API_VERSION,
+    forwarded_from: null,
+    group_sid: null,
+    caller_name: null,
+    queue_time: '0',
+    trunk_sid: null,
+    uri: `${uri}.json`,
+    subresource_uris: {
+      notifications: `${uri}/Notifications.json`,
+      recordings: `${uri}/Recordings.json`,
+      payments: `${uri}/Payments.json`,
+      events: `${uri}/Events.json`,
+      siprec: `${uri}/Siprec.json`,
+      streams: `${uri}/Streams.json`,
+      transcriptions: `${uri}/Transcriptions.json`,
+      user_defined_message_subscriptions: `${uri}/UserDefinedMessageSubscriptions.json`,
+      user_defined_messages: `${uri}/UserDefinedMessages.json`,
+    },
+  };
+}
+
+export function messageJson(message: EmulatedMessage) {
+  const uri = `${accountUri(message.accountSid)}/Messages/${message.sid}`;
+  return {
+    account_sid: message.accountSid,
+    api_version: API_VERSION,
+    body: message.body,
+    date_created: date(message.dateCreated),
+    date_sent: date(message.dateSent),
+    date_updated: date(message.dateUpdated),
+    direction: message.direction,
+    error_code: message.errorCode ?? null,
+    error_message: message.errorMessage ?? null,
+    from: message.from,
+    messaging_service_sid: null,
+    num_media: String(message.mediaUrls.length),
+    num_segments: String(Math.max(1, Math.ceil(message.body.length / 160))),
+    price: null,
+    price_unit: 'USD',
+    sid: message.sid,
+    status: message.status,
+    subresource_uris: { media: `${uri}/Media.json`, feedback: `${uri}/Feedback.json` },
+    to: message.to,
+    uri: `${uri}.json`,
+  };
+}
+
+export function phoneNumberJson(number: EmulatedPhoneNumber) {
+  const uri = `${accountUri(number.accountSid)}/IncomingPhoneNumbers/${number.sid}`;
+  return {
+    account_sid: number.accountSid,
+    address_requirements: 'none',
+    address_sid: null,
+    api_version: API_VERSION,
+    beta: false,
+    bundle_sid: null,
+    capabilities: { fax: false, mms: true, sms: true, voice: true },
+    date_created: date(number.dateCreated),
+    date_updated: date(number.dateUpdated),
+    emergency_address_sid: null,
+    emergency_address_status: 'unregistered',
+    emergency_status: 'Inactive',
+    friendly_name: number.friendlyName,
+    identity_sid: null,
+    origin: 'twilio',
+    phone_number: number.phoneNumber,
+    sid: number.sid,
+    sms_application_sid: '',
+    sms_fallback_method: number.smsFallbackMethod,
+    sms_fallback_url: number.smsFallbackUrl,
+    sms_method: number.smsMethod,
+    sms_url: number.smsUrl,
+    status: 'in-use',
+    status_callback: number.statusCallback,
+    status_callback_method: number.statusCallbackMethod,
+    subresource_uris: { assigned_add_ons: `${uri}/AssignedAddOns.json` },
+    trunk_sid: null,
+    type: 'local',
+    uri: `${uri}.json`,
+    voice_application_sid: '',
+    voice_caller_id_lookup: false,
+    voice_fallback_method: number.voiceFallbackMethod,
+    voice_fallback_url: number.voiceFallbackUrl,
+    voice_method: number.voiceMethod,
+    voice_receive_mode: 'voice',
+    voice_url: number.voiceUrl,
+  };
+}
+
+/** A list page as Twilio's 2010 API shapes it (the records under the resource's key, paging URIs beside them). */
+export function pageJson(key: string, path: string, records: unknown[], query: URLSearchParams) {
+  const pageSize = Math.min(Math.max(Number(query.get('PageSize')) || 50, 1), 1000);
+  const page = Math.max(Number(query.get('Page')) || 0, 0);
+  const slice = records.slice(page * pageSize, (page + 1) * pageSize);
+  const uriFor = (n: number) => {
+    const next = new URLSearchParams(query);
+    next.set('PageSize', String(pageSize));
+    next.set('Page', String(n));
+    return `${path}?${next.toString()}`;
+  };
+  return {
+    [key]: slice,
+    end: page * pageSize + Math.max(slice.length - 1, 0),
+    first_page_uri: uriFor(0),
+    next_page_uri: (page + 1) * pageSize < records.length ? uriFor(page + 1) : null,
+    page,
+    page_size: pageSize,
+    previous_page_uri: page > 0 ? uriFor(page - 1) : null,
+    start: page * pageSize,
+    uri: uriFor(page),
+  };
+}

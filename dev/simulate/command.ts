@@ -1,0 +1,81 @@
+/**
+ * `npm run simulate -- <sms|call|place-call> …`: try the app as Twilio and a phone would,
+ * against npm start (http://localhost:7071) or any deployment with --url.
+ */
+import { integerOption, parseCommandLine, UsageError } from '../cli/args';
+import { EXIT, runCommand } from '../cli/command';
+import type { Io } from '../cli/output';
+import { simulateContext } from './context';
+import { simulateCall, simulateSms } from './inbound';
+import { simulatePlaceCall } from './placeCall';
+
+export const USAGE = `Usage: npm run simulate -- <command> [options]
+
+Commands:
+  sms --from <number> --body <text> [--to <number>]
+      send the app a signed incoming SMS and print its reply
+  call --from <number> [--to <number>] [--digits <keys>]… [--speech <words>]… [--dial-outcome <outcome>]
+      call the app: print what the caller hears, one line per TwiML verb; each <Gather>
+      takes the next --digits (or --speech); --dial-outcome: completed, answered, busy,
+      no-answer, failed or canceled
+  place-call --to <number> [--say <text>] [--key <function key>] [--timeout <seconds>]
+      ask the app to place a call (POST /api/calls), print what the callee hears on the
+      local emulator, then the app's record of the call (GET /api/calls/{sid})
+
+Options for every command:
+  --url <origin>   the app (default: npm start's, else http://localhost:7071)
+  --json           print one JSON document
+  --help           this text
+
+--to defaults to TWILIO_PHONE_NUMBER. The auth token that signs the webhooks comes from the
+environment or local.settings.json, else from npm start's session (.local/dev-session.json).`;
+
+const COMMON = {
+  url: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const;
+
+export async function runSimulate(argv: string[], io: Io): Promise<number> {
+  return runCommand(io, USAGE, async () => {
+    const [command, ...rest] = argv;
+    if (command === undefined || command === '--help' || command === 'help') {
+      io.stdout.write(`${USAGE}\n`);
+      return command === undefined ? EXIT.usage : EXIT.ok;
+    }
+    if (rest.includes('--help')) {
+      io.stdout.write(`${USAGE}\n`);
+      return EXIT.ok;
+    }
+    switch (command) {
+      case 'sms': {
+        const { values } = parseCommandLine(rest, { ...COMMON, from: { type: 'string' }, to: { type: 'string' }, body: { type: 'string' } });
+        return simulateSms(simulateContext(io, values), values);
+      }
+      case 'call': {
+        const { values } = parseCommandLine(rest, {
+          ...COMMON,
+          from: { type: 'string' },
+          to: { type: 'string' },
+          digits: { type: 'string', multiple: true },
+          speech: { type: 'string', multiple: true },
+          'dial-outcome': { type: 'string' },
+        });
+        return simulateCall(simulateContext(io, values), values);
+      }
+      case 'place-call': {
+        const { values } = parseCommandLine(rest, {
+          ...COMMON,
+          to: { type: 'string' },
+          say: { type: 'string' },
+          key: { type: 'string' },
+          timeout: { type: 'string' },
+        });
+        const timeout = integerOption(values.timeout, 'timeout', 1, 600);
+        return simulatePlaceCall(simulateContext(io, values), { ...values, timeout });
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  });
+}

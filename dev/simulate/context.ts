@@ -1,0 +1,50 @@
+import { UsageError } from '../cli/args';
+import { Printer, type Io } from '../cli/output';
+import { resolveTwilioTarget, type TwilioTarget } from '../cli/settings';
+import type { TranscriptLine } from '../emulator/index';
+
+export const DEFAULT_APP_URL = 'http://localhost:7071';
+
+/** What every simulate command works with: the app's origin, the account that signs, and the output. */
+export interface SimulateContext {
+  io: Io;
+  print: Printer;
+  appUrl: string;
+  target: TwilioTarget;
+}
+
+export function simulateContext(io: Io, values: { url?: string; json?: boolean }): SimulateContext {
+  const print = new Printer(io, Boolean(values.json));
+  const target = resolveTwilioTarget(io.root, io.env);
+  return { io, print, target, appUrl: appOrigin(values.url ?? target.appUrl ?? DEFAULT_APP_URL) };
+}
+
+function appOrigin(value: string): string {
+  if (!URL.canParse(value)) throw new UsageError(`--url must be a URL such as ${DEFAULT_APP_URL}, not "${value}"`);
+  const url = new URL(value);
+  if (!/^https?:$/.test(url.protocol)) throw new UsageError(`--url must be http or https, not ${url.protocol}`);
+  if (url.pathname !== '/' || url.search || url.hash) throw new UsageError(`--url must be the app's origin only, such as ${url.origin}`);
+  return url.origin;
+}
+
+/** The phone number the simulated caller or sender reaches: --to, else the app's TWILIO_PHONE_NUMBER. */
+export function ourNumber(to: string | undefined, target: TwilioTarget): string {
+  const number = to?.trim() || target.phoneNumber;
+  if (!number) throw new UsageError('--to is required: TWILIO_PHONE_NUMBER is not set in the environment, local.settings.json or the npm start session');
+  return number;
+}
+
+/** A transcript line for people: the verb in a column, what was heard, and where it led. */
+export function transcriptRow(line: TranscriptLine, print: Printer): string {
+  const { paint } = print;
+  const indent = '  '.repeat(1 + (line.depth ?? 0));
+  const verb = line.verb === 'Error' ? paint.red(line.verb.padEnd(8)) : paint.cyan(line.verb.padEnd(8));
+  return `${indent}${verb} ${line.text}${line.next ? paint.dim(`  → ${line.next}`) : ''}`.trimEnd();
+}
+
+/** Why the app may have refused a signed webhook, for a 403. */
+export function signatureHint(status: number | undefined, target: TwilioTarget): string {
+  if (status !== 403) return '';
+  const from = target.source === 'dev session' ? 'the npm start session' : 'TWILIO_AUTH_TOKEN';
+  return ` The app rejected the signature: it must use the same auth token as ${from}, and its PUBLIC_BASE_URL (if set) must be the URL given with --url.`;
+}

@@ -1,0 +1,147 @@
+/** `simulate sms` and `simulate call`: the simulator plays Twilio and sends the app signed inbound webhooks. */
+import { SMS_WEBHOOK_PATH, STATUS_CALLBACK_PATH, VOICE_WEBHOOK_PATH } from '../../lib/outbound';
+import { requireOption, UsageError } from '../cli/args';
+import { EXIT } from '../cli/command';
+import { alignRows } from '../cli/output';
+import { shortSid } from '../cli/twilio';
+import { DIAL_OUTCOMES, newSid, rfc2822, runCallFlow, runMessagingFlow, sendWebhook, type DialOutcome, type WebhookResult } from '../emulator/index';
+import { ourNumber, signatureHint, transcriptRow, type SimulateContext } from './context';
+
+const API_VERSION = '2010-04-01';
+
+export async function simulateSms(context: SimulateContext, values: { from?: string; to?: string; body?: string }): Promise<number> {
+  const { print, target, appUrl } = context;
+  const from = requireOption(values.from, 'from');
+  const body = requireOption(values.body, 'body');
+  const to = ourNumber(values.to, target);
+  const sid = newSid('SM');
+  const url = `${appUrl}${SMS_WEBHOOK_PATH}`;
+  const requests: WebhookResult[] = [];
+  const result = await runMessagingFlow({
+    authToken: target.authToken,
+    url,
+    message: {
+      AccountSid: target.accountSid,
+      ApiVersion: API_VERSION,
+      MessageSid: sid,
+      SmsSid: sid,
+      SmsMessageSid: sid,
+      From: from,
+      To: to,
+      Body: body,
+      NumMedia: '0',
+      NumSegments: '1',
+      SmsStatus: 'received',
+    },
+    onRequest: (request) => requests.push(request),
+  });
+
+  print.document({ sid, from, to, body, url, requests: requests.map(requestSummary), replies: result.replies, error: result.error });
+  const { paint } = print;
+  print.lines(
+    alignRows([
+      [paint.dim('SMS'), `${from} → ${to}`, body],
+      ...requests.map((request) => [paint.dim(request.method), request.url, statusText(request, print)]),
+      ...result.replies.map((reply) => [
+        paint.bold('Reply'),
+        `${reply.from} → ${reply.to}`,
+        paint.green(reply.body) + (reply.media.length ? paint.dim(` + ${reply.media.join(', ')}`) : ''),
+      ]),
+    ]),
+  );
+  if (result.error) {
+    print.error(`${result.error.code} ${result.error.message}${signatureHint(requests.at(-1)?.status, target)}`);
+    return EXIT.failed;
+  }
+  if (result.replies.length === 0) print.line(paint.dim('(no reply)'));
+  return EXIT.ok;
+}
+
+function parseDialOutcome(value: string | undefined): DialOutcome | undefined {
+  if (value === undefined) return undefined;
+  if (!DIAL_OUTCOMES.includes(value as DialOutcome)) throw new UsageError(`--dial-outcome must be one of ${DIAL_OUTCOMES.join(', ')}`);
+  return value as DialOutcome;
+}
+
+export async function simulateCall(
+  context: SimulateContext,
+  values: { from?: string; to?: string; digits?: string[]; speech?: string[]; 'dial-outcome'?: string },
+): Promise<number> {
+  const { print, target, appUrl } = context;
+  const from = requireOption(values.from, 'from');
+  const to = ourNumber(values.to, target);
+  const dialOutcome = parseDialOutcome(values['dial-outcome']);
+  const callSid = newSid('CA');
+  const call = {
+    AccountSid: target.accountSid,
+    ApiVersion: API_VERSION,
+    CallSid: callSid,
+    Direction: 'inbound',
+    From: from,
+    To: to,
+    Caller: from,
+    Called: to,
+  };
+  const url = `${appUrl}${VOICE_WEBHOOK_PATH}`;
+  const { paint } = print;
+  print.line(`${paint.bold('Call')}     ${shortSid(callSid)} ${from} → ${to} ${paint.dim(`(inbound, POST ${url})`)}`);
+  const sms: Array<{ to: string; from: string; body: string }> = [];
+  const requests: WebhookResult[] = [];
+  const result = await runCallFlow({
+    authToken: target.authToken,
+    call,
+    start: { url, method: 'POST' },
+    script: { digits: values.digits, speech: values.speech, dialOutcome },
+    answered: false,
+    apiBaseUrl: target.apiBaseUrl,
+    onLine: (line) => print.line(transcriptRow(line, print)),
+    onRequest: (request) => requests.push(request),
+    sendSms: (message) => {
+      sms.push(message);
+      return newSid('SM');
+    },
+  });
+
+  // A number configured by `npm run webhooks` has its StatusCallback at the app; Twilio reports the end of the call there.
+  const statusCallback = await sendWebhook(target.authToken, {
+    url: `${appUrl}${STATUS_CALLBACK_PATH}`,
+    params: {
+      ...call,
+      CallStatus: result.status,
+      CallDuration: String(result.seconds),
+      CallbackSource: 'call-progress-events',
+      SequenceNumber: '0',
+      Timestamp: rfc2822(new Date()),
+    },
+  });
+
+  print.document({
+    callSid,
+    from,
+    to,
+    status: result.status,
+    seconds: result.seconds,
+    endedBy: result.endedBy,
+    transcript: result.transcript,
+    sms,
+    requests: requests.map(requestSummary),
+    statusCallback: requestSummary(statusCallback),
+    error: result.error,
+  });
+  print.line(`${paint.bold('Ended')}    ${result.status === 'completed' ? paint.green(result.status) : paint.yellow(result.status)}, ${result.seconds} s ${paint.dim(`(${result.endedBy})`)}`);
+  print.line(`${paint.bold('Status')}   ${paint.dim(`POST ${statusCallback.url}`)} ${statusText(statusCallback, print)}`);
+  if (statusCallback.error) print.warn(`the status callback was not accepted (${statusCallback.error})${signatureHint(statusCallback.status, target)}`);
+  if (result.error) {
+    print.error(`${result.error.code} ${result.error.message}${signatureHint(requests.at(-1)?.status, target)}`);
+    return EXIT.failed;
+  }
+  return EXIT.ok;
+}
+
+function statusText(request: WebhookResult, print: SimulateContext['print']): string {
+  if (request.status === undefined) return print.paint.red(request.error ?? 'no answer');
+  return request.error ? print.paint.red(String(request.status)) : print.paint.green(String(request.status));
+}
+
+const requestSummary = (request: WebhookResult) => ({ method: request.method, url: request.url, status: request.status, error: request.error });
+

@@ -1,0 +1,148 @@
+/**
+ * `npm run webhooks -- --number +1… --base-url https://<app>.azurewebsites.net [--retry 3] [--dry-run]`
+ *
+ * Points a Twilio number at the functions: VoiceUrl and SmsUrl (POST) and StatusCallback,
+ * optionally with Twilio's retry connection override (#rc=N), and shows before and after.
+ */
+import { SMS_WEBHOOK_PATH, STATUS_CALLBACK_PATH, VOICE_WEBHOOK_PATH } from '../../lib/outbound';
+import { secureOrigin } from '../../lib/secureUrl';
+import { CommandError, integerOption, parseCommandLine, phoneNumberOption, requireOption, UsageError } from '../cli/args';
+import { EXIT, runCommand } from '../cli/command';
+import { alignRows, Printer, type Io } from '../cli/output';
+import { resolveTwilioTarget } from '../cli/settings';
+import { describeTarget, explainTwilioError, twilioClientFor } from '../cli/twilio';
+
+export const USAGE = `Usage: npm run webhooks -- --number +15550100000 --base-url https://<app>.azurewebsites.net [options]
+
+Points the Twilio number's voice, SMS and status callback webhooks at the functions.
+
+Options:
+  --number <E.164>     the Twilio number to configure (required)
+  --base-url <origin>  the app's public https origin (http only for localhost) (required)
+  --retry <0-5>        ask Twilio to retry failed webhook connections this many times (#rc=N)
+  --dry-run            show what would change, change nothing
+  --json               print one JSON document
+  --help               this text
+
+Credentials come from the environment or local.settings.json (TWILIO_ACCOUNT_SID,
+TWILIO_AUTH_TOKEN, and TWILIO_API_BASE_URL for the local emulator), else from npm start's
+session (.local/dev-session.json).`;
+
+export interface NumberWebhooks {
+  voiceUrl: string;
+  voiceMethod: string;
+  smsUrl: string;
+  smsMethod: string;
+  statusCallback: string;
+  statusCallbackMethod: string;
+}
+
+/** The webhooks for an app at `origin`; `retry` appends Twilio's retry-count connection override. */
+export function functionWebhooks(origin: string, retry?: number): NumberWebhooks {
+  const suffix = retry === undefined ? '' : `#rc=${retry}`;
+  return {
+    voiceUrl: `${origin}${VOICE_WEBHOOK_PATH}${suffix}`,
+    voiceMethod: 'POST',
+    smsUrl: `${origin}${SMS_WEBHOOK_PATH}${suffix}`,
+    smsMethod: 'POST',
+    statusCallback: `${origin}${STATUS_CALLBACK_PATH}${suffix}`,
+    statusCallbackMethod: 'POST',
+  };
+}
+
+const pick = (number: NumberWebhooks): NumberWebhooks => ({
+  voiceUrl: number.voiceUrl ?? '',
+  voiceMethod: number.voiceMethod ?? '',
+  smsUrl: number.smsUrl ?? '',
+  smsMethod: number.smsMethod ?? '',
+  statusCallback: number.statusCallback ?? '',
+  statusCallbackMethod: number.statusCallbackMethod ?? '',
+});
+
+const ROWS: Array<[label: string, url: keyof NumberWebhooks, method: keyof NumberWebhooks]> = [
+  ['Voice', 'voiceUrl', 'voiceMethod'],
+  ['SMS', 'smsUrl', 'smsMethod'],
+  ['Status callback', 'statusCallback', 'statusCallbackMethod'],
+];
+
+function parseBaseUrl(value: string): string {
+  const result = secureOrigin.safeParse(value);
+  if (result.success) return result.data;
+  throw new UsageError(`--base-url ${result.error.issues[0]?.message ?? 'is not a valid URL'} (got "${value}")`);
+}
+
+export async function runWebhooks(argv: string[], io: Io): Promise<number> {
+  return runCommand(io, USAGE, async () => {
+    const { values } = parseCommandLine(argv, {
+      number: { type: 'string' },
+      'base-url': { type: 'string' },
+      retry: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean' },
+    });
+    const print = new Printer(io, Boolean(values.json));
+    if (values.help) {
+      io.stdout.write(`${USAGE}\n`);
+      return EXIT.ok;
+    }
+    const phoneNumber = phoneNumberOption(values.number, 'number');
+    const origin = parseBaseUrl(requireOption(values['base-url'], 'base-url'));
+    const retry = integerOption(values.retry, 'retry', 0, 5);
+    const dryRun = Boolean(values['dry-run']);
+
+    const target = resolveTwilioTarget(io.root, io.env);
+    const client = await twilioClientFor(target);
+    print.line(`Twilio   ${describeTarget(target)}`);
+
+    let found;
+    try {
+      found = (await client.incomingPhoneNumbers.list({ phoneNumber, limit: 20 })).find((number) => number.phoneNumber === phoneNumber);
+    } catch (error) {
+      throw explainTwilioError(error, target);
+    }
+    if (!found) {
+      const owned = await client.incomingPhoneNumbers.list({ limit: 5 }).catch(() => []);
+      const hint = owned.length ? ` The account has ${owned.map((number) => number.phoneNumber).join(', ')}${owned.length === 5 ? ', …' : ''}.` : ' The account has no numbers.';
+      throw new CommandError(`${phoneNumber} is not a number of this Twilio account.${hint}`);
+    }
+
+    const before = pick(found);
+    const wanted = functionWebhooks(origin, retry);
+    const changed = ROWS.some(([, url, method]) => before[url] !== wanted[url] || before[method] !== wanted[method]);
+    let after = before;
+    if (dryRun) {
+      after = wanted;
+    } else if (changed) {
+      try {
+        // Not found.update(): twilio 6.2 builds list() instances without their SID, so their update() throws.
+        after = pick(await client.incomingPhoneNumbers(found.sid).update(wanted));
+      } catch (error) {
+        throw explainTwilioError(error, target);
+      }
+    }
+
+    print.document({ phoneNumber, sid: found.sid, before, after, changed, dryRun });
+    const { paint } = print;
+    const show = (webhooks: NumberWebhooks, url: keyof NumberWebhooks, method: keyof NumberWebhooks) =>
+      webhooks[url] ? `${webhooks[method]} ${webhooks[url]}` : paint.dim('(not set)');
+    print.line(`Number   ${paint.bold(phoneNumber)} ${paint.dim(found.sid)}`);
+    print.line();
+    print.lines(
+      alignRows(
+        [
+          [paint.dim('webhook'), paint.dim('before'), paint.dim(dryRun ? 'after (dry run)' : 'after')],
+          ...ROWS.map(([label, url, method]) => {
+            const differs = before[url] !== after[url] || before[method] !== after[method];
+            return [label, show(before, url, method), differs ? paint.green(show(after, url, method)) : show(after, url, method)];
+          }),
+        ],
+        { indent: '  ', gap: '   ' },
+      ),
+    );
+    print.line();
+    if (dryRun) print.line(changed ? paint.yellow('Dry run: nothing was changed.') : 'Dry run: the number already points at the functions.');
+    else print.line(changed ? paint.green('Updated.') : 'The number already points at the functions; nothing to change.');
+    return EXIT.ok;
+  });
+}

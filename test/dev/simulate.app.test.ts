@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Io } from '../../dev/cli/output';
+import { startEmulator, type Emulator } from '../../dev/emulator/index';
+import { runSimulate } from '../../dev/simulate/command';
+import { startAppHost } from '../support/appHost';
+import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from '../support/settings';
+
+let app: Awaited<ReturnType<typeof startAppHost>>;
+let emulator: Emulator;
+let root: string;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'simulate-app-'));
+  emulator = await startEmulator({ accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN, phoneNumbers: [TEST_PHONE_NUMBER] });
+  useSettings({ TWILIO_API_BASE_URL: emulator.url, VOICE_GREETING: 'Hello from the functions!', SMS_REPLY: 'Got it, thanks!' });
+  app = await startAppHost();
+});
+afterAll(async () => {
+  await app.close();
+  await emulator.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = {
+    stdout: { write: (chunk: string) => out.push(chunk) },
+    stderr: { write: (chunk: string) => err.push(chunk) },
+    env: { TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN, TWILIO_PHONE_NUMBER: TEST_PHONE_NUMBER, TWILIO_API_BASE_URL: emulator.url },
+    root,
+  };
+  return { io, stdout: () => out.join(''), stderr: () => err.join('') };
+}
+
+describe('simulate against the functions on the local host', () => {
+  it('sms: the app checks the signature and replies with SMS_REPLY', async () => {
+    const run = capture();
+    expect(await runSimulate(['sms', '--url', app.url, '--from', '+15550001111', '--body', 'hi'], run.io)).toBe(0);
+    expect(run.stdout()).toMatch(/Reply\s+\+15005550006 → \+15550001111\s+Got it, thanks!/);
+  });
+
+  it('call: the caller hears VOICE_GREETING', async () => {
+    const run = capture();
+    expect(await runSimulate(['call', '--url', app.url, '--from', '+15550001111'], run.io)).toBe(0);
+    expect(run.stdout()).toMatch(/\n {2}Say\s+Hello from the functions!\n/);
+  });
+
+  it('place-call: makeCall goes through the real SDK to the emulator, which calls the voice webhook back', async () => {
+    const run = capture();
+    await runSimulate(["place-call", "--url", app.url, "--to", "+15550002222"], run.io);
+    expect(run.stdout()).toMatch(/\n {2}Say\s+Hello from the functions!\n/);
+    expect(run.stdout()).toMatch(/\nTwilio\s+completed/);
+    const [call] = emulator.calls.values();
+    expect(call!.error).toBeUndefined();
+    expect(emulator.requests.filter((request) => request.url.endsWith('/api/twilio/voice')).every((request) => request.status === 200)).toBe(true);
+  });
+});
