@@ -10,11 +10,17 @@ import { existsSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { ConfigError, loadSettings } from '../lib/config';
 import { describeSetup } from '../lib/health';
+import { removeDevSession, writeDevSession } from './cli/settings';
+import { localAccount, startEmulator } from './emulator/index';
 import { functionFiles, loadFunctions, routePrefix, startHost, type HttpFunction } from './functionsHost';
 import { localEnvironment } from './localSettings';
 
 const ROOT = resolve(__dirname, '../..');
 const PORT = Number(process.env.PORT ?? 7071);
+const LOCAL_PHONE_NUMBER = '+15005550006';
+
+type Env = Record<string, string | undefined>;
+const isSet = (value: string | undefined) => Boolean(value?.trim());
 
 type Stop = () => Promise<void> | void;
 
@@ -38,10 +44,37 @@ function printRoutes(functions: HttpFunction[], origin: string, prefix: string) 
   }
 }
 
+/**
+ * Without Twilio credentials the app talks to the local emulator, with credentials made up
+ * for this run; with real ones it talks to Twilio (or to TWILIO_API_BASE_URL when set).
+ */
+async function startTwilioEmulatorIfNeeded(env: Env, stops: Stop[]): Promise<((appUrl: string) => void) | undefined> {
+  if (isSet(env.TWILIO_ACCOUNT_SID) || isSet(env.TWILIO_AUTH_TOKEN)) return undefined;
+  const account = localAccount();
+  const phoneNumber = isSet(env.TWILIO_PHONE_NUMBER) ? env.TWILIO_PHONE_NUMBER!.trim() : LOCAL_PHONE_NUMBER;
+  const emulator = await startEmulator({ ...account, phoneNumbers: [phoneNumber], log: (line) => console.log(`[emulator] ${line}`) });
+  stops.push(() => emulator.stop());
+  Object.assign(env, {
+    TWILIO_ACCOUNT_SID: account.accountSid,
+    TWILIO_AUTH_TOKEN: account.authToken,
+    TWILIO_PHONE_NUMBER: phoneNumber,
+    TWILIO_API_BASE_URL: emulator.url,
+  });
+  console.log(`No Twilio credentials configured: using the local Twilio emulator at ${emulator.url} with credentials made up for this run.`);
+  return (appUrl) => {
+    writeDevSession(ROOT, { ...account, phoneNumber, emulatorUrl: emulator.url, appUrl });
+    stops.push(() => removeDevSession(ROOT));
+  };
+}
+
 async function main() {
-  const env = localEnvironment(ROOT);
+  const env: Env = localEnvironment(ROOT);
   env.FUNCTIONS_WORKER_RUNTIME ??= 'node';
+  if (!isSet(env.AzureWebJobsStorage) && !isSet(env.AzureWebJobsStorage__tableServiceUri)) {
+    env.AzureWebJobsStorage = 'UseDevelopmentStorage=true';
+  }
   const stops: Stop[] = [];
+  const announceSession = await startTwilioEmulatorIfNeeded(env, stops);
 
   let settings;
   try {
@@ -76,6 +109,7 @@ async function main() {
     console.log(`Storage: ${setup.storage}`);
     console.log(`Starting Azure Functions Core Tools (${coreTools})…`);
     const func = spawn(coreTools, ['start', '--port', String(PORT)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'inherit' });
+    announceSession?.(`http://localhost:${PORT}`);
     stops.push(() => {
       func.kill('SIGINT');
     });
@@ -91,6 +125,7 @@ async function main() {
   const host = await startHost({ functions, prefix, port: PORT });
   stops.push(() => host.close());
   const origin = `http://localhost:${new URL(host.url).port}`;
+  announceSession?.(origin);
 
   console.log('Azure Functions Core Tools are not installed: serving the functions with the local host in dev/.\n');
   printRoutes(functions, origin, prefix);

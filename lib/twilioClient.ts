@@ -17,7 +17,9 @@ export async function getTwilioClient(settings: Settings): Promise<Twilio> {
   return client.twilio;
 }
 
-export async function createTwilioClient(settings: Settings): Promise<Twilio> {
+export type TwilioCredentials = Pick<Settings, 'TWILIO_ACCOUNT_SID' | 'TWILIO_AUTH_TOKEN' | 'TWILIO_API_BASE_URL'>;
+
+export async function createTwilioClient(settings: TwilioCredentials): Promise<Twilio> {
   const twilio = (await import('twilio')).default;
   const httpClient = settings.TWILIO_API_BASE_URL
     ? redirectingClient(twilio, settings.TWILIO_API_BASE_URL)

@@ -1,17 +1,15 @@
 import type { Twilio } from 'twilio';
-import type { Settings } from '../../lib/config';
-import { createTwilioClient } from '../../lib/twilioClient';
+import { createTwilioClient, type TwilioCredentials } from '../../lib/twilioClient';
 import { CommandError } from './args';
 import type { TwilioTarget } from './settings';
 
 /** The real twilio SDK client for a target, sending its REST calls to the emulator when the target has one. */
 export async function twilioClientFor(target: TwilioTarget): Promise<Twilio> {
-  // createTwilioClient reads only these three settings; the rest of Settings is app-only.
-  const settings = {
+  const settings: TwilioCredentials = {
     TWILIO_ACCOUNT_SID: target.accountSid,
     TWILIO_AUTH_TOKEN: target.authToken,
     TWILIO_API_BASE_URL: target.apiBaseUrl ? new URL(target.apiBaseUrl).origin : undefined,
-  } as Settings;
+  };
   try {
     return await createTwilioClient(settings);
   } catch (error) {
