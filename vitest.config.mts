@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     setupFiles: ['test/support/setup.ts'],
+    globalSetup: ['test/support/globalSetup.ts'],
   },
 });

@@ -1,7 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { getSettings } from '../lib/config';
 import { handle, json, readJson } from '../lib/http';
-import { placeCall } from '../lib/outbound';
+import { placedObservation } from '../lib/observations';
+import { placeCall, recordCreated } from '../lib/outbound';
 import { publicOrigin } from '../lib/publicUrl';
 import { callRequest } from '../lib/schemas';
 import { twilioErrorResponse } from '../lib/twilioClient';
@@ -13,6 +14,7 @@ export const makeCall = handle(async (request: HttpRequest, context: InvocationC
   try {
     const call = await placeCall(settings, publicOrigin(request, settings), body);
     context.log(`Placed call ${call.sid} to ${call.to}`);
+    await recordCreated(settings, context, placedObservation('call', call));
     return json(201, call);
   } catch (error) {
     return twilioErrorResponse(error, context);

@@ -1,7 +1,9 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { getSettings } from '../lib/config';
 import { handle, json, readJson } from '../lib/http';
-import { sendMessage } from '../lib/outbound';
+import { placedObservation } from '../lib/observations';
+import { recordCreated, sendMessage } from '../lib/outbound';
+import { publicOrigin } from '../lib/publicUrl';
 import { messageRequest } from '../lib/schemas';
 import { twilioErrorResponse } from '../lib/twilioClient';
 
@@ -10,8 +12,9 @@ export const sendSms = handle(async (request: HttpRequest, context: InvocationCo
   const settings = getSettings();
   const body = await readJson(request, messageRequest);
   try {
-    const message = await sendMessage(settings, body);
+    const message = await sendMessage(settings, publicOrigin(request, settings), body);
     context.log(`Sent message ${message.sid} to ${message.to}`);
+    await recordCreated(settings, context, placedObservation('message', message, { body: body.body, mediaUrls: body.mediaUrl }));
     return json(201, message);
   } catch (error) {
     return twilioErrorResponse(error, context);

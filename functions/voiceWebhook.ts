@@ -1,10 +1,15 @@
 import { app } from '@azure/functions';
 import { twiml } from '../lib/http';
+import { voiceWebhookObservation } from '../lib/observations';
+import { saveObservation } from '../lib/records';
 import { sayTwiml } from '../lib/twiml';
 import { twilioWebhook } from '../lib/twilioWebhook';
 
-/** POST /api/twilio/voice: answers an incoming call with the greeting (the seed's /voice_url). */
-export const voiceWebhook = twilioWebhook((_params, _context, settings) => twiml(sayTwiml(settings.VOICE_GREETING)));
+/** POST /api/twilio/voice: records the call, then answers with the greeting (the seed's /voice_url). */
+export const voiceWebhook = twilioWebhook(async (params, _context, settings) => {
+  await saveObservation(settings, voiceWebhookObservation(params));
+  return twiml(sayTwiml(settings.VOICE_GREETING));
+});
 
 app.http('voiceWebhook', {
   methods: ['POST'],

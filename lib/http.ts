@@ -22,6 +22,18 @@ export class RequestError extends Error {
   }
 }
 
+/** A dependency is down: the caller should try again later (Twilio retries a webhook that answers 503 when told to). */
+export class UnavailableError extends Error {
+  constructor(
+    message: string,
+    /** What the caller is told; the message, which may name internals, goes to the log only. */
+    readonly publicMessage: string,
+  ) {
+    super(message);
+    this.name = 'UnavailableError';
+  }
+}
+
 export const json = (status: number, body: unknown, headers?: Record<string, string>): HttpResponseInit => ({
   status,
   jsonBody: body,
@@ -109,7 +121,8 @@ export const field = (params: FormParams, name: string): string | undefined => {
 
 /**
  * Turns what a handler throws into the answer the caller deserves: its own 4xx for a bad
- * request, 503 naming the bad settings (never their values), and a bare 500 otherwise,
+ * request, 503 naming the bad settings (never their values) or the dependency that is down,
+ * and a bare 500 otherwise,
  * with the detail only in the log.
  */
 export function handle(handler: HttpHandler): HttpHandler {
@@ -127,6 +140,10 @@ export function errorResponse(error: unknown, context: InvocationContext): HttpR
   if (error instanceof ConfigError) {
     context.error(error.message);
     return problem(503, 'The app is not configured', error.problems.map(settingProblem));
+  }
+  if (error instanceof UnavailableError) {
+    context.error(error.message);
+    return problem(503, error.publicMessage);
   }
   context.error(`Unhandled error: ${describeError(error)}`);
   return problem(500, 'Internal error');

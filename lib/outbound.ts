@@ -1,4 +1,7 @@
+import type { InvocationContext } from '@azure/functions';
 import type { Settings } from './config';
+import { saveObservation, type Observation } from './records';
+import { StoreUnavailableError } from './tables';
 import type { CallRequest, MessageRequest } from './schemas';
 import { getTwilioClient } from './twilioClient';
 import { sayTwiml } from './twiml';
@@ -6,6 +9,9 @@ import { sayTwiml } from './twiml';
 export const VOICE_WEBHOOK_PATH = '/api/twilio/voice';
 export const SMS_WEBHOOK_PATH = '/api/twilio/sms';
 export const STATUS_CALLBACK_PATH = '/api/twilio/status';
+
+/** The call progress Twilio reports to our statusCallback, so the record follows the call. */
+const CALL_EVENTS = ['initiated', 'ringing', 'answered', 'completed'];
 
 export interface Placed {
   sid: string;
@@ -16,7 +22,8 @@ export interface Placed {
 
 /**
  * Places a call. Without say, twiml or url the call is answered by our own voiceWebhook,
- * so the callee hears the configured greeting, as in the seed.
+ * so the callee hears the configured greeting, as in the seed. Its progress comes back to
+ * our statusCallback.
  */
 export async function placeCall(settings: Settings, origin: string, request: CallRequest): Promise<Placed> {
   const client = await getTwilioClient(settings);
@@ -29,17 +36,35 @@ export async function placeCall(settings: Settings, origin: string, request: Cal
     to: request.to,
     from: request.from ?? settings.TWILIO_PHONE_NUMBER,
     ...answer,
+    statusCallback: `${origin}${STATUS_CALLBACK_PATH}`,
+    statusCallbackMethod: 'POST',
+    statusCallbackEvent: CALL_EVENTS,
   });
   return { sid: call.sid, status: call.status, to: call.to, from: call.from };
 }
 
-export async function sendMessage(settings: Settings, request: MessageRequest): Promise<Placed> {
+export async function sendMessage(settings: Settings, origin: string, request: MessageRequest): Promise<Placed> {
   const client = await getTwilioClient(settings);
   const message = await client.messages.create({
     to: request.to,
     from: request.from ?? settings.TWILIO_PHONE_NUMBER,
     body: request.body,
     ...(request.mediaUrl ? { mediaUrl: request.mediaUrl } : {}),
+    statusCallback: `${origin}${STATUS_CALLBACK_PATH}`,
   });
   return { sid: message.sid, status: message.status, to: message.to, from: message.from };
+}
+
+/**
+ * Records a call or message our API created. Twilio has already acted, so a storage failure
+ * must not turn into an error that makes the caller try again (a second call): it is logged,
+ * and the record is made by the status callbacks that follow, which carry the same fields.
+ */
+export async function recordCreated(settings: Settings, context: InvocationContext, observation: Observation): Promise<void> {
+  try {
+    await saveObservation(settings, observation);
+  } catch (error) {
+    if (!(error instanceof StoreUnavailableError)) throw error;
+    context.warn(`${observation.sid} was created but not recorded yet (${error.message}); its status callbacks will record it`);
+  }
 }

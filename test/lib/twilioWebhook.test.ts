@@ -29,7 +29,13 @@ describe("Twilio's published signature vector", () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': vector.signature },
       body: new URLSearchParams(vector.params).toString(),
     });
-    expect(result.response.status).toBe(200);
+    // The signature is accepted (a refused one is 403); the example's short CallSid is then
+    // named as the problem, since a call is recorded by its SID.
+    expect(result.response.status).toBe(400);
+    expect(result.json()).toEqual({
+      error: 'Invalid Twilio request',
+      problems: [{ field: 'CallSid', message: 'must be a call SID (CA followed by 32 hex digits)' }],
+    });
   });
 });
 

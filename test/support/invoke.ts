@@ -13,7 +13,7 @@ export interface Invocation {
 /** Runs a handler in-process the way the Functions host does, with a fresh InvocationContext. */
 export async function invoke(
   handler: HttpHandler,
-  init: { method?: string; url: string; headers?: Record<string, string>; body?: string | Buffer },
+  init: { method?: string; url: string; headers?: Record<string, string>; body?: string | Buffer; params?: Record<string, string> },
 ): Promise<Invocation> {
   const logs: Invocation['logs'] = [];
   const context = new InvocationContext({
@@ -25,7 +25,13 @@ export async function invoke(
     },
   });
   const body = init.body === undefined ? undefined : typeof init.body === 'string' ? { string: init.body } : { bytes: init.body };
-  const request = new HttpRequest({ method: init.method ?? 'POST', url: init.url, headers: init.headers ?? {}, ...(body ? { body } : {}) });
+  const request = new HttpRequest({
+    method: init.method ?? 'POST',
+    url: init.url,
+    headers: init.headers ?? {},
+    ...(init.params ? { params: init.params } : {}),
+    ...(body ? { body } : {}),
+  });
   const result = await handler(request, context);
   const response = result instanceof HttpResponse ? result : new HttpResponse((result ?? {}) as HttpResponseInit);
   const text = await response.text();

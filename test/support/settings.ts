@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
 import { resetSettings } from '../../lib/config';
 
 /** Credentials made up per test run: never a real account, and easy to look for in logs. */
@@ -10,7 +11,7 @@ export const baseSettings = {
   TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
   TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
   TWILIO_PHONE_NUMBER: TEST_PHONE_NUMBER,
-  AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+  AzureWebJobsStorage: inject('azuriteConnectionString'),
 };
 
 const managed = new Set<string>();

@@ -1,0 +1,110 @@
+/**
+ * Azurite, the storage emulator, run from the project's own dependencies: `npm start` runs all
+ * three services on their default ports with data on disk; tests run the table service alone,
+ * in memory or on disk, on a free port.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { join } from 'node:path';
+
+/** Azurite's well-known development account: public, documented, and accepted by Azurite only. */
+export const DEV_ACCOUNT = 'devstoreaccount1';
+export const DEV_ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+export const DEFAULT_PORTS = { blob: 10000, queue: 10001, table: 10002 } as const;
+
+const HOST = '127.0.0.1';
+const AZURITE = join(require.resolve('azurite/package.json'), '..', 'dist', 'src');
+// Ends Azurite when the process that started it goes away, so a crashed test run leaves nothing behind.
+const WATCHDOG = `data:text/javascript,${encodeURIComponent(
+  'const parent = process.ppid; setInterval(() => { try { process.kill(parent, 0); } catch { process.exit(0); } }, 1000).unref();',
+)}`;
+
+export interface AzuriteOptions {
+  /** `table` runs the table service alone (tests); `all` runs blob, queue and table (the Functions host needs all three). */
+  services: 'table' | 'all';
+  /** Where data lives; in memory when absent. */
+  location?: string;
+  /** The table port; 0 or absent picks a free one (`all` uses the default ports). */
+  tablePort?: number;
+}
+
+export interface RunningAzurite {
+  tableEndpoint: string;
+  connectionString: string;
+  location: string | undefined;
+  stop(): Promise<void>;
+}
+
+export const connectionStringFor = (tableEndpoint: string) =>
+  `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_ACCOUNT_KEY};TableEndpoint=${tableEndpoint};`;
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, HOST, done));
+  const address = server.address();
+  await new Promise<void>((done) => server.close(() => done()));
+  if (!address || typeof address === 'string') throw new Error('could not find a free port');
+  return address.port;
+}
+
+/** True when something accepts connections on the port. */
+export function isListening(port: number, host = HOST): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ port, host });
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
+export async function startAzurite(options: AzuriteOptions): Promise<RunningAzurite> {
+  const tablePort = options.services === 'all' ? (options.tablePort ?? DEFAULT_PORTS.table) : options.tablePort || (await freePort());
+  const common = ['--silent', '--disableTelemetry', '--skipApiVersionCheck', ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence'])];
+  const args =
+    options.services === 'all'
+      ? [join(AZURITE, 'azurite.js'), ...common, '--blobHost', HOST, '--queueHost', HOST, '--tableHost', HOST, '--tablePort', String(tablePort)]
+      : [join(AZURITE, 'table', 'main.js'), ...common, '--tableHost', HOST, '--tablePort', String(tablePort)];
+  const child = spawn(process.execPath, ['--import', WATCHDOG, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  await waitUntilListening(child, tablePort, output);
+  const tableEndpoint = `http://${HOST}:${tablePort}/${DEV_ACCOUNT}`;
+  return {
+    tableEndpoint,
+    connectionString: connectionStringFor(tableEndpoint),
+    location: options.location,
+    stop: () => stopProcess(child),
+  };
+}
+
+async function waitUntilListening(child: ChildProcess, port: number, output: string[]): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let exited: number | null | undefined;
+  child.once('exit', (code) => {
+    exited = code;
+  });
+  while (!(await isListening(port))) {
+    if (exited !== undefined) throw new Error(`Azurite exited (${exited}) before listening on ${port}: ${output.join('').trim()}`);
+    if (Date.now() > deadline) {
+      child.kill();
+      throw new Error(`Azurite did not listen on ${port} within 30 s: ${output.join('').trim()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** SIGINT lets Azurite close its database cleanly, so no write is lost; a hard kill follows if it hangs. */
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
+    });
+    child.kill('SIGINT');
+  });
+}

@@ -1,0 +1,8 @@
+import { app } from '@azure/functions';
+import { recordReader } from '../lib/recordHandlers';
+import { callSid } from '../lib/schemas';
+
+/** GET /api/calls/{sid}: a call's record and status history. */
+export const getCall = recordReader('call', callSid);
+
+app.http('getCall', { methods: ['GET'], route: 'calls/{sid}', authLevel: 'function', handler: getCall });

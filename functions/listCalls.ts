@@ -1,0 +1,7 @@
+import { app } from '@azure/functions';
+import { recordLister } from '../lib/recordHandlers';
+
+/** GET /api/calls: recorded calls, newest first (?number, ?direction, ?limit, ?cursor). */
+export const listCalls = recordLister('call');
+
+app.http('listCalls', { methods: ['GET'], route: 'calls', authLevel: 'function', handler: listCalls });

@@ -1,0 +1,7 @@
+import { app } from '@azure/functions';
+import { recordLister } from '../lib/recordHandlers';
+
+/** GET /api/messages: recorded messages, newest first (?number, ?direction, ?limit, ?cursor). */
+export const listMessages = recordLister('message');
+
+app.http('listMessages', { methods: ['GET'], route: 'messages', authLevel: 'function', handler: listMessages });

@@ -1,0 +1,15 @@
+import { app } from '@azure/functions';
+import { statusCallbackObservation } from '../lib/observations';
+import { saveObservation } from '../lib/records';
+import { twilioWebhook } from '../lib/twilioWebhook';
+
+/**
+ * POST /api/twilio/status: call and message status callbacks. Recorded before answering, so
+ * a 2xx always means recorded; a storage failure answers 503 and Twilio may deliver it again.
+ */
+export const statusCallback = twilioWebhook(async (params, _context, settings) => {
+  await saveObservation(settings, statusCallbackObservation(params));
+  return { status: 204 };
+});
+
+app.http('statusCallback', { methods: ['POST'], route: 'twilio/status', authLevel: 'anonymous', handler: statusCallback });

@@ -1,0 +1,138 @@
+/**
+ * What each Twilio request and each of our API calls tells the records, read from Twilio's
+ * form fields with zod. Twilio sends many more fields than these; the others are ignored.
+ */
+import { z } from 'zod';
+import { field, RequestError, zodProblems, type FormParams } from './http';
+import type { Placed } from './outbound';
+import type { Direction, Observation } from './records';
+import { callSid, messageSid } from './schemas';
+
+const count = z.preprocess(
+  (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+  z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').nonnegative('must not be negative').optional(),
+);
+const text = z.string().optional();
+
+/** Twilio's directions (inbound, outbound-api, outbound-dial, outbound-reply…) as ours. */
+export const directionOf = (value: string | undefined, fallback: Direction): Direction =>
+  value === undefined ? fallback : value.startsWith('outbound') ? 'outbound' : 'inbound';
+
+function parse<T extends z.ZodType>(schema: T, params: FormParams): z.output<T> {
+  const single = Object.fromEntries(Object.keys(params).map((name) => [name, field(params, name)]));
+  const result = schema.safeParse(single);
+  if (!result.success) throw new RequestError(400, 'Invalid Twilio request', zodProblems(result.error));
+  return result.data;
+}
+
+const voiceRequest = z.object({
+  CallSid: callSid,
+  From: text,
+  To: text,
+  CallStatus: z.string().min(1).default('ringing'),
+  Direction: text,
+});
+
+/** The voice webhook: a new incoming call, or one we placed being answered. */
+export function voiceWebhookObservation(params: FormParams): Observation {
+  const call = parse(voiceRequest, params);
+  return {
+    kind: 'call',
+    sid: call.CallSid,
+    direction: directionOf(call.Direction, 'inbound'),
+    from: call.From,
+    to: call.To,
+    status: call.CallStatus,
+    source: 'voice-webhook',
+    eventKey: 'voice-webhook',
+  };
+}
+
+const smsRequest = z.object({ MessageSid: messageSid, From: text, To: text, Body: text });
+
+/** The SMS webhook: an incoming message, with its media URLs (MediaUrl0, MediaUrl1, …). */
+export function smsWebhookObservation(params: FormParams): Observation {
+  const message = parse(smsRequest, params);
+  const media = Object.keys(params)
+    .filter((name) => /^MediaUrl\d+$/.test(name))
+    .sort((a, b) => Number(a.slice(8)) - Number(b.slice(8)))
+    .map((name) => field(params, name)!);
+  return {
+    kind: 'message',
+    sid: message.MessageSid,
+    direction: 'inbound',
+    from: message.From,
+    to: message.To,
+    status: 'received',
+    body: message.Body ?? '',
+    ...(media.length ? { mediaUrls: media } : {}),
+    source: 'sms-webhook',
+    eventKey: 'received',
+  };
+}
+
+const messageStatus = z.object({
+  MessageSid: messageSid,
+  MessageStatus: z.string().min(1),
+  ErrorCode: count,
+  From: text,
+  To: text,
+});
+
+const callStatus = z.object({
+  CallSid: callSid,
+  CallStatus: z.string().min(1),
+  SequenceNumber: count,
+  CallDuration: count,
+  Timestamp: text,
+  Direction: text,
+  From: text,
+  To: text,
+});
+
+/** A status callback, for a message (MessageStatus) or a call (CallStatus). */
+export function statusCallbackObservation(params: FormParams): Observation {
+  if (field(params, 'MessageStatus') !== undefined || field(params, 'CallStatus') === undefined) {
+    const message = parse(messageStatus, params);
+    return {
+      kind: 'message',
+      sid: message.MessageSid,
+      direction: 'outbound',
+      from: message.From,
+      to: message.To,
+      status: message.MessageStatus,
+      errorCode: message.ErrorCode,
+      source: 'status-callback',
+      eventKey: `status|${message.MessageStatus}`,
+    };
+  }
+  const call = parse(callStatus, params);
+  return {
+    kind: 'call',
+    sid: call.CallSid,
+    direction: directionOf(call.Direction, 'outbound'),
+    from: call.From,
+    to: call.To,
+    status: call.CallStatus,
+    sequence: call.SequenceNumber,
+    duration: call.CallDuration,
+    timestamp: call.Timestamp,
+    source: 'status-callback',
+    eventKey: `status|${call.SequenceNumber ?? '-'}|${call.CallStatus}`,
+  };
+}
+
+/** A call or message our API just created, as Twilio answered it. */
+export function placedObservation(kind: Observation['kind'], placed: Placed, extra: Pick<Observation, 'body' | 'mediaUrls'> = {}): Observation {
+  return {
+    kind,
+    sid: placed.sid,
+    direction: 'outbound',
+    from: placed.from,
+    to: placed.to,
+    status: placed.status,
+    ...extra,
+    source: 'api',
+    eventKey: 'created',
+  };
+}
