@@ -116,7 +116,7 @@ export function statusCallbackObservation(params: FormParams): Observation {
     status: call.CallStatus,
     sequence: call.SequenceNumber,
     duration: call.CallDuration,
-    timestamp: call.Timestamp,
+    twilioTimestamp: call.Timestamp,
     source: 'status-callback',
     eventKey: `status|${call.SequenceNumber ?? '-'}|${call.CallStatus}`,
   };

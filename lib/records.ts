@@ -32,8 +32,8 @@ export interface Observation {
   errorCode?: number | undefined;
   body?: string | undefined;
   mediaUrls?: string[] | undefined;
-  /** Twilio's own time of the event (a call callback's Timestamp). */
-  timestamp?: string | undefined;
+  /** Twilio's own time of the event (a call callback's Timestamp; the table's own Timestamp is another thing). */
+  twilioTimestamp?: string | undefined;
   source: EventSource;
   /** Deliveries with the same key are the same event: a redelivery records nothing new. */
   eventKey: string;
@@ -60,7 +60,7 @@ export interface RecordEvent {
   source: EventSource;
   at: string;
   sequence?: number;
-  timestamp?: string;
+  twilioTimestamp?: string;
   duration?: number;
   errorCode?: number;
 }
@@ -173,7 +173,7 @@ async function addEvent(table: TableClient, observation: Observation, now: Date)
     source: observation.source,
     at: now.toISOString(),
     sequence: observation.sequence,
-    timestamp: observation.timestamp,
+    twilioTimestamp: observation.twilioTimestamp,
     duration: observation.duration,
     errorCode: observation.errorCode,
   });
@@ -235,7 +235,7 @@ export async function findRecord(settings: Settings, kind: Kind, sid: string): P
   }
 }
 
-const EVENT_FIELDS = ['status', 'source', 'at', 'sequence', 'timestamp', 'duration', 'errorCode'] as const;
+const EVENT_FIELDS = ['status', 'source', 'at', 'sequence', 'twilioTimestamp', 'duration', 'errorCode'] as const;
 
 const toEvent = (entity: Record<string, unknown>): RecordEvent =>
   Object.fromEntries(EVENT_FIELDS.filter((name) => entity[name] !== undefined).map((name) => [name, entity[name]])) as unknown as RecordEvent;

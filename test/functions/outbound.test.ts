@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { getCall } from '../../functions/getCall';
+import { getMessage } from '../../functions/getMessage';
 import { makeCall } from '../../functions/makeCall';
 import { sendSms } from '../../functions/sendSms';
 import { startFakeTwilio } from '../support/fakeTwilio';
@@ -88,6 +90,43 @@ describe('makeCall', () => {
     const huge = await invoke(makeCall, jsonRequest(callsUrl, { to, say: 'x'.repeat(2 * 1024 * 1024) }));
     expect([huge.response.status, huge.json()]).toEqual([413, { error: 'Body is larger than 64 KiB' }]);
     expect(fake.received).toHaveLength(0);
+  });
+});
+
+describe('what makeCall and sendSms record', () => {
+  const readRecord = async (sid: string) => {
+    const handler = sid.startsWith('CA') ? getCall : getMessage;
+    const result = await invoke(handler, { method: 'GET', url: `${callsUrl}/${sid}`, params: { sid } });
+    return [result.response.status, result.json()] as const;
+  };
+
+  it('asks Twilio for call progress at our statusCallback and records the call as Twilio answered it', async () => {
+    useSettings({ TWILIO_API_BASE_URL: fake.url, PUBLIC_BASE_URL: 'https://phone.example.com' });
+    const { sid } = (await invoke(makeCall, jsonRequest(callsUrl, { to }))).json() as { sid: string };
+    expect(lastForm()).toMatchObject({
+      StatusCallback: ['https://phone.example.com/api/twilio/status'],
+      StatusCallbackMethod: ['POST'],
+      StatusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+    });
+    expect(await readRecord(sid)).toEqual([
+      200,
+      expect.objectContaining({ sid, direction: 'outbound', from: TEST_PHONE_NUMBER, to, status: 'queued', events: [expect.objectContaining({ status: 'queued', source: 'api' })] }),
+    ]);
+  });
+
+  it('asks for message status at our statusCallback and records the text with its body and media', async () => {
+    const mediaUrl = ['https://cdn.example.com/a.png'];
+    const { sid } = (await invoke(sendSms, jsonRequest(messagesUrl, { to, body: 'Hello', mediaUrl }))).json() as { sid: string };
+    expect(lastForm().StatusCallback).toEqual(['http://localhost:7071/api/twilio/status']);
+    expect(await readRecord(sid)).toEqual([200, expect.objectContaining({ sid, status: 'accepted', body: 'Hello', mediaUrls: mediaUrl })]);
+  });
+
+  it('still answers 201 with the SID when storage is down: Twilio has acted, and the callbacks will record it', async () => {
+    useSettings({ TWILIO_API_BASE_URL: fake.url, AzureWebJobsStorage: 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;' });
+    const result = await invoke(makeCall, jsonRequest(callsUrl, { to }));
+    expect(result.response.status).toBe(201);
+    const { sid } = result.json() as { sid: string };
+    expect(result.logs).toContainEqual({ level: 'warning', message: expect.stringMatching(new RegExp(`^${sid} was created but not recorded yet \\(Record storage is unavailable: .*\\); its status callbacks will record it$`)) });
   });
 });
 

@@ -101,6 +101,7 @@ describe('records of calls', () => {
     }
     const saved = await record('call', call);
     expect(saved).toMatchObject({ sid: call, direction: 'outbound', from: TEST_PHONE_NUMBER, to: '+15550002222', status: 'completed', duration: 42 });
+    expect(saved.events[0]).toEqual({ status: 'initiated', source: 'status-callback', sequence: 0, at: expect.any(String), twilioTimestamp: expect.stringMatching(/GMT$/) });
     expect(saved.events.map((event) => [event.status, event.sequence])).toEqual([
       ['initiated', 0],
       ['ringing', 1],
