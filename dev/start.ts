@@ -6,10 +6,11 @@
  * host in functionsHost.ts serves the same functions on the same port.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { ConfigError, loadSettings } from '../lib/config';
 import { describeSetup } from '../lib/health';
+import { DEFAULT_PORTS, isListening, startAzurite } from './azurite';
 import { removeDevSession, writeDevSession } from './cli/settings';
 import { localAccount, startEmulator } from './emulator/index';
 import { functionFiles, loadFunctions, routePrefix, startHost, type HttpFunction } from './functionsHost';
@@ -67,6 +68,24 @@ async function startTwilioEmulatorIfNeeded(env: Env, stops: Stop[]): Promise<((a
   };
 }
 
+/**
+ * With `UseDevelopmentStorage=true` records go to Azurite on its default ports: started here
+ * from the project's own dependencies, with data under .local/azurite, unless one already runs.
+ * Core Tools need blob and queue as well; the local host needs tables only.
+ */
+async function startAzuriteIfNeeded(env: Env, services: 'all' | 'table', stops: Stop[]): Promise<void> {
+  if (!/UseDevelopmentStorage=true/i.test(env.AzureWebJobsStorage ?? '')) return;
+  if (await isListening(DEFAULT_PORTS.table)) {
+    console.log(`Storage: using the Azurite already listening on 127.0.0.1:${DEFAULT_PORTS.table}.`);
+    return;
+  }
+  const location = join(ROOT, '.local', 'azurite');
+  mkdirSync(location, { recursive: true });
+  const azurite = await startAzurite({ services, location, tablePort: DEFAULT_PORTS.table });
+  stops.push(() => azurite.stop());
+  console.log(`Storage: started Azurite (${services === 'all' ? 'blob, queue and table' : 'table'}) on 127.0.0.1; data in ${location}`);
+}
+
 async function main() {
   const env: Env = localEnvironment(ROOT);
   env.FUNCTIONS_WORKER_RUNTIME ??= 'node';
@@ -74,6 +93,7 @@ async function main() {
     env.AzureWebJobsStorage = 'UseDevelopmentStorage=true';
   }
   const stops: Stop[] = [];
+  const coreTools = findCoreTools();
   const announceSession = await startTwilioEmulatorIfNeeded(env, stops);
 
   let settings;
@@ -103,7 +123,8 @@ async function main() {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
-  const coreTools = findCoreTools();
+  await startAzuriteIfNeeded(env, coreTools ? 'all' : 'table', stops);
+
   if (coreTools) {
     console.log(`Twilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}`);
     console.log(`Storage: ${setup.storage}`);

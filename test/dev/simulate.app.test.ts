@@ -51,11 +51,55 @@ describe('simulate against the functions on the local host', () => {
 
   it('place-call: makeCall goes through the real SDK to the emulator, which calls the voice webhook back', async () => {
     const run = capture();
-    await runSimulate(["place-call", "--url", app.url, "--to", "+15550002222"], run.io);
+    expect(await runSimulate(['place-call', '--url', app.url, '--to', '+15550002222'], run.io), run.stderr()).toBe(0);
     expect(run.stdout()).toMatch(/\n {2}Say\s+Hello from the functions!\n/);
     expect(run.stdout()).toMatch(/\nTwilio\s+completed/);
+    expect(run.stdout()).toMatch(/\nRecords\s+completed/);
     const [call] = emulator.calls.values();
     expect(call!.error).toBeUndefined();
     expect(emulator.requests.filter((request) => request.url.endsWith('/api/twilio/voice')).every((request) => request.status === 200)).toBe(true);
+    expect(call!.callbacks.map((callback) => callback.status)).toEqual([204, 204, 204, 204]);
+  });
+});
+
+/** GET the app's record until it has the status, or give up after a few seconds. */
+async function recordWhen(path: string, status: string) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const record = (await (await fetch(`${app.url}${path}`)).json()) as { status: string; events: Array<{ status: string; source: string }> };
+    if (record.status === status || Date.now() > deadline) return record;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('end to end: the app, the real SDK and the emulator over HTTP', () => {
+  it('a call placed through POST /api/calls is answered by the voice webhook and recorded through to completed', async () => {
+    const response = await fetch(`${app.url}/api/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ to: '+15550003333' }) });
+    expect(response.status).toBe(201);
+    const { sid } = (await response.json()) as { sid: string };
+    const record = await recordWhen(`/api/calls/${sid}`, 'completed');
+    expect(record).toMatchObject({ sid, direction: 'outbound', to: '+15550003333', from: TEST_PHONE_NUMBER, status: 'completed' });
+    expect(record.events.map((event) => `${event.source} ${event.status}`)).toEqual([
+      'api queued',
+      'status-callback initiated',
+      'status-callback ringing',
+      'voice-webhook in-progress',
+      'status-callback in-progress',
+      'status-callback completed',
+    ]);
+  });
+
+  it('a text sent through POST /api/messages is recorded through to delivered', async () => {
+    const response = await fetch(`${app.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ to: '+15550003333', body: 'Hi' }) });
+    expect(response.status).toBe(201);
+    const { sid } = (await response.json()) as { sid: string };
+    const record = await recordWhen(`/api/messages/${sid}`, 'delivered');
+    expect(record).toMatchObject({ sid, direction: 'outbound', body: 'Hi', status: 'delivered' });
+    expect(record.events.map((event) => `${event.source} ${event.status}`)).toEqual([
+      'api queued',
+      'status-callback queued',
+      'status-callback sent',
+      'status-callback delivered',
+    ]);
   });
 });

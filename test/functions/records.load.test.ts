@@ -6,7 +6,7 @@ import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { startAppHost } from '../support/appHost';
-import { TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from '../support/settings';
+import { TEST_AUTH_TOKEN, useSettings } from '../support/settings';
 
 /**
  * Over real HTTP through the local host, against an Azurite of this file's own that keeps its
