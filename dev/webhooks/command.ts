@@ -2,7 +2,7 @@
  * `npm run webhooks -- --number +1… --base-url https://<app>.azurewebsites.net [--retry 3] [--dry-run]`
  *
  * Points a Twilio number at the functions: VoiceUrl and SmsUrl (POST) and StatusCallback,
- * optionally with Twilio's retry connection override (#rc=N), and shows before and after.
+ * optionally with Twilio's retry connection overrides (#rc=N&rp=ct,rt,5xx), and shows before and after.
  */
 import { SMS_WEBHOOK_PATH, STATUS_CALLBACK_PATH, VOICE_WEBHOOK_PATH } from '../../lib/outbound';
 import { secureOrigin } from '../../lib/secureUrl';
@@ -19,7 +19,8 @@ Points the Twilio number's voice, SMS and status callback webhooks at the functi
 Options:
   --number <E.164>     the Twilio number to configure (required)
   --base-url <origin>  the app's public https origin (http only for localhost) (required)
-  --retry <0-5>        ask Twilio to retry failed webhook connections this many times (#rc=N)
+  --retry <0-5>        ask Twilio to retry a webhook that times out or answers 5xx this many
+                       times (#rc=N&rp=ct,rt,5xx)
   --dry-run            show what would change, change nothing
   --json               print one JSON document
   --help               this text
@@ -37,9 +38,13 @@ export interface NumberWebhooks {
   statusCallbackMethod: string;
 }
 
-/** The webhooks for an app at `origin`; `retry` appends Twilio's retry-count connection override. */
+/**
+ * The webhooks for an app at `origin`. `retry` appends Twilio's connection overrides: a retry
+ * count, and a policy that adds 5xx to Twilio's default (connect and read timeouts), since the
+ * app answers 503 when it could not record a webhook.
+ */
 export function functionWebhooks(origin: string, retry?: number): NumberWebhooks {
-  const suffix = retry === undefined ? '' : `#rc=${retry}`;
+  const suffix = retry === undefined ? '' : `#rc=${retry}&rp=ct,rt,5xx`;
   return {
     voiceUrl: `${origin}${VOICE_WEBHOOK_PATH}${suffix}`,
     voiceMethod: 'POST',

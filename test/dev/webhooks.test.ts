@@ -46,18 +46,18 @@ describe('npm run webhooks', () => {
     const run = capture(credentials());
     expect(await runWebhooks(['--number', NUMBER, '--base-url', BASE, '--retry', '3'], run.io)).toBe(0);
     expect(numberOnEmulator()).toMatchObject({
-      voiceUrl: `${BASE}/api/twilio/voice#rc=3`,
+      voiceUrl: `${BASE}/api/twilio/voice#rc=3&rp=ct,rt,5xx`,
       voiceMethod: 'POST',
-      smsUrl: `${BASE}/api/twilio/sms#rc=3`,
+      smsUrl: `${BASE}/api/twilio/sms#rc=3&rp=ct,rt,5xx`,
       smsMethod: 'POST',
-      statusCallback: `${BASE}/api/twilio/status#rc=3`,
+      statusCallback: `${BASE}/api/twilio/status#rc=3&rp=ct,rt,5xx`,
       statusCallbackMethod: 'POST',
     });
     const lines = run.stdout().split('\n');
     expect(run.stdout()).toContain(`emulator at ${emulator.url}`);
     expect(lines.find((line) => line.trim().startsWith('webhook'))).toMatch(/webhook\s+before\s+after/);
-    expect(lines.find((line) => line.trim().startsWith('Voice'))).toMatch(new RegExp(`Voice\\s+\\(not set\\)\\s+POST ${BASE}/api/twilio/voice#rc=3`));
-    expect(lines.find((line) => line.trim().startsWith('Status callback'))).toContain(`POST ${BASE}/api/twilio/status#rc=3`);
+    expect(lines.find((line) => line.trim().startsWith('Voice'))).toMatch(new RegExp(`Voice\\s+\\(not set\\)\\s+POST ${BASE}/api/twilio/voice#rc=3&rp=ct,rt,5xx`));
+    expect(lines.find((line) => line.trim().startsWith('Status callback'))).toContain(`POST ${BASE}/api/twilio/status#rc=3&rp=ct,rt,5xx`);
     expect(run.stdout()).toContain('Updated.');
     expect(run.stdout()).not.toContain('\u001b[');
     expect(run.stdout() + run.stderr()).not.toContain(authToken);
