@@ -25,8 +25,15 @@ export class StoreUnavailableError extends UnavailableError {
   }
 }
 
-/** Any failure of a storage operation, as a StoreUnavailableError. */
-export const storeFailure = (error: unknown) => (error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error));
+/**
+ * Any failure of a storage operation, as a StoreUnavailableError. A 404 that escapes an
+ * operation means a table is gone (Azurite's data deleted, say): the tables are created again
+ * on the next request.
+ */
+export function storeFailure(error: unknown): StoreUnavailableError {
+  if (storageStatus(error) === 404) cached = undefined;
+  return error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error);
+}
 
 // A webhook has 15 s in all: a few quick retries, then 503 and Twilio's own retry.
 const retryOptions = { maxRetries: 2, retryDelayInMs: 100, maxRetryDelayInMs: 500 };
@@ -49,7 +56,8 @@ async function openTables(settings: StorageSettings): Promise<Tables> {
   const { TableClient } = await import('@azure/data-tables');
   let client: (table: string) => TableClient;
   if (settings.AzureWebJobsStorage__tableServiceUri) {
-    const endpoint = settings.AzureWebJobsStorage__tableServiceUri;
+    // The storage account's primaryEndpoints.table ends in a slash; the client adds its own.
+    const endpoint = settings.AzureWebJobsStorage__tableServiceUri.replace(/\/+$/, '');
     const credential = await identityCredential(settings);
     client = (table) => new TableClient(endpoint, table, credential, { retryOptions });
   } else {

@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TableClient } from '@azure/data-tables';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startAzurite, type RunningAzurite } from '../../dev/azurite';
+import { INDEX_TABLE, RECORDS_TABLE } from '../../lib/tables';
 import { startAppHost } from '../support/appHost';
 import { TEST_AUTH_TOKEN, useSettings } from '../support/settings';
 
@@ -134,4 +136,15 @@ describe('storage outage', () => {
     expect(await Promise.all([...before, ...during].map((fields) => eventCount(fields.MessageSid)))).toEqual(new Array(20).fill(1));
   }, 60_000);
 
+  it('creates the tables again when they are gone, instead of failing until restarted', async () => {
+    expect(await deliver(smsDelivery(uniqueNumber()))).toBe(200);
+    for (const table of [RECORDS_TABLE, INDEX_TABLE]) {
+      await TableClient.fromConnectionString(azurite.connectionString, table, { allowInsecureConnection: true }).deleteTable();
+    }
+    const fields = smsDelivery(uniqueNumber());
+    const first = await deliver(fields);
+    expect([200, 503]).toContain(first);
+    if (first === 503) expect(await deliver(fields)).toBe(200);
+    expect(await eventCount(fields.MessageSid)).toBe(1);
+  });
 });
