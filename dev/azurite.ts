@@ -8,8 +8,8 @@ import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 
 /** Azurite's well-known development account: public, documented, and accepted by Azurite only. */
-export const DEV_ACCOUNT = 'devstoreaccount1';
-export const DEV_ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+const DEV_ACCOUNT = 'devstoreaccount1';
+const DEV_ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 export const DEFAULT_PORTS = { blob: 10000, queue: 10001, table: 10002 } as const;
 
 const HOST = '127.0.0.1';
@@ -31,11 +31,10 @@ export interface AzuriteOptions {
 export interface RunningAzurite {
   tableEndpoint: string;
   connectionString: string;
-  location: string | undefined;
   stop(): Promise<void>;
 }
 
-export const connectionStringFor = (tableEndpoint: string) =>
+const connectionStringFor = (tableEndpoint: string) =>
   `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_ACCOUNT_KEY};TableEndpoint=${tableEndpoint};`;
 
 export async function freePort(): Promise<number> {
@@ -75,7 +74,6 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
   return {
     tableEndpoint,
     connectionString: connectionStringFor(tableEndpoint),
-    location: options.location,
     stop: () => stopProcess(child),
   };
 }

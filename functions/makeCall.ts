@@ -11,14 +11,15 @@ import { twilioErrorResponse } from '../lib/twilioClient';
 export const makeCall = handle(async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
   const settings = getSettings();
   const body = await readJson(request, callRequest);
+  let call;
   try {
-    const call = await placeCall(settings, publicOrigin(request, settings), body);
-    context.log(`Placed call ${call.sid} to ${call.to}`);
-    await recordCreated(settings, context, placedObservation('call', call));
-    return json(201, call);
+    call = await placeCall(settings, publicOrigin(request, settings), body);
   } catch (error) {
     return twilioErrorResponse(error, context);
   }
+  context.log(`Placed call ${call.sid} to ${call.to}`);
+  await recordCreated(settings, context, placedObservation('call', call));
+  return json(201, call);
 });
 
 app.http('makeCall', { methods: ['POST'], route: 'calls', authLevel: 'function', handler: makeCall });

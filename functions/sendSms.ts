@@ -11,14 +11,15 @@ import { twilioErrorResponse } from '../lib/twilioClient';
 export const sendSms = handle(async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
   const settings = getSettings();
   const body = await readJson(request, messageRequest);
+  let message;
   try {
-    const message = await sendMessage(settings, publicOrigin(request, settings), body);
-    context.log(`Sent message ${message.sid} to ${message.to}`);
-    await recordCreated(settings, context, placedObservation('message', message, { body: body.body, mediaUrls: body.mediaUrl }));
-    return json(201, message);
+    message = await sendMessage(settings, publicOrigin(request, settings), body);
   } catch (error) {
     return twilioErrorResponse(error, context);
   }
+  context.log(`Sent message ${message.sid} to ${message.to}`);
+  await recordCreated(settings, context, placedObservation('message', message, { body: body.body, mediaUrls: body.mediaUrl }));
+  return json(201, message);
 });
 
 app.http('sendSms', { methods: ['POST'], route: 'messages', authLevel: 'function', handler: sendSms });

@@ -15,7 +15,7 @@ const count = z.preprocess(
 const text = z.string().optional();
 
 /** Twilio's directions (inbound, outbound-api, outbound-dial, outbound-reply…) as ours. */
-export const directionOf = (value: string | undefined, fallback: Direction): Direction =>
+const directionOf = (value: string | undefined, fallback: Direction): Direction =>
   value === undefined ? fallback : value.startsWith('outbound') ? 'outbound' : 'inbound';
 
 function parse<T extends z.ZodType>(schema: T, params: FormParams): z.output<T> {
