@@ -2,9 +2,9 @@ import { app, type HttpResponseInit } from '@azure/functions';
 import { health as checkHealth } from '../lib/health';
 import { handle, json } from '../lib/http';
 
-/** GET /api/health: liveness and configuration sanity; names bad settings, never a value. */
+/** GET /api/health: settings, Twilio endpoint and storage reachability; 503 when any is wrong; never a secret. */
 export const health = handle(async (): Promise<HttpResponseInit> => {
-  const report = checkHealth();
+  const report = await checkHealth();
   return json(report.status === 'ok' ? 200 : 503, report);
 });
 

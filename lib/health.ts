@@ -1,13 +1,24 @@
-import { ConfigError, loadSettings, type Settings } from './config';
+import { ConfigError, getSettings, type Settings } from './config';
+import { DEADLINES } from './deadlines';
+import { describeError } from './http';
+import { getTables, storageStatus } from './tables';
 import { version } from '../package.json';
 
 const TWILIO_API = 'https://api.twilio.com';
 
+export interface StorageReach {
+  reachable: boolean;
+  /** Why not, when it is not: no secret, only what failed. */
+  problem?: string;
+  checkedAt: string;
+}
+
 export interface Health {
-  status: 'ok' | 'misconfigured';
+  status: 'ok' | 'misconfigured' | 'storage-unreachable';
   version: string;
   twilio?: { endpoint: string; emulator: boolean; account: string };
   storage?: string;
+  storageReach?: StorageReach;
   problems?: string[];
 }
 
@@ -41,11 +52,48 @@ function describeStorage(settings: Settings): string {
   return endpoint ? `${endpoint} (connection string)` : account ? `account ${account} (connection string)` : 'connection string';
 }
 
-export function health(env: Record<string, string | undefined> = process.env): Health {
+let lastProbe: { settings: Settings; at: number; result: Promise<StorageReach> } | undefined;
+
+/**
+ * Whether storage answers as Azure Table Storage does: a read of an entity that does not
+ * exist must come back as storage's own 404 (`ResourceNotFound`). A server that is not
+ * table storage (something else on Azurite's port) or does not answer in time fails. The
+ * answer is kept for a few seconds, so a busy health endpoint does not load storage.
+ */
+export function probeStorage(settings: Settings): Promise<StorageReach> {
+  if (lastProbe?.settings !== settings || Date.now() - lastProbe.at > DEADLINES.healthCacheMs) {
+    lastProbe = { settings, at: Date.now(), result: runProbe(settings) };
+  }
+  return lastProbe.result;
+}
+
+async function runProbe(settings: Settings): Promise<StorageReach> {
+  const checkedAt = new Date().toISOString();
+  const signal = AbortSignal.timeout(DEADLINES.healthProbeMs);
   try {
-    return { status: 'ok', version, ...describeSetup(loadSettings(env)) };
+    const { records } = await getTables(settings, signal);
+    await records.getEntity('health-probe', 'absent', { abortSignal: signal });
+    return { reachable: false, problem: 'storage answered a read of an absent entity with success', checkedAt };
+  } catch (error) {
+    if (storageStatus(error) === 404 && odataCode(error) === 'ResourceNotFound') return { reachable: true, checkedAt };
+    const problem = signal.aborted ? `no answer within ${DEADLINES.healthProbeMs / 1000} s` : describeError(error);
+    return { reachable: false, problem, checkedAt };
+  }
+}
+
+/** Table storage's own error code, which only table storage answers with. */
+const odataCode = (error: unknown): unknown =>
+  (error as { response?: { parsedBody?: { odataError?: { code?: unknown } } } }).response?.parsedBody?.odataError?.code;
+
+/** Settings, where REST calls go, and whether storage answers: 503 when any is wrong, so an availability alert fires. */
+export async function health(): Promise<Health> {
+  let settings: Settings;
+  try {
+    settings = getSettings();
   } catch (error) {
     if (error instanceof ConfigError) return { status: 'misconfigured', version, problems: error.problems };
     throw error;
   }
+  const storageReach = await probeStorage(settings);
+  return { status: storageReach.reachable ? 'ok' : 'storage-unreachable', version, ...describeSetup(settings), storageReach };
 }

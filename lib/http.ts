@@ -10,26 +10,34 @@ export interface Problem {
   message: string;
 }
 
-/** A request we refuse, with the status and the problems to tell the caller. */
-export class RequestError extends Error {
+/**
+ * Every answer other than success is one of these, thrown by a handler and turned into its
+ * status and body by `handle` alone. `publicMessage` is what the caller reads; `logMessage`,
+ * which may name internals, goes only to the log.
+ */
+export class HttpError extends Error {
   constructor(
     readonly status: number,
-    message: string,
-    readonly problems: Problem[] = [],
+    readonly publicMessage: string,
+    readonly options: { problems?: Problem[]; extra?: Record<string, unknown>; log?: 'warn' | 'error'; logMessage?: string } = {},
   ) {
-    super(message);
+    super(options.logMessage ?? publicMessage);
+    this.name = 'HttpError';
+  }
+}
+
+/** A request we refuse, with the status and the problems to tell the caller. */
+export class RequestError extends HttpError {
+  constructor(status: number, message: string, problems: Problem[] = []) {
+    super(status, message, { problems });
     this.name = 'RequestError';
   }
 }
 
 /** A dependency is down: the caller should try again later (Twilio retries a webhook that answers 503 when told to). */
-export class UnavailableError extends Error {
-  constructor(
-    message: string,
-    /** What the caller is told; the message, which may name internals, goes to the log only. */
-    readonly publicMessage: string,
-  ) {
-    super(message);
+export class UnavailableError extends HttpError {
+  constructor(message: string, publicMessage: string) {
+    super(503, publicMessage, { log: 'error', logMessage: message });
     this.name = 'UnavailableError';
   }
 }
@@ -136,14 +144,14 @@ export function handle(handler: HttpHandler): HttpHandler {
 }
 
 export function errorResponse(error: unknown, context: InvocationContext): HttpResponseInit {
-  if (error instanceof RequestError) return problem(error.status, error.message, error.problems);
+  if (error instanceof HttpError) {
+    const { problems, extra, log } = error.options;
+    if (log) context[log](error.message);
+    return problem(error.status, error.publicMessage, problems, extra);
+  }
   if (error instanceof ConfigError) {
     context.error(error.message);
     return problem(503, 'The app is not configured', error.problems.map(settingProblem));
-  }
-  if (error instanceof UnavailableError) {
-    context.error(error.message);
-    return problem(503, error.publicMessage);
   }
   context.error(`Unhandled error: ${describeError(error)}`);
   return problem(500, 'Internal error');

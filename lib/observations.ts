@@ -7,6 +7,7 @@ import { field, RequestError, zodProblems, type FormParams } from './http';
 import type { Placed } from './outbound';
 import type { Direction, Observation } from './records';
 import { callSid, messageSid } from './schemas';
+import { keyPart } from './tables';
 
 const count = z.preprocess(
   (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
@@ -103,7 +104,7 @@ export function statusCallbackObservation(params: FormParams): Observation {
       status: message.MessageStatus,
       errorCode: message.ErrorCode,
       source: 'status-callback',
-      eventKey: `status|${message.MessageStatus}`,
+      eventKey: `status|${keyPart(message.MessageStatus)}`,
     };
   }
   const call = parse(callStatus, params);
@@ -118,7 +119,7 @@ export function statusCallbackObservation(params: FormParams): Observation {
     duration: call.CallDuration,
     twilioTimestamp: call.Timestamp,
     source: 'status-callback',
-    eventKey: `status|${call.SequenceNumber ?? '-'}|${call.CallStatus}`,
+    eventKey: `status|${call.SequenceNumber ?? '-'}|${keyPart(call.CallStatus)}`,
   };
 }
 

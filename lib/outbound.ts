@@ -1,9 +1,9 @@
 import type { InvocationContext } from '@azure/functions';
 import type { Settings } from './config';
 import { saveObservation, type Observation } from './records';
-import { StoreUnavailableError } from './tables';
+import { StoreRefusedError, StoreUnavailableError } from './tables';
 import type { CallRequest, MessageRequest } from './schemas';
-import { getTwilioClient } from './twilioClient';
+import { callTwilio, getTwilioClient } from './twilioClient';
 import { sayTwiml } from './twiml';
 
 export const VOICE_WEBHOOK_PATH = '/api/twilio/voice';
@@ -20,6 +20,9 @@ export interface Placed {
   from: string;
 }
 
+/** Where a caller finds a call or message whose creation got no answer: its status callbacks record it there. */
+const lookup = (listing: 'calls' | 'messages', to: string) => `GET /api/${listing}?number=${encodeURIComponent(to)}&direction=outbound`;
+
 /**
  * Places a call. Without say, twiml or url the call is answered by our own voiceWebhook,
  * so the callee hears the configured greeting, as in the seed. Its progress comes back to
@@ -32,26 +35,34 @@ export async function placeCall(settings: Settings, origin: string, request: Cal
     : request.say
       ? { twiml: sayTwiml(request.say) }
       : { url: request.url ?? `${origin}${VOICE_WEBHOOK_PATH}`, method: 'POST' as const };
-  const call = await client.calls.create({
-    to: request.to,
-    from: request.from ?? settings.TWILIO_PHONE_NUMBER,
-    ...answer,
-    statusCallback: `${origin}${STATUS_CALLBACK_PATH}`,
-    statusCallbackMethod: 'POST',
-    statusCallbackEvent: CALL_EVENTS,
-  });
+  const call = await callTwilio(
+    () =>
+      client.calls.create({
+        to: request.to,
+        from: request.from ?? settings.TWILIO_PHONE_NUMBER,
+        ...answer,
+        statusCallback: `${origin}${STATUS_CALLBACK_PATH}`,
+        statusCallbackMethod: 'POST',
+        statusCallbackEvent: CALL_EVENTS,
+      }),
+    lookup('calls', request.to),
+  );
   return { sid: call.sid, status: call.status, to: call.to, from: call.from };
 }
 
 export async function sendMessage(settings: Settings, origin: string, request: MessageRequest): Promise<Placed> {
   const client = await getTwilioClient(settings);
-  const message = await client.messages.create({
-    to: request.to,
-    from: request.from ?? settings.TWILIO_PHONE_NUMBER,
-    body: request.body,
-    ...(request.mediaUrl ? { mediaUrl: request.mediaUrl } : {}),
-    statusCallback: `${origin}${STATUS_CALLBACK_PATH}`,
-  });
+  const message = await callTwilio(
+    () =>
+      client.messages.create({
+        to: request.to,
+        from: request.from ?? settings.TWILIO_PHONE_NUMBER,
+        body: request.body,
+        ...(request.mediaUrl ? { mediaUrl: request.mediaUrl } : {}),
+        statusCallback: `${origin}${STATUS_CALLBACK_PATH}`,
+      }),
+    lookup('messages', request.to),
+  );
   return { sid: message.sid, status: message.status, to: message.to, from: message.from };
 }
 
@@ -64,7 +75,7 @@ export async function recordCreated(settings: Settings, context: InvocationConte
   try {
     await saveObservation(settings, observation);
   } catch (error) {
-    if (!(error instanceof StoreUnavailableError)) throw error;
+    if (!(error instanceof StoreUnavailableError || error instanceof StoreRefusedError)) throw error;
     context.warn(`${observation.sid} was created but not recorded yet (${error.message}); its status callbacks will record it`);
   }
 }

@@ -1,15 +1,20 @@
 import type { TableClient } from '@azure/data-tables' with { 'resolution-mode': 'import' };
+import { createHash } from 'node:crypto';
 import type { Settings } from './config';
-import { describeError, UnavailableError } from './http';
+import { DEADLINES, isTimeout } from './deadlines';
+import { describeError, RequestError, UnavailableError } from './http';
 
 /** One entity a record (row `record`) and its events (rows `event|…`), partitioned by SID. */
 export const RECORDS_TABLE = 'TwilioRecords';
 /** Newest-first listings: one partition per filter, rows keyed by inverted creation time. */
 export const INDEX_TABLE = 'TwilioRecordIndex';
+/** Idempotency keys of POST /api/calls and /api/messages with the answer each one got. */
+export const IDEMPOTENCY_TABLE = 'TwilioIdempotency';
 
 export interface Tables {
   records: TableClient;
   index: TableClient;
+  idempotency: TableClient;
 }
 
 type StorageSettings = Pick<
@@ -17,31 +22,49 @@ type StorageSettings = Pick<
   'AzureWebJobsStorage' | 'AzureWebJobsStorage__tableServiceUri' | 'AzureWebJobsStorage__credential' | 'AzureWebJobsStorage__clientId'
 >;
 
-/** Storage could not be reached or refused a write: the caller answers 503 so Twilio retries. */
+/** Storage could not be reached, did not answer in time, or failed: the caller answers 503 so Twilio retries. */
 export class StoreUnavailableError extends UnavailableError {
   constructor(cause: unknown) {
-    super(`Record storage is unavailable: ${describeError(cause)}`, 'Records are unavailable; try again later');
+    const why = isTimeout(cause) ? `no answer within ${DEADLINES.storageMs / 1000} s` : describeError(cause);
+    super(`Record storage is unavailable: ${why}`, 'Records are unavailable; try again later');
     this.name = 'StoreUnavailableError';
   }
 }
 
 /**
- * Any failure of a storage operation, as a StoreUnavailableError. A 404 that escapes an
+ * Storage refused a value (its 400): retrying cannot fix that, so the caller gets a 4xx and
+ * Twilio does not deliver the same request again forever.
+ */
+export class StoreRefusedError extends RequestError {
+  constructor(readonly detail: string) {
+    super(400, 'A value in this request cannot be stored');
+    this.name = 'StoreRefusedError';
+  }
+}
+
+/**
+ * Any failure of a storage operation as one of the two above. A 404 that escapes an
  * operation means a table is gone (Azurite's data deleted, say): the tables are created again
  * on the next request.
  */
-export function storeFailure(error: unknown): StoreUnavailableError {
-  if (storageStatus(error) === 404) cached = undefined;
-  return error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error);
+export function storeFailure(error: unknown): StoreUnavailableError | StoreRefusedError {
+  if (error instanceof StoreUnavailableError || error instanceof StoreRefusedError) return error;
+  const status = storageStatus(error);
+  if (status === 404) cached = undefined;
+  if (status === 400) return new StoreRefusedError(describeError(error));
+  return new StoreUnavailableError(error);
 }
 
-// A webhook has 15 s in all: a few quick retries, then 503 and Twilio's own retry.
+// A few quick retries inside the deadline, then 503 and Twilio's own retry.
 const retryOptions = { maxRetries: 2, retryDelayInMs: 100, maxRetryDelayInMs: 500 };
 
 let cached: { settings: StorageSettings; tables: Promise<Tables> } | undefined;
 
-/** The record tables, created on first use; a failed start is forgotten so the next request tries again. */
-export function getTables(settings: StorageSettings): Promise<Tables> {
+/**
+ * The tables, created once per process and storage settings; a failed start is forgotten so
+ * the next request tries again. `signal` ends the wait (not the shared start) at its deadline.
+ */
+export function getTables(settings: StorageSettings, signal: AbortSignal): Promise<Tables> {
   if (cached?.settings !== settings) {
     const tables = openTables(settings);
     cached = { settings, tables };
@@ -49,28 +72,42 @@ export function getTables(settings: StorageSettings): Promise<Tables> {
       if (cached?.tables === tables) cached = undefined;
     });
   }
-  return cached.tables;
+  return untilAborted(cached.tables, signal);
 }
 
 async function openTables(settings: StorageSettings): Promise<Tables> {
+  try {
+    const client = await clientFactory(settings);
+    const tables = { records: client(RECORDS_TABLE), index: client(INDEX_TABLE), idempotency: client(IDEMPOTENCY_TABLE) };
+    const signal = AbortSignal.timeout(DEADLINES.storageMs);
+    await Promise.all(Object.values(tables).map((table) => table.createTable({ abortSignal: signal })));
+    return tables;
+  } catch (error) {
+    // A connection string the SDK cannot use fails here, not at start: storage is unavailable.
+    throw new StoreUnavailableError(error);
+  }
+}
+
+async function clientFactory(settings: StorageSettings): Promise<(table: string) => TableClient> {
   const { TableClient } = await import('@azure/data-tables');
-  let client: (table: string) => TableClient;
   if (settings.AzureWebJobsStorage__tableServiceUri) {
     // The storage account's primaryEndpoints.table ends in a slash; the client adds its own.
     const endpoint = settings.AzureWebJobsStorage__tableServiceUri.replace(/\/+$/, '');
     const credential = await identityCredential(settings);
-    client = (table) => new TableClient(endpoint, table, credential, { retryOptions });
-  } else {
-    const connection = settings.AzureWebJobsStorage ?? '';
-    client = (table) => TableClient.fromConnectionString(connection, table, { retryOptions, allowInsecureConnection: isLoopback(connection) });
+    return (table) => new TableClient(endpoint, table, credential, { retryOptions });
   }
-  const tables = { records: client(RECORDS_TABLE), index: client(INDEX_TABLE) };
-  try {
-    await Promise.all([tables.records.createTable(), tables.index.createTable()]);
-  } catch (error) {
-    throw new StoreUnavailableError(error);
-  }
-  return tables;
+  const connection = settings.AzureWebJobsStorage ?? '';
+  const allowInsecureConnection = isLoopback(connection);
+  return (table) => TableClient.fromConnectionString(connection, table, { retryOptions, allowInsecureConnection });
+}
+
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new StoreUnavailableError(signal.reason));
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(new StoreUnavailableError(signal.reason));
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 /** In Azure the user-assigned identity named by clientId; elsewhere whoever is signed in (az login). */
@@ -92,6 +129,37 @@ function isLoopback(connection: string): boolean {
 
 /** The HTTP status of a storage error, when storage answered at all. */
 export const storageStatus = (error: unknown): number | undefined => {
-  const status = (error as { statusCode?: unknown }).statusCode;
+  const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
   return typeof status === 'number' ? status : undefined;
 };
+
+/** A table string property holds 64 KiB of UTF-16: 32,768 code units, less a margin. */
+export const MAX_TEXT_LENGTH = 32_000;
+/** Keys hold up to 1 KiB; a key part longer than this is replaced by its hash. */
+const MAX_KEY_PART_LENGTH = 256;
+
+/**
+ * Any text as part of a PartitionKey or RowKey: keys refuse `/`, `\`, `#`, `?` and control
+ * characters, so the text is percent-encoded (after lone surrogates are replaced, which
+ * encodeURIComponent would throw on), and a long one is hashed. Distinct texts stay distinct.
+ */
+export function keyPart(text: string): string {
+  const encoded = encodeURIComponent(text.toWellFormed());
+  return encoded.length <= MAX_KEY_PART_LENGTH ? encoded : `sha256~${createHash('sha256').update(encoded).digest('hex')}`;
+}
+
+/** The entity with every text property made storable (well-formed, cut to MAX_TEXT_LENGTH), and the names of those cut. */
+export function storable<T extends Record<string, unknown> & { partitionKey: string; rowKey: string }>(entity: T): { entity: T; truncated: string[] } {
+  const truncated: string[] = [];
+  const result: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(entity)) {
+    if (typeof value !== 'string' || name === 'partitionKey' || name === 'rowKey') {
+      result[name] = value;
+      continue;
+    }
+    const text = value.toWellFormed();
+    if (text.length > MAX_TEXT_LENGTH) truncated.push(name);
+    result[name] = text.slice(0, MAX_TEXT_LENGTH).toWellFormed();
+  }
+  return { entity: result as T, truncated };
+}

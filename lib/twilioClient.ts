@@ -1,8 +1,8 @@
-import type { HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { Twilio } from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import type { Settings } from './config';
-import { describeError, problem } from './http';
+import { DEADLINES } from './deadlines';
+import { describeError, HttpError } from './http';
 
 type TwilioModule = typeof import('twilio');
 
@@ -21,21 +21,24 @@ export type TwilioCredentials = Pick<Settings, 'TWILIO_ACCOUNT_SID' | 'TWILIO_AU
 
 export async function createTwilioClient(settings: TwilioCredentials): Promise<Twilio> {
   const twilio = (await import('twilio')).default;
-  const httpClient = settings.TWILIO_API_BASE_URL
-    ? redirectingClient(twilio, settings.TWILIO_API_BASE_URL)
-    : undefined;
-  return twilio(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, { httpClient });
+  return twilio(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, {
+    httpClient: boundedClient(twilio, settings.TWILIO_API_BASE_URL),
+  });
 }
 
-/** The SDK has no base-URL option: this client sends every request to `baseUrl` instead of *.twilio.com. */
-function redirectingClient(twilio: TwilioModule, baseUrl: string): RequestClient {
-  class RedirectingRequestClient extends twilio.RequestClient {
+/**
+ * Every REST request waits at most DEADLINES.twilioRequestMs (the SDK's default is 30 s).
+ * The SDK has no base-URL option: with `baseUrl` every request goes there instead of *.twilio.com.
+ */
+function boundedClient(twilio: TwilioModule, baseUrl: string | undefined): RequestClient {
+  class BoundedRequestClient extends twilio.RequestClient {
     override request<TData>(opts: RequestClient.RequestOptions<TData>) {
       const target = new URL(opts.uri);
-      return super.request({ ...opts, uri: `${baseUrl}${target.pathname}${target.search}` });
+      const uri = baseUrl ? `${baseUrl}${target.pathname}${target.search}` : opts.uri;
+      return super.request({ ...opts, uri, timeout: DEADLINES.twilioRequestMs });
     }
   }
-  return new RedirectingRequestClient();
+  return new BoundedRequestClient({ timeout: DEADLINES.twilioRequestMs });
 }
 
 interface TwilioRestError {
@@ -48,19 +51,77 @@ interface TwilioRestError {
 const isRestException = (error: unknown): error is TwilioRestError =>
   error instanceof Error && typeof (error as { status?: unknown }).status === 'number' && 'moreInfo' in error;
 
-/**
- * What our caller hears when Twilio refuses or cannot be reached: Twilio's own 4xx with its
- * code and documentation link, or 502 for Twilio's 5xx and network failures. Nothing else of
- * the error (it can carry request config) reaches the response or the log.
- */
-export function twilioErrorResponse(error: unknown, context: InvocationContext): HttpResponseInit {
-  if (isRestException(error)) {
-    context.warn(`Twilio answered ${error.status} code ${error.code ?? '-'}: ${error.message}`);
-    const status = error.status >= 400 && error.status < 500 ? error.status : 502;
-    return problem(status, 'Twilio refused the request', undefined, {
-      twilio: { status: error.status, code: error.code, message: error.message, moreInfo: error.moreInfo },
+/** Network failures that happen before a request is sent: Twilio cannot have acted on it. */
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** Twilio answered with an error: its 4xx is passed on with Twilio's code; its 5xx is our 502. Safe to retry after a 5xx. */
+export class TwilioRefusedError extends HttpError {
+  constructor(readonly rest: TwilioRestError) {
+    super(rest.status >= 400 && rest.status < 500 ? rest.status : 502, 'Twilio refused the request', {
+      extra: { twilio: { status: rest.status, code: rest.code, message: rest.message, moreInfo: rest.moreInfo } },
+      log: 'warn',
+      logMessage: `Twilio answered ${rest.status} code ${rest.code ?? '-'}: ${rest.message}`,
     });
+    this.name = 'TwilioRefusedError';
   }
-  context.error(`Twilio could not be reached: ${describeError(error)}`);
-  return problem(502, 'Twilio could not be reached');
 }
+
+/** The request never reached Twilio (refused connection, DNS, TLS): nothing happened, safe to retry. */
+export class TwilioUnreachableError extends HttpError {
+  constructor(cause: unknown) {
+    super(502, 'Twilio could not be reached', {
+      extra: { outcome: 'not-sent', hint: 'Nothing reached Twilio: it is safe to try again.' },
+      log: 'error',
+      logMessage: `Twilio could not be reached: ${describeError(cause)}`,
+    });
+    this.name = 'TwilioUnreachableError';
+  }
+}
+
+/**
+ * The request was sent and no answer came (timeout, connection lost): Twilio may have acted.
+ * Retrying blindly could place a second call, so the caller is told what to look up instead.
+ */
+export class TwilioOutcomeUnknownError extends HttpError {
+  constructor(cause: unknown, lookup: string) {
+    super(504, 'Twilio did not answer in time: the outcome is unknown', {
+      extra: {
+        outcome: 'unknown',
+        lookup,
+        hint: 'Do not retry blindly: look it up first (a placed call or sent message is recorded by its status callbacks), or retry with the same Idempotency-Key.',
+      },
+      log: 'error',
+      logMessage: `Twilio did not answer (${describeError(cause)}); the outcome is unknown`,
+    });
+    this.name = 'TwilioOutcomeUnknownError';
+  }
+}
+
+/**
+ * Runs one Twilio REST request and classifies its failure: Twilio's own error, not sent, or
+ * sent without an answer. `lookup` names where the caller can find out what happened.
+ */
+export async function callTwilio<T>(request: () => Promise<T>, lookup: string): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    if (isRestException(error)) throw new TwilioRefusedError(error);
+    if (!isNetworkError(error)) throw error;
+    const code = (error as { code?: unknown }).code;
+    throw typeof code === 'string' && NOT_SENT.has(code) ? new TwilioUnreachableError(error) : new TwilioOutcomeUnknownError(error, lookup);
+  }
+}
+
+/** The SDK's HTTP client (axios) marks the errors of the request itself. */
+const isNetworkError = (error: unknown) => error instanceof Error && (error as { isAxiosError?: unknown }).isAxiosError === true;

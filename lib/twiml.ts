@@ -26,14 +26,23 @@ export function messageTwiml(text: string): string {
   return response.toString();
 }
 
-/** Why a document is not usable as TwiML, or undefined when it is well-formed with `<Response>` as its root. */
+/**
+ * Why a document is not usable as TwiML, or undefined when it is well-formed with `<Response>`
+ * as its root. Never throws: whatever the parser refuses (nesting too deep, say) is a reason.
+ */
 export function twimlProblem(document: string): string | undefined {
-  const validation = XMLValidator.validate(document);
-  if (validation !== true) return `is not well-formed XML (${validation.err.msg})`;
-  const parsed = new XMLParser({ ignoreDeclaration: true, ignorePiTags: true }).parse(document) as Record<string, unknown>;
-  const roots = Object.keys(parsed);
-  if (roots.length !== 1 || roots[0] !== 'Response' || Array.isArray(parsed.Response)) {
-    return 'must have one <Response> as its root element';
+  // TwiML has no DTD; one could only declare entities, which expand.
+  if (/<!DOCTYPE/i.test(document)) return 'must not contain a DOCTYPE';
+  try {
+    const validation = XMLValidator.validate(document);
+    if (validation !== true) return `is not well-formed XML (${validation.err.msg})`;
+    const parsed = new XMLParser({ ignoreDeclaration: true, ignorePiTags: true, processEntities: false }).parse(document) as Record<string, unknown>;
+    const roots = Object.keys(parsed);
+    if (roots.length !== 1 || roots[0] !== 'Response' || Array.isArray(parsed.Response)) {
+      return 'must have one <Response> as its root element';
+    }
+    return undefined;
+  } catch (error) {
+    return `cannot be read as TwiML (${error instanceof Error ? error.message : String(error)})`;
   }
-  return undefined;
 }

@@ -77,7 +77,7 @@ describe('local Functions host', () => {
   it('reports health without secrets', async () => {
     const response = await fetch(`${app.url}/api/health`);
     const text = await response.text();
-    expect(response.status).toBe(200);
+    expect(response.status, text).toBe(200);
     expect(JSON.parse(text)).toMatchObject({ status: 'ok', version: expect.any(String), twilio: { endpoint: fake.url, emulator: true } });
     expect(text).not.toContain(TEST_AUTH_TOKEN);
     expect(text).not.toContain(TEST_ACCOUNT_SID);

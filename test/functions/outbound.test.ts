@@ -194,7 +194,7 @@ describe('Twilio errors', () => {
   it('answers 502 when Twilio cannot be reached', async () => {
     useSettings({ TWILIO_API_BASE_URL: 'http://127.0.0.1:9' });
     const result = await invoke(makeCall, jsonRequest(callsUrl, { to }));
-    expect([result.response.status, result.json()]).toEqual([502, { error: 'Twilio could not be reached' }]);
+    expect([result.response.status, result.json()]).toEqual([502, { error: 'Twilio could not be reached', outcome: 'not-sent', hint: expect.any(String) }]);
     expect(result.logs.map((log) => log.message).join('\n')).not.toContain(TEST_AUTH_TOKEN);
   });
 });

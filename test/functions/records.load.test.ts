@@ -125,7 +125,8 @@ describe('storage outage', () => {
     expect(down).toEqual(during.map(() => 503));
     expect(hostLog.filter((line) => line.startsWith('error smsWebhook: Record storage is unavailable'))).toHaveLength(during.length);
     const health = await fetch(`${app.url}/api/health`);
-    expect(health.status).toBe(200);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ status: "storage-unreachable", storageReach: { reachable: false } });
 
     azurite = await startAzurite({ services: 'table', location, tablePort });
     // Twilio retries what failed; a retry of what had succeeded is harmless too.

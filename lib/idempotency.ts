@@ -1,0 +1,152 @@
+/**
+ * Idempotency keys for POST /api/calls and /api/messages: a client that did not hear our
+ * answer retries with the same `Idempotency-Key` and never reaches Twilio twice.
+ *
+ * One entity per key (PartitionKey `<scope>|<sha256 of the key>`, so any key is storable):
+ * `in-flight` while the first request works, then `done` with the answer it got. Creating the
+ * entity is the lock: of concurrent requests with one key exactly one creates it.
+ */
+import { createHash } from 'node:crypto';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { TableClient } from '@azure/data-tables' with { 'resolution-mode': 'import' };
+import type { Settings } from './config';
+import { DEADLINES, storageDeadline } from './deadlines';
+import { errorResponse, HttpError, RequestError } from './http';
+import { getTables, storageStatus, storeFailure } from './tables';
+import { TwilioRefusedError, TwilioUnreachableError } from './twilioClient';
+
+export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+export const REPLAYED_HEADER = 'Idempotent-Replayed';
+const MAX_KEY_LENGTH = 255;
+/** After this a key is forgotten and may be used again. */
+export const KEY_LIFETIME_MS = 24 * 60 * 60 * 1000;
+/** A first attempt still in flight after this died on the way (its instance stopped): nobody knows what it did. */
+const IN_FLIGHT_LIMIT_MS = 2 * DEADLINES.storageMs + DEADLINES.twilioRequestMs + 30_000;
+
+interface KeyEntity {
+  partitionKey: string;
+  rowKey: string;
+  state: 'in-flight' | 'done';
+  fingerprint: string;
+  startedAt: string;
+  status?: number;
+  body?: string;
+}
+
+/**
+ * Runs `work` once per idempotency key (when the request has one) and answers every repeat
+ * with the first answer. What `work` throws becomes its answer here, through the one error
+ * mapping, so that it can be stored: a request that failed before Twilio acted (not reached,
+ * Twilio's 5xx or 429) forgets the key, so the retry does the work; every other answer, the
+ * 504 "outcome unknown" included, is replayed and never sent to Twilio again.
+ */
+export async function once(
+  settings: Settings,
+  context: InvocationContext,
+  request: HttpRequest,
+  scope: string,
+  body: unknown,
+  work: () => Promise<HttpResponseInit>,
+): Promise<HttpResponseInit> {
+  const key = request.headers.get(IDEMPOTENCY_KEY_HEADER);
+  if (key === null) return work();
+  if (key.length < 1 || key.length > MAX_KEY_LENGTH) {
+    throw new RequestError(400, `Invalid ${IDEMPOTENCY_KEY_HEADER}`, [
+      { field: IDEMPOTENCY_KEY_HEADER, message: `must be 1 to ${MAX_KEY_LENGTH} characters` },
+    ]);
+  }
+  const table = await storage(async (signal) => (await getTables(settings, signal)).idempotency);
+  const claim: KeyEntity = {
+    partitionKey: `${scope}|${sha256(key)}`,
+    rowKey: '',
+    state: 'in-flight',
+    fingerprint: sha256(canonicalJson(body)),
+    startedAt: new Date().toISOString(),
+  };
+  const earlier = await claimKey(table, claim);
+  if (earlier) return answerRepeat(earlier, claim);
+
+  let response: HttpResponseInit;
+  try {
+    response = await work();
+  } catch (error) {
+    response = errorResponse(error, context);
+    if (nothingHappened(error)) {
+      // Best effort: a key left behind answers 409, then 504 after IN_FLIGHT_LIMIT_MS; never a second call.
+      await storage((signal) => table.deleteEntity(claim.partitionKey, claim.rowKey, { abortSignal: signal })).catch(() => {});
+      return response;
+    }
+  }
+  const done: KeyEntity = { ...claim, state: 'done', status: response.status ?? 200, body: JSON.stringify(response.jsonBody ?? null) };
+  await storage((signal) => table.updateEntity(done, 'Replace', { abortSignal: signal })).catch((error: unknown) => {
+    context.warn(`Could not store the answer for an idempotency key (${error instanceof Error ? error.message : String(error)}); a repeat will be told it is still in progress`);
+  });
+  return response;
+}
+
+/** Creates the key's entity (the lock), or answers the earlier one that holds it. */
+async function claimKey(table: TableClient, claim: KeyEntity): Promise<KeyEntity | undefined> {
+  return storage(async (signal) => {
+    try {
+      await table.createEntity(claim, { abortSignal: signal });
+      return undefined;
+    } catch (error) {
+      if (storageStatus(error) !== 409) throw error;
+    }
+    const earlier = await table.getEntity<KeyEntity>(claim.partitionKey, claim.rowKey, { abortSignal: signal });
+    if (Date.now() - Date.parse(earlier.startedAt) < KEY_LIFETIME_MS) return earlier;
+    // Expired: take the key over, unless another request just did (412).
+    try {
+      await table.updateEntity(claim, 'Replace', { etag: earlier.etag, abortSignal: signal });
+      return undefined;
+    } catch (error) {
+      if (storageStatus(error) !== 412) throw error;
+      return { ...claim, startedAt: new Date().toISOString() };
+    }
+  });
+}
+
+function answerRepeat(earlier: KeyEntity, claim: KeyEntity): HttpResponseInit {
+  if (earlier.fingerprint !== claim.fingerprint) {
+    throw new HttpError(422, `This ${IDEMPOTENCY_KEY_HEADER} was used with a different body`, {
+      problems: [{ field: IDEMPOTENCY_KEY_HEADER, message: 'was already used with a different body; use a new key for a new request' }],
+    });
+  }
+  if (earlier.state === 'done' && earlier.status !== undefined) {
+    return {
+      status: earlier.status,
+      body: earlier.body ?? 'null',
+      headers: { 'Content-Type': 'application/json; charset=utf-8', [REPLAYED_HEADER]: 'true' },
+    };
+  }
+  if (Date.now() - Date.parse(earlier.startedAt) > IN_FLIGHT_LIMIT_MS) {
+    throw new HttpError(504, 'The first request with this key never finished: the outcome is unknown', {
+      extra: { outcome: 'unknown', hint: 'Look the call or message up before trying again with a new key.' },
+    });
+  }
+  throw new HttpError(409, `A request with this ${IDEMPOTENCY_KEY_HEADER} is still in progress; try again in a few seconds`);
+}
+
+/** Failures that leave Twilio untouched: forgetting the key lets the retry do the work. */
+const nothingHappened = (error: unknown) =>
+  error instanceof TwilioUnreachableError || (error instanceof TwilioRefusedError && (error.rest.status >= 500 || error.rest.status === 429));
+
+async function storage<T>(operation: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  try {
+    return await operation(storageDeadline());
+  } catch (error) {
+    throw storeFailure(error);
+  }
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** JSON with object keys sorted, so the same body in another key order is the same request. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
