@@ -29,6 +29,8 @@ export interface AzuriteOptions {
 }
 
 export interface RunningAzurite {
+  /** The Azurite process, for tests that freeze it (SIGSTOP) to play storage that stops answering. */
+  pid: number;
   tableEndpoint: string;
   connectionString: string;
   stop(): Promise<void>;
@@ -72,6 +74,7 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
   await waitUntilListening(child, tablePort, output);
   const tableEndpoint = `http://${HOST}:${tablePort}/${DEV_ACCOUNT}`;
   return {
+    pid: child.pid!,
     tableEndpoint,
     connectionString: connectionStringFor(tableEndpoint),
     stop: () => stopProcess(child),
@@ -97,6 +100,7 @@ async function waitUntilListening(child: ChildProcess, port: number, output: str
 /** SIGINT lets Azurite close its database cleanly, so no write is lost; a hard kill follows if it hangs. */
 function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  child.kill('SIGCONT');
   return new Promise((done) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     child.once('exit', () => {

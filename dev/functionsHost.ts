@@ -114,7 +114,9 @@ export function matchRoute(template: string, path: string): Record<string, strin
         if (param[2]) continue;
         return undefined;
       }
-      params[param[1]!] = decodeURIComponent(value);
+      const decoded = decodeSegment(value);
+      if (decoded === undefined) return undefined;
+      params[param[1]!] = decoded;
     } else if (value === undefined || segment.toLowerCase() !== value.toLowerCase()) {
       return undefined;
     }
@@ -150,26 +152,14 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const prefix = (options.prefix ?? 'api').replace(/^\/|\/$/g, '');
   const log = options.log ?? consoleLog;
 
-  const find = (method: string, path: string) => {
-    const rest = prefix ? stripPrefix(path, `/${prefix}`) : path;
-    if (rest === undefined) return undefined;
-    for (const fn of options.functions) {
-      const params = matchRoute(fn.route, rest);
-      if (params && fn.methods.includes(method)) return { fn, params };
-    }
-    return undefined;
-  };
-
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
-    const origin = `http://${req.headers.host ?? 'localhost'}`;
-    const url = new URL(req.url ?? '/', origin);
+    const url = requestUrl(req);
+    if (!url) return refuse(res, 400, 'Invalid Host header or request path');
     const method = (req.method ?? 'GET').toUpperCase();
     const found = find(method, url.pathname);
-    const body = await readAll(req);
-    if (!found) {
-      res.writeHead(404).end();
-      return;
-    }
+    if (!found) return refuse(res, 404);
+    const body = await readLimited(req, MAX_REQUEST_BYTES);
+    if (!body) return refuse(res, 413, `Request body is larger than ${MAX_REQUEST_BYTES / 1024 / 1024} MiB`);
     const { fn, params } = found;
     const context = new InvocationContext({
       invocationId: randomUUID(),
@@ -179,7 +169,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const request = new HttpRequest({
       method,
       url: url.toString(),
-      headers: flattenHeaders(req),
+      headers: trustedHeaders(req),
       query: Object.fromEntries(url.searchParams),
       params,
       ...(body.length && method !== 'GET' && method !== 'HEAD' ? { body: { bytes: body } } : {}),
@@ -201,7 +191,18 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     res.writeHead(response.status, headers).end(payload);
   };
 
-  const server = createServer((req, res) => {
+  const find = (method: string, path: string) => {
+    const rest = prefix ? stripPrefix(path, `/${prefix}`) : path;
+    if (rest === undefined) return undefined;
+    for (const fn of options.functions) {
+      const params = matchRoute(fn.route, rest);
+      if (params && fn.methods.includes(method)) return { fn, params };
+    }
+    return undefined;
+  };
+
+  // Slow or stalled clients are cut off well before Node's 300 s default (checked every second).
+  const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 }, (req, res) => {
     serve(req, res).catch((error: unknown) => {
       log('error', 'host', `Request failed: ${error instanceof Error ? error.message : String(error)}`);
       if (!res.headersSent) res.writeHead(500);
@@ -230,6 +231,52 @@ function stripPrefix(path: string, prefix: string): string | undefined {
   return path.toLowerCase().startsWith(`${prefix.toLowerCase()}/`) ? path.slice(prefix.length) : undefined;
 }
 
+const decodeSegment = (value: string): string | undefined => {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+};
+
+/** The Functions host refuses far larger bodies than any of ours; this keeps a local run's memory small. */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+const isLoopbackPeer = (req: IncomingMessage) => LOOPBACK.test(req.socket.remoteAddress ?? '');
+
+/**
+ * The URL as requested. From a loopback peer (this machine: a browser, curl, a local tunnel)
+ * the Host header names it; from anyone else the address they actually reached does, so a
+ * remote sender cannot choose the URL a signature is checked against. Undefined when the
+ * Host header or the path cannot form a URL.
+ */
+export function requestUrl(req: IncomingMessage): URL | undefined {
+  const local = req.socket.localAddress ?? '127.0.0.1';
+  const host = isLoopbackPeer(req) && req.headers.host ? req.headers.host : `${local.includes(':') ? `[${local}]` : local}:${req.socket.localPort}`;
+  try {
+    const url = new URL(req.url ?? '/', `http://${host}`);
+    decodeURIComponent(url.pathname);
+    return url;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Request headers as the function sees them: forwarded headers only from a loopback peer (a local tunnel), like a trusted front end. */
+export function trustedHeaders(req: IncomingMessage): Record<string, string> {
+  const headers = flattenHeaders(req);
+  if (!isLoopbackPeer(req)) {
+    for (const name of Object.keys(headers)) if (name.startsWith('x-forwarded-') || name === 'forwarded') delete headers[name];
+  }
+  return headers;
+}
+
+function refuse(res: ServerResponse, status: number, error?: string): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+  res.end(error ? JSON.stringify({ error }) : undefined);
+}
+
 function flattenHeaders(req: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(req.headers)) {
@@ -238,10 +285,21 @@ function flattenHeaders(req: IncomingMessage): Record<string, string> {
   return headers;
 }
 
-function readAll(req: IncomingMessage): Promise<Buffer> {
+/** The body, or undefined as soon as it passes `limit` bytes: nothing past the limit is read or kept. */
+function readLimited(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.resolve(undefined);
   return new Promise((done, fail) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.pause();
+        done(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
     req.on('end', () => done(Buffer.concat(chunks)));
     req.on('error', fail);
   });

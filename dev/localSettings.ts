@@ -7,7 +7,12 @@ export const LOCAL_SETTINGS_FILE = 'local.settings.json';
 export function readLocalSettings(root: string): Record<string, string> {
   const file = join(root, LOCAL_SETTINGS_FILE);
   if (!existsSync(file)) return {};
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, unknown> };
+  let parsed: { Values?: Record<string, unknown> };
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, unknown> };
+  } catch (error) {
+    throw new Error(`${file} is not valid JSON (${error instanceof Error ? error.message : String(error)}); compare it with local.settings.json.example`);
+  }
   return Object.fromEntries(
     Object.entries(parsed.Values ?? {})
       .filter(([, value]) => value !== null && value !== undefined)

@@ -8,22 +8,29 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
-import { ConfigError, loadSettings } from '../lib/config';
-import { describeSetup } from '../lib/health';
+import { ConfigError, loadSettings, type Settings } from '../lib/config';
+import { describeSetup, probeStorage } from '../lib/health';
 import { DEFAULT_PORTS, isListening, startAzurite } from './azurite';
 import { removeDevSession, writeDevSession } from './cli/settings';
 import { localAccount, startEmulator } from './emulator/index';
 import { functionFiles, loadFunctions, routePrefix, startHost, type HttpFunction } from './functionsHost';
-import { localEnvironment } from './localSettings';
+import { LOCAL_SETTINGS_FILE, localEnvironment } from './localSettings';
 
 const ROOT = resolve(__dirname, '../..');
-const PORT = Number(process.env.PORT ?? 7071);
+const DEFAULT_PORT = 7071;
 const LOCAL_PHONE_NUMBER = '+15005550006';
+/** Stands in for the emulator's URL while settings are checked, before the emulator starts. */
+const EMULATOR_PLACEHOLDER = 'http://127.0.0.1';
 
 type Env = Record<string, string | undefined>;
 const isSet = (value: string | undefined) => Boolean(value?.trim());
 
-type Stop = () => Promise<void> | void;
+/**
+ * What npm start stops on Ctrl+C, in this order: the emulator first (its timers would post
+ * callbacks to a closed host), then the app, then storage, then the session file.
+ */
+const STOP_ORDER = ['emulator', 'app', 'storage', 'session'] as const;
+type Stops = Partial<Record<(typeof STOP_ORDER)[number], () => Promise<void> | void>>;
 
 function findCoreTools(): string | undefined {
   const names = process.platform === 'win32' ? ['func.cmd', 'func.exe'] : ['func'];
@@ -48,23 +55,30 @@ function printRoutes(functions: HttpFunction[], origin: string, prefix: string) 
 /**
  * Without Twilio credentials the app talks to the local emulator, with credentials made up
  * for this run; with real ones it talks to Twilio (or to TWILIO_API_BASE_URL when set).
+ * Fills the environment in so the settings can be checked before anything starts.
  */
-async function startTwilioEmulatorIfNeeded(env: Env, stops: Stop[]): Promise<((appUrl: string) => void) | undefined> {
-  if (isSet(env.TWILIO_ACCOUNT_SID) || isSet(env.TWILIO_AUTH_TOKEN)) return undefined;
+function useEmulatorIfNoCredentials(env: Env): boolean {
+  if (isSet(env.TWILIO_ACCOUNT_SID) || isSet(env.TWILIO_AUTH_TOKEN)) return false;
   const account = localAccount();
-  const phoneNumber = isSet(env.TWILIO_PHONE_NUMBER) ? env.TWILIO_PHONE_NUMBER!.trim() : LOCAL_PHONE_NUMBER;
-  const emulator = await startEmulator({ ...account, phoneNumbers: [phoneNumber], log: (line) => console.log(`[emulator] ${line}`) });
-  stops.push(() => emulator.stop());
   Object.assign(env, {
     TWILIO_ACCOUNT_SID: account.accountSid,
     TWILIO_AUTH_TOKEN: account.authToken,
-    TWILIO_PHONE_NUMBER: phoneNumber,
-    TWILIO_API_BASE_URL: emulator.url,
+    TWILIO_PHONE_NUMBER: isSet(env.TWILIO_PHONE_NUMBER) ? env.TWILIO_PHONE_NUMBER!.trim() : LOCAL_PHONE_NUMBER,
+    TWILIO_API_BASE_URL: EMULATOR_PLACEHOLDER,
   });
+  return true;
+}
+
+async function startEmulatorFor(env: Env, stops: Stops): Promise<(appUrl: string, port: number) => void> {
+  const account = { accountSid: env.TWILIO_ACCOUNT_SID!, authToken: env.TWILIO_AUTH_TOKEN! };
+  const phoneNumber = env.TWILIO_PHONE_NUMBER!;
+  const emulator = await startEmulator({ ...account, phoneNumbers: [phoneNumber], log: (line) => console.log(`[emulator] ${line}`) });
+  stops.emulator = () => emulator.stop();
+  env.TWILIO_API_BASE_URL = emulator.url;
   console.log(`No Twilio credentials configured: using the local Twilio emulator at ${emulator.url} with credentials made up for this run.`);
   return (appUrl) => {
     writeDevSession(ROOT, { ...account, phoneNumber, emulatorUrl: emulator.url, appUrl });
-    stops.push(() => removeDevSession(ROOT));
+    stops.session = () => removeDevSession(ROOT);
   };
 }
 
@@ -73,43 +87,73 @@ async function startTwilioEmulatorIfNeeded(env: Env, stops: Stop[]): Promise<((a
  * from the project's own dependencies, with data under .local/azurite, unless one already runs.
  * Core Tools need blob and queue as well; the local host needs tables only.
  */
-async function startAzuriteIfNeeded(env: Env, services: 'all' | 'table', stops: Stop[]): Promise<void> {
+async function startAzuriteIfNeeded(env: Env, services: 'all' | 'table', stops: Stops): Promise<void> {
   if (!/UseDevelopmentStorage=true/i.test(env.AzureWebJobsStorage ?? '')) return;
   if (await isListening(DEFAULT_PORTS.table)) {
-    console.log(`Storage: using the Azurite already listening on 127.0.0.1:${DEFAULT_PORTS.table}.`);
+    console.log(`Storage: something already listens on 127.0.0.1:${DEFAULT_PORTS.table}; using it as Azurite.`);
     return;
   }
   const location = join(ROOT, '.local', 'azurite');
   mkdirSync(location, { recursive: true });
   const azurite = await startAzurite({ services, location, tablePort: DEFAULT_PORTS.table });
-  stops.push(() => azurite.stop());
+  stops.storage = () => azurite.stop();
   console.log(`Storage: started Azurite (${services === 'all' ? 'blob, queue and table' : 'table'}) on 127.0.0.1; data in ${location}`);
 }
 
+function fail(lines: string[]): never {
+  for (const line of lines) console.error(line);
+  process.exit(1);
+}
+
+function portFrom(env: Env): number {
+  const port = Number(env.PORT ?? DEFAULT_PORT);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) fail([`Cannot start: PORT must be a port number from 1 to 65535 (got "${env.PORT}").`]);
+  return port;
+}
+
+/** Storage must answer as table storage does; a foreign server on Azurite's port is named here, as health names it. */
+async function reportStorage(settings: Settings, described: string): Promise<void> {
+  const reach = await probeStorage(settings);
+  if (reach.reachable) console.log(`Storage: ${described}`);
+  else console.warn(`Storage: ${described} is NOT reachable as table storage (${reach.problem}). Webhooks will answer 503 and health 503 until it is.`);
+}
+
 async function main() {
-  const env: Env = localEnvironment(ROOT);
+  let env: Env;
+  try {
+    env = localEnvironment(ROOT);
+  } catch (error) {
+    fail([`Cannot start: ${error instanceof Error ? error.message : String(error)}`]);
+  }
   env.FUNCTIONS_WORKER_RUNTIME ??= 'node';
   if (!isSet(env.AzureWebJobsStorage) && !isSet(env.AzureWebJobsStorage__tableServiceUri)) {
     env.AzureWebJobsStorage = 'UseDevelopmentStorage=true';
   }
-  const stops: Stop[] = [];
+  const port = portFrom(env);
+  const stops: Stops = {};
   const coreTools = findCoreTools();
-  const announceSession = await startTwilioEmulatorIfNeeded(env, stops);
+  const emulated = useEmulatorIfNoCredentials(env);
 
-  let settings;
+  let settings: Settings;
   try {
     settings = loadSettings(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    console.error('Cannot start: the settings are not valid.');
-    for (const problem of error.problems) console.error(`  ${problem}`);
-    console.error('Fix them in local.settings.json (see local.settings.json.example) or the environment.');
-    process.exit(1);
+    fail([
+      'Cannot start: the settings are not valid.',
+      ...error.problems.map((problem) => `  ${problem}`),
+      `Fix them in ${join(ROOT, LOCAL_SETTINGS_FILE)} (see local.settings.json.example) or the environment.`,
+    ]);
   }
+  if (!coreTools && (await isListening(port))) {
+    fail([`Cannot start: something already listens on port ${port} (another npm start?). Stop it, or choose another port: PORT=7072 npm start`]);
+  }
+  const announceSession = emulated ? await startEmulatorFor(env, stops) : undefined;
+  settings = loadSettings(env);
   const setup = describeSetup(settings);
 
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop();
+    for (const name of STOP_ORDER) await stops[name]?.();
   };
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -127,13 +171,13 @@ async function main() {
 
   if (coreTools) {
     console.log(`Twilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}`);
-    console.log(`Storage: ${setup.storage}`);
+    await reportStorage(settings, setup.storage);
     console.log(`Starting Azure Functions Core Tools (${coreTools})…`);
-    const func = spawn(coreTools, ['start', '--port', String(PORT)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'inherit' });
-    announceSession?.(`http://localhost:${PORT}`);
-    stops.push(() => {
+    const func = spawn(coreTools, ['start', '--port', String(port)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'inherit' });
+    announceSession?.(`http://localhost:${port}`, port);
+    stops.app = () => {
       func.kill('SIGINT');
-    });
+    };
     func.on('exit', (code) => {
       void stopAll().finally(() => process.exit(code ?? 0));
     });
@@ -143,15 +187,15 @@ async function main() {
   Object.assign(process.env, env);
   const functions = await loadFunctions(functionFiles(ROOT));
   const prefix = routePrefix(ROOT);
-  const host = await startHost({ functions, prefix, port: PORT });
-  stops.push(() => host.close());
+  const host = await startHost({ functions, prefix, port });
+  stops.app = () => host.close();
   const origin = `http://localhost:${new URL(host.url).port}`;
-  announceSession?.(origin);
+  announceSession?.(origin, port);
 
   console.log('Azure Functions Core Tools are not installed: serving the functions with the local host in dev/.\n');
   printRoutes(functions, origin, prefix);
   console.log(`\nTwilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}, account ${setup.twilio.account}`);
-  console.log(`Storage: ${setup.storage}`);
+  await reportStorage(settings, setup.storage);
   console.log(`\nListening on ${origin}. Press Ctrl+C to stop.`);
 }
 

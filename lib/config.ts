@@ -27,6 +27,38 @@ const text = (fallback: string) =>
     .optional()
     .transform((value) => (value === undefined || value.trim() === '' ? fallback : value));
 
+/**
+ * A storage connection string the table client can use: `UseDevelopmentStorage=true`, an
+ * account name with its key, or a table endpoint with a SAS. Problems are named; the value,
+ * which holds a key, never is.
+ */
+function checkConnectionString(value: string, ctx: z.RefinementCtx): void {
+  const segments = value.split(';').map((part) => part.trim()).filter(Boolean);
+  const parts = new Map<string, string>();
+  for (const segment of segments) {
+    const at = segment.indexOf('=');
+    if (at <= 0) {
+      ctx.addIssue({ code: 'custom', message: 'is not a storage connection string (expected Name=value pairs separated by ";")' });
+      return;
+    }
+    parts.set(segment.slice(0, at).toLowerCase(), segment.slice(at + 1));
+  }
+  if (parts.get('usedevelopmentstorage')?.toLowerCase() === 'true') return;
+  const tableEndpoint = parts.get('tableendpoint');
+  if (tableEndpoint !== undefined && !URL.canParse(tableEndpoint)) {
+    ctx.addIssue({ code: 'custom', message: 'has a TableEndpoint that is not a URL' });
+    return;
+  }
+  const withKey = parts.get('accountname') && parts.get('accountkey');
+  const withSas = tableEndpoint && parts.get('sharedaccesssignature');
+  if (!withKey && !withSas) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be UseDevelopmentStorage=true, or name AccountName and AccountKey, or TableEndpoint and SharedAccessSignature',
+    });
+  }
+}
+
 const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
 export const settingsSchema = z
@@ -76,7 +108,7 @@ export const settingsSchema = z
         }),
       ),
     AzureWebJobsStorage: z
-      .preprocess(emptyAsUndefined, z.string().optional())
+      .preprocess(emptyAsUndefined, z.string().superRefine(checkConnectionString).optional())
       .meta(
         meta({
           requirement: 'storage',

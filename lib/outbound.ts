@@ -9,6 +9,8 @@ import { sayTwiml } from './twiml';
 export const VOICE_WEBHOOK_PATH = '/api/twilio/voice';
 export const SMS_WEBHOOK_PATH = '/api/twilio/sms';
 export const STATUS_CALLBACK_PATH = '/api/twilio/status';
+export const VOICE_FALLBACK_PATH = '/api/twilio/voice/fallback';
+export const SMS_FALLBACK_PATH = '/api/twilio/sms/fallback';
 
 /** The call progress Twilio reports to our statusCallback, so the record follows the call. */
 const CALL_EVENTS = ['initiated', 'ringing', 'answered', 'completed'];

@@ -5,17 +5,21 @@ const firstValue = (header: string | null) => header?.split(',')[0]?.trim() || u
 
 /**
  * The origin callers use to reach this app. Behind Azure's front end the request URL a
- * function sees can differ from the public one (scheme, host, port), so PUBLIC_BASE_URL wins;
- * without it the X-Forwarded-* headers a proxy adds correct the request URL.
+ * function sees can differ from the public one (scheme, host, port), so PUBLIC_BASE_URL wins
+ * (and is required in Azure). Without it, X-Forwarded-Proto and X-Forwarded-Host from a local
+ * tunnel correct the request URL: the local host passes them on only from a loopback peer,
+ * since whoever sends them picks the URL the signature is checked against.
  */
 export function publicOrigin(request: HttpRequest, settings: Pick<Settings, 'PUBLIC_BASE_URL'>): string {
   if (settings.PUBLIC_BASE_URL) return settings.PUBLIC_BASE_URL;
   const url = new URL(request.url);
-  const proto = firstValue(request.headers.get('x-forwarded-proto'));
+  const proto = firstValue(request.headers.get('x-forwarded-proto')) ?? url.protocol.replace(/:$/, '');
   const host = firstValue(request.headers.get('x-forwarded-host'));
-  if (proto) url.protocol = `${proto}:`;
-  if (host) url.host = host;
-  return url.origin;
+  if (!host && proto === url.protocol.replace(/:$/, '')) return url.origin;
+  // The forwarded host carries its own port or none (the scheme's default): never the internal one.
+  const candidate = `${proto}://${host ?? url.host}`;
+  if (!/^https?$/.test(proto) || !URL.canParse(candidate)) return url.origin;
+  return new URL(candidate).origin;
 }
 
 /** The full URL as the caller requested it (path and query string kept), for signature checks. */

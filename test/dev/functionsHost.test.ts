@@ -1,6 +1,8 @@
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { matchRoute } from '../../dev/functionsHost';
+import type { IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
+import { matchRoute, requestUrl, trustedHeaders } from '../../dev/functionsHost';
 import { functionNameOf, functionSourceFiles, startAppHost } from '../support/appHost';
 import { startFakeTwilio } from '../support/fakeTwilio';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, useSettings } from '../support/settings';
@@ -33,6 +35,8 @@ describe('local Functions host', () => {
       sendSms: 'POST messages function',
       voiceWebhook: 'POST twilio/voice anonymous',
       smsWebhook: 'POST twilio/sms anonymous',
+      voiceFallback: 'POST twilio/voice/fallback anonymous',
+      smsFallback: 'POST twilio/sms/fallback anonymous',
       health: 'GET health anonymous',
     });
     for (const fn of app.functions.filter((f) => f.route.startsWith('twilio/'))) expect(fn.authLevel).toBe('anonymous');
@@ -96,6 +100,65 @@ describe('local Functions host', () => {
       body: JSON.stringify({ to: '+15550002222', body: 'x'.repeat(2 * 1024 * 1024) }),
     });
     expect(response.status).toBe(413);
+  });
+});
+
+/** One raw HTTP exchange over a socket, for what fetch will not send (a bad Host, a stalled request). */
+function rawRequest(url: string, text: string, { end = true } = {}): Promise<{ reply: string; ms: number }> {
+  const { hostname, port } = new URL(url);
+  const started = performance.now();
+  return new Promise((done, fail) => {
+    const socket = connect({ host: hostname, port: Number(port) }, () => (end ? socket.end(text) : socket.write(text)));
+    let reply = '';
+    socket.on('data', (chunk: Buffer) => (reply += chunk.toString()));
+    socket.on('close', () => done({ reply, ms: performance.now() - started }));
+    socket.on('error', fail);
+  });
+}
+
+describe('the local host at its edges', () => {
+  it('refuses a 300 MB upload from its Content-Length, before reading it', async () => {
+    const { reply } = await rawRequest(app.url, 'POST /api/messages HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 314572800\r\n\r\n{', { end: false });
+    expect(reply).toMatch(/^HTTP\/1\.1 413 /);
+  });
+
+  it('stops reading a body that grows past the limit without a Content-Length', async () => {
+    const chunks = (async function* () {
+      for (let i = 0; i < 64; i++) yield new Uint8Array(64 * 1024);
+    })();
+    const response = await fetch(`${app.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chunks, duplex: 'half' } as RequestInit);
+    expect(response.status).toBe(413);
+  });
+
+  it('answers a malformed percent-encoding in the path or an invalid Host with 400, not 500', async () => {
+    expect((await fetch(`${app.url}/api/calls/%E0%A4%A`)).status).toBe(400);
+    expect((await fetch(`${app.url}/api/%zz`)).status).toBe(400);
+    const { reply } = await rawRequest(app.url, 'GET /api/health HTTP/1.1\r\nHost: bad host\r\nConnection: close\r\n\r\n');
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
+  it('closes a request whose headers never finish, well before Node\'s 300 s default', async () => {
+    const { ms } = await rawRequest(app.url, 'POST /api/twilio/sms HTTP/1.1\r\nHost: localhost\r\n', { end: false });
+    expect(ms).toBeLessThan(20_000);
+  }, 30_000);
+});
+
+describe('who may choose the URL a signature is checked against', () => {
+  const fromPeer = (remoteAddress: string, headers: Record<string, string>) =>
+    ({ socket: { remoteAddress, localAddress: '127.0.0.1', localPort: 7071 }, headers, url: '/api/twilio/sms' }) as unknown as IncomingMessage;
+  const spoofed = { host: 'other-deployment.example.com', 'x-forwarded-host': 'other-deployment.example.com', 'x-forwarded-proto': 'https' };
+
+  it('a loopback peer (a local tunnel) may: its Host and forwarded headers pass', () => {
+    for (const peer of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) {
+      expect(requestUrl(fromPeer(peer, spoofed))?.origin).toBe('http://other-deployment.example.com');
+      expect(trustedHeaders(fromPeer(peer, spoofed))).toMatchObject({ 'x-forwarded-host': 'other-deployment.example.com' });
+    }
+  });
+
+  it('anyone else may not: the address they reached is the URL, and forwarded headers are dropped', () => {
+    const request = fromPeer('203.0.113.9', spoofed);
+    expect(requestUrl(request)?.href).toBe('http://127.0.0.1:7071/api/twilio/sms');
+    expect(trustedHeaders(request)).toEqual({ host: 'other-deployment.example.com' });
   });
 });
 

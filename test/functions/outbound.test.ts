@@ -62,6 +62,8 @@ describe('makeCall', () => {
     [{ to, say: 'x'.repeat(4001) }, 'say', 'Too big: expected string to have <=4000 characters'],
     [{ to, twiml: '<Response><Say>Hi</Response>' }, 'twiml', expect.stringContaining('not well-formed XML')],
     [{ to, twiml: '<Say>Hi</Say>' }, 'twiml', 'must have one <Response> as its root element'],
+    [{ to, twiml: `<Response>${'<Pause>'.repeat(101)}${'</Pause>'.repeat(101)}</Response>` }, 'twiml', expect.stringContaining('cannot be read as TwiML')],
+    [{ to, twiml: '<!DOCTYPE r [<!ENTITY x "y">]><Response><Say>&x;</Say></Response>' }, 'twiml', 'must not contain a DOCTYPE'],
     [{ to, url: 'http://handler.example.com/answer' }, 'url', 'must use https (http is allowed for localhost only)'],
     [{ to, url: 'ftp://handler.example.com/' }, 'url', 'Invalid URL'],
     [{ to, say: 'Hi', url: 'https://handler.example.com/' }, 'say', 'give at most one of say, twiml or url'],

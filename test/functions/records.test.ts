@@ -260,3 +260,37 @@ describe('read endpoints', () => {
     expect((await list('message', `code=abc&limit=1&number=${encodeURIComponent(ours)}`)).response.status).toBe(200);
   });
 });
+
+describe('values storage cannot hold as they are', () => {
+  beforeEach(() => useSettings({ PUBLIC_BASE_URL: BASE }));
+
+  it.each([['sent/queued'], ['a#b'], ['what?'], ['back\\slash'], ['ctl\u0001\u001f\u007f'], ['lone\ud800surrogate'], ['x'.repeat(5_000)]])(
+    'records a MessageStatus %j (a key part) as an event, never 503',
+    async (status) => {
+      const message = sid('SM');
+      expect((await messageCallback(message, 'sent')).response.status).toBe(204);
+      expect((await messageCallback(message, status)).response.status).toBe(204);
+      expect((await messageCallback(message, status)).response.status).toBe(204);
+      const saved = await record('message', message);
+      expect(saved.status).toBe('sent');
+      expect(saved.events.map((event) => event.status)).toEqual(['sent', status.toWellFormed()]);
+    },
+  );
+
+  it('keeps a body longer than a table property holds, cut and flagged, and From/To that are not numbers', async () => {
+    const message = sid('SM');
+    const from = `client:${'é/#?'.repeat(600)}`;
+    const body = `${'a'.repeat(40_000)}\ud800`;
+    const result = await inboundSms({ MessageSid: message, From: from, To: TEST_PHONE_NUMBER, Body: body });
+    expect(result.response.status).toBe(200);
+    const saved = (await record('message', message)) as SavedRecord & { truncated?: string[] };
+    expect(saved).toMatchObject({ from, truncated: ['body'] });
+    expect(saved.body).toBe('a'.repeat(32_000));
+  });
+
+  it('lists events in the order they happened: an unknown status received last stays last', async () => {
+    const message = sid('SM');
+    for (const status of ['sent', 'queued', 'mystery', 'delivered']) await messageCallback(message, status);
+    expect((await record('message', message)).events.map((event) => event.status)).toEqual(['queued', 'sent', 'mystery', 'delivered']);
+  });
+});

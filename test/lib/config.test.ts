@@ -56,6 +56,16 @@ describe('settings', () => {
     ]);
   });
 
+  it.each(['garbage', 'AccountName=devstoreaccount1', 'TableEndpoint=not a url;SharedAccessSignature=sv=1'])(
+    'refuses the storage connection string %j at start, naming the setting and not its value',
+    (connection) => {
+      const problems = problemsOf({ ...baseSettings, AzureWebJobsStorage: connection });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^AzureWebJobsStorage: /);
+      expect(problems[0]).not.toContain(connection);
+    },
+  );
+
   it('never puts a value in the error', () => {
     const secret = 'ACthis-is-not-a-sid-but-a-secret';
     let message = '';

@@ -103,6 +103,17 @@ describe('webhook signature check', () => {
       expect(result.response.status).toBe(200);
     });
 
+    it("takes the forwarded host's own port, never the internal one (a local tunnel)", async () => {
+      const tunnelUrl = 'https://abc.ngrok.app/api/twilio/sms';
+      const request = signedForm(tunnelUrl, smsFields);
+      const result = await invoke(smsWebhook, {
+        ...request,
+        url: 'http://localhost:7373/api/twilio/sms',
+        headers: { ...request.headers, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'abc.ngrok.app' },
+      });
+      expect(result.response.status).toBe(200);
+    });
+
     it('rebuilds the URL from PUBLIC_BASE_URL, which wins over forwarded headers', async () => {
       useSettings({ PUBLIC_BASE_URL: 'https://voice.example.com' });
       const request = signedForm(`${publicSmsUrl}?tenant=7`, smsFields);

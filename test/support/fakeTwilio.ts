@@ -9,6 +9,8 @@ export interface ReceivedRequest {
 }
 
 type Failure = { status: number; code: number; message: string };
+/** What the next request gets instead of an answer: a Twilio error, silence (the request was read, no answer ever comes), or a delay. */
+type Next = { fail: Failure } | { hang: true } | { delayMs: number };
 
 /**
  * A fake Twilio REST API on 127.0.0.1: checks Basic auth, records the form fields it gets
@@ -16,7 +18,7 @@ type Failure = { status: number; code: number; message: string };
  */
 export async function startFakeTwilio(accountSid: string, authToken: string) {
   const received: ReceivedRequest[] = [];
-  let nextFailure: Failure | undefined;
+  const next: Next[] = [];
   const expectedAuth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
 
   const server = createServer(async (req, res) => {
@@ -32,11 +34,10 @@ export async function startFakeTwilio(accountSid: string, authToken: string) {
       send(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
 
     if (req.headers.authorization !== expectedAuth) return fail({ status: 401, code: 20003, message: 'Authenticate' });
-    if (nextFailure) {
-      const failure = nextFailure;
-      nextFailure = undefined;
-      return fail(failure);
-    }
+    const planned = next.shift();
+    if (planned && 'fail' in planned) return fail(planned.fail);
+    if (planned && 'hang' in planned) return;
+    if (planned && 'delayMs' in planned) await new Promise((resolve) => setTimeout(resolve, planned.delayMs));
     const resource = /^\/2010-04-01\/Accounts\/(AC\w+)\/(Calls|Messages)\.json$/.exec(url.pathname);
     if (req.method !== 'POST' || !resource || resource[1] !== accountSid) {
       return fail({ status: 404, code: 20404, message: 'The requested resource was not found' });
@@ -62,7 +63,14 @@ export async function startFakeTwilio(accountSid: string, authToken: string) {
     received,
     /** The next request gets this Twilio error instead of a success. */
     failNext(failure: Failure) {
-      nextFailure = failure;
+      next.push({ fail: failure });
+    },
+    /** The next request is read and never answered, as when Twilio or the network stalls after the request was sent. */
+    hangNext() {
+      next.push({ hang: true });
+    },
+    delayNext(delayMs: number) {
+      next.push({ delayMs });
     },
     close: () =>
       new Promise<void>((done) => {

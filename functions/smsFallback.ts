@@ -1,0 +1,18 @@
+import { app } from '@azure/functions';
+import { field, twiml } from '../lib/http';
+import { messageTwiml } from '../lib/twiml';
+import { twilioWebhook } from '../lib/twilioWebhook';
+
+/**
+ * POST /api/twilio/sms/fallback: the number's SmsFallbackUrl. Twilio asks it when the SMS
+ * webhook failed (storage down: 503), so the sender still gets the reply. Nothing is written;
+ * the log names the message so it can be reconciled.
+ */
+export const smsFallback = twilioWebhook((params, context, settings) => {
+  context.warn(
+    `Answered message ${field(params, 'MessageSid') ?? '(no MessageSid)'} from the fallback without recording it (Twilio error ${field(params, 'ErrorCode') ?? '-'})`,
+  );
+  return twiml(messageTwiml(settings.SMS_REPLY));
+});
+
+app.http('smsFallback', { methods: ['POST'], route: 'twilio/sms/fallback', authLevel: 'anonymous', handler: smsFallback });

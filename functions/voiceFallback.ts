@@ -1,0 +1,18 @@
+import { app } from '@azure/functions';
+import { field, twiml } from '../lib/http';
+import { sayTwiml } from '../lib/twiml';
+import { twilioWebhook } from '../lib/twilioWebhook';
+
+/**
+ * POST /api/twilio/voice/fallback: the number's VoiceFallbackUrl. Twilio asks it when the
+ * voice webhook failed (storage down: 503), so the caller still hears the greeting. Nothing
+ * is written; the log names the call so it can be reconciled.
+ */
+export const voiceFallback = twilioWebhook((params, context, settings) => {
+  context.warn(
+    `Answered call ${field(params, 'CallSid') ?? '(no CallSid)'} from the fallback without recording it (Twilio error ${field(params, 'ErrorCode') ?? '-'})`,
+  );
+  return twiml(sayTwiml(settings.VOICE_GREETING));
+});
+
+app.http('voiceFallback', { methods: ['POST'], route: 'twilio/voice/fallback', authLevel: 'anonymous', handler: voiceFallback });
