@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
-import { recordReader } from '../lib/recordHandlers';
-import { callSid } from '../lib/schemas';
+import { recordReader } from '../lib/records/handlers';
+import { callSid } from '../lib/http/schemas';
 
 /** GET /api/calls/{sid}: a call's record and status history. */
 export const getCall = recordReader('call', callSid);

@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
-import { recordReader } from '../lib/recordHandlers';
-import { messageSid } from '../lib/schemas';
+import { recordReader } from '../lib/records/handlers';
+import { messageSid } from '../lib/http/schemas';
 
 /** GET /api/messages/{sid}: a message's record and status history. */
 export const getMessage = recordReader('message', messageSid);

@@ -1,6 +1,7 @@
 import { app, type HttpResponseInit } from '@azure/functions';
 import { health as checkHealth } from '../lib/health';
-import { handle, json } from '../lib/http';
+import { handle } from '../lib/http/handle';
+import { json } from '../lib/http/responses';
 
 /** GET /api/health: settings, Twilio endpoint and storage reachability; 503 when any is wrong; never a secret. */
 export const health = handle(async (): Promise<HttpResponseInit> => {

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { recordLister } from '../lib/recordHandlers';
+import { recordLister } from '../lib/records/handlers';
 
 /** GET /api/calls: recorded calls, newest first (?number, ?direction, ?limit, ?cursor). */
 export const listCalls = recordLister('call');

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { recordLister } from '../lib/recordHandlers';
+import { recordLister } from '../lib/records/handlers';
 
 /** GET /api/messages: recorded messages, newest first (?number, ?direction, ?limit, ?cursor). */
 export const listMessages = recordLister('message');

@@ -1,11 +1,13 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { getSettings } from '../lib/config';
-import { handle, json, readJson } from '../lib/http';
-import { once } from '../lib/idempotency';
-import { placedObservation } from '../lib/observations';
-import { placeCall, recordCreated } from '../lib/outbound';
-import { publicOrigin } from '../lib/publicUrl';
-import { callRequest } from '../lib/schemas';
+import { getSettings } from '../lib/config/settings';
+import { handle } from '../lib/http/handle';
+import { readJson } from '../lib/http/requests';
+import { json } from '../lib/http/responses';
+import { once } from '../lib/outbound/idempotency';
+import { placedObservation } from '../lib/records/observations';
+import { placeCall, recordCreated } from '../lib/outbound/rest';
+import { publicOrigin } from '../lib/http/publicUrl';
+import { callRequest } from '../lib/http/schemas';
 
 /** POST /api/calls: places an outgoing call (the seed's /make_call); an Idempotency-Key makes retries safe. */
 export const makeCall = handle(async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {

@@ -1,11 +1,13 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { getSettings } from '../lib/config';
-import { handle, json, readJson } from '../lib/http';
-import { once } from '../lib/idempotency';
-import { placedObservation } from '../lib/observations';
-import { recordCreated, sendMessage } from '../lib/outbound';
-import { publicOrigin } from '../lib/publicUrl';
-import { messageRequest } from '../lib/schemas';
+import { getSettings } from '../lib/config/settings';
+import { handle } from '../lib/http/handle';
+import { readJson } from '../lib/http/requests';
+import { json } from '../lib/http/responses';
+import { once } from '../lib/outbound/idempotency';
+import { placedObservation } from '../lib/records/observations';
+import { recordCreated, sendMessage } from '../lib/outbound/rest';
+import { publicOrigin } from '../lib/http/publicUrl';
+import { messageRequest } from '../lib/http/schemas';
 
 /** POST /api/messages: sends an SMS (or MMS with mediaUrl); an Idempotency-Key makes retries safe. */
 export const sendSms = handle(async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {

@@ -1,7 +1,8 @@
 import { app } from '@azure/functions';
-import { field, twiml } from '../lib/http';
-import { messageTwiml } from '../lib/twiml';
-import { twilioWebhook } from '../lib/twilioWebhook';
+import { field } from '../lib/http/requests';
+import { twiml } from '../lib/http/responses';
+import { messageTwiml } from '../lib/twilio/twiml';
+import { twilioWebhook } from '../lib/twilio/webhook';
 
 /**
  * POST /api/twilio/sms/fallback: the number's SmsFallbackUrl. Twilio asks it when the SMS

@@ -1,9 +1,9 @@
 import { app } from '@azure/functions';
-import { twiml } from '../lib/http';
-import { smsWebhookObservation } from '../lib/observations';
-import { saveObservation } from '../lib/records';
-import { messageTwiml } from '../lib/twiml';
-import { twilioWebhook } from '../lib/twilioWebhook';
+import { twiml } from '../lib/http/responses';
+import { smsWebhookObservation } from '../lib/records/observations';
+import { saveObservation } from '../lib/records/store';
+import { messageTwiml } from '../lib/twilio/twiml';
+import { twilioWebhook } from '../lib/twilio/webhook';
 
 /** POST /api/twilio/sms: records an incoming SMS, then answers with the configured reply (the seed's /sms_url). */
 export const smsWebhook = twilioWebhook(async (params, _context, settings) => {

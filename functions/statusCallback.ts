@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
-import { statusCallbackObservation } from '../lib/observations';
-import { saveObservation } from '../lib/records';
-import { twilioWebhook } from '../lib/twilioWebhook';
+import { statusCallbackObservation } from '../lib/records/observations';
+import { saveObservation } from '../lib/records/store';
+import { twilioWebhook } from '../lib/twilio/webhook';
 
 /**
  * POST /api/twilio/status: call and message status callbacks. Recorded before answering, so

@@ -1,7 +1,8 @@
 import { app } from '@azure/functions';
-import { field, twiml } from '../lib/http';
-import { sayTwiml } from '../lib/twiml';
-import { twilioWebhook } from '../lib/twilioWebhook';
+import { field } from '../lib/http/requests';
+import { twiml } from '../lib/http/responses';
+import { sayTwiml } from '../lib/twilio/twiml';
+import { twilioWebhook } from '../lib/twilio/webhook';
 
 /**
  * POST /api/twilio/voice/fallback: the number's VoiceFallbackUrl. Twilio asks it when the

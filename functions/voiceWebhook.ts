@@ -1,9 +1,9 @@
 import { app } from '@azure/functions';
-import { twiml } from '../lib/http';
-import { voiceWebhookObservation } from '../lib/observations';
-import { saveObservation } from '../lib/records';
-import { sayTwiml } from '../lib/twiml';
-import { twilioWebhook } from '../lib/twilioWebhook';
+import { twiml } from '../lib/http/responses';
+import { voiceWebhookObservation } from '../lib/records/observations';
+import { saveObservation } from '../lib/records/store';
+import { sayTwiml } from '../lib/twilio/twiml';
+import { twilioWebhook } from '../lib/twilio/webhook';
 
 /** POST /api/twilio/voice: records the call, then answers with the greeting (the seed's /voice_url). */
 export const voiceWebhook = twilioWebhook(async (params, _context, settings) => {

@@ -1,7 +1,7 @@
-import { ConfigError, getSettings, type Settings } from './config';
-import { DEADLINES } from './deadlines';
-import { describeError } from './http';
-import { getTables, storageStatus } from './tables';
+import { ConfigError, getSettings, type Settings } from './config/settings';
+import { DEADLINES } from './config/deadlines';
+import { describeError } from './errors';
+import { getTables, storageStatus } from './records/tables';
 import { version } from '../package.json';
 
 const TWILIO_API = 'https://api.twilio.com';

@@ -1,5 +1,5 @@
 import type { Twilio } from 'twilio';
-import { createTwilioClient, type TwilioCredentials } from '../../lib/twilioClient';
+import { createTwilioClient, type TwilioCredentials } from '../../lib/twilio/client';
 import { CommandError } from './args';
 import type { TwilioTarget } from './settings';
 

@@ -1,5 +1,5 @@
 /** `simulate sms` and `simulate call`: the simulator plays Twilio and sends the app signed inbound webhooks. */
-import { SMS_WEBHOOK_PATH, STATUS_CALLBACK_PATH, VOICE_WEBHOOK_PATH } from '../../lib/outbound';
+import { SMS_WEBHOOK_PATH, STATUS_CALLBACK_PATH, VOICE_WEBHOOK_PATH } from '../../lib/outbound/rest';
 import { requireOption, UsageError } from '../cli/args';
 import { EXIT } from '../cli/command';
 import { alignRows } from '../cli/output';

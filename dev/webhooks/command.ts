@@ -4,8 +4,8 @@
  * Points a Twilio number at the functions: VoiceUrl and SmsUrl (POST) and StatusCallback,
  * optionally with Twilio's retry connection overrides (#rc=N&rp=ct,rt,5xx), and shows before and after.
  */
-import { SMS_WEBHOOK_PATH, STATUS_CALLBACK_PATH, VOICE_WEBHOOK_PATH } from '../../lib/outbound';
-import { secureOrigin } from '../../lib/secureUrl';
+import { SMS_WEBHOOK_PATH, STATUS_CALLBACK_PATH, VOICE_WEBHOOK_PATH } from '../../lib/outbound/rest';
+import { secureOrigin } from '../../lib/config/secureUrl';
 import { CommandError, integerOption, parseCommandLine, phoneNumberOption, requireOption, UsageError } from '../cli/args';
 import { EXIT, runCommand } from '../cli/command';
 import { alignRows, Printer, type Io } from '../cli/output';

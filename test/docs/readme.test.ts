@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { settingsTable } from '../../lib/config';
+import { settingsTable } from '../../lib/config/settings';
 import { ROOT } from '../support/appHost';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');

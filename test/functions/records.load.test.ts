@@ -6,7 +6,7 @@ import { TableClient } from '@azure/data-tables';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startAzurite, type RunningAzurite } from '../../dev/azurite';
-import { INDEX_TABLE, RECORDS_TABLE } from '../../lib/tables';
+import { INDEX_TABLE, RECORDS_TABLE } from '../../lib/records/tables';
 import { startAppHost } from '../support/appHost';
 import { TEST_AUTH_TOKEN, useSettings } from '../support/settings';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
-import { DEADLINES } from '../../lib/deadlines';
+import { DEADLINES } from '../../lib/config/deadlines';
 import { startAppHost } from '../support/appHost';
 import { startFakeTwilio } from '../support/fakeTwilio';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, useSettings } from '../support/settings';

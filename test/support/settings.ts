@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { resetSettings } from '../../lib/config';
+import { resetSettings } from '../../lib/config/settings';
 
 /** Credentials made up per test run: never a real account, and easy to look for in logs. */
 export const TEST_ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;

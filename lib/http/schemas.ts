@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { secureUrl } from './secureUrl';
-import { decodeCursor } from './records';
-import { twimlProblem } from './twiml';
+import { secureUrl } from '../config/secureUrl';
+import { decodeCursor } from '../records/store';
+import { twimlProblem } from '../twilio/twiml';
 
 export const phoneNumber = z.string().pipe(z.e164());
 

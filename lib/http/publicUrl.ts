@@ -1,5 +1,5 @@
 import type { HttpRequest } from '@azure/functions';
-import type { Settings } from './config';
+import type { Settings } from '../config/settings';
 
 const firstValue = (header: string | null) => header?.split(',')[0]?.trim() || undefined;
 

@@ -1,8 +1,8 @@
 import type { Twilio } from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
-import type { Settings } from './config';
-import { DEADLINES } from './deadlines';
-import { describeError, HttpError } from './http';
+import type { Settings } from '../config/settings';
+import { DEADLINES } from '../config/deadlines';
+import { AppError, describeError } from '../errors';
 
 type TwilioModule = typeof import('twilio');
 
@@ -66,7 +66,7 @@ const NOT_SENT = new Set([
 ]);
 
 /** Twilio answered with an error: its 4xx is passed on with Twilio's code; its 5xx is our 502. Safe to retry after a 5xx. */
-export class TwilioRefusedError extends HttpError {
+export class TwilioRefusedError extends AppError {
   constructor(readonly rest: TwilioRestError) {
     super(rest.status >= 400 && rest.status < 500 ? rest.status : 502, 'Twilio refused the request', {
       extra: { twilio: { status: rest.status, code: rest.code, message: rest.message, moreInfo: rest.moreInfo } },
@@ -78,7 +78,7 @@ export class TwilioRefusedError extends HttpError {
 }
 
 /** The request never reached Twilio (refused connection, DNS, TLS): nothing happened, safe to retry. */
-export class TwilioUnreachableError extends HttpError {
+export class TwilioUnreachableError extends AppError {
   constructor(cause: unknown) {
     super(502, 'Twilio could not be reached', {
       extra: { outcome: 'not-sent', hint: 'Nothing reached Twilio: it is safe to try again.' },
@@ -93,7 +93,7 @@ export class TwilioUnreachableError extends HttpError {
  * The request was sent and no answer came (timeout, connection lost): Twilio may have acted.
  * Retrying blindly could place a second call, so the caller is told what to look up instead.
  */
-export class TwilioOutcomeUnknownError extends HttpError {
+export class TwilioOutcomeUnknownError extends AppError {
   constructor(cause: unknown, lookup: string) {
     super(504, 'Twilio did not answer in time: the outcome is unknown', {
       extra: {

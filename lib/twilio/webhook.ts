@@ -1,8 +1,10 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { validateRequest } from 'twilio/lib/webhooks/webhooks';
-import { getSettings, type Settings } from './config';
-import { forbidden, handle, readForm, type FormParams } from './http';
-import { publicUrl } from './publicUrl';
+import { getSettings, type Settings } from '../config/settings';
+import { AppError } from '../errors';
+import { handle } from '../http/handle';
+import { readForm, type FormParams } from '../http/requests';
+import { publicUrl } from '../http/publicUrl';
 
 export type WebhookHandler = (
   params: FormParams,
@@ -22,13 +24,13 @@ export function twilioWebhook(handler: WebhookHandler): HttpHandler {
     const signature = request.headers.get('x-twilio-signature');
     if (!signature) {
       context.warn(`Rejected a request without X-Twilio-Signature for ${url}`);
-      return forbidden('Missing X-Twilio-Signature');
+      throw new AppError(403, 'Missing X-Twilio-Signature');
     }
     if (!validateRequest(settings.TWILIO_AUTH_TOKEN, signature, url, params)) {
       context.warn(
         `Rejected an invalid Twilio signature; checked URL ${url}. If Twilio requested another URL, set PUBLIC_BASE_URL to its origin.`,
       );
-      return forbidden('Invalid X-Twilio-Signature');
+      throw new AppError(403, 'Invalid X-Twilio-Signature');
     }
     return handler(params, context, settings);
   });

@@ -1,18 +1,22 @@
 import type { HttpHandler, HttpRequest } from '@azure/functions';
 import type { z } from 'zod';
-import { getSettings } from './config';
-import { badRequest, handle, json, notFound, zodProblems } from './http';
-import { findRecord, listRecords } from './records';
-import type { Kind } from './recordStatus';
-import { listQuery } from './schemas';
+import { getSettings } from '../config/settings';
+import { BadRequestError, NotFoundError } from '../errors';
+import { handle } from '../http/handle';
+import { zodProblems } from '../http/requests';
+import { json } from '../http/responses';
+import { findRecord, listRecords } from './store';
+import type { Kind } from './status';
+import { listQuery } from '../http/schemas';
 
 /** GET /api/{calls|messages}/{sid}: the record with its status history. */
 export function recordReader(kind: Kind, sidSchema: z.ZodType<string, string>): HttpHandler {
   return handle(async (request: HttpRequest) => {
     const sid = sidSchema.safeParse(request.params.sid ?? '');
-    if (!sid.success) return badRequest('Invalid SID', zodProblems(sid.error).map((p) => ({ ...p, field: 'sid' })));
+    if (!sid.success) throw new BadRequestError(400, 'Invalid SID', zodProblems(sid.error).map((p) => ({ ...p, field: 'sid' })));
     const record = await findRecord(getSettings(), kind, sid.data);
-    return record ? json(200, record) : notFound(`No ${kind} ${sid.data} is recorded`);
+    if (!record) throw new NotFoundError(`No ${kind} ${sid.data} is recorded`);
+    return json(200, record);
   });
 }
 
@@ -20,7 +24,7 @@ export function recordReader(kind: Kind, sidSchema: z.ZodType<string, string>): 
 export function recordLister(kind: Kind): HttpHandler {
   return handle(async (request: HttpRequest) => {
     const query = listQuery.safeParse(Object.fromEntries(request.query));
-    if (!query.success) return badRequest('Invalid query', zodProblems(query.error));
+    if (!query.success) throw new BadRequestError(400, 'Invalid query', zodProblems(query.error));
     return json(200, await listRecords(getSettings(), kind, query.data));
   });
 }

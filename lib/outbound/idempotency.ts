@@ -9,11 +9,12 @@
 import { createHash } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { TableClient } from '@azure/data-tables' with { 'resolution-mode': 'import' };
-import type { Settings } from './config';
-import { DEADLINES, storageDeadline } from './deadlines';
-import { errorResponse, HttpError, RequestError } from './http';
-import { getTables, storageStatus, storeFailure } from './tables';
-import { TwilioRefusedError, TwilioUnreachableError } from './twilioClient';
+import type { Settings } from '../config/settings';
+import { DEADLINES, storageDeadline } from '../config/deadlines';
+import { AppError, BadRequestError } from '../errors';
+import { errorResponse } from '../http/handle';
+import { getTables, storageStatus, storeFailure } from '../records/tables';
+import { TwilioRefusedError, TwilioUnreachableError } from '../twilio/client';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
@@ -51,7 +52,7 @@ export async function once(
   const key = request.headers.get(IDEMPOTENCY_KEY_HEADER);
   if (key === null) return work();
   if (key.length < 1 || key.length > MAX_KEY_LENGTH) {
-    throw new RequestError(400, `Invalid ${IDEMPOTENCY_KEY_HEADER}`, [
+    throw new BadRequestError(400, `Invalid ${IDEMPOTENCY_KEY_HEADER}`, [
       { field: IDEMPOTENCY_KEY_HEADER, message: `must be 1 to ${MAX_KEY_LENGTH} characters` },
     ]);
   }
@@ -108,7 +109,7 @@ async function claimKey(table: TableClient, claim: KeyEntity): Promise<KeyEntity
 
 function answerRepeat(earlier: KeyEntity, claim: KeyEntity): HttpResponseInit {
   if (earlier.fingerprint !== claim.fingerprint) {
-    throw new HttpError(422, `This ${IDEMPOTENCY_KEY_HEADER} was used with a different body`, {
+    throw new AppError(422, `This ${IDEMPOTENCY_KEY_HEADER} was used with a different body`, {
       problems: [{ field: IDEMPOTENCY_KEY_HEADER, message: 'was already used with a different body; use a new key for a new request' }],
     });
   }
@@ -120,11 +121,11 @@ function answerRepeat(earlier: KeyEntity, claim: KeyEntity): HttpResponseInit {
     };
   }
   if (Date.now() - Date.parse(earlier.startedAt) > IN_FLIGHT_LIMIT_MS) {
-    throw new HttpError(504, 'The first request with this key never finished: the outcome is unknown', {
+    throw new AppError(504, 'The first request with this key never finished: the outcome is unknown', {
       extra: { outcome: 'unknown', hint: 'Look the call or message up before trying again with a new key.' },
     });
   }
-  throw new HttpError(409, `A request with this ${IDEMPOTENCY_KEY_HEADER} is still in progress; try again in a few seconds`);
+  throw new AppError(409, `A request with this ${IDEMPOTENCY_KEY_HEADER} is still in progress; try again in a few seconds`);
 }
 
 /** Failures that leave Twilio untouched: forgetting the key lets the retry do the work. */

@@ -1,10 +1,10 @@
 import type { InvocationContext } from '@azure/functions';
-import type { Settings } from './config';
-import { saveObservation, type Observation } from './records';
-import { StoreRefusedError, StoreUnavailableError } from './tables';
-import type { CallRequest, MessageRequest } from './schemas';
-import { callTwilio, getTwilioClient } from './twilioClient';
-import { sayTwiml } from './twiml';
+import type { Settings } from '../config/settings';
+import { saveObservation, type Observation } from '../records/store';
+import { StoreRefusedError, StoreUnavailableError } from '../records/tables';
+import type { CallRequest, MessageRequest } from '../http/schemas';
+import { callTwilio, getTwilioClient } from '../twilio/client';
+import { sayTwiml } from '../twilio/twiml';
 
 export const VOICE_WEBHOOK_PATH = '/api/twilio/voice';
 export const SMS_WEBHOOK_PATH = '/api/twilio/sms';

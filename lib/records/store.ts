@@ -12,9 +12,9 @@
  *   newest first; no request scans the table.
  */
 import type { TableClient, TableEntityResult } from '@azure/data-tables' with { 'resolution-mode': 'import' };
-import type { Settings } from './config';
-import { advances, statusRank, type Kind } from './recordStatus';
-import { storageDeadline } from './deadlines';
+import type { Settings } from '../config/settings';
+import { advances, statusRank, type Kind } from './status';
+import { storageDeadline } from '../config/deadlines';
 import { getTables, storable, storageStatus, storeFailure, type Tables } from './tables';
 
 export type Direction = 'inbound' | 'outbound';

@@ -3,10 +3,11 @@
  * form fields with zod. Twilio sends many more fields than these; the others are ignored.
  */
 import { z } from 'zod';
-import { field, RequestError, zodProblems, type FormParams } from './http';
-import type { Placed } from './outbound';
-import type { Direction, Observation } from './records';
-import { callSid, messageSid } from './schemas';
+import { BadRequestError } from '../errors';
+import { field, zodProblems, type FormParams } from '../http/requests';
+import type { Placed } from '../outbound/rest';
+import type { Direction, Observation } from './store';
+import { callSid, messageSid } from '../http/schemas';
 import { keyPart } from './tables';
 
 const count = z.preprocess(
@@ -22,7 +23,7 @@ const directionOf = (value: string | undefined, fallback: Direction): Direction 
 function parse<T extends z.ZodType>(schema: T, params: FormParams): z.output<T> {
   const single = Object.fromEntries(Object.keys(params).map((name) => [name, field(params, name)]));
   const result = schema.safeParse(single);
-  if (!result.success) throw new RequestError(400, 'Invalid Twilio request', zodProblems(result.error));
+  if (!result.success) throw new BadRequestError(400, 'Invalid Twilio request', zodProblems(result.error));
   return result.data;
 }
 

@@ -1,8 +1,8 @@
 import type { TableClient } from '@azure/data-tables' with { 'resolution-mode': 'import' };
 import { createHash } from 'node:crypto';
-import type { Settings } from './config';
-import { DEADLINES, isTimeout } from './deadlines';
-import { describeError, RequestError, UnavailableError } from './http';
+import type { Settings } from '../config/settings';
+import { DEADLINES, isTimeout } from '../config/deadlines';
+import { BadRequestError, describeError, UnavailableError } from '../errors';
 
 /** One entity a record (row `record`) and its events (rows `event|…`), partitioned by SID. */
 export const RECORDS_TABLE = 'TwilioRecords';
@@ -35,7 +35,7 @@ export class StoreUnavailableError extends UnavailableError {
  * Storage refused a value (its 400): retrying cannot fix that, so the caller gets a 4xx and
  * Twilio does not deliver the same request again forever.
  */
-export class StoreRefusedError extends RequestError {
+export class StoreRefusedError extends BadRequestError {
   constructor(readonly detail: string) {
     super(400, 'A value in this request cannot be stored');
     this.name = 'StoreRefusedError';
