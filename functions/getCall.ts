@@ -1,8 +1,9 @@
 import { app } from '@azure/functions';
 import { recordReader } from '../lib/records/handlers';
 import { callSid } from '../lib/http/schemas';
+import { ROUTES } from '../lib/config/routes';
 
 /** GET /api/calls/{sid}: a call's record and status history. */
 export const getCall = recordReader('call', callSid);
 
-app.http('getCall', { methods: ['GET'], route: 'calls/{sid}', authLevel: 'function', handler: getCall });
+app.http('getCall', { methods: ['GET'], route: ROUTES.getCall, authLevel: 'function', handler: getCall });

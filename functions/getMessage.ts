@@ -1,8 +1,9 @@
 import { app } from '@azure/functions';
 import { recordReader } from '../lib/records/handlers';
 import { messageSid } from '../lib/http/schemas';
+import { ROUTES } from '../lib/config/routes';
 
 /** GET /api/messages/{sid}: a message's record and status history. */
 export const getMessage = recordReader('message', messageSid);
 
-app.http('getMessage', { methods: ['GET'], route: 'messages/{sid}', authLevel: 'function', handler: getMessage });
+app.http('getMessage', { methods: ['GET'], route: ROUTES.getMessage, authLevel: 'function', handler: getMessage });

@@ -8,6 +8,7 @@ import { placedObservation } from '../lib/records/observations';
 import { placeCall, recordCreated } from '../lib/outbound/rest';
 import { publicOrigin } from '../lib/http/publicUrl';
 import { callRequest } from '../lib/http/schemas';
+import { ROUTES } from '../lib/config/routes';
 
 /** POST /api/calls: places an outgoing call (the seed's /make_call); an Idempotency-Key makes retries safe. */
 export const makeCall = handle(async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
@@ -21,4 +22,4 @@ export const makeCall = handle(async (request: HttpRequest, context: InvocationC
   });
 });
 
-app.http('makeCall', { methods: ['POST'], route: 'calls', authLevel: 'function', handler: makeCall });
+app.http('makeCall', { methods: ['POST'], route: ROUTES.makeCall, authLevel: 'function', handler: makeCall });

@@ -8,6 +8,7 @@ import { placedObservation } from '../lib/records/observations';
 import { recordCreated, sendMessage } from '../lib/outbound/rest';
 import { publicOrigin } from '../lib/http/publicUrl';
 import { messageRequest } from '../lib/http/schemas';
+import { ROUTES } from '../lib/config/routes';
 
 /** POST /api/messages: sends an SMS (or MMS with mediaUrl); an Idempotency-Key makes retries safe. */
 export const sendSms = handle(async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
@@ -21,4 +22,4 @@ export const sendSms = handle(async (request: HttpRequest, context: InvocationCo
   });
 });
 
-app.http('sendSms', { methods: ['POST'], route: 'messages', authLevel: 'function', handler: sendSms });
+app.http('sendSms', { methods: ['POST'], route: ROUTES.sendSms, authLevel: 'function', handler: sendSms });

@@ -3,6 +3,7 @@ import { field } from '../lib/http/requests';
 import { twiml } from '../lib/http/responses';
 import { messageTwiml } from '../lib/twilio/twiml';
 import { twilioWebhook } from '../lib/twilio/webhook';
+import { ROUTES } from '../lib/config/routes';
 
 /**
  * POST /api/twilio/sms/fallback: the number's SmsFallbackUrl. Twilio asks it when the SMS
@@ -16,4 +17,4 @@ export const smsFallback = twilioWebhook((params, context, settings) => {
   return twiml(messageTwiml(settings.SMS_REPLY));
 });
 
-app.http('smsFallback', { methods: ['POST'], route: 'twilio/sms/fallback', authLevel: 'anonymous', handler: smsFallback });
+app.http('smsFallback', { methods: ['POST'], route: ROUTES.smsFallback, authLevel: 'anonymous', handler: smsFallback });

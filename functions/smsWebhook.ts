@@ -4,6 +4,7 @@ import { smsWebhookObservation } from '../lib/records/observations';
 import { saveObservation } from '../lib/records/store';
 import { messageTwiml } from '../lib/twilio/twiml';
 import { twilioWebhook } from '../lib/twilio/webhook';
+import { ROUTES } from '../lib/config/routes';
 
 /** POST /api/twilio/sms: records an incoming SMS, then answers with the configured reply (the seed's /sms_url). */
 export const smsWebhook = twilioWebhook(async (params, _context, settings) => {
@@ -13,7 +14,7 @@ export const smsWebhook = twilioWebhook(async (params, _context, settings) => {
 
 app.http('smsWebhook', {
   methods: ['POST'],
-  route: 'twilio/sms',
+  route: ROUTES.smsWebhook,
   authLevel: 'anonymous',
   handler: smsWebhook,
 });

@@ -2,6 +2,7 @@ import { app } from '@azure/functions';
 import { statusCallbackObservation } from '../lib/records/observations';
 import { saveObservation } from '../lib/records/store';
 import { twilioWebhook } from '../lib/twilio/webhook';
+import { ROUTES } from '../lib/config/routes';
 
 /**
  * POST /api/twilio/status: call and message status callbacks. Recorded before answering, so
@@ -12,4 +13,4 @@ export const statusCallback = twilioWebhook(async (params, _context, settings) =
   return { status: 204 };
 });
 
-app.http('statusCallback', { methods: ['POST'], route: 'twilio/status', authLevel: 'anonymous', handler: statusCallback });
+app.http('statusCallback', { methods: ['POST'], route: ROUTES.statusCallback, authLevel: 'anonymous', handler: statusCallback });

@@ -3,6 +3,7 @@ import { field } from '../lib/http/requests';
 import { twiml } from '../lib/http/responses';
 import { sayTwiml } from '../lib/twilio/twiml';
 import { twilioWebhook } from '../lib/twilio/webhook';
+import { ROUTES } from '../lib/config/routes';
 
 /**
  * POST /api/twilio/voice/fallback: the number's VoiceFallbackUrl. Twilio asks it when the
@@ -16,4 +17,4 @@ export const voiceFallback = twilioWebhook((params, context, settings) => {
   return twiml(sayTwiml(settings.VOICE_GREETING));
 });
 
-app.http('voiceFallback', { methods: ['POST'], route: 'twilio/voice/fallback', authLevel: 'anonymous', handler: voiceFallback });
+app.http('voiceFallback', { methods: ['POST'], route: ROUTES.voiceFallback, authLevel: 'anonymous', handler: voiceFallback });

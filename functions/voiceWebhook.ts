@@ -4,6 +4,7 @@ import { voiceWebhookObservation } from '../lib/records/observations';
 import { saveObservation } from '../lib/records/store';
 import { sayTwiml } from '../lib/twilio/twiml';
 import { twilioWebhook } from '../lib/twilio/webhook';
+import { ROUTES } from '../lib/config/routes';
 
 /** POST /api/twilio/voice: records the call, then answers with the greeting (the seed's /voice_url). */
 export const voiceWebhook = twilioWebhook(async (params, _context, settings) => {
@@ -13,7 +14,7 @@ export const voiceWebhook = twilioWebhook(async (params, _context, settings) => 
 
 app.http('voiceWebhook', {
   methods: ['POST'],
-  route: 'twilio/voice',
+  route: ROUTES.voiceWebhook,
   authLevel: 'anonymous',
   handler: voiceWebhook,
 });

@@ -1,5 +1,5 @@
 /** `simulate sms` and `simulate call`: the simulator plays Twilio and sends the app signed inbound webhooks. */
-import { SMS_WEBHOOK_PATH, STATUS_CALLBACK_PATH, VOICE_WEBHOOK_PATH } from '../../lib/outbound/rest';
+import { routeUrl } from '../../lib/config/routes';
 import { requireOption, UsageError } from '../cli/args';
 import { EXIT } from '../cli/command';
 import { alignRows } from '../cli/output';
@@ -15,7 +15,7 @@ export async function simulateSms(context: SimulateContext, values: { from?: str
   const body = requireOption(values.body, 'body');
   const to = ourNumber(values.to, target);
   const sid = newSid('SM');
-  const url = `${appUrl}${SMS_WEBHOOK_PATH}`;
+  const url = routeUrl(appUrl, 'smsWebhook');
   const requests: WebhookResult[] = [];
   const result = await runMessagingFlow({
     authToken: target.authToken,
@@ -82,7 +82,7 @@ export async function simulateCall(
     Caller: from,
     Called: to,
   };
-  const url = `${appUrl}${VOICE_WEBHOOK_PATH}`;
+  const url = routeUrl(appUrl, 'voiceWebhook');
   const { paint } = print;
   print.line(`${paint.bold('Call')}     ${shortSid(callSid)} ${from} → ${to} ${paint.dim(`(inbound, POST ${url})`)}`);
   const sms: Array<{ to: string; from: string; body: string }> = [];
@@ -104,7 +104,7 @@ export async function simulateCall(
 
   // A number configured by `npm run webhooks` has its StatusCallback at the app; Twilio reports the end of the call there.
   const statusCallback = await sendWebhook(target.authToken, {
-    url: `${appUrl}${STATUS_CALLBACK_PATH}`,
+    url: routeUrl(appUrl, 'statusCallback'),
     params: {
       ...call,
       CallStatus: result.status,

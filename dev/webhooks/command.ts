@@ -4,7 +4,7 @@
  * Points a Twilio number at the functions: VoiceUrl and SmsUrl (POST) and StatusCallback,
  * optionally with Twilio's retry connection overrides (#rc=N&rp=ct,rt,5xx), and shows before and after.
  */
-import { SMS_WEBHOOK_PATH, STATUS_CALLBACK_PATH, VOICE_WEBHOOK_PATH } from '../../lib/outbound/rest';
+import { routeUrl } from '../../lib/config/routes';
 import { secureOrigin } from '../../lib/config/secureUrl';
 import { CommandError, integerOption, parseCommandLine, phoneNumberOption, requireOption, UsageError } from '../cli/args';
 import { EXIT, runCommand } from '../cli/command';
@@ -32,8 +32,12 @@ session (.local/dev-session.json).`;
 export interface NumberWebhooks {
   voiceUrl: string;
   voiceMethod: string;
+  voiceFallbackUrl: string;
+  voiceFallbackMethod: string;
   smsUrl: string;
   smsMethod: string;
+  smsFallbackUrl: string;
+  smsFallbackMethod: string;
   statusCallback: string;
   statusCallbackMethod: string;
 }
@@ -46,11 +50,15 @@ export interface NumberWebhooks {
 export function functionWebhooks(origin: string, retry?: number): NumberWebhooks {
   const suffix = retry === undefined ? '' : `#rc=${retry}&rp=ct,rt,5xx`;
   return {
-    voiceUrl: `${origin}${VOICE_WEBHOOK_PATH}${suffix}`,
+    voiceUrl: `${routeUrl(origin, 'voiceWebhook')}${suffix}`,
     voiceMethod: 'POST',
-    smsUrl: `${origin}${SMS_WEBHOOK_PATH}${suffix}`,
+    voiceFallbackUrl: routeUrl(origin, 'voiceFallback'),
+    voiceFallbackMethod: 'POST',
+    smsUrl: `${routeUrl(origin, 'smsWebhook')}${suffix}`,
     smsMethod: 'POST',
-    statusCallback: `${origin}${STATUS_CALLBACK_PATH}${suffix}`,
+    smsFallbackUrl: routeUrl(origin, 'smsFallback'),
+    smsFallbackMethod: 'POST',
+    statusCallback: `${routeUrl(origin, 'statusCallback')}${suffix}`,
     statusCallbackMethod: 'POST',
   };
 }
@@ -58,15 +66,21 @@ export function functionWebhooks(origin: string, retry?: number): NumberWebhooks
 const pick = (number: NumberWebhooks): NumberWebhooks => ({
   voiceUrl: number.voiceUrl ?? '',
   voiceMethod: number.voiceMethod ?? '',
+  voiceFallbackUrl: number.voiceFallbackUrl ?? '',
+  voiceFallbackMethod: number.voiceFallbackMethod ?? '',
   smsUrl: number.smsUrl ?? '',
   smsMethod: number.smsMethod ?? '',
+  smsFallbackUrl: number.smsFallbackUrl ?? '',
+  smsFallbackMethod: number.smsFallbackMethod ?? '',
   statusCallback: number.statusCallback ?? '',
   statusCallbackMethod: number.statusCallbackMethod ?? '',
 });
 
 const ROWS: Array<[label: string, url: keyof NumberWebhooks, method: keyof NumberWebhooks]> = [
   ['Voice', 'voiceUrl', 'voiceMethod'],
+  ['Voice fallback', 'voiceFallbackUrl', 'voiceFallbackMethod'],
   ['SMS', 'smsUrl', 'smsMethod'],
+  ['SMS fallback', 'smsFallbackUrl', 'smsFallbackMethod'],
   ['Status callback', 'statusCallback', 'statusCallbackMethod'],
 ];
 

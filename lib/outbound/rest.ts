@@ -1,16 +1,11 @@
 import type { InvocationContext } from '@azure/functions';
+import { routePath, routeUrl } from '../config/routes';
 import type { Settings } from '../config/settings';
 import { saveObservation, type Observation } from '../records/store';
 import { StoreRefusedError, StoreUnavailableError } from '../records/tables';
 import type { CallRequest, MessageRequest } from '../http/schemas';
 import { callTwilio, getTwilioClient } from '../twilio/client';
 import { sayTwiml } from '../twilio/twiml';
-
-export const VOICE_WEBHOOK_PATH = '/api/twilio/voice';
-export const SMS_WEBHOOK_PATH = '/api/twilio/sms';
-export const STATUS_CALLBACK_PATH = '/api/twilio/status';
-export const VOICE_FALLBACK_PATH = '/api/twilio/voice/fallback';
-export const SMS_FALLBACK_PATH = '/api/twilio/sms/fallback';
 
 /** The call progress Twilio reports to our statusCallback, so the record follows the call. */
 const CALL_EVENTS = ['initiated', 'ringing', 'answered', 'completed'];
@@ -23,7 +18,7 @@ export interface Placed {
 }
 
 /** Where a caller finds a call or message whose creation got no answer: its status callbacks record it there. */
-const lookup = (listing: 'calls' | 'messages', to: string) => `GET /api/${listing}?number=${encodeURIComponent(to)}&direction=outbound`;
+const lookup = (listing: 'listCalls' | 'listMessages', to: string) => `GET ${routePath(listing)}?number=${encodeURIComponent(to)}&direction=outbound`;
 
 /**
  * Places a call. Without say, twiml or url the call is answered by our own voiceWebhook,
@@ -36,18 +31,18 @@ export async function placeCall(settings: Settings, origin: string, request: Cal
     ? { twiml: request.twiml }
     : request.say
       ? { twiml: sayTwiml(request.say) }
-      : { url: request.url ?? `${origin}${VOICE_WEBHOOK_PATH}`, method: 'POST' as const };
+      : { url: request.url ?? routeUrl(origin, 'voiceWebhook'), method: 'POST' as const };
   const call = await callTwilio(
     () =>
       client.calls.create({
         to: request.to,
         from: request.from ?? settings.TWILIO_PHONE_NUMBER,
         ...answer,
-        statusCallback: `${origin}${STATUS_CALLBACK_PATH}`,
+        statusCallback: routeUrl(origin, 'statusCallback'),
         statusCallbackMethod: 'POST',
         statusCallbackEvent: CALL_EVENTS,
       }),
-    lookup('calls', request.to),
+    lookup('listCalls', request.to),
   );
   return { sid: call.sid, status: call.status, to: call.to, from: call.from };
 }
@@ -61,9 +56,9 @@ export async function sendMessage(settings: Settings, origin: string, request: M
         from: request.from ?? settings.TWILIO_PHONE_NUMBER,
         body: request.body,
         ...(request.mediaUrl ? { mediaUrl: request.mediaUrl } : {}),
-        statusCallback: `${origin}${STATUS_CALLBACK_PATH}`,
+        statusCallback: routeUrl(origin, 'statusCallback'),
       }),
-    lookup('messages', request.to),
+    lookup('listMessages', request.to),
   );
   return { sid: message.sid, status: message.status, to: message.to, from: message.from };
 }

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SMS_REPLY, DEFAULT_VOICE_GREETING, settingsTable } from '../../lib/config/settings';
-import { SMS_WEBHOOK_PATH, STATUS_CALLBACK_PATH, VOICE_WEBHOOK_PATH } from '../../lib/outbound/rest';
+import { routePath } from '../../lib/config/routes';
 import { ROOT } from '../support/appHost';
 import {
   bicepFiles,
@@ -219,9 +219,9 @@ describe('resources', () => {
     const outputs = new Map(main().outputs.map((o) => [o.name, o.value.text]));
     expect(outputs.get('functionAppName')).toBeDefined();
     expect(outputs.get('baseUrl')).toBeDefined();
-    expect(outputs.get('voiceWebhookUrl')).toBe(`'\${functionApp.outputs.baseUrl}${VOICE_WEBHOOK_PATH}'`);
-    expect(outputs.get('smsWebhookUrl')).toBe(`'\${functionApp.outputs.baseUrl}${SMS_WEBHOOK_PATH}'`);
-    expect(outputs.get('statusCallbackUrl')).toBe(`'\${functionApp.outputs.baseUrl}${STATUS_CALLBACK_PATH}'`);
+    expect(outputs.get('voiceWebhookUrl')).toBe(`'\${functionApp.outputs.baseUrl}${routePath('voiceWebhook')}'`);
+    expect(outputs.get('smsWebhookUrl')).toBe(`'\${functionApp.outputs.baseUrl}${routePath('smsWebhook')}'`);
+    expect(outputs.get('statusCallbackUrl')).toBe(`'\${functionApp.outputs.baseUrl}${routePath('statusCallback')}'`);
     const app = file('infra/modules/functionApp.bicep');
     expect(app.outputs.find((o) => o.name === 'baseUrl')?.value.text).toBe(`'https://\${functionApp.properties.defaultHostName}'`);
   });
