@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { secureUrl } from '../config/secureUrl';
-import { decodeCursor } from '../records/store';
 import { twimlProblem } from '../twilio/twiml';
 
 export const phoneNumber = z.string().pipe(z.e164());
@@ -46,24 +45,3 @@ const sid = (pattern: RegExp, what: string) =>
     .transform((value) => `${value.slice(0, 2).toUpperCase()}${value.slice(2).toLowerCase()}`);
 export const callSid = sid(/^CA[0-9a-f]{32}$/i, 'call SID (CA followed by 32 hex digits)');
 export const messageSid = sid(/^(SM|MM)[0-9a-f]{32}$/i, 'message SID (SM or MM followed by 32 hex digits)');
-
-/** GET /api/calls and /api/messages. `code` is the function key Azure reads from the query string. */
-export const listQuery = z.strictObject({
-  number: phoneNumber.optional(),
-  direction: z.enum(['inbound', 'outbound'], { error: 'must be inbound or outbound' }).optional(),
-  limit: z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number from 1 to 100')
-    .transform(Number)
-    .pipe(z.number().min(1, 'must be a whole number from 1 to 100').max(100, 'must be a whole number from 1 to 100'))
-    .default(50),
-  cursor: z
-    .string()
-    .transform((value, ctx) => {
-      const rowKey = decodeCursor(value);
-      if (!rowKey) ctx.addIssue({ code: 'custom', message: 'is not a cursor from nextCursor' });
-      return rowKey ?? z.NEVER;
-    })
-    .optional(),
-  code: z.string().optional(),
-});

@@ -1,7 +1,8 @@
 import type { InvocationContext } from '@azure/functions';
 import { routePath, routeUrl } from '../config/routes';
 import type { Settings } from '../config/settings';
-import { saveObservation, type Observation } from '../records/store';
+import type { Observation } from '../records/model';
+import { saveObservation } from '../records/store';
 import { StoreRefusedError, StoreUnavailableError } from '../records/tables';
 import type { CallRequest, MessageRequest } from '../http/schemas';
 import { callTwilio, getTwilioClient } from '../twilio/client';

@@ -5,9 +5,9 @@ import { BadRequestError, NotFoundError } from '../errors';
 import { handle } from '../http/handle';
 import { zodProblems } from '../http/requests';
 import { json } from '../http/responses';
-import { findRecord, listRecords } from './store';
+import { listQuery, listRecords } from './listing';
+import { findRecord } from './store';
 import type { Kind } from './status';
-import { listQuery } from '../http/schemas';
 
 /** GET /api/{calls|messages}/{sid}: the record with its status history. */
 export function recordReader(kind: Kind, sidSchema: z.ZodType<string, string>): HttpHandler {

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { BadRequestError } from '../errors';
 import { field, zodProblems, type FormParams } from '../http/requests';
 import type { Placed } from '../outbound/rest';
-import type { Direction, Observation } from './store';
+import type { Direction, Facts, Observation } from './model';
 import { callSid, messageSid } from '../http/schemas';
 import { keyPart } from './tables';
 
@@ -125,7 +125,7 @@ export function statusCallbackObservation(params: FormParams): Observation {
 }
 
 /** A call or message our API just created, as Twilio answered it. */
-export function placedObservation(kind: Observation['kind'], placed: Placed, extra: Pick<Observation, 'body' | 'mediaUrls'> = {}): Observation {
+export function placedObservation(kind: Observation['kind'], placed: Placed, extra: Facts = {}): Observation {
   return {
     kind,
     sid: placed.sid,

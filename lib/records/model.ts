@@ -1,0 +1,94 @@
+/**
+ * The shape of a record and of its events, declared once. The entity mapping, the merge
+ * rules and the read projection all follow from these declarations, so adding a field is
+ * one line in FACTS (and the observation that brings it); the compiler checks the rest.
+ */
+import { z } from 'zod';
+import type { Kind } from './status';
+
+/** A list is kept in one table property, as JSON. */
+const list = z.preprocess((value) => (typeof value === 'string' ? JSON.parse(value) : value), z.array(z.string()));
+
+type MergeRule =
+  /** The first value seen stays: later deliveries of the same fact do not rewrite it. */
+  | 'first'
+  /** The highest value seen (a call's SequenceNumber). */
+  | 'max';
+
+/** What a record knows about a call or message besides its identity and status. */
+export const FACTS = {
+  from: { schema: z.string(), merge: 'first' },
+  to: { schema: z.string(), merge: 'first' },
+  sequence: { schema: z.number().int(), merge: 'max' },
+  duration: { schema: z.number().int(), merge: 'first' },
+  errorCode: { schema: z.number().int(), merge: 'first' },
+  body: { schema: z.string(), merge: 'first' },
+  mediaUrls: { schema: list, merge: 'first' },
+} as const satisfies Record<string, { schema: z.ZodType; merge: MergeRule }>;
+
+export type FactName = keyof typeof FACTS;
+export type Facts = { [Name in FactName]?: z.output<(typeof FACTS)[Name]['schema']> | undefined };
+
+const optionalFacts = Object.fromEntries(Object.entries(FACTS).map(([name, fact]) => [name, fact.schema.optional()])) as {
+  [Name in FactName]: z.ZodOptional<(typeof FACTS)[Name]['schema']>;
+};
+
+export const DIRECTIONS = ['inbound', 'outbound'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+export const EVENT_SOURCES = ['api', 'voice-webhook', 'sms-webhook', 'status-callback'] as const;
+export type EventSource = (typeof EVENT_SOURCES)[number];
+
+/** A record as callers read it. */
+export const recordSchema = z.object({
+  sid: z.string(),
+  kind: z.enum(['call', 'message']),
+  direction: z.enum(DIRECTIONS),
+  status: z.string(),
+  ...optionalFacts,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  /** Fields cut to what storage holds (a text longer than a table property can be). */
+  truncated: list.optional(),
+});
+export type CallOrMessage = z.output<typeof recordSchema>;
+
+/** A record as it is stored: visible only once it is listed everywhere it belongs. */
+export const storedRecordSchema = recordSchema.extend({ indexed: z.boolean().default(false) });
+export type StoredRecord = z.output<typeof storedRecordSchema>;
+
+/** One entry of a record's history. */
+export const eventSchema = z.object({
+  status: z.string(),
+  source: z.enum(EVENT_SOURCES),
+  at: z.string(),
+  sequence: z.number().int().optional(),
+  /** Twilio's own time of the event (a call callback's Timestamp; the table's own Timestamp is another thing). */
+  twilioTimestamp: z.string().optional(),
+  duration: z.number().int().optional(),
+  errorCode: z.number().int().optional(),
+});
+export type RecordEvent = z.output<typeof eventSchema>;
+
+/** One thing Twilio or our API told us about a call or message. */
+export type Observation = Facts & {
+  kind: Kind;
+  sid: string;
+  direction: Direction;
+  status: string;
+  twilioTimestamp?: string | undefined;
+  source: EventSource;
+  /** Deliveries with the same key are the same event: a redelivery records nothing new. */
+  eventKey: string;
+};
+
+/** The record with the observation's facts applied by each fact's rule; the status is the status rules' business. */
+export function mergeFacts(record: StoredRecord, observation: Observation): StoredRecord {
+  const next: Record<string, unknown> = { ...record };
+  for (const [name, fact] of Object.entries(FACTS) as Array<[FactName, (typeof FACTS)[FactName]]>) {
+    const seen = observation[name];
+    const current = next[name];
+    if (seen === undefined) continue;
+    if (current === undefined || (fact.merge === 'max' && (seen as number) > (current as number))) next[name] = seen;
+  }
+  return next as StoredRecord;
+}
