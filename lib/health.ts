@@ -1,7 +1,7 @@
 import { ConfigError, getSettings, type Settings } from './config/settings';
 import { DEADLINES } from './config/deadlines';
 import { describeError } from './errors';
-import { getTables, storageStatus } from './records/tables';
+import { StoreUnavailableError, withTables } from './records/tables';
 import { version } from '../package.json';
 
 const TWILIO_API = 'https://api.twilio.com';
@@ -71,12 +71,18 @@ async function runProbe(settings: Settings): Promise<StorageReach> {
   const checkedAt = new Date().toISOString();
   const signal = AbortSignal.timeout(DEADLINES.healthProbeMs);
   try {
-    const { records } = await getTables(settings, signal);
-    await records.getEntity('health-probe', 'absent', { abortSignal: signal });
-    return { reachable: false, problem: 'storage answered a read of an absent entity with success', checkedAt };
+    const answeredAsTableStorage = await withTables(settings, signal, async ({ records }) => {
+      try {
+        await records.getEntity('health-probe', 'absent', { abortSignal: signal });
+        return false;
+      } catch (error) {
+        if ((error as { statusCode?: unknown }).statusCode === 404 && odataCode(error) === 'ResourceNotFound') return true;
+        throw error;
+      }
+    });
+    return answeredAsTableStorage ? { reachable: true, checkedAt } : { reachable: false, problem: 'a read of an absent entity succeeded', checkedAt };
   } catch (error) {
-    if (storageStatus(error) === 404 && odataCode(error) === 'ResourceNotFound') return { reachable: true, checkedAt };
-    const problem = signal.aborted ? `no answer within ${DEADLINES.healthProbeMs / 1000} s` : describeError(error);
+    const problem = signal.aborted ? `no answer within ${DEADLINES.healthProbeMs / 1000} s` : error instanceof StoreUnavailableError ? error.message : describeError(error);
     return { reachable: false, problem, checkedAt };
   }
 }

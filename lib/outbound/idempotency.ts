@@ -13,7 +13,7 @@ import type { Settings } from '../config/settings';
 import { DEADLINES, storageDeadline } from '../config/deadlines';
 import { AppError, BadRequestError } from '../errors';
 import { errorResponse } from '../http/handle';
-import { getTables, storageStatus, storeFailure } from '../records/tables';
+import { storageStatus, withTables } from '../records/tables';
 import { TwilioRefusedError, TwilioUnreachableError } from '../twilio/client';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
@@ -56,7 +56,10 @@ export async function once(
       { field: IDEMPOTENCY_KEY_HEADER, message: `must be 1 to ${MAX_KEY_LENGTH} characters` },
     ]);
   }
-  const table = await storage(async (signal) => (await getTables(settings, signal)).idempotency);
+  const keys = <T>(work: (table: TableClient, signal: AbortSignal) => Promise<T>): Promise<T> => {
+    const signal = storageDeadline();
+    return withTables(settings, signal, (tables) => work(tables.idempotency, signal));
+  };
   const claim: KeyEntity = {
     partitionKey: `${scope}|${sha256(key)}`,
     rowKey: '',
@@ -64,7 +67,7 @@ export async function once(
     fingerprint: sha256(canonicalJson(body)),
     startedAt: new Date().toISOString(),
   };
-  const earlier = await claimKey(table, claim);
+  const earlier = await keys((table, signal) => claimKey(table, claim, signal));
   if (earlier) return answerRepeat(earlier, claim);
 
   let response: HttpResponseInit;
@@ -74,37 +77,35 @@ export async function once(
     response = errorResponse(error, context);
     if (nothingHappened(error)) {
       // Best effort: a key left behind answers 409, then 504 after IN_FLIGHT_LIMIT_MS; never a second call.
-      await storage((signal) => table.deleteEntity(claim.partitionKey, claim.rowKey, { abortSignal: signal })).catch(() => {});
+      await keys((table, signal) => table.deleteEntity(claim.partitionKey, claim.rowKey, { abortSignal: signal })).catch(() => {});
       return response;
     }
   }
   const done: KeyEntity = { ...claim, state: 'done', status: response.status ?? 200, body: JSON.stringify(response.jsonBody ?? null) };
-  await storage((signal) => table.updateEntity(done, 'Replace', { abortSignal: signal })).catch((error: unknown) => {
+  await keys((table, signal) => table.updateEntity(done, 'Replace', { abortSignal: signal })).catch((error: unknown) => {
     context.warn(`Could not store the answer for an idempotency key (${error instanceof Error ? error.message : String(error)}); a repeat will be told it is still in progress`);
   });
   return response;
 }
 
 /** Creates the key's entity (the lock), or answers the earlier one that holds it. */
-async function claimKey(table: TableClient, claim: KeyEntity): Promise<KeyEntity | undefined> {
-  return storage(async (signal) => {
-    try {
-      await table.createEntity(claim, { abortSignal: signal });
-      return undefined;
-    } catch (error) {
-      if (storageStatus(error) !== 409) throw error;
-    }
-    const earlier = await table.getEntity<KeyEntity>(claim.partitionKey, claim.rowKey, { abortSignal: signal });
-    if (Date.now() - Date.parse(earlier.startedAt) < KEY_LIFETIME_MS) return earlier;
-    // Expired: take the key over, unless another request just did (412).
-    try {
-      await table.updateEntity(claim, 'Replace', { etag: earlier.etag, abortSignal: signal });
-      return undefined;
-    } catch (error) {
-      if (storageStatus(error) !== 412) throw error;
-      return { ...claim, startedAt: new Date().toISOString() };
-    }
-  });
+async function claimKey(table: TableClient, claim: KeyEntity, signal: AbortSignal): Promise<KeyEntity | undefined> {
+  try {
+    await table.createEntity(claim, { abortSignal: signal });
+    return undefined;
+  } catch (error) {
+    if (storageStatus(error) !== 409) throw error;
+  }
+  const earlier = await table.getEntity<KeyEntity>(claim.partitionKey, claim.rowKey, { abortSignal: signal });
+  if (Date.now() - Date.parse(earlier.startedAt) < KEY_LIFETIME_MS) return earlier;
+  // Expired: take the key over, unless another request just did (412).
+  try {
+    await table.updateEntity(claim, 'Replace', { etag: earlier.etag, abortSignal: signal });
+    return undefined;
+  } catch (error) {
+    if (storageStatus(error) !== 412) throw error;
+    return { ...claim, startedAt: new Date().toISOString() };
+  }
 }
 
 function answerRepeat(earlier: KeyEntity, claim: KeyEntity): HttpResponseInit {
@@ -131,14 +132,6 @@ function answerRepeat(earlier: KeyEntity, claim: KeyEntity): HttpResponseInit {
 /** Failures that leave Twilio untouched: forgetting the key lets the retry do the work. */
 const nothingHappened = (error: unknown) =>
   error instanceof TwilioUnreachableError || (error instanceof TwilioRefusedError && (error.rest.status >= 500 || error.rest.status === 429));
-
-async function storage<T>(operation: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  try {
-    return await operation(storageDeadline());
-  } catch (error) {
-    throw storeFailure(error);
-  }
-}
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 

@@ -11,7 +11,7 @@ import { phoneNumber } from '../http/schemas';
 import { readRecord, RECORD_ROW, view } from './entities';
 import { DIRECTIONS, type CallOrMessage, type Direction, type StoredRecord } from './model';
 import type { Kind } from './status';
-import { getTables, storeFailure, type Tables } from './tables';
+import { withTables, type Tables } from './tables';
 
 /** GET /api/calls and /api/messages. `code` is the function key Azure reads from the query string. */
 export const listQuery = z.strictObject({
@@ -38,8 +38,7 @@ export type ListQuery = z.output<typeof listQuery>;
 /** Records newest first, one page at a time; `nextCursor` is null on the last page. */
 export async function listRecords(settings: Settings, kind: Kind, query: ListQuery): Promise<{ items: CallOrMessage[]; nextCursor: string | null }> {
   const signal = storageDeadline();
-  try {
-    const tables = await getTables(settings, signal);
+  return withTables(settings, signal, async (tables) => {
     const { odata } = await import('@azure/data-tables');
     const partition = listingPartition(kind, query.number, query.direction);
     const filter = query.cursor
@@ -59,9 +58,7 @@ export async function listRecords(settings: Settings, kind: Kind, query: ListQue
       items: found.flatMap((entry) => (entry?.record.indexed ? [view(entry.record)] : [])),
       nextCursor: rows.length > query.limit ? encodeCursor(page[page.length - 1]!.rowKey) : null,
     };
-  } catch (error) {
-    throw storeFailure(error);
-  }
+  });
 }
 
 /** Lists the record, then marks it indexed: only then is it visible (a record is listed wherever it can be read). */

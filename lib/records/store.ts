@@ -10,7 +10,7 @@ import { EVENT_PREFIX, eventEntity, eventFromEntity, readRecord, RECORD_ROW, rec
 import { addToIndex } from './listing';
 import { mergeFacts, storedRecordSchema, type CallOrMessage, type Observation, type RecordEvent, type StoredRecord } from './model';
 import { advances, statusRank, type Kind } from './status';
-import { getTables, storageStatus, storeFailure } from './tables';
+import { storageStatus, withTables } from './tables';
 
 const MAX_UPDATE_ATTEMPTS = 50;
 /** Twilio sends at most 10 media URLs; more, or longer, than this would not fit an entity. */
@@ -28,15 +28,12 @@ export async function saveObservation(
   observation: Observation,
   { now = new Date(), signal = storageDeadline() }: { now?: Date; signal?: AbortSignal } = {},
 ): Promise<{ duplicate: boolean }> {
-  try {
-    const tables = await getTables(settings, signal);
-    const storableObservation = { ...observation, mediaUrls: observation.mediaUrls?.slice(0, MAX_MEDIA_URLS).map((url) => url.slice(0, MAX_MEDIA_URL_LENGTH)) };
+  const storableObservation = { ...observation, mediaUrls: observation.mediaUrls?.slice(0, MAX_MEDIA_URLS).map((url) => url.slice(0, MAX_MEDIA_URL_LENGTH)) };
+  return withTables(settings, signal, async (tables) => {
     const record = await upsertRecord(tables.records, storableObservation, now, signal);
     if (!record.indexed) await addToIndex(tables, record, signal);
     return { duplicate: !(await addEvent(tables.records, storableObservation, now, signal)) };
-  } catch (error) {
-    throw storeFailure(error);
-  }
+  });
 }
 
 /**
@@ -102,8 +99,7 @@ async function addEvent(table: TableClient, observation: Observation, now: Date,
  */
 export async function findRecord(settings: Settings, kind: Kind, sid: string): Promise<(CallOrMessage & { events: RecordEvent[] }) | undefined> {
   const signal = storageDeadline();
-  try {
-    const { records } = await getTables(settings, signal);
+  return withTables(settings, signal, async ({ records }) => {
     let record: StoredRecord | undefined;
     const events: RecordEvent[] = [];
     const { odata } = await import('@azure/data-tables');
@@ -114,9 +110,7 @@ export async function findRecord(settings: Settings, kind: Kind, sid: string): P
     }
     if (record?.kind !== kind || !record.indexed) return undefined;
     return { ...view(record), events: inTimeOrder(kind, events) };
-  } catch (error) {
-    throw storeFailure(error);
-  }
+  });
 }
 
 /**

@@ -42,37 +42,50 @@ export class StoreRefusedError extends BadRequestError {
   }
 }
 
-/**
- * Any failure of a storage operation as one of the two above. A 404 that escapes an
- * operation means a table is gone (Azurite's data deleted, say): the tables are created again
- * on the next request.
- */
+/** Any failure of a storage operation as one of the two above. */
 export function storeFailure(error: unknown): StoreUnavailableError | StoreRefusedError {
   if (error instanceof StoreUnavailableError || error instanceof StoreRefusedError) return error;
-  const status = storageStatus(error);
-  if (status === 404) cached = undefined;
-  if (status === 400) return new StoreRefusedError(describeError(error));
+  if (storageStatus(error) === 400) return new StoreRefusedError(describeError(error));
   return new StoreUnavailableError(error);
 }
 
 // A few quick retries inside the deadline, then 503 and Twilio's own retry.
 const retryOptions = { maxRetries: 2, retryDelayInMs: 100, maxRetryDelayInMs: 500 };
 
-let cached: { settings: StorageSettings; tables: Promise<Tables> } | undefined;
+/**
+ * The table clients live as long as the process, one set per storage settings value; their
+ * tables are created once, when the set is made. A set whose start failed, or whose table
+ * has gone (a 404 escaping an operation: Azurite's data deleted, say), is forgotten, so the
+ * next request makes a new one and creates the tables again.
+ */
+const openedTables = new Map<string, Promise<Tables>>();
+
+const storageKey = (settings: StorageSettings) =>
+  JSON.stringify([settings.AzureWebJobsStorage, settings.AzureWebJobsStorage__tableServiceUri, settings.AzureWebJobsStorage__credential, settings.AzureWebJobsStorage__clientId]);
+
+function tablesFor(settings: StorageSettings): Promise<Tables> {
+  const key = storageKey(settings);
+  let tables = openedTables.get(key);
+  if (!tables) {
+    const opening = openTables(settings);
+    opening.catch(() => openedTables.delete(key));
+    openedTables.set(key, opening);
+    tables = opening;
+  }
+  return tables;
+}
 
 /**
- * The tables, created once per process and storage settings; a failed start is forgotten so
- * the next request tries again. `signal` ends the wait (not the shared start) at its deadline.
+ * Runs storage work with the tables of these settings, within `signal`'s deadline; any
+ * failure comes out as StoreUnavailableError or StoreRefusedError.
  */
-export function getTables(settings: StorageSettings, signal: AbortSignal): Promise<Tables> {
-  if (cached?.settings !== settings) {
-    const tables = openTables(settings);
-    cached = { settings, tables };
-    tables.catch(() => {
-      if (cached?.tables === tables) cached = undefined;
-    });
+export async function withTables<T>(settings: StorageSettings, signal: AbortSignal, work: (tables: Tables) => Promise<T>): Promise<T> {
+  try {
+    return await work(await untilAborted(tablesFor(settings), signal));
+  } catch (error) {
+    if (storageStatus(error) === 404) openedTables.delete(storageKey(settings));
+    throw storeFailure(error);
   }
-  return untilAborted(cached.tables, signal);
 }
 
 async function openTables(settings: StorageSettings): Promise<Tables> {

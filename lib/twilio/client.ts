@@ -6,18 +6,24 @@ import { AppError, describeError } from '../errors';
 
 type TwilioModule = typeof import('twilio');
 
-/**
- * The REST client is loaded on first use, not at start: webhooks never need it, and
- * loading the SDK's REST layer costs cold-start time against Twilio's 15-second budget.
- */
-let client: { settings: Settings; twilio: Twilio } | undefined;
-
-export async function getTwilioClient(settings: Settings): Promise<Twilio> {
-  if (client?.settings !== settings) client = { settings, twilio: await createTwilioClient(settings) };
-  return client.twilio;
-}
-
 export type TwilioCredentials = Pick<Settings, 'TWILIO_ACCOUNT_SID' | 'TWILIO_AUTH_TOKEN' | 'TWILIO_API_BASE_URL'>;
+
+/**
+ * One REST client per process and credentials value, made on first use, not at start:
+ * webhooks never need it, and loading the SDK's REST layer costs cold-start time against
+ * Twilio's 15-second budget.
+ */
+const clients = new Map<string, Promise<Twilio>>();
+
+export function getTwilioClient(settings: TwilioCredentials): Promise<Twilio> {
+  const key = JSON.stringify([settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, settings.TWILIO_API_BASE_URL]);
+  let client = clients.get(key);
+  if (!client) {
+    client = createTwilioClient(settings);
+    clients.set(key, client);
+  }
+  return client;
+}
 
 export async function createTwilioClient(settings: TwilioCredentials): Promise<Twilio> {
   const twilio = (await import('twilio')).default;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Settings } from '../../lib/config/settings';
-import { getTables, keyPart, MAX_TEXT_LENGTH, storable, StoreUnavailableError } from '../../lib/records/tables';
+import { keyPart, MAX_TEXT_LENGTH, storable, StoreUnavailableError, withTables } from '../../lib/records/tables';
 
 describe('keyPart', () => {
   it.each([['sent'], ['a/b#c?d\\e'], ['\u0000\u001f\u007f'], ['lone\ud800'], ['é'.repeat(1_000)]])('makes %j a valid key part', (text) => {
@@ -24,9 +24,9 @@ describe('storable', () => {
   });
 });
 
-describe('getTables', () => {
+describe('withTables', () => {
   it('turns a connection string the table client cannot use into "storage unavailable", not a TypeError', async () => {
     const settings = { AzureWebJobsStorage: 'garbage' } as Settings;
-    await expect(getTables(settings, AbortSignal.timeout(5_000))).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(withTables(settings, AbortSignal.timeout(5_000), async () => 'never')).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 });
