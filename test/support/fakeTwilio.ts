@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ReceivedRequest {
@@ -21,7 +21,8 @@ export async function startFakeTwilio(accountSid: string, authToken: string) {
   const next: Next[] = [];
   const expectedAuth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
 
-  const server = createServer(async (req, res) => {
+  const server = createServer((req, res) => void answer(req, res));
+  async function answer(req: IncomingMessage, res: ServerResponse) {
     const body = await readAll(req);
     const url = new URL(req.url ?? '/', 'http://fake');
     const form: Record<string, string[]> = {};
@@ -54,7 +55,7 @@ export async function startFakeTwilio(accountSid: string, authToken: string) {
       date_created: new Date().toUTCString(),
       uri: `/2010-04-01/Accounts/${accountSid}/${resource[2]}/${sid}.json`,
     });
-  });
+  }
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;
 
