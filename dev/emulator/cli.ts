@@ -8,7 +8,7 @@ import { EXIT, runCommand } from '../cli/command';
 import { Printer, type Io } from '../cli/output';
 import { readSettings, resolveTwilioTarget, type TwilioTarget } from '../cli/settings';
 import { shortSid } from '../cli/twilio';
-import { DIAL_OUTCOMES, type DialOutcome } from './callFlow';
+import { DIAL_OUTCOMES, type DialOutcome } from './callTypes';
 import { startEmulator, type Emulator } from './server';
 import { localAccount } from './sids';
 

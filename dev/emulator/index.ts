@@ -1,16 +1,15 @@
 export { startEmulator, type CallReport, type Emulator, type EmulatorOptions, type EmulatorScript } from './server';
+export { CallControl, DEFAULT_MAX_STEPS, runCallFlow, type CallFlowOptions } from './callFlow';
 export {
-  DEFAULT_MAX_STEPS,
   DIAL_OUTCOMES,
-  runCallFlow,
-  type CallFlowOptions,
   type CallFlowResult,
   type CallScript,
   type DialOutcome,
   type FinalCallStatus,
+  type RecordingMade,
   type TranscriptLine,
-} from './callFlow';
+} from './callTypes';
 export { runMessagingFlow, type MessagingFlowResult, type SmsReply } from './messagingFlow';
 export { sendWebhook, type WebhookResult } from './webhook';
-export type { EmulatedCall, EmulatedMessage, EmulatedPhoneNumber } from './resources';
+export type { EmulatedCall, EmulatedMessage, EmulatedPhoneNumber, EmulatedRecording } from './resources';
 export { localAccount, newSid, rfc2822 } from './sids';

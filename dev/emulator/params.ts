@@ -1,0 +1,67 @@
+/**
+ * Reading a REST request's form as Twilio does: each parameter's type (enum, integer,
+ * boolean, URL) is checked, and a bad value is a 400 naming it, never silently ignored.
+ */
+import { TwilioApiError } from './resources';
+
+export type Form = Map<string, string[]>;
+
+export const E164 = /^\+[1-9]\d{1,14}$/;
+export const isCallAddress = (value: string) => E164.test(value) || /^(client|sip):\S+$/.test(value);
+export const isHttpUrl = (value: string) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol);
+
+/** Twilio's documentation names no code for a badly typed value; 20001 is what the emulator chose (see README). */
+export const INVALID_PARAMETER = 20001;
+
+export const first = (form: Form, name: string) => form.get(name)?.[0];
+
+const invalid = (name: string, value: string, expected: string) =>
+  new TwilioApiError(400, INVALID_PARAMETER, `Invalid ${name}: "${value}" is not ${expected}`);
+
+export function oneOf<T extends string>(form: Form, name: string, values: readonly T[]): T | undefined {
+  const value = first(form, name);
+  if (value === undefined) return undefined;
+  // Twilio reads HTTP methods in any case (GET, get); other enums are exact.
+  const match = values.find((allowed) => allowed === value || (name.endsWith('Method') && allowed === value.toUpperCase()));
+  if (match === undefined) throw invalid(name, value, `one of ${values.join(', ')}`);
+  return match;
+}
+
+export const method = (form: Form, name: string) => oneOf(form, name, ['GET', 'POST'] as const);
+
+/** Every value of a list parameter (repeated, or space- or comma-separated), each one of `values`. */
+export function listOf(form: Form, name: string, values: readonly string[]): string[] | undefined {
+  const given = form.get(name);
+  if (given === undefined) return undefined;
+  const items = given.flatMap((value) => value.split(/[\s,]+/)).filter(Boolean);
+  for (const item of items) if (!values.includes(item)) throw invalid(name, item, `one of ${values.join(', ')}`);
+  return items;
+}
+
+export function integer(form: Form, name: string, range: { min?: number; max?: number } = {}): number | undefined {
+  const value = first(form, name);
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value.trim())) throw invalid(name, value, 'an integer');
+  const number = Number(value);
+  if ((range.min !== undefined && number < range.min) || (range.max !== undefined && number > range.max)) {
+    throw invalid(name, value, `between ${range.min ?? '-∞'} and ${range.max ?? '∞'}`);
+  }
+  return number;
+}
+
+export function boolean(form: Form, name: string): boolean | undefined {
+  const value = first(form, name);
+  if (value === undefined) return undefined;
+  if (/^true$/i.test(value)) return true;
+  if (/^false$/i.test(value)) return false;
+  throw invalid(name, value, 'true or false');
+}
+
+/** An http(s) URL, with Twilio's #connection overrides allowed after it. */
+export function url(form: Form, name: string, code = 21205): string | undefined {
+  const value = first(form, name);
+  if (value === undefined || value === '') return value;
+  const [target = ''] = value.split('#');
+  if (!isHttpUrl(target)) throw new TwilioApiError(400, code, `${name} is not a valid URL: ${value}`);
+  return value;
+}
