@@ -134,7 +134,9 @@ class CallFlow implements VerbContext {
   }
 
   private async play(): Promise<End> {
-    let document = await this.first();
+    const opening = await this.interruptible(() => this.first());
+    if ('endedBy' in opening) return opening;
+    let document = opening;
     for (;;) {
       const outcome = await this.perform(document);
       if ('endedBy' in outcome) return outcome;

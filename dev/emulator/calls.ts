@@ -2,7 +2,7 @@
 import { CallControl, DEFAULT_MAX_STEPS, runCallFlow } from './callFlow';
 import type { CallStart } from './callTypes';
 import { createMessage } from './messages';
-import { boolean, E164, first, INVALID_PARAMETER, integer, isCallAddress, listOf, method, oneOf, url, type Form } from './params';
+import { boolean, checkTypes, E164, first, INVALID_PARAMETER, integer, isCallAddress, listOf, method, oneOf, TYPED_PARAMETERS, url, type Form } from './params';
 import { recordCall } from './recordings';
 import { API_VERSION, callJson, pageJson, TwilioApiError, type CallStatus, type EmulatedCall } from './resources';
 import { api, notFound, type ApiRequest, type Route } from './router';
@@ -60,6 +60,7 @@ function recordingOptions(form: Form): EmulatedCall['recording'] {
 }
 
 function createCall(state: EmulatorState, form: Form): EmulatedCall {
+  checkTypes(form, TYPED_PARAMETERS.createCall);
   const { to, from } = parties(state, form);
   const start = callStart(form);
   const fallbackUrl = url(form, 'FallbackUrl');
@@ -93,7 +94,6 @@ function createCall(state: EmulatorState, form: Form): EmulatedCall {
     callbacks: [],
     done: false,
   };
-  integer(form, 'MachineDetectionTimeout', { min: 3, max: 59 });
   state.calls.set(call.sid, call);
   state.log(`call ${call.sid} ${from} → ${to} queued`);
   state.clock.start(call.sid, () => runCall(state, call));
@@ -152,8 +152,8 @@ export async function runCall(state: EmulatorState, call: EmulatedCall): Promise
   const pickUp = call.script.callOutcome ?? 'completed';
   if (canceled(call) || pickUp !== 'completed') {
     if (!canceled(call)) setStatus(state, call, pickUp);
-    // The callee's phone rings for Timeout seconds before no-answer.
-    return finish(state, call, sequence, 0, pickUp === 'no-answer' ? { Timeout: String(call.timeout) } : {});
+    if (pickUp === 'no-answer') call.transcript.push({ verb: 'Ring', text: `no answer within Timeout ${call.timeout} s` });
+    return finish(state, call, sequence, 0);
   }
   call.startTime = new Date();
   if (call.machineDetection) call.answeredBy = call.script.answeredBy ?? 'human';
@@ -193,14 +193,14 @@ async function converse(state: EmulatorState, call: EmulatedCall): Promise<numbe
   return result.seconds;
 }
 
-async function finish(state: EmulatorState, call: EmulatedCall, sequence: { next: number }, seconds: number, extra: Record<string, string> = {}) {
+async function finish(state: EmulatorState, call: EmulatedCall, sequence: { next: number }, seconds: number) {
   call.duration = seconds;
   call.endTime = call.startTime ? new Date(call.startTime.getTime() + seconds * 1000) : new Date();
   if (!TERMINAL.has(call.status)) setStatus(state, call, 'completed');
   const recording = call.recording && seconds > 0 ? recordCall(state, call, { sid: newSid('RE'), seconds, source: 'OutboundAPI', startTime: call.startTime ?? new Date() }) : undefined;
   const recordingParams: Record<string, string> = recording ? { RecordingUrl: recording.url, RecordingSid: recording.sid, RecordingDuration: String(seconds) } : {};
   // Duration: the billed minutes, which Twilio adds to the completed callback beside CallDuration in seconds.
-  await progress(state, call, sequence, 'completed', { CallDuration: String(seconds), Duration: String(Math.ceil(seconds / 60)), ...recordingParams, ...extra });
+  await progress(state, call, sequence, 'completed', { CallDuration: String(seconds), Duration: String(Math.ceil(seconds / 60)), ...recordingParams });
   if (recording && call.recording?.statusCallback && call.recording.events.includes('completed')) {
     await deliver(state, {
       url: call.recording.statusCallback,
@@ -213,13 +213,13 @@ async function finish(state: EmulatorState, call: EmulatedCall, sequence: { next
 
 /** Status=completed hangs up (canceled before answer), Status=canceled cancels a call not yet answered; Url or Twiml redirects it. */
 function updateCall(state: EmulatorState, call: EmulatedCall, form: Form): EmulatedCall {
+  checkTypes(form, TYPED_PARAMETERS.updateCall);
   const status = oneOf(form, 'Status', ['canceled', 'completed'] as const);
   const answerUrl = url(form, 'Url');
   const twiml = first(form, 'Twiml');
   const answerMethod = method(form, 'Method') ?? 'POST';
   const statusCallback = url(form, 'StatusCallback');
   const statusCallbackMethod = method(form, 'StatusCallbackMethod');
-  integer(form, 'TimeLimit', { min: 1 });
   const live = !TERMINAL.has(call.status);
   if (status || answerUrl || twiml !== undefined) {
     if (!live || call.done) throw new TwilioApiError(400, 21220, 'Call is not in-progress. Cannot redirect.');

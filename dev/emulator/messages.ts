@@ -1,7 +1,7 @@
 /** The Messages resource: create, list, fetch, update (redact the body, cancel) and delete, and each message's delivery. */
 import type { OutgoingSms } from './callTypes';
 import { runMessagingFlow, type MessagingFlowResult } from './messagingFlow';
-import { E164, first, isHttpUrl, oneOf, url, type Form } from './params';
+import { checkTypes, E164, first, isHttpUrl, oneOf, TYPED_PARAMETERS, url, type Form } from './params';
 import { API_VERSION, messageJson, pageJson, segments, TwilioApiError, type EmulatedMessage, type MessageStatus } from './resources';
 import { api, notFound, type ApiRequest, type Route } from './router';
 import { newSid } from './sids';
@@ -28,6 +28,7 @@ function findMessage(state: EmulatorState, { sids, path }: ApiRequest): Emulated
 }
 
 function createFromForm(state: EmulatorState, form: Form): EmulatedMessage {
+  checkTypes(form, TYPED_PARAMETERS.createMessage);
   const to = first(form, 'To');
   const service = first(form, 'MessagingServiceSid');
   const from = first(form, 'From') ?? (service ? [...state.numbers.values()][0]?.phoneNumber : undefined);
@@ -130,6 +131,7 @@ async function statusCallback(state: EmulatorState, message: EmulatedMessage) {
 
 /** Body="" redacts a message that has ended; Status=canceled cancels a scheduled message before it is sent. */
 function updateMessage(message: EmulatedMessage, form: Form): EmulatedMessage {
+  checkTypes(form, TYPED_PARAMETERS.updateMessage);
   const status = oneOf(form, 'Status', ['canceled'] as const);
   const body = first(form, 'Body');
   if (body !== undefined) {

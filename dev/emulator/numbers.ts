@@ -1,5 +1,5 @@
 /** The IncomingPhoneNumbers resource: the account's numbers, their webhooks, and list filters. */
-import { boolean, E164, first, method, oneOf, url, type Form } from './params';
+import { boolean, checkTypes, E164, first, method, TYPED_PARAMETERS, url, type Form } from './params';
 import { pageJson, phoneNumberJson, TwilioApiError, type EmulatedPhoneNumber } from './resources';
 import { api, notFound, type ApiRequest, type Route } from './router';
 import { newSid } from './sids';
@@ -96,9 +96,7 @@ const METHOD_FIELDS = {
 /** Checks every typed parameter before anything changes, so a bad request changes nothing. */
 function validate(form: Form) {
   for (const field of Object.keys(URL_FIELDS)) url(form, field, 21502);
-  for (const field of Object.keys(METHOD_FIELDS)) method(form, field);
-  boolean(form, 'VoiceCallerIdLookup');
-  oneOf(form, 'VoiceReceiveMode', ['voice', 'fax'] as const);
+  checkTypes(form, TYPED_PARAMETERS.incomingPhoneNumber);
 }
 
 function updateNumber(state: EmulatorState, number: EmulatedPhoneNumber, form: Form): EmulatedPhoneNumber {

@@ -65,3 +65,73 @@ export function url(form: Form, name: string, code = 21205): string | undefined 
   if (!isHttpUrl(target)) throw new TwilioApiError(400, code, `${name} is not a valid URL: ${value}`);
   return value;
 }
+
+/** A parameter's type as Twilio's API description declares it: one of some values, or a JSON type. */
+export type ParameterType = readonly string[] | 'integer' | 'number' | 'boolean';
+
+const HTTP_METHODS = ['GET', 'POST'] as const;
+
+/**
+ * The typed parameters of each operation, as in twilio_api_v2010.json (its request bodies):
+ * checked before anything is done, so a typo is Twilio's 400 and never silently ignored.
+ */
+export const TYPED_PARAMETERS = {
+  createCall: {
+    Method: HTTP_METHODS,
+    FallbackMethod: HTTP_METHODS,
+    StatusCallbackMethod: HTTP_METHODS,
+    RecordingStatusCallbackMethod: HTTP_METHODS,
+    AsyncAmdStatusCallbackMethod: HTTP_METHODS,
+    Timeout: 'integer',
+    Record: 'boolean',
+    MachineDetectionTimeout: 'integer',
+    MachineDetectionSpeechThreshold: 'integer',
+    MachineDetectionSpeechEndThreshold: 'integer',
+    MachineDetectionSilenceTimeout: 'integer',
+    TimeLimit: 'integer',
+  },
+  updateCall: { Method: HTTP_METHODS, Status: ['canceled', 'completed'], FallbackMethod: HTTP_METHODS, StatusCallbackMethod: HTTP_METHODS, TimeLimit: 'integer' },
+  createMessage: {
+    MaxPrice: 'number',
+    ProvideFeedback: 'boolean',
+    Attempt: 'integer',
+    ValidityPeriod: 'integer',
+    ForceDelivery: 'boolean',
+    ContentRetention: ['retain', 'discard'],
+    AddressRetention: ['retain', 'obfuscate'],
+    SmartEncoded: 'boolean',
+    TrafficType: ['free'],
+    ShortenUrls: 'boolean',
+    ScheduleType: ['fixed'],
+    SendAsMms: 'boolean',
+    RiskCheck: ['enable', 'disable'],
+  },
+  updateMessage: { Status: ['canceled'] },
+  incomingPhoneNumber: {
+    SmsFallbackMethod: HTTP_METHODS,
+    SmsMethod: HTTP_METHODS,
+    StatusCallbackMethod: HTTP_METHODS,
+    VoiceCallerIdLookup: 'boolean',
+    VoiceFallbackMethod: HTTP_METHODS,
+    VoiceMethod: HTTP_METHODS,
+    EmergencyStatus: ['Active', 'Inactive'],
+    VoiceReceiveMode: ['voice', 'fax'],
+  },
+} as const satisfies Record<string, Record<string, ParameterType>>;
+
+export function checkTypes(form: Form, parameters: Record<string, ParameterType>): void {
+  for (const [name, type] of Object.entries(parameters)) {
+    if (type === 'integer') integer(form, name);
+    else if (type === 'boolean') boolean(form, name);
+    else if (type === 'number') decimal(form, name);
+    else if (name.endsWith('Method')) method(form, name);
+    else oneOf(form, name, type);
+  }
+}
+
+function decimal(form: Form, name: string): number | undefined {
+  const value = first(form, name);
+  if (value === undefined) return undefined;
+  if (value.trim() === '' || !Number.isFinite(Number(value))) throw invalid(name, value, 'a number');
+  return Number(value);
+}
