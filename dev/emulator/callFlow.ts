@@ -102,6 +102,7 @@ class CallFlow implements VerbContext {
   readonly transcript: TranscriptLine[] = [];
   answered: boolean;
   seconds = 0;
+  dials = 0;
   private steps = 0;
   private requested = false;
   private readonly cookies = new CookieJar();
@@ -130,6 +131,7 @@ class CallFlow implements VerbContext {
       seconds: this.seconds,
       transcript: this.transcript,
       ...(end.error ? { error: { code: end.error.code, message: end.error.message } } : {}),
+      unused: { digits: [...this.digits], speech: [...this.speech], dialed: this.dials > 0 },
     };
   }
 

@@ -39,6 +39,8 @@ export interface CallFlowResult {
   transcript: TranscriptLine[];
   /** A Twilio error code and message when the app's TwiML could not be fetched or read. */
   error?: { code: number; message: string };
+  /** Scripted input no verb asked for: digits and speech left over, and whether any <Dial> used the dial outcome. */
+  unused: { digits: string[]; speech: string[]; dialed: boolean };
 }
 
 export interface OutgoingSms {

@@ -18,6 +18,8 @@ export interface VerbContext {
   answered: boolean;
   /** Simulated seconds so far. */
   seconds: number;
+  /** <Dial>s run so far. */
+  dials: number;
   say(line: TranscriptLine): void;
   request(request: WebhookRequest): Promise<WebhookResult>;
   sendLater(request: WebhookRequest): void;
@@ -304,6 +306,7 @@ function talkSeconds(call: VerbContext, verb: TwimlElement): { seconds: number; 
 }
 
 function dial(call: VerbContext, verb: TwimlElement, document: Document): Step {
+  call.dials += 1;
   const attrs = verb.attributes;
   const nouns = verb.children.filter(isElement);
   const targets = nouns.length ? nouns.map((noun) => `${noun.name === 'Number' ? '' : `${noun.name} `}${textOf(noun)}`).join(', ') : textOf(verb);

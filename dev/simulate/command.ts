@@ -12,12 +12,13 @@ import { simulatePlaceCall } from './placeCall';
 export const USAGE = `Usage: npm run simulate -- <command> [options]
 
 Commands:
-  sms --from <number> --body <text> [--to <number>]
+  sms --body <text> [--from <number>] [--to <number>]
       send the app a signed incoming SMS and print its reply
-  call --from <number> [--to <number>] [--digits <keys>]… [--speech <words>]… [--dial-outcome <outcome>]
+  call [--from <number>] [--to <number>] [--digits <keys>]… [--speech <words>]… [--dial-outcome <outcome>]
       call the app: print what the caller hears, one line per TwiML verb; each <Gather>
-      takes the next --digits (or --speech); --dial-outcome: completed, answered, busy,
-      no-answer, failed or canceled
+      (or <Record>) takes the next --digits (or --speech); --dial-outcome: completed,
+      answered, busy, no-answer, failed or canceled; input the TwiML never asked for is
+      reported
   place-call --to <number> [--say <text>] [--key <function key>] [--timeout <seconds>]
       ask the app to place a call (POST /api/calls), print what the callee hears on the
       local emulator, then the app's record of the call (GET /api/calls/{sid})
@@ -27,7 +28,7 @@ Options for every command:
   --json           print one JSON document
   --help           this text
 
---to defaults to TWILIO_PHONE_NUMBER. The auth token that signs the webhooks comes from the
+--to defaults to TWILIO_PHONE_NUMBER, --from to the fictional +15550100199. The auth token that signs the webhooks comes from the
 environment or local.settings.json, else from npm start's session (.local/dev-session.json).`;
 
 const COMMON = {

@@ -34,6 +34,17 @@ export function ourNumber(to: string | undefined, target: TwilioTarget): string 
   return number;
 }
 
+/** Fictional numbers (555-01xx is reserved for fiction) for a caller or sender not given with --from. */
+export const DEFAULT_CALLER = '+15550100199';
+const OTHER_DEFAULT_CALLER = '+15550100198';
+
+/** The simulated caller or sender: --from, else a fictional number that is not the one called. */
+export function callerNumber(from: string | undefined, to: string): string {
+  const given = from?.trim();
+  if (given) return given;
+  return to === DEFAULT_CALLER ? OTHER_DEFAULT_CALLER : DEFAULT_CALLER;
+}
+
 /** A transcript line for people: the verb in a column, what was heard, and where it led. */
 export function transcriptRow(line: TranscriptLine, print: Printer): string {
   const { paint } = print;

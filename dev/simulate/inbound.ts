@@ -4,16 +4,26 @@ import { requireOption, UsageError } from '../cli/args';
 import { EXIT } from '../cli/command';
 import { alignRows } from '../cli/output';
 import { shortSid } from '../cli/twilio';
-import { DIAL_OUTCOMES, newSid, rfc2822, runCallFlow, runMessagingFlow, sendWebhook, type DialOutcome, type WebhookResult } from '../emulator/index';
-import { ourNumber, signatureHint, transcriptRow, type SimulateContext } from './context';
+import {
+  DIAL_OUTCOMES,
+  newSid,
+  rfc2822,
+  runCallFlow,
+  runMessagingFlow,
+  sendWebhook,
+  type CallFlowResult,
+  type DialOutcome,
+  type WebhookResult,
+} from '../emulator/index';
+import { callerNumber, ourNumber, signatureHint, transcriptRow, type SimulateContext } from './context';
 
 const API_VERSION = '2010-04-01';
 
 export async function simulateSms(context: SimulateContext, values: { from?: string; to?: string; body?: string }): Promise<number> {
   const { print, target, appUrl } = context;
-  const from = requireOption(values.from, 'from');
   const body = requireOption(values.body, 'body');
   const to = ourNumber(values.to, target);
+  const from = callerNumber(values.from, to);
   const sid = newSid('SM');
   const url = `${appUrl}${SMS_WEBHOOK_PATH}`;
   const requests: WebhookResult[] = [];
@@ -68,8 +78,8 @@ export async function simulateCall(
   values: { from?: string; to?: string; digits?: string[]; speech?: string[]; 'dial-outcome'?: string },
 ): Promise<number> {
   const { print, target, appUrl } = context;
-  const from = requireOption(values.from, 'from');
   const to = ourNumber(values.to, target);
+  const from = callerNumber(values.from, to);
   const dialOutcome = parseDialOutcome(values['dial-outcome']);
   const callSid = newSid('CA');
   const call = {
@@ -128,6 +138,7 @@ export async function simulateCall(
     statusCallback: requestSummary(statusCallback),
     error: result.error,
   });
+  warnUnused(print, result.unused, { digits: values.digits, speech: values.speech, dialOutcome });
   print.line(`${paint.bold('Ended')}    ${result.status === 'completed' ? paint.green(result.status) : paint.yellow(result.status)}, ${result.seconds} s ${paint.dim(`(${result.endedBy})`)}`);
   print.line(`${paint.bold('Status')}   ${paint.dim(`POST ${statusCallback.url}`)} ${statusText(statusCallback, print)}`);
   if (statusCallback.error) print.warn(`the status callback was not accepted (${statusCallback.error})${signatureHint(statusCallback.status, target)}`);
@@ -136,6 +147,13 @@ export async function simulateCall(
     return EXIT.failed;
   }
   return EXIT.ok;
+}
+
+/** Says which scripted input the TwiML never asked for, so a flow that skipped its <Gather> is not mistaken for one that used it. */
+function warnUnused(print: SimulateContext['print'], unused: CallFlowResult['unused'], given: { digits?: string[]; speech?: string[]; dialOutcome?: string }) {
+  if (unused.digits.length) print.warn(`--digits ${unused.digits.join(', ')} not used: no <Gather> or <Record> asked for keys after the ones before`);
+  if (unused.speech.length) print.warn(`--speech ${unused.speech.map((words) => `"${words}"`).join(', ')} not used: no <Gather input="speech"> asked for it`);
+  if (given.dialOutcome && !unused.dialed) print.warn(`--dial-outcome ${given.dialOutcome} not used: the call had no <Dial>`);
 }
 
 function statusText(request: WebhookResult, print: SimulateContext['print']): string {

@@ -134,6 +134,20 @@ describe('simulate call', () => {
     expect(status.params).toMatchObject({ CallSid: voice.params.CallSid, CallStatus: 'completed', SequenceNumber: '0', CallbackSource: 'call-progress-events' });
   });
 
+  it('says which --digits, --speech and --dial-outcome the TwiML never asked for, and defaults --from', async () => {
+    const run = capture();
+    const code = await runSimulate(['call', '--url', app.url, '--digits', '7', '--digits', '9', '--speech', 'sales', '--dial-outcome', 'busy'], run.io);
+    expect(code).toBe(0);
+    expect(run.stderr()).toContain('--digits 9 not used');
+    expect(run.stderr()).toContain('--speech "sales" not used');
+    expect(run.stderr()).not.toContain('--dial-outcome');
+    expect(app.on('/api/twilio/voice').at(-1)!.params.From).toBe('+15550100199');
+
+    const noDial = capture();
+    expect(await runSimulate(['call', '--url', app.url, '--dial-outcome', 'busy'], noDial.io)).toBe(0);
+    expect(noDial.stderr()).toContain('--dial-outcome busy not used: the call had no <Dial>');
+  });
+
   it('without digits the Gather falls through; --json gives the transcript', async () => {
     const run = capture();
     expect(await runSimulate(['call', '--url', app.url, '--from', 'anonymous', '--json'], run.io)).toBe(0);
