@@ -12,7 +12,7 @@ import { ConfigError, loadSettings } from '../lib/config';
 import { describeSetup } from '../lib/health';
 import { DEFAULT_PORTS, isListening, startAzurite } from './azurite';
 import { removeDevSession, writeDevSession } from './cli/settings';
-import { localAccount, startEmulator } from './emulator/index';
+import { startLocalTwilio } from './emulator/local';
 import { functionFiles, loadFunctions, routePrefix, startHost, type HttpFunction } from './functionsHost';
 import { localEnvironment } from './localSettings';
 
@@ -49,12 +49,10 @@ function printRoutes(functions: HttpFunction[], origin: string, prefix: string) 
  * Without Twilio credentials the app talks to the local emulator, with credentials made up
  * for this run; with real ones it talks to Twilio (or to TWILIO_API_BASE_URL when set).
  */
-async function startTwilioEmulatorIfNeeded(env: Env, stops: Stop[]): Promise<((appUrl: string) => void) | undefined> {
+async function startTwilioEmulatorIfNeeded(env: Env, stops: Stop[]): Promise<((appUrl: string) => Promise<void>) | undefined> {
   if (isSet(env.TWILIO_ACCOUNT_SID) || isSet(env.TWILIO_AUTH_TOKEN)) return undefined;
-  const account = localAccount();
   const phoneNumber = isSet(env.TWILIO_PHONE_NUMBER) ? env.TWILIO_PHONE_NUMBER!.trim() : LOCAL_PHONE_NUMBER;
-  const emulator = await startEmulator({ ...account, phoneNumbers: [phoneNumber], log: (line) => console.log(`[emulator] ${line}`) });
-  stops.push(() => emulator.stop());
+  const { emulator, pointNumberAt, ...account } = await startLocalTwilio(phoneNumber, (line) => console.log(`[emulator] ${line}`));
   Object.assign(env, {
     TWILIO_ACCOUNT_SID: account.accountSid,
     TWILIO_AUTH_TOKEN: account.authToken,
@@ -62,9 +60,12 @@ async function startTwilioEmulatorIfNeeded(env: Env, stops: Stop[]): Promise<((a
     TWILIO_API_BASE_URL: emulator.url,
   });
   console.log(`No Twilio credentials configured: using the local Twilio emulator at ${emulator.url} with credentials made up for this run.`);
-  return (appUrl) => {
+  return async (appUrl) => {
     writeDevSession(ROOT, { ...account, phoneNumber, emulatorUrl: emulator.url, appUrl });
-    stops.push(() => removeDevSession(ROOT));
+    // Pushed after the app's own stop, so it runs first: no callback is posted to a closed app.
+    stops.push(() => removeDevSession(ROOT), () => emulator.stop());
+    const webhooks = await pointNumberAt(appUrl);
+    console.log(`Emulator number ${phoneNumber}: voice ${webhooks.voiceUrl}, SMS ${webhooks.smsUrl}, status ${webhooks.statusCallback}`);
   };
 }
 
@@ -130,10 +131,10 @@ async function main() {
     console.log(`Storage: ${setup.storage}`);
     console.log(`Starting Azure Functions Core Tools (${coreTools})…`);
     const func = spawn(coreTools, ['start', '--port', String(PORT)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'inherit' });
-    announceSession?.(`http://localhost:${PORT}`);
     stops.push(() => {
       func.kill('SIGINT');
     });
+    await announceSession?.(`http://localhost:${PORT}`);
     func.on('exit', (code) => {
       void stopAll().finally(() => process.exit(code ?? 0));
     });
@@ -146,7 +147,7 @@ async function main() {
   const host = await startHost({ functions, prefix, port: PORT });
   stops.push(() => host.close());
   const origin = `http://localhost:${new URL(host.url).port}`;
-  announceSession?.(origin);
+  await announceSession?.(origin);
 
   console.log('Azure Functions Core Tools are not installed: serving the functions with the local host in dev/.\n');
   printRoutes(functions, origin, prefix);
