@@ -189,6 +189,7 @@ async function converse(state: EmulatorState, call: EmulatedCall): Promise<numbe
     sendSms: (sms) => createMessage(state, sms, 'outbound-call').sid,
   });
   if (result.error) call.error = result.error;
+  call.unused = result.unused;
   if (result.status !== 'completed' || !result.answered) setStatus(state, call, result.status);
   return result.seconds;
 }

@@ -1,6 +1,6 @@
 /** The emulator's records and their Twilio REST representations (snake_case JSON the twilio SDK reads). */
 import type { CallControl } from './callFlow';
-import type { CallScript, CallStart, RecordingMade, TranscriptLine } from './callTypes';
+import type { CallFlowResult, CallScript, CallStart, RecordingMade, TranscriptLine } from './callTypes';
 import { rfc2822 } from './sids';
 import type { WebhookResult } from './webhook';
 
@@ -46,6 +46,8 @@ export interface EmulatedCall {
   callbacks: WebhookResult[];
   /** The Twilio error that ended the call, when the app's TwiML could not be fetched or read. */
   error?: { code: number; message: string };
+  /** Scripted input the call's TwiML never asked for, once it has ended. */
+  unused?: CallFlowResult['unused'];
   /** True once the call has ended and its last status callback has been answered. */
   done: boolean;
 }

@@ -18,6 +18,7 @@ export interface CallReport {
   transcript: TranscriptLine[];
   done: boolean;
   error?: { code: number; message: string };
+  unused?: EmulatedCall['unused'];
   callbacks: Array<{ event: string; url: string; status?: number; error?: string }>;
 }
 
@@ -94,6 +95,7 @@ export const callReport = (call: EmulatedCall): CallReport => ({
   transcript: call.transcript,
   done: call.done,
   ...(call.error ? { error: call.error } : {}),
+  ...(call.unused ? { unused: call.unused } : {}),
   callbacks: call.callbacks.map((callback) => ({
     event: callback.params.CallStatus ?? '',
     url: callback.url,

@@ -24,7 +24,11 @@ Commands:
       local emulator, then the app's record of the call (GET /api/calls/{sid})
 
 Options for every command:
-  --url <origin>   the app (default: npm start's, else http://localhost:7071)
+  --url <origin>   the app to send the webhooks to (default: npm start's, else
+                   http://localhost:7071). Without --url, when the Twilio target is the local
+                   emulator (npm start's session or TWILIO_API_BASE_URL), sms and call ask the
+                   emulator to text or ring the number, and the number's own voice and SMS
+                   URLs decide where the webhooks go, as on Twilio
   --json           print one JSON document
   --help           this text
 

@@ -1,7 +1,7 @@
 import { UsageError } from '../cli/args';
 import { Printer, type Io } from '../cli/output';
 import { resolveTwilioTarget, type TwilioTarget } from '../cli/settings';
-import type { TranscriptLine } from '../emulator/index';
+import type { CallFlowResult, TranscriptLine } from '../emulator/index';
 
 export const DEFAULT_APP_URL = 'http://localhost:7071';
 
@@ -11,12 +11,15 @@ export interface SimulateContext {
   print: Printer;
   appUrl: string;
   target: TwilioTarget;
+  /** Without --url, when the target is the local emulator: it rings or texts the number, whose configuration decides where the webhooks go. */
+  emulatorUrl?: string;
 }
 
 export function simulateContext(io: Io, values: { url?: string; json?: boolean }): SimulateContext {
   const print = new Printer(io, Boolean(values.json));
   const target = resolveTwilioTarget(io.root, io.env);
-  return { io, print, target, appUrl: appOrigin(values.url ?? target.appUrl ?? DEFAULT_APP_URL) };
+  const emulatorUrl = values.url === undefined ? target.apiBaseUrl : undefined;
+  return { io, print, target, appUrl: appOrigin(values.url ?? target.appUrl ?? DEFAULT_APP_URL), ...(emulatorUrl ? { emulatorUrl } : {}) };
 }
 
 function appOrigin(value: string): string {
@@ -59,3 +62,11 @@ export function signatureHint(status: number | undefined, target: TwilioTarget):
   const from = target.source === 'dev session' ? 'the npm start session' : 'TWILIO_AUTH_TOKEN';
   return ` The app rejected the signature: it must use the same auth token as ${from}, and its PUBLIC_BASE_URL (if set) must be the URL given with --url.`;
 }
+
+/** Says which scripted input the TwiML never asked for, so a flow that skipped its <Gather> is not mistaken for one that used it. */
+export function warnUnused(print: Printer, unused: CallFlowResult['unused'], given: { digits?: string[]; speech?: string[]; dialOutcome?: string }) {
+  if (unused.digits.length) print.warn(`--digits ${unused.digits.join(', ')} not used: no <Gather> or <Record> asked for keys after the ones before`);
+  if (unused.speech.length) print.warn(`--speech ${unused.speech.map((words) => `"${words}"`).join(', ')} not used: no <Gather input="speech"> asked for it`);
+  if (given.dialOutcome && !unused.dialed) print.warn(`--dial-outcome ${given.dialOutcome} not used: the call had no <Dial>`);
+}
+

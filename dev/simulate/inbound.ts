@@ -11,11 +11,11 @@ import {
   runCallFlow,
   runMessagingFlow,
   sendWebhook,
-  type CallFlowResult,
   type DialOutcome,
   type WebhookResult,
 } from '../emulator/index';
-import { callerNumber, ourNumber, signatureHint, transcriptRow, type SimulateContext } from './context';
+import { callerNumber, ourNumber, signatureHint, transcriptRow, warnUnused, type SimulateContext } from './context';
+import { callThroughEmulator, textThroughEmulator } from './viaEmulator';
 
 const API_VERSION = '2010-04-01';
 
@@ -24,6 +24,7 @@ export async function simulateSms(context: SimulateContext, values: { from?: str
   const body = requireOption(values.body, 'body');
   const to = ourNumber(values.to, target);
   const from = callerNumber(values.from, to);
+  if (context.emulatorUrl) return textThroughEmulator(context, context.emulatorUrl, { from, to, body });
   const sid = newSid('SM');
   const url = `${appUrl}${SMS_WEBHOOK_PATH}`;
   const requests: WebhookResult[] = [];
@@ -81,6 +82,7 @@ export async function simulateCall(
   const to = ourNumber(values.to, target);
   const from = callerNumber(values.from, to);
   const dialOutcome = parseDialOutcome(values['dial-outcome']);
+  if (context.emulatorUrl) return callThroughEmulator(context, context.emulatorUrl, { from, to, digits: values.digits, speech: values.speech, dialOutcome });
   const callSid = newSid('CA');
   const call = {
     AccountSid: target.accountSid,
@@ -149,14 +151,7 @@ export async function simulateCall(
   return EXIT.ok;
 }
 
-/** Says which scripted input the TwiML never asked for, so a flow that skipped its <Gather> is not mistaken for one that used it. */
-function warnUnused(print: SimulateContext['print'], unused: CallFlowResult['unused'], given: { digits?: string[]; speech?: string[]; dialOutcome?: string }) {
-  if (unused.digits.length) print.warn(`--digits ${unused.digits.join(', ')} not used: no <Gather> or <Record> asked for keys after the ones before`);
-  if (unused.speech.length) print.warn(`--speech ${unused.speech.map((words) => `"${words}"`).join(', ')} not used: no <Gather input="speech"> asked for it`);
-  if (given.dialOutcome && !unused.dialed) print.warn(`--dial-outcome ${given.dialOutcome} not used: the call had no <Dial>`);
-}
-
-function statusText(request: WebhookResult, print: SimulateContext['print']): string {
+export function statusText(request: WebhookResult, print: SimulateContext['print']): string {
   if (request.status === undefined) return print.paint.red(request.error ?? 'no answer');
   return request.error ? print.paint.red(String(request.status)) : print.paint.green(String(request.status));
 }
