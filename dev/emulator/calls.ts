@@ -7,7 +7,7 @@ import { recordCall } from './recordings';
 import { API_VERSION, callJson, pageJson, TwilioApiError, type CallStatus, type EmulatedCall } from './resources';
 import { api, notFound, type ApiRequest, type Route } from './router';
 import { newSid, rfc2822 } from './sids';
-import { deliver, numberByPhone, ownsNumber, type EmulatorState } from './state';
+import { deliver, numberByPhone, ownsNumber, recordRequest, type EmulatorState } from './state';
 
 const CALL_EVENTS = ['initiated', 'ringing', 'answered', 'completed'] as const;
 const TERMINAL: ReadonlySet<CallStatus> = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
@@ -181,10 +181,7 @@ async function converse(state: EmulatorState, call: EmulatedCall): Promise<numbe
       call.transcript.push(line);
       state.log(`call ${call.sid} ${line.verb} ${line.text}`);
     },
-    onRequest: (request) => {
-      state.requests.push(request);
-      state.log(`  → ${request.method} ${request.url} ${request.status ?? request.error}`);
-    },
+    onRequest: (request) => recordRequest(state, request),
     onRecording: (recording) => recordCall(state, call, recording),
     sendSms: (sms) => createMessage(state, sms, 'outbound-call').sid,
   });

@@ -3,10 +3,9 @@
  * `simulate` needs that Twilio's API has no word for: ring or text one of the account's
  * numbers as a phone would, and follow a call's transcript.
  */
-import type { TranscriptLine } from './callTypes';
 import { ringNumber } from './calls';
 import { textNumber } from './messages';
-import { DIAL_OUTCOMES, type DialOutcome } from './callTypes';
+import { DIAL_OUTCOMES, type DialOutcome, type TranscriptLine } from './callTypes';
 import { first, isCallAddress, oneOf, type Form } from './params';
 import { callJson, messageJson, TwilioApiError, type EmulatedCall } from './resources';
 import { notFound, type Route } from './router';

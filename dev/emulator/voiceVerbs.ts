@@ -65,7 +65,7 @@ export async function executeVerb(call: VerbContext, verb: TwimlElement, documen
 }
 
 /** An absolute URL for a verb's action: relative to the document, or the document itself when omitted. */
-export function resolveUrl(url: string | undefined, document: Document, verb: string): string {
+function resolveUrl(url: string | undefined, document: Document, verb: string): string {
   const target = url?.trim() || document.url;
   if (!target) throw new CallFailure(11100, `Invalid URL: <${verb}> has no action and inline TwiML has no URL to fall back on`);
   try {
@@ -117,7 +117,7 @@ function media(call: VerbContext, verb: TwimlElement, depth: number) {
  * Keys as Twilio collects them: up to the finish key (not included) or numDigits keys,
  * whichever comes first; keys after that are not part of this Gather.
  */
-export function collectDigits(keys: string, finishOnKey: string, numDigits: number | undefined): { digits: string; finishedOnKey?: string } {
+function collectDigits(keys: string, finishOnKey: string, numDigits: number | undefined): { digits: string; finishedOnKey?: string } {
   let digits = '';
   for (const key of keys) {
     if (finishOnKey && key === finishOnKey) return { digits, finishedOnKey: key };
