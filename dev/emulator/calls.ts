@@ -2,7 +2,7 @@
 import { CallControl, DEFAULT_MAX_STEPS, runCallFlow } from './callFlow';
 import type { CallStart } from './callTypes';
 import { createMessage } from './messages';
-import { boolean, checkTypes, E164, first, INVALID_PARAMETER, integer, isCallAddress, listOf, method, oneOf, TYPED_PARAMETERS, url, type Form } from './params';
+import { boolean, checkPaging, checkTypes, E164, first, INVALID_PARAMETER, integer, isCallAddress, listOf, method, oneOf, TYPED_PARAMETERS, url, type Form } from './params';
 import { recordCall } from './recordings';
 import { API_VERSION, callJson, pageJson, TwilioApiError, type CallStatus, type EmulatedCall } from './resources';
 import { api, notFound, type ApiRequest, type Route } from './router';
@@ -255,6 +255,7 @@ const FILTERS: Array<[param: string, test: (call: EmulatedCall, value: string) =
 const day = (date: Date | undefined) => date?.toISOString().slice(0, 10) ?? '';
 
 function listCalls(state: EmulatorState, { query, path, form }: ApiRequest) {
+  checkPaging(form);
   oneOf(form, 'Status', ['queued', 'ringing', 'in-progress', 'canceled', 'completed', 'failed', 'busy', 'no-answer'] as const);
   const to = first(form, 'To');
   if (to !== undefined && !E164.test(to) && !isCallAddress(to)) throw new TwilioApiError(400, 21211, `Invalid 'To' Phone Number: ${to}`);

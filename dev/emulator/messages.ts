@@ -1,7 +1,7 @@
 /** The Messages resource: create, list, fetch, update (redact the body, cancel) and delete, and each message's delivery. */
 import type { OutgoingSms } from './callTypes';
 import { runMessagingFlow, type MessagingFlowResult } from './messagingFlow';
-import { checkTypes, E164, first, isHttpUrl, oneOf, TYPED_PARAMETERS, url, type Form } from './params';
+import { checkPaging, checkTypes, E164, first, isHttpUrl, oneOf, TYPED_PARAMETERS, url, type Form } from './params';
 import { API_VERSION, messageJson, pageJson, segments, TwilioApiError, type EmulatedMessage, type MessageStatus } from './resources';
 import { api, notFound, type ApiRequest, type Route } from './router';
 import { newSid } from './sids';
@@ -155,7 +155,8 @@ function deleteMessage(state: EmulatorState, message: EmulatedMessage) {
 
 const day = (date: Date | undefined) => date?.toISOString().slice(0, 10) ?? '';
 
-function listMessages(state: EmulatorState, { query, path }: ApiRequest) {
+function listMessages(state: EmulatorState, { query, path, form }: ApiRequest) {
+  checkPaging(form);
   const tests: Array<[string, (message: EmulatedMessage, value: string) => boolean]> = [
     ['To', (message, value) => message.to === value],
     ['From', (message, value) => message.from === value],

@@ -1,5 +1,5 @@
 /** The IncomingPhoneNumbers resource: the account's numbers, their webhooks, and list filters. */
-import { boolean, checkTypes, E164, first, method, TYPED_PARAMETERS, url, type Form } from './params';
+import { boolean, checkPaging, checkTypes, E164, first, method, TYPED_PARAMETERS, url, type Form } from './params';
 import { pageJson, phoneNumberJson, TwilioApiError, type EmulatedPhoneNumber } from './resources';
 import { api, notFound, type ApiRequest, type Route } from './router';
 import { newSid } from './sids';
@@ -123,6 +123,7 @@ function phoneNumberMatches(number: EmulatedPhoneNumber, filter: string): boolea
 }
 
 function listNumbers(state: EmulatorState, { query, path, form }: ApiRequest) {
+  checkPaging(form);
   // Beta=false leaves out numbers new to Twilio; no emulated number is, so it filters nothing.
   boolean(form, 'Beta');
   const tests: Array<[string, (number: EmulatedPhoneNumber, value: string) => boolean]> = [

@@ -135,3 +135,9 @@ function decimal(form: Form, name: string): number | undefined {
   if (value.trim() === '' || !Number.isFinite(Number(value))) throw invalid(name, value, 'a number');
   return Number(value);
 }
+
+/** PageSize (1 to 1,000) and Page (from 0), as every list operation of the description types them. */
+export function checkPaging(form: Form): void {
+  integer(form, 'PageSize', { min: 1, max: 1000 });
+  integer(form, 'Page', { min: 0 });
+}

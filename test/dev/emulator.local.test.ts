@@ -45,7 +45,7 @@ describe("npm start's emulator", () => {
           body: new URLSearchParams({ From: '+15550100000', To: '+15550100199', Body: 'hi', StatusCallback: `${app.url}/status` }),
         });
       await Promise.all(Array.from({ length: 5 }, send));
-      await expect.poll(() => app.received.length).toBe(5);
+      await expect.poll(() => app.received.length, { timeout: 10_000 }).toBe(5);
       await local.emulator.stop();
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(app.received.map((request) => request.params.MessageStatus)).toEqual(Array(5).fill('sent'));

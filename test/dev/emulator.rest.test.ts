@@ -82,6 +82,13 @@ describe('typed parameters are refused as Twilio types them', () => {
     }
     expect(emulator.calls.size).toBe(0);
   });
+
+  it('list paging is typed as the description types it: PageSize 1 to 1,000, Page from 0', async () => {
+    for (const query of ['PageSize=0', 'PageSize=1001', 'PageSize=ten', 'Page=-1']) {
+      const response = await fetch(`${emulator.url}/2010-04-01/Accounts/${accountSid}/Messages.json?${query}`, { headers: { authorization } });
+      expect(response.status, query).toBe(400);
+    }
+  });
 });
 
 describe('calls', () => {
@@ -111,13 +118,13 @@ describe('calls', () => {
 
   it('update: Url or Twiml redirects a live call, Status=completed hangs it up, and an ended call refuses both (21220)', async () => {
     const held = await client.calls.create({ to: CALLEE, from: OUR_NUMBER, url: `${app.url}/hold` });
-    await expect.poll(() => app.on('/hold').some((request) => request.params.CallSid === held.sid)).toBe(true);
+    await expect.poll(() => app.on('/hold').some((request) => request.params.CallSid === held.sid), { timeout: 10_000 }).toBe(true);
     await client.calls(held.sid).update({ url: `${app.url}/redirected` });
     await emulator.waitForCall(held.sid);
     expect(emulator.transcript(held.sid).map((line) => line.text)).toEqual([`redirected through the REST API to ${app.url}/redirected`, 'Redirected by the API']);
 
     const hungUp = await client.calls.create({ to: CALLEE, from: OUR_NUMBER, url: `${app.url}/hold`, statusCallback: `${app.url}/status` });
-    await expect.poll(() => app.on('/hold').some((request) => request.params.CallSid === hungUp.sid)).toBe(true);
+    await expect.poll(() => app.on('/hold').some((request) => request.params.CallSid === hungUp.sid), { timeout: 10_000 }).toBe(true);
     await client.calls(hungUp.sid).update({ status: 'completed' });
     const ended = await emulator.waitForCall(hungUp.sid);
     expect(ended.status).toBe('completed');
