@@ -65,7 +65,7 @@ export function signatureHint(status: number | undefined, target: TwilioTarget):
 
 /** Says which scripted input the TwiML never asked for, so a flow that skipped its <Gather> is not mistaken for one that used it. */
 export function warnUnused(print: Printer, unused: CallFlowResult['unused'], given: { digits?: string[]; speech?: string[]; dialOutcome?: string }) {
-  if (unused.digits.length) print.warn(`--digits ${unused.digits.join(', ')} not used: no <Gather> or <Record> asked for keys after the ones before`);
+  if (unused.digits.length) print.warn(`--digits ${unused.digits.join(', ')} not used: the TwiML asked for no more keys (no <Gather> or <Record> took them)`);
   if (unused.speech.length) print.warn(`--speech ${unused.speech.map((words) => `"${words}"`).join(', ')} not used: no <Gather input="speech"> asked for it`);
   if (given.dialOutcome && !unused.dialed) print.warn(`--dial-outcome ${given.dialOutcome} not used: the call had no <Dial>`);
 }
