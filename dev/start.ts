@@ -12,7 +12,8 @@ import { ConfigError, loadSettings, type Settings } from '../lib/config/settings
 import { describeSetup, probeStorage } from '../lib/health';
 import { DEFAULT_PORTS, isListening, startAzurite } from './azurite';
 import { removeDevSession, writeDevSession } from './cli/settings';
-import { localAccount, startEmulator } from './emulator/index';
+import { startLocalTwilio } from './emulator/local';
+import { localAccount } from './emulator/sids';
 import { functionFiles, loadFunctions, routePrefix, startHost, type HttpFunction } from './functionsHost';
 import { LOCAL_SETTINGS_FILE, localEnvironment } from './localSettings';
 
@@ -69,16 +70,18 @@ function useEmulatorIfNoCredentials(env: Env): boolean {
   return true;
 }
 
-async function startEmulatorFor(env: Env, stops: Stops): Promise<(appUrl: string, port: number) => void> {
+async function startEmulatorFor(env: Env, stops: Stops): Promise<(appUrl: string) => Promise<void>> {
   const account = { accountSid: env.TWILIO_ACCOUNT_SID!, authToken: env.TWILIO_AUTH_TOKEN! };
   const phoneNumber = env.TWILIO_PHONE_NUMBER!;
-  const emulator = await startEmulator({ ...account, phoneNumbers: [phoneNumber], log: (line) => console.log(`[emulator] ${line}`) });
+  const { emulator, pointNumberAt } = await startLocalTwilio(account, phoneNumber, (line) => console.log(`[emulator] ${line}`));
   stops.emulator = () => emulator.stop();
   env.TWILIO_API_BASE_URL = emulator.url;
   console.log(`No Twilio credentials configured: using the local Twilio emulator at ${emulator.url} with credentials made up for this run.`);
-  return (appUrl) => {
+  return async (appUrl) => {
     writeDevSession(ROOT, { ...account, phoneNumber, emulatorUrl: emulator.url, appUrl });
     stops.session = () => removeDevSession(ROOT);
+    const webhooks = await pointNumberAt(appUrl);
+    console.log(`Emulator number ${phoneNumber}: voice ${webhooks.voiceUrl}, SMS ${webhooks.smsUrl} (fallbacks too), status ${webhooks.statusCallback}`);
   };
 }
 
@@ -174,10 +177,10 @@ async function main() {
     await reportStorage(settings, setup.storage);
     console.log(`Starting Azure Functions Core Tools (${coreTools})…`);
     const func = spawn(coreTools, ['start', '--port', String(port)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'inherit' });
-    announceSession?.(`http://localhost:${port}`, port);
     stops.app = () => {
       func.kill('SIGINT');
     };
+    await announceSession?.(`http://localhost:${port}`);
     func.on('exit', (code) => {
       void stopAll().finally(() => process.exit(code ?? 0));
     });
@@ -190,7 +193,7 @@ async function main() {
   const host = await startHost({ functions, prefix, port });
   stops.app = () => host.close();
   const origin = `http://localhost:${new URL(host.url).port}`;
-  announceSession?.(origin, port);
+  await announceSession?.(origin);
 
   console.log('Azure Functions Core Tools are not installed: serving the functions with the local host in dev/.\n');
   printRoutes(functions, origin, prefix);

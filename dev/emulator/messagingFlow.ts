@@ -20,6 +20,8 @@ export interface MessagingFlowOptions {
   message: Record<string, string>;
   url: string;
   method?: string;
+  /** Requested with ErrorCode and ErrorUrl when the first request fails (the number's SmsFallbackUrl). */
+  fallback?: { url: string; method?: string };
   /** <Redirect>s followed before giving up; default 10. */
   maxRedirects?: number;
   signal?: AbortSignal;
@@ -27,15 +29,29 @@ export interface MessagingFlowOptions {
 }
 
 export async function runMessagingFlow(options: MessagingFlowOptions): Promise<MessagingFlowResult> {
+  const result = await followMessagingTwiml(options, { url: options.url, method: options.method ?? 'POST' });
+  const { fallback } = options;
+  if (!result.error || !fallback || !result.firstFailed) return { replies: result.replies, ...(result.error ? { error: result.error } : {}) };
+  const params = { ErrorCode: String(result.error.code), ErrorUrl: options.url };
+  const retried = await followMessagingTwiml(options, { url: fallback.url, method: fallback.method ?? 'POST' }, params);
+  return { replies: retried.replies, ...(retried.error ? { error: retried.error } : {}) };
+}
+
+async function followMessagingTwiml(
+  options: MessagingFlowOptions,
+  start: { url: string; method: string },
+  extra: Record<string, string> = {},
+): Promise<MessagingFlowResult & { firstFailed?: boolean }> {
   const replies: SmsReply[] = [];
-  let target: { url: string; method: string } | undefined = { url: options.url, method: options.method ?? 'POST' };
+  let target: { url: string; method: string } | undefined = start;
   for (let redirects = 0; target; redirects++) {
     if (redirects > (options.maxRedirects ?? 10)) return { replies, error: { code: 11100, message: 'too many <Redirect>s (a loop?)' } };
-    const result = await sendWebhook(options.authToken, { ...target, params: options.message }, options.signal);
+    const result = await sendWebhook(options.authToken, { ...target, params: { ...options.message, ...extra } }, options.signal);
     options.onRequest?.(result);
     const where = `${result.method} ${result.url}`;
-    if (result.status === undefined) return { replies, error: { code: 11205, message: `HTTP connection failure: ${where}: ${result.error}` } };
-    if (result.error) return { replies, error: { code: 11200, message: `HTTP retrieval failure: ${where} answered ${result.error}` } };
+    const firstFailed = redirects === 0;
+    if (result.status === undefined) return { replies, firstFailed, error: { code: 11205, message: `HTTP connection failure: ${where}: ${result.error}` } };
+    if (result.error) return { replies, firstFailed, error: { code: 11200, message: `HTTP retrieval failure: ${where} answered ${result.error}` } };
     // An empty 200 is a valid "no reply".
     if (result.body.trim() === '') return { replies };
     let verbs: TwimlElement[];
@@ -43,7 +59,7 @@ export async function runMessagingFlow(options: MessagingFlowOptions): Promise<M
       verbs = parseTwiml(result.body);
     } catch (error) {
       if (!(error instanceof TwimlError)) throw error;
-      return { replies, error: { code: 12100, message: `Document parse failure: ${where} answered ${error.message}` } };
+      return { replies, firstFailed, error: { code: 12100, message: `Document parse failure: ${where} answered ${error.message}` } };
     }
     target = undefined;
     for (const verb of verbs) {

@@ -1,5 +1,6 @@
 /** The emulator's records and their Twilio REST representations (snake_case JSON the twilio SDK reads). */
-import type { CallScript, TranscriptLine } from './callFlow';
+import type { CallControl } from './callFlow';
+import type { CallFlowResult, CallScript, CallStart, RecordingMade, TranscriptLine } from './callTypes';
 import { rfc2822 } from './sids';
 import type { WebhookResult } from './webhook';
 
@@ -8,35 +9,54 @@ export const API_VERSION = '2010-04-01';
 export type CallStatus = 'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
 /** How the callee of an API call answers: picks up (completed) or not. */
 export type CallPickUp = 'completed' | 'busy' | 'no-answer' | 'failed';
-export type MessageStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed';
+export type MessageStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'received' | 'scheduled' | 'canceled';
 
 export interface EmulatedCall {
   sid: string;
   accountSid: string;
   from: string;
   to: string;
-  direction: 'outbound-api';
+  direction: 'outbound-api' | 'inbound';
   status: CallStatus;
-  url?: string;
-  method: string;
-  twiml?: string;
+  phoneNumberSid?: string;
+  start: CallStart;
+  fallback?: { url: string; method: string };
   statusCallback?: string;
   statusCallbackMethod: string;
   statusCallbackEvents: string[];
+  /** Seconds the callee's phone rings before no-answer (Timeout). */
+  timeout: number;
+  /** Seconds after which the call is ended (TimeLimit). */
+  timeLimit: number;
+  /** Record=true: the whole call is recorded, and the recording reported as RecordingStatusCallback asks. */
+  recording?: { statusCallback?: string; method: string; events: string[] };
+  machineDetection?: string;
+  sendDigits?: string;
+  answeredBy?: string;
   dateCreated: Date;
   dateUpdated: Date;
   startTime?: Date;
   endTime?: Date;
   /** Seconds, once the call has ended. */
   duration?: number;
-  script: CallScript & { callOutcome?: CallPickUp };
+  script: EmulatorCallScript;
+  control: CallControl;
   transcript: TranscriptLine[];
   /** Status callbacks sent for this call, in order. */
   callbacks: WebhookResult[];
   /** The Twilio error that ended the call, when the app's TwiML could not be fetched or read. */
   error?: { code: number; message: string };
+  /** Scripted input the call's TwiML never asked for, once it has ended. */
+  unused?: CallFlowResult['unused'];
   /** True once the call has ended and its last status callback has been answered. */
   done: boolean;
+}
+
+/** How the callee of a call answers, on top of what it does during the call. */
+export interface EmulatorCallScript extends CallScript {
+  callOutcome?: CallPickUp;
+  /** AnsweredBy when the call asks for MachineDetection; default human. */
+  answeredBy?: 'human' | 'machine_start' | 'machine_end_beep' | 'machine_end_silence' | 'machine_end_other' | 'fax' | 'unknown';
 }
 
 export interface EmulatedMessage {
@@ -46,7 +66,7 @@ export interface EmulatedMessage {
   to: string;
   body: string;
   mediaUrls: string[];
-  direction: 'outbound-api' | 'outbound-reply';
+  direction: 'outbound-api' | 'outbound-reply' | 'outbound-call' | 'inbound';
   status: MessageStatus;
   statusCallback?: string;
   errorCode?: number;
@@ -63,6 +83,7 @@ export interface EmulatedPhoneNumber {
   accountSid: string;
   phoneNumber: string;
   friendlyName: string;
+  /** '' while unset, as a POST with an empty value leaves it. */
   voiceUrl: string;
   voiceMethod: string;
   voiceFallbackUrl: string;
@@ -75,6 +96,12 @@ export interface EmulatedPhoneNumber {
   statusCallbackMethod: string;
   dateCreated: Date;
   dateUpdated: Date;
+}
+
+export interface EmulatedRecording extends RecordingMade {
+  accountSid: string;
+  callSid: string;
+  dateCreated: Date;
 }
 
 /** A Twilio REST error: `{ code, message, more_info, status }`. */
@@ -102,7 +129,7 @@ function formatted(number: string): string {
   return nanp ? `(${nanp[1]}) ${nanp[2]}-${nanp[3]}` : number;
 }
 
-export function callJson(call: EmulatedCall, phoneNumberSid: string | undefined) {
+export function callJson(call: EmulatedCall) {
   const uri = `${accountUri(call.accountSid)}/Calls/${call.sid}`;
   return {
     sid: call.sid,
@@ -114,7 +141,7 @@ export function callJson(call: EmulatedCall, phoneNumberSid: string | undefined)
     to_formatted: formatted(call.to),
     from: call.from,
     from_formatted: formatted(call.from),
-    phone_number_sid: phoneNumberSid ?? null,
+    phone_number_sid: call.phoneNumberSid ?? null,
     status: call.status,
     start_time: date(call.startTime),
     end_time: date(call.endTime),
@@ -122,7 +149,7 @@ export function callJson(call: EmulatedCall, phoneNumberSid: string | undefined)
     price: null,
     price_unit: 'USD',
     direction: call.direction,
-    answered_by: null,
+    answered_by: call.answeredBy ?? null,
     api_version: API_VERSION,
     forwarded_from: null,
     group_sid: null,
@@ -159,7 +186,7 @@ export function messageJson(message: EmulatedMessage) {
     from: message.from,
     messaging_service_sid: null,
     num_media: String(message.mediaUrls.length),
-    num_segments: String(Math.max(1, Math.ceil(message.body.length / 160))),
+    num_segments: String(segments(message.body)),
     price: null,
     price_unit: 'USD',
     sid: message.sid,
@@ -171,7 +198,6 @@ export function messageJson(message: EmulatedMessage) {
 }
 
 export function phoneNumberJson(number: EmulatedPhoneNumber) {
-  const uri = `${accountUri(number.accountSid)}/IncomingPhoneNumbers/${number.sid}`;
   return {
     account_sid: number.accountSid,
     address_requirements: 'none',
@@ -190,25 +216,24 @@ export function phoneNumberJson(number: EmulatedPhoneNumber) {
     origin: 'twilio',
     phone_number: number.phoneNumber,
     sid: number.sid,
-    sms_application_sid: '',
+    sms_application_sid: null,
     sms_fallback_method: number.smsFallbackMethod,
-    sms_fallback_url: number.smsFallbackUrl,
+    sms_fallback_url: number.smsFallbackUrl || null,
     sms_method: number.smsMethod,
-    sms_url: number.smsUrl,
+    sms_url: number.smsUrl || null,
     status: 'in-use',
-    status_callback: number.statusCallback,
+    status_callback: number.statusCallback || null,
     status_callback_method: number.statusCallbackMethod,
-    subresource_uris: { assigned_add_ons: `${uri}/AssignedAddOns.json` },
     trunk_sid: null,
     type: 'local',
-    uri: `${uri}.json`,
-    voice_application_sid: '',
+    uri: `${accountUri(number.accountSid)}/IncomingPhoneNumbers/${number.sid}.json`,
+    voice_application_sid: null,
     voice_caller_id_lookup: false,
     voice_fallback_method: number.voiceFallbackMethod,
-    voice_fallback_url: number.voiceFallbackUrl,
+    voice_fallback_url: number.voiceFallbackUrl || null,
     voice_method: number.voiceMethod,
     voice_receive_mode: 'voice',
-    voice_url: number.voiceUrl,
+    voice_url: number.voiceUrl || null,
   };
 }
 
@@ -234,4 +259,50 @@ export function pageJson(key: string, path: string, records: unknown[], query: U
     start: page * pageSize,
     uri: uriFor(page),
   };
+}
+
+/** `mediaBase`: where the audio is served (the emulator), like Twilio's https://api.twilio.com. */
+export function recordingJson(recording: EmulatedRecording, mediaBase: string) {
+  const uri = `${accountUri(recording.accountSid)}/Recordings/${recording.sid}`;
+  return {
+    account_sid: recording.accountSid,
+    api_version: API_VERSION,
+    call_sid: recording.callSid,
+    conference_sid: null,
+    date_created: date(recording.dateCreated),
+    date_updated: date(recording.dateCreated),
+    start_time: date(recording.startTime),
+    duration: String(recording.seconds),
+    sid: recording.sid,
+    price: null,
+    price_unit: 'USD',
+    status: 'completed',
+    channels: 1,
+    source: recording.source,
+    error_code: null,
+    uri: `${uri}.json`,
+    encryption_details: null,
+    subresource_uris: { add_on_results: `${uri}/AddOnResults.json`, transcriptions: `${uri}/Transcriptions.json` },
+    media_url: `${mediaBase}${uri}`,
+  };
+}
+
+/** The Call Recordings shape: the account-level one without media_url and subresource_uris, plus the track. */
+export function callRecordingJson(recording: EmulatedRecording) {
+  const json: Partial<ReturnType<typeof recordingJson>> = recordingJson(recording, '');
+  delete json.media_url;
+  delete json.subresource_uris;
+  return { ...json, uri: `${accountUri(recording.accountSid)}/Calls/${recording.callSid}/Recordings/${recording.sid}.json`, track: 'both' };
+}
+
+// GSM 03.38: the basic set counts one character each, the extension set two (escape + character).
+const GSM_BASIC = '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+const GSM_EXTENDED = '^{}\\[~]|€\f';
+
+/** Segments of an SMS: 160 GSM-7 characters (153 per part when split) or 70 UCS-2 code units (67 per part). */
+export function segments(body: string): number {
+  const gsm = [...body].every((char) => GSM_BASIC.includes(char) || GSM_EXTENDED.includes(char));
+  const length = gsm ? [...body].reduce((sum, char) => sum + (GSM_EXTENDED.includes(char) ? 2 : 1), 0) : body.length;
+  const [single, part] = gsm ? [160, 153] : [70, 67];
+  return length <= single ? 1 : Math.ceil(length / part);
 }

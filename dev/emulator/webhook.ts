@@ -7,6 +7,8 @@ export interface WebhookRequest {
   url: string;
   method?: string;
   params: Record<string, string>;
+  /** A Cookie header: what the app set earlier in the same call. */
+  cookie?: string;
 }
 
 /** One request made as Twilio makes it, and what came back. */
@@ -20,6 +22,8 @@ export interface WebhookResult {
   status?: number;
   contentType?: string;
   body: string;
+  /** The Set-Cookie headers of the answer. */
+  setCookies: string[];
   /** Why there is no usable answer: a network failure, a timeout, an HTTP error status. */
   error?: string;
 }
@@ -75,8 +79,9 @@ export async function sendWebhook(authToken: string, request: WebhookRequest, si
     Accept: '*/*',
   };
   if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded; charset=utf-8';
+  if (request.cookie) headers.Cookie = request.cookie;
 
-  const result: WebhookResult = { url, method, params: request.params, signature, attempts: 0, body: '' };
+  const result: WebhookResult = { url, method, params: request.params, signature, attempts: 0, body: '', setCookies: [] };
   for (;;) {
     result.attempts += 1;
     const retryable = await attempt(url, method, headers, body, overrides.timeoutMs, result, signal);
@@ -105,6 +110,7 @@ async function attempt(
     result.status = response.status;
     result.contentType = response.headers.get('content-type') ?? undefined;
     result.body = await response.text();
+    result.setCookies = response.headers.getSetCookie();
     result.error = response.ok ? undefined : `HTTP ${response.status}`;
     return response.status >= 500;
   } catch (error) {

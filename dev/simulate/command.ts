@@ -12,22 +12,27 @@ import { simulatePlaceCall } from './placeCall';
 export const USAGE = `Usage: npm run simulate -- <command> [options]
 
 Commands:
-  sms --from <number> --body <text> [--to <number>]
+  sms --body <text> [--from <number>] [--to <number>]
       send the app a signed incoming SMS and print its reply
-  call --from <number> [--to <number>] [--digits <keys>]… [--speech <words>]… [--dial-outcome <outcome>]
+  call [--from <number>] [--to <number>] [--digits <keys>]… [--speech <words>]… [--dial-outcome <outcome>]
       call the app: print what the caller hears, one line per TwiML verb; each <Gather>
-      takes the next --digits (or --speech); --dial-outcome: completed, answered, busy,
-      no-answer, failed or canceled
+      (or <Record>) takes the next --digits (or --speech); --dial-outcome: completed,
+      answered, busy, no-answer, failed or canceled; input the TwiML never asked for is
+      reported
   place-call --to <number> [--say <text>] [--key <function key>] [--timeout <seconds>]
       ask the app to place a call (POST /api/calls), print what the callee hears on the
       local emulator, then the app's record of the call (GET /api/calls/{sid})
 
 Options for every command:
-  --url <origin>   the app (default: npm start's, else http://localhost:7071)
+  --url <origin>   the app to send the webhooks to (default: npm start's, else
+                   http://localhost:7071). Without --url, when the Twilio target is the local
+                   emulator (npm start's session or TWILIO_API_BASE_URL), sms and call ask the
+                   emulator to text or ring the number, and the number's own voice and SMS
+                   URLs decide where the webhooks go, as on Twilio
   --json           print one JSON document
   --help           this text
 
---to defaults to TWILIO_PHONE_NUMBER. The auth token that signs the webhooks comes from the
+--to defaults to TWILIO_PHONE_NUMBER, --from to the fictional +15550100199. The auth token that signs the webhooks comes from the
 environment or local.settings.json, else from npm start's session (.local/dev-session.json).`;
 
 const COMMON = {

@@ -1,7 +1,7 @@
 import { UsageError } from '../cli/args';
 import { Printer, type Io } from '../cli/output';
 import { resolveTwilioTarget, type TwilioTarget } from '../cli/settings';
-import type { TranscriptLine } from '../emulator/index';
+import type { CallFlowResult, TranscriptLine } from '../emulator/index';
 
 export const DEFAULT_APP_URL = 'http://localhost:7071';
 
@@ -11,12 +11,15 @@ export interface SimulateContext {
   print: Printer;
   appUrl: string;
   target: TwilioTarget;
+  /** Without --url, when the target is the local emulator: it rings or texts the number, whose configuration decides where the webhooks go. */
+  emulatorUrl?: string;
 }
 
 export function simulateContext(io: Io, values: { url?: string; json?: boolean }): SimulateContext {
   const print = new Printer(io, Boolean(values.json));
   const target = resolveTwilioTarget(io.root, io.env);
-  return { io, print, target, appUrl: appOrigin(values.url ?? target.appUrl ?? DEFAULT_APP_URL) };
+  const emulatorUrl = values.url === undefined ? target.apiBaseUrl : undefined;
+  return { io, print, target, appUrl: appOrigin(values.url ?? target.appUrl ?? DEFAULT_APP_URL), ...(emulatorUrl ? { emulatorUrl } : {}) };
 }
 
 function appOrigin(value: string): string {
@@ -34,6 +37,17 @@ export function ourNumber(to: string | undefined, target: TwilioTarget): string 
   return number;
 }
 
+/** Fictional numbers (555-01xx is reserved for fiction) for a caller or sender not given with --from. */
+export const DEFAULT_CALLER = '+15550100199';
+const OTHER_DEFAULT_CALLER = '+15550100198';
+
+/** The simulated caller or sender: --from, else a fictional number that is not the one called. */
+export function callerNumber(from: string | undefined, to: string): string {
+  const given = from?.trim();
+  if (given) return given;
+  return to === DEFAULT_CALLER ? OTHER_DEFAULT_CALLER : DEFAULT_CALLER;
+}
+
 /** A transcript line for people: the verb in a column, what was heard, and where it led. */
 export function transcriptRow(line: TranscriptLine, print: Printer): string {
   const { paint } = print;
@@ -48,3 +62,11 @@ export function signatureHint(status: number | undefined, target: TwilioTarget):
   const from = target.source === 'dev session' ? 'the npm start session' : 'TWILIO_AUTH_TOKEN';
   return ` The app rejected the signature: it must use the same auth token as ${from}, and its PUBLIC_BASE_URL (if set) must be the URL given with --url.`;
 }
+
+/** Says which scripted input the TwiML never asked for, so a flow that skipped its <Gather> is not mistaken for one that used it. */
+export function warnUnused(print: Printer, unused: CallFlowResult['unused'], given: { digits?: string[]; speech?: string[]; dialOutcome?: string }) {
+  if (unused.digits.length) print.warn(`--digits ${unused.digits.join(', ')} not used: the TwiML asked for no more keys (no <Gather> or <Record> took them)`);
+  if (unused.speech.length) print.warn(`--speech ${unused.speech.map((words) => `"${words}"`).join(', ')} not used: no <Gather input="speech"> asked for it`);
+  if (given.dialOutcome && !unused.dialed) print.warn(`--dial-outcome ${given.dialOutcome} not used: the call had no <Dial>`);
+}
+

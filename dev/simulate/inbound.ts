@@ -4,16 +4,27 @@ import { requireOption, UsageError } from '../cli/args';
 import { EXIT } from '../cli/command';
 import { alignRows } from '../cli/output';
 import { shortSid } from '../cli/twilio';
-import { DIAL_OUTCOMES, newSid, rfc2822, runCallFlow, runMessagingFlow, sendWebhook, type DialOutcome, type WebhookResult } from '../emulator/index';
-import { ourNumber, signatureHint, transcriptRow, type SimulateContext } from './context';
+import {
+  DIAL_OUTCOMES,
+  newSid,
+  rfc2822,
+  runCallFlow,
+  runMessagingFlow,
+  sendWebhook,
+  type DialOutcome,
+  type WebhookResult,
+} from '../emulator/index';
+import { callerNumber, ourNumber, signatureHint, transcriptRow, warnUnused, type SimulateContext } from './context';
+import { callThroughEmulator, textThroughEmulator } from './viaEmulator';
 
 const API_VERSION = '2010-04-01';
 
 export async function simulateSms(context: SimulateContext, values: { from?: string; to?: string; body?: string }): Promise<number> {
   const { print, target, appUrl } = context;
-  const from = requireOption(values.from, 'from');
   const body = requireOption(values.body, 'body');
   const to = ourNumber(values.to, target);
+  const from = callerNumber(values.from, to);
+  if (context.emulatorUrl) return textThroughEmulator(context, context.emulatorUrl, { from, to, body });
   const sid = newSid('SM');
   const url = routeUrl(appUrl, 'smsWebhook');
   const requests: WebhookResult[] = [];
@@ -68,9 +79,10 @@ export async function simulateCall(
   values: { from?: string; to?: string; digits?: string[]; speech?: string[]; 'dial-outcome'?: string },
 ): Promise<number> {
   const { print, target, appUrl } = context;
-  const from = requireOption(values.from, 'from');
   const to = ourNumber(values.to, target);
+  const from = callerNumber(values.from, to);
   const dialOutcome = parseDialOutcome(values['dial-outcome']);
+  if (context.emulatorUrl) return callThroughEmulator(context, context.emulatorUrl, { from, to, digits: values.digits, speech: values.speech, dialOutcome });
   const callSid = newSid('CA');
   const call = {
     AccountSid: target.accountSid,
@@ -128,6 +140,7 @@ export async function simulateCall(
     statusCallback: requestSummary(statusCallback),
     error: result.error,
   });
+  warnUnused(print, result.unused, { digits: values.digits, speech: values.speech, dialOutcome });
   print.line(`${paint.bold('Ended')}    ${result.status === 'completed' ? paint.green(result.status) : paint.yellow(result.status)}, ${result.seconds} s ${paint.dim(`(${result.endedBy})`)}`);
   print.line(`${paint.bold('Status')}   ${paint.dim(`POST ${statusCallback.url}`)} ${statusText(statusCallback, print)}`);
   if (statusCallback.error) print.warn(`the status callback was not accepted (${statusCallback.error})${signatureHint(statusCallback.status, target)}`);
@@ -138,7 +151,7 @@ export async function simulateCall(
   return EXIT.ok;
 }
 
-function statusText(request: WebhookResult, print: SimulateContext['print']): string {
+export function statusText(request: WebhookResult, print: SimulateContext['print']): string {
   if (request.status === undefined) return print.paint.red(request.error ?? 'no answer');
   return request.error ? print.paint.red(String(request.status)) : print.paint.green(String(request.status));
 }

@@ -78,7 +78,7 @@ describe('Twilio emulator REST API through the real twilio SDK', () => {
     const [number, ...others] = await client.incomingPhoneNumbers.list({ phoneNumber: OUR_NUMBER });
     expect(others).toEqual([]);
     expect(number).toBeInstanceOf(IncomingPhoneNumberInstance);
-    expect(number).toMatchObject({ phoneNumber: OUR_NUMBER, voiceUrl: '', smsUrl: '', statusCallback: '', capabilities: { voice: true, sms: true } });
+    expect(number).toMatchObject({ phoneNumber: OUR_NUMBER, voiceUrl: null, smsUrl: null, statusCallback: null, capabilities: { voice: true, sms: true } });
     expect(number!.sid).toMatch(/^PN[0-9a-f]{32}$/);
     expect(await client.incomingPhoneNumbers.list()).toHaveLength(2);
 
@@ -220,11 +220,11 @@ describe('calls run like Twilio runs them', () => {
 });
 
 describe('messages created through the API', () => {
-  it('send signed status callbacks queued, sent, delivered', async () => {
+  it('send signed status callbacks sent, delivered (none for the initial queued)', async () => {
     const message = await client.messages.create({ to: CALLEE, from: OUR_NUMBER, body: 'Hi', statusCallback: `${app.url}/status` });
     await emulator.waitForMessage(message.sid);
     const callbacks = app.on('/status').filter((request) => request.params.MessageSid === message.sid);
-    expect(callbacks.map((request) => request.params.MessageStatus)).toEqual(['queued', 'sent', 'delivered']);
+    expect(callbacks.map((request) => request.params.MessageStatus)).toEqual(['sent', 'delivered']);
     for (const callback of callbacks) {
       expect(callback.signatureValid).toBe(true);
       expect(callback.params).toMatchObject({ AccountSid: accountSid, SmsSid: message.sid, From: OUR_NUMBER, To: CALLEE, ApiVersion: '2010-04-01' });
@@ -243,13 +243,10 @@ describe('messages created through the API', () => {
     const statuses = (sid: string) =>
       app.on('/status').filter((request) => request.params.MessageSid === sid).map((request) => [request.params.MessageStatus, request.params.ErrorCode]);
     expect(statuses(undelivered.sid)).toEqual([
-      ['queued', undefined],
       ['sent', undefined],
       ['undelivered', '30003'],
     ]);
-    expect(statuses(failed.sid)).toEqual([
-      ['queued', undefined],
-      ['failed', '30007'],
+    expect(statuses(failed.sid)).toEqual([['failed', '30007'],
     ]);
     expect(await client.messages(undelivered.sid).fetch()).toMatchObject({ status: 'undelivered', errorCode: 30003 });
   });

@@ -104,11 +104,11 @@ describe('the TwiML interpreter', () => {
   });
 
   it.each(['busy', 'no-answer', 'failed'] as const)('Dial %s posts DialCallStatus to the action; Record posts the recording; Sms and Redirect follow', async (outcome) => {
-    const result = await call('/menu', { digits: '1', dialOutcome: outcome, recordingSeconds: 7 });
+    const result = await call('/menu', { digits: ['1', '#'], dialOutcome: outcome, recordingSeconds: 7 });
     expect(result.transcript.slice(4).map((line) => `${line.verb} ${line.text}`)).toEqual([
       `Dial +15550003333: ${outcome}`,
       'Say Leave a message.',
-      'Record beep, recorded 7 s',
+      'Record beep, recorded 7 s, ended with #',
       `Sms to ${CALLER}: We got your message.`,
       `Redirect ${app.url}/goodbye`,
       'Play https://example.test/bye.mp3',
@@ -119,7 +119,7 @@ describe('the TwiML interpreter', () => {
     expect(dialed.DialCallDuration).toBeUndefined();
     const recorded = app.on('/recorded').at(-1)!.params;
     expect(recorded.RecordingUrl).toMatch(new RegExp(`^https://api\\.twilio\\.com/2010-04-01/Accounts/${accountSid}/Recordings/RE[0-9a-f]{32}$`));
-    expect(recorded).toMatchObject({ RecordingDuration: '7', RecordingSid: expect.stringMatching(/^RE/) });
+    expect(recorded).toMatchObject({ RecordingDuration: '7', RecordingSid: expect.stringMatching(/^RE/), Digits: '#' });
   });
 
   it('Dial completed posts DialCallDuration and DialCallSid; without an action the call continues', async () => {
@@ -168,7 +168,8 @@ describe('the TwiML interpreter', () => {
       const { sid } = (await response.json()) as { sid: string };
       await emulator.waitForCall(sid);
       const [message] = emulator.messages.values();
-      expect(message).toMatchObject({ to: OUR_NUMBER, from: CALLER, body: 'We got your message.', direction: 'outbound-reply' });
+      // An outbound call's <Sms> goes to the called party, from the calling party.
+      expect(message).toMatchObject({ to: CALLER, from: OUR_NUMBER, body: 'We got your message.', direction: 'outbound-call' });
     } finally {
       await emulator.stop();
     }

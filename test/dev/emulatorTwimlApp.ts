@@ -12,7 +12,7 @@ export interface Received {
   headers: Record<string, string | string[] | undefined>;
 }
 
-export type Reply = string | { status?: number; type?: string; body: string } | 'hang';
+export type Reply = string | { status?: number; type?: string; body: string; cookies?: string[] } | 'hang';
 export type Route = (params: Record<string, string>, url: URL) => Reply;
 
 /**
@@ -26,21 +26,23 @@ export async function startTwimlApp(authToken: string, routes: Record<string, Ro
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
-      const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+      const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+      // A GET webhook carries its parameters in the query string, and its signature covers the URL alone.
+      const params = req.method === 'GET' ? Object.fromEntries(url.searchParams) : form;
       const signature = String(req.headers['x-twilio-signature'] ?? '');
       received.push({
         method: req.method ?? '',
         path: url.pathname,
         url: url.toString(),
         params,
-        signatureValid: validateRequest(authToken, signature, url.toString(), params),
+        signatureValid: validateRequest(authToken, signature, url.toString(), form),
         headers: req.headers,
       });
       const route = routes[url.pathname];
       const reply: Reply = route ? route(params, url) : { status: 404, body: 'not found', type: 'text/plain' };
       if (reply === 'hang') return;
-      const { status = 200, type = 'text/xml', body } = typeof reply === 'string' ? { body: reply } : reply;
-      res.writeHead(status, { 'Content-Type': type }).end(body);
+      const { status = 200, type = 'text/xml', body, cookies = [] } = typeof reply === 'string' ? { body: reply } : reply;
+      res.writeHead(status, { 'Content-Type': type, ...(cookies.length ? { 'Set-Cookie': cookies } : {}) }).end(body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

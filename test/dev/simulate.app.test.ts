@@ -99,7 +99,6 @@ describe('end to end: the app, the real SDK and the emulator over HTTP', () => {
     expect(record).toMatchObject({ sid, direction: 'outbound', body: 'Hi', status: 'delivered' });
     expect(record.events.map((event) => `${event.source} ${event.status}`)).toEqual([
       'api queued',
-      'status-callback queued',
       'status-callback sent',
       'status-callback delivered',
     ]);

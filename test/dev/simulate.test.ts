@@ -134,6 +134,20 @@ describe('simulate call', () => {
     expect(status.params).toMatchObject({ CallSid: voice.params.CallSid, CallStatus: 'completed', SequenceNumber: '0', CallbackSource: 'call-progress-events' });
   });
 
+  it('says which --digits, --speech and --dial-outcome the TwiML never asked for, and defaults --from', async () => {
+    const run = capture();
+    const code = await runSimulate(['call', '--url', app.url, '--digits', '7', '--digits', '9', '--speech', 'sales', '--dial-outcome', 'busy'], run.io);
+    expect(code).toBe(0);
+    expect(run.stderr()).toContain('--digits 9 not used');
+    expect(run.stderr()).toContain('--speech "sales" not used');
+    expect(run.stderr()).not.toContain('--dial-outcome');
+    expect(app.on('/api/twilio/voice').at(-1)!.params.From).toBe('+15550100199');
+
+    const noDial = capture();
+    expect(await runSimulate(['call', '--url', app.url, '--dial-outcome', 'busy'], noDial.io)).toBe(0);
+    expect(noDial.stderr()).toContain('--dial-outcome busy not used: the call had no <Dial>');
+  });
+
   it('without digits the Gather falls through; --json gives the transcript', async () => {
     const run = capture();
     expect(await runSimulate(['call', '--url', app.url, '--from', 'anonymous', '--json'], run.io)).toBe(0);
@@ -263,3 +277,32 @@ function close(server: Server): Promise<void> {
     server.closeAllConnections();
   });
 }
+
+describe('simulate against the local emulator (no --url)', () => {
+  let emulator: Emulator;
+  beforeAll(async () => {
+    emulator = await startEmulator({ accountSid, authToken, phoneNumbers: [OUR_NUMBER] });
+    const client = await twilioClientFor({ accountSid, authToken, apiBaseUrl: emulator.url, source: 'settings' });
+    const [number] = await client.incomingPhoneNumbers.list({ phoneNumber: OUR_NUMBER });
+    await client.incomingPhoneNumbers(number!.sid).update({ voiceUrl: `${app.url}/api/twilio/voice`, smsUrl: `${app.url}/api/twilio/sms`, statusCallback: `${app.url}/api/twilio/status` });
+  });
+  afterAll(() => emulator.stop());
+
+  it("rings the number: the number's voice URL decides, and unused input is reported", async () => {
+    const run = capture({ TWILIO_API_BASE_URL: emulator.url });
+    expect(await runSimulate(['call', '--digits', '7', '--speech', 'hi', '--dial-outcome', 'no-answer'], run.io)).toBe(0);
+    expect(run.stdout()).toContain("(inbound, the number's voice URL on the emulator)");
+    expect(run.stdout()).toMatch(/Dial\s+\+15550003333: no-answer/);
+    expect(run.stderr()).toContain('--speech "hi" not used');
+    const [call] = emulator.calls.values();
+    expect(call).toMatchObject({ direction: 'inbound', from: '+15550100199', to: OUR_NUMBER, status: 'completed' });
+    expect(app.on('/api/twilio/voice').at(-1)!.params.CallSid).toBe(call!.sid);
+  });
+
+  it("texts the number: the number's SMS URL decides, replies are sent as messages", async () => {
+    const run = capture({ TWILIO_API_BASE_URL: emulator.url });
+    expect(await runSimulate(['sms', '--body', 'hello'], run.io)).toBe(0);
+    expect(run.stdout()).toMatch(/Reply\s+\+15550100000 → \+15550100199\s+You said: hello/);
+    expect([...emulator.messages.values()].filter((message) => message.direction === 'outbound-reply')).toHaveLength(2);
+  });
+});

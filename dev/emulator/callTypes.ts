@@ -1,0 +1,87 @@
+/** The shapes the TwiML interpreter (callFlow.ts) and its verbs (voiceVerbs.ts) share. */
+import type { TwimlElement } from './twiml';
+
+export type DialOutcome = 'completed' | 'answered' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+export const DIAL_OUTCOMES: readonly DialOutcome[] = ['completed', 'answered', 'busy', 'no-answer', 'failed', 'canceled'];
+
+/** What the emulated callee does. Each <Gather> (or <Record>) takes the next digits (or speech) in turn; when they run out, nobody answers. */
+export interface CallScript {
+  digits?: string | string[];
+  speech?: string | string[];
+  /** How every <Dial> ends; default completed. */
+  dialOutcome?: DialOutcome;
+  /** How long every <Record> records, in seconds; default 5. */
+  recordingSeconds?: number;
+  /** What a transcribed recording says; default "Emulated transcription." */
+  transcription?: string;
+}
+
+export interface TranscriptLine {
+  verb: string;
+  text: string;
+  /** The request the verb led to, such as `POST http://…/gather`. */
+  next?: string;
+  /** 1 for verbs nested in <Gather>. */
+  depth?: number;
+  /** A valid TwiML verb the emulator does not act out: reported, then skipped. */
+  notEmulated?: true;
+}
+
+export type FinalCallStatus = 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+export type CallEnd = 'hangup' | 'end-of-twiml' | 'reject' | 'max-steps' | 'time-limit' | 'error' | 'aborted';
+
+export interface CallFlowResult {
+  status: FinalCallStatus;
+  answered: boolean;
+  endedBy: CallEnd;
+  /** Simulated call length: what the verbs would take on a real line. */
+  seconds: number;
+  transcript: TranscriptLine[];
+  /** A Twilio error code and message when the app's TwiML could not be fetched or read. */
+  error?: { code: number; message: string };
+  /** Scripted input no verb asked for: digits and speech left over, and whether any <Dial> used the dial outcome. */
+  unused: { digits: string[]; speech: string[]; dialed: boolean };
+}
+
+export interface OutgoingSms {
+  from: string;
+  to: string;
+  body: string;
+  statusCallback?: string;
+}
+
+/** A recording the call made (<Record>, <Dial record>), for the emulator to serve. */
+export interface RecordingMade {
+  sid: string;
+  seconds: number;
+  source: 'RecordVerb' | 'DialVerb' | 'OutboundAPI';
+  startTime: Date;
+}
+
+export type CallStart = { url: string; method?: string } | { twiml: string };
+
+/** A TwiML document's verbs, and the URL it came from (none for inline TwiML). */
+export interface Document {
+  verbs: TwimlElement[];
+  url?: string;
+}
+
+export interface Navigate {
+  url: string;
+  method: string;
+  params?: Record<string, string>;
+}
+
+/** A Twilio error that ends the call (or sends it to its fallback URL). */
+export class CallFailure extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly url?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What a verb leads to. `hangupAfter`: the action is requested but its TwiML is not run (the caller has hung up). */
+export type Step = { then: 'continue' } | { then: 'navigate'; to: Navigate; hangupAfter?: true } | { then: 'end'; endedBy: CallEnd; status?: FinalCallStatus };

@@ -1,0 +1,302 @@
+/** The Calls resource: create, list, fetch and update (hang up, redirect), and each call's run from queued to its end. */
+import { CallControl, DEFAULT_MAX_STEPS, runCallFlow } from './callFlow';
+import type { CallStart } from './callTypes';
+import { createMessage } from './messages';
+import { boolean, checkPaging, checkTypes, E164, first, INVALID_PARAMETER, integer, isCallAddress, listOf, method, oneOf, TYPED_PARAMETERS, url, type Form } from './params';
+import { recordCall } from './recordings';
+import { API_VERSION, callJson, pageJson, TwilioApiError, type CallStatus, type EmulatedCall } from './resources';
+import { api, notFound, type ApiRequest, type Route } from './router';
+import { newSid, rfc2822 } from './sids';
+import { deliver, numberByPhone, ownsNumber, recordRequest, type EmulatorState } from './state';
+
+const CALL_EVENTS = ['initiated', 'ringing', 'answered', 'completed'] as const;
+const TERMINAL: ReadonlySet<CallStatus> = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
+const DEFAULT_TIMEOUT = 60;
+const DEFAULT_TIME_LIMIT = 14_400;
+
+export function callRoutes(state: EmulatorState): Route[] {
+  return [
+    { method: 'POST', pattern: api('/Calls\\.json'), handle: ({ form }) => ({ status: 201, json: callJson(createCall(state, form)) }) },
+    { method: 'GET', pattern: api('/Calls\\.json'), handle: (request) => ({ status: 200, json: listCalls(state, request) }) },
+    { method: 'GET', pattern: api('/Calls/([^/]+)\\.json'), handle: (request) => ({ status: 200, json: callJson(findCall(state, request)) }) },
+    { method: 'POST', pattern: api('/Calls/([^/]+)\\.json'), handle: (request) => ({ status: 200, json: callJson(updateCall(state, findCall(state, request), request.form)) }) },
+  ];
+}
+
+export function findCall(state: EmulatorState, { sids, path }: ApiRequest): EmulatedCall {
+  const call = state.calls.get(sids[0] ?? '');
+  if (!call) throw notFound(path);
+  return call;
+}
+
+function parties(state: EmulatorState, form: Form) {
+  const to = first(form, 'To');
+  const from = first(form, 'From');
+  if (!to) throw new TwilioApiError(400, 21201, "No 'To' number is specified");
+  if (!isCallAddress(to)) throw new TwilioApiError(400, 21211, `Invalid 'To' Phone Number: ${to}`);
+  if (!from) throw new TwilioApiError(400, 21213, "No 'From' number is specified");
+  if (!isCallAddress(from)) throw new TwilioApiError(400, 21212, `Invalid 'From' Phone Number: ${from}`);
+  if (!ownsNumber(state, from)) throw new TwilioApiError(400, 21210, `The source phone number provided, ${from}, is not yet verified for your account.`);
+  return { to, from };
+}
+
+/** Url wins over Twiml: Twilio's documentation says Twiml is ignored when both are given. */
+function callStart(form: Form): CallStart {
+  const answerUrl = url(form, 'Url');
+  const twiml = first(form, 'Twiml');
+  const answerMethod = method(form, 'Method');
+  if (answerUrl) return { url: answerUrl, method: answerMethod ?? 'POST' };
+  if (twiml !== undefined) return { twiml };
+  if (first(form, 'ApplicationSid')) throw new TwilioApiError(400, 21218, 'Applications are not emulated: give Url or Twiml');
+  throw new TwilioApiError(400, 21205, "A 'Url', 'Twiml' or 'ApplicationSid' parameter is required");
+}
+
+function recordingOptions(form: Form): EmulatedCall['recording'] {
+  const record = boolean(form, 'Record');
+  const statusCallback = url(form, 'RecordingStatusCallback');
+  const callbackMethod = method(form, 'RecordingStatusCallbackMethod') ?? 'POST';
+  const events = listOf(form, 'RecordingStatusCallbackEvent', ['in-progress', 'completed', 'absent']) ?? ['completed'];
+  return record ? { ...(statusCallback ? { statusCallback } : {}), method: callbackMethod, events } : undefined;
+}
+
+function createCall(state: EmulatorState, form: Form): EmulatedCall {
+  checkTypes(form, TYPED_PARAMETERS.createCall);
+  const { to, from } = parties(state, form);
+  const start = callStart(form);
+  const fallbackUrl = url(form, 'FallbackUrl');
+  const fallbackMethod = method(form, 'FallbackMethod') ?? 'POST';
+  const sendDigits = first(form, 'SendDigits');
+  if (sendDigits !== undefined && !/^[0-9A-Dw*#]{0,32}$/.test(sendDigits)) throw new TwilioApiError(400, INVALID_PARAMETER, `Invalid SendDigits: ${sendDigits}`);
+  const now = new Date();
+  const call: EmulatedCall = {
+    sid: newSid('CA'),
+    accountSid: state.accountSid,
+    from,
+    to,
+    direction: 'outbound-api',
+    status: 'queued',
+    phoneNumberSid: numberByPhone(state, from)?.sid,
+    start,
+    ...(fallbackUrl ? { fallback: { url: fallbackUrl, method: fallbackMethod } } : {}),
+    statusCallback: url(form, 'StatusCallback'),
+    statusCallbackMethod: method(form, 'StatusCallbackMethod') ?? 'POST',
+    statusCallbackEvents: listOf(form, 'StatusCallbackEvent', CALL_EVENTS) ?? ['completed'],
+    timeout: integer(form, 'Timeout', { min: 1, max: 600 }) ?? DEFAULT_TIMEOUT,
+    timeLimit: integer(form, 'TimeLimit', { min: 1 }) ?? DEFAULT_TIME_LIMIT,
+    recording: recordingOptions(form),
+    machineDetection: oneOf(form, 'MachineDetection', ['Enable', 'DetectMessageEnd']),
+    sendDigits,
+    dateCreated: now,
+    dateUpdated: now,
+    script: { ...state.script },
+    control: new CallControl(),
+    transcript: [],
+    callbacks: [],
+    done: false,
+  };
+  state.calls.set(call.sid, call);
+  state.log(`call ${call.sid} ${from} → ${to} queued`);
+  state.clock.start(call.sid, () => runCall(state, call));
+  return call;
+}
+
+function setStatus(state: EmulatorState, call: EmulatedCall, status: CallStatus) {
+  call.status = status;
+  call.dateUpdated = new Date();
+  state.log(`call ${call.sid} ${status}`);
+}
+
+export function callParams(state: EmulatorState, call: EmulatedCall): Record<string, string> {
+  return {
+    AccountSid: state.accountSid,
+    ApiVersion: API_VERSION,
+    CallSid: call.sid,
+    Direction: call.direction,
+    From: call.from,
+    To: call.to,
+    Caller: call.from,
+    Called: call.to,
+  };
+}
+
+/** Sends the call's status callback for `event` when the call asked for it. */
+async function progress(state: EmulatorState, call: EmulatedCall, sequence: { next: number }, event: string, extra: Record<string, string> = {}) {
+  if (!call.statusCallback || !call.statusCallbackEvents.includes(event)) return;
+  const result = await deliver(state, {
+    url: call.statusCallback,
+    method: call.statusCallbackMethod,
+    params: {
+      ...callParams(state, call),
+      // Twilio reports the initiated event as CallStatus=initiated, a status the call itself never shows.
+      CallStatus: event === 'initiated' ? 'initiated' : call.status,
+      CallbackSource: 'call-progress-events',
+      SequenceNumber: String(sequence.next++),
+      Timestamp: rfc2822(new Date()),
+      ...extra,
+    },
+  });
+  if (result) call.callbacks.push(result);
+}
+
+/** Whether a REST update canceled the call while its callbacks were being answered. */
+const canceled = (call: EmulatedCall) => call.status === 'canceled';
+
+/** Queued → initiated → ringing → answered (or not) → the TwiML → completed, with each callback asked for. */
+export async function runCall(state: EmulatorState, call: EmulatedCall): Promise<void> {
+  const sequence = { next: 0 };
+  if (call.direction === 'inbound') return finish(state, call, sequence, await converse(state, call));
+  await progress(state, call, sequence, 'initiated');
+  if (canceled(call)) return finish(state, call, sequence, 0);
+  setStatus(state, call, 'ringing');
+  await progress(state, call, sequence, 'ringing');
+  const pickUp = call.script.callOutcome ?? 'completed';
+  if (canceled(call) || pickUp !== 'completed') {
+    if (!canceled(call)) setStatus(state, call, pickUp);
+    if (pickUp === 'no-answer') call.transcript.push({ verb: 'Ring', text: `no answer within Timeout ${call.timeout} s` });
+    return finish(state, call, sequence, 0);
+  }
+  call.startTime = new Date();
+  if (call.machineDetection) call.answeredBy = call.script.answeredBy ?? 'human';
+  setStatus(state, call, 'in-progress');
+  await progress(state, call, sequence, 'answered');
+  const seconds = await converse(state, call);
+  return finish(state, call, sequence, seconds);
+}
+
+async function converse(state: EmulatorState, call: EmulatedCall): Promise<number> {
+  if (call.sendDigits) call.transcript.push({ verb: 'SendDigits', text: call.sendDigits });
+  const result = await runCallFlow({
+    authToken: state.authToken,
+    call: { ...callParams(state, call), ...(call.answeredBy ? { AnsweredBy: call.answeredBy } : {}) },
+    start: call.start,
+    fallback: call.fallback,
+    script: call.script,
+    answered: call.direction !== 'inbound',
+    maxSteps: state.maxSteps ?? DEFAULT_MAX_STEPS,
+    timeLimit: call.timeLimit,
+    apiBaseUrl: state.url,
+    signal: state.clock.signal,
+    control: call.control,
+    onLine: (line) => {
+      call.transcript.push(line);
+      state.log(`call ${call.sid} ${line.verb} ${line.text}`);
+    },
+    onRequest: (request) => recordRequest(state, request),
+    onRecording: (recording) => recordCall(state, call, recording),
+    sendSms: (sms) => createMessage(state, sms, 'outbound-call').sid,
+  });
+  if (result.error) call.error = result.error;
+  call.unused = result.unused;
+  if (result.status !== 'completed' || !result.answered) setStatus(state, call, result.status);
+  return result.seconds;
+}
+
+async function finish(state: EmulatorState, call: EmulatedCall, sequence: { next: number }, seconds: number) {
+  call.duration = seconds;
+  call.endTime = call.startTime ? new Date(call.startTime.getTime() + seconds * 1000) : new Date();
+  if (!TERMINAL.has(call.status)) setStatus(state, call, 'completed');
+  const recording = call.recording && seconds > 0 ? recordCall(state, call, { sid: newSid('RE'), seconds, source: 'OutboundAPI', startTime: call.startTime ?? new Date() }) : undefined;
+  const recordingParams: Record<string, string> = recording ? { RecordingUrl: recording.url, RecordingSid: recording.sid, RecordingDuration: String(seconds) } : {};
+  // Duration: the billed minutes, which Twilio adds to the completed callback beside CallDuration in seconds.
+  await progress(state, call, sequence, 'completed', { CallDuration: String(seconds), Duration: String(Math.ceil(seconds / 60)), ...recordingParams });
+  if (recording && call.recording?.statusCallback && call.recording.events.includes('completed')) {
+    await deliver(state, {
+      url: call.recording.statusCallback,
+      method: call.recording.method,
+      params: { ...recording.params, RecordingStatus: 'completed', ErrorCode: '0' },
+    });
+  }
+  call.done = true;
+}
+
+/** Status=completed hangs up (canceled before answer), Status=canceled cancels a call not yet answered; Url or Twiml redirects it. */
+function updateCall(state: EmulatorState, call: EmulatedCall, form: Form): EmulatedCall {
+  checkTypes(form, TYPED_PARAMETERS.updateCall);
+  const status = oneOf(form, 'Status', ['canceled', 'completed'] as const);
+  const answerUrl = url(form, 'Url');
+  const twiml = first(form, 'Twiml');
+  const answerMethod = method(form, 'Method') ?? 'POST';
+  const statusCallback = url(form, 'StatusCallback');
+  const statusCallbackMethod = method(form, 'StatusCallbackMethod');
+  const live = !TERMINAL.has(call.status);
+  if (status || answerUrl || twiml !== undefined) {
+    if (!live || call.done) throw new TwilioApiError(400, 21220, 'Call is not in-progress. Cannot redirect.');
+  }
+  if (statusCallback !== undefined) call.statusCallback = statusCallback;
+  if (statusCallbackMethod) call.statusCallbackMethod = statusCallbackMethod;
+  if (status === 'canceled' && (call.status === 'queued' || call.status === 'ringing')) cancel(state, call);
+  else if (status === 'completed' && call.status === 'in-progress') call.control.hangup();
+  else if (status === 'completed') cancel(state, call);
+  else if (answerUrl) call.control.redirect({ url: answerUrl, method: answerMethod });
+  else if (twiml !== undefined) call.control.redirect({ twiml });
+  call.dateUpdated = new Date();
+  return call;
+}
+
+function cancel(state: EmulatorState, call: EmulatedCall) {
+  setStatus(state, call, 'canceled');
+  call.control.hangup();
+}
+
+const FILTERS: Array<[param: string, test: (call: EmulatedCall, value: string) => boolean]> = [
+  ['To', (call, value) => call.to === value],
+  ['From', (call, value) => call.from === value],
+  ['Status', (call, value) => call.status === value],
+  // The emulator keeps no child legs as calls of their own, so no call has a parent.
+  ['ParentCallSid', () => false],
+  ['StartTime', (call, value) => day(call.startTime) === value],
+  ['StartTime>', (call, value) => day(call.startTime) >= value],
+  ['StartTime<', (call, value) => day(call.startTime) !== '' && day(call.startTime) <= value],
+  ['EndTime', (call, value) => day(call.endTime) === value],
+  ['EndTime>', (call, value) => day(call.endTime) >= value],
+  ['EndTime<', (call, value) => day(call.endTime) !== '' && day(call.endTime) <= value],
+];
+
+const day = (date: Date | undefined) => date?.toISOString().slice(0, 10) ?? '';
+
+function listCalls(state: EmulatorState, { query, path, form }: ApiRequest) {
+  checkPaging(form);
+  oneOf(form, 'Status', ['queued', 'ringing', 'in-progress', 'canceled', 'completed', 'failed', 'busy', 'no-answer'] as const);
+  const to = first(form, 'To');
+  if (to !== undefined && !E164.test(to) && !isCallAddress(to)) throw new TwilioApiError(400, 21211, `Invalid 'To' Phone Number: ${to}`);
+  const calls = [...state.calls.values()]
+    .filter((call) => FILTERS.every(([param, test]) => !query.has(param) || test(call, query.get(param) ?? '')))
+    .sort((a, b) => b.dateCreated.getTime() - a.dateCreated.getTime());
+  return pageJson('calls', path, calls.map(callJson), query);
+}
+
+/** An incoming call to one of the account's numbers: Twilio requests the number's voice URL (and method), falling back to its fallback URL. */
+export function ringNumber(state: EmulatorState, from: string, to: string, script: EmulatedCall['script']): EmulatedCall {
+  const number = numberByPhone(state, to);
+  if (!number) throw new TwilioApiError(404, 20404, `${to} is not a number of this account`);
+  if (!number.voiceUrl) throw new TwilioApiError(400, 21205, `${to} has no voice URL: set VoiceUrl (npm run webhooks) first`);
+  const now = new Date();
+  const call: EmulatedCall = {
+    sid: newSid('CA'),
+    accountSid: state.accountSid,
+    from,
+    to,
+    direction: 'inbound',
+    status: 'ringing',
+    phoneNumberSid: number.sid,
+    start: { url: number.voiceUrl, method: number.voiceMethod },
+    ...(number.voiceFallbackUrl ? { fallback: { url: number.voiceFallbackUrl, method: number.voiceFallbackMethod } } : {}),
+    ...(number.statusCallback ? { statusCallback: number.statusCallback } : {}),
+    statusCallbackMethod: number.statusCallbackMethod,
+    statusCallbackEvents: ['completed'],
+    timeout: DEFAULT_TIMEOUT,
+    timeLimit: DEFAULT_TIME_LIMIT,
+    dateCreated: now,
+    dateUpdated: now,
+    startTime: now,
+    script,
+    control: new CallControl(),
+    transcript: [],
+    callbacks: [],
+    done: false,
+  };
+  state.calls.set(call.sid, call);
+  state.log(`call ${call.sid} ${from} → ${to} inbound`);
+  state.clock.start(call.sid, () => runCall(state, call));
+  return call;
+}

@@ -1,0 +1,104 @@
+/**
+ * The emulator's own endpoints under /_emulator (behind the same Basic auth): what a test or
+ * `simulate` needs that Twilio's API has no word for: ring or text one of the account's
+ * numbers as a phone would, and follow a call's transcript.
+ */
+import { ringNumber } from './calls';
+import { textNumber } from './messages';
+import { DIAL_OUTCOMES, type DialOutcome, type TranscriptLine } from './callTypes';
+import { first, isCallAddress, oneOf, type Form } from './params';
+import { callJson, messageJson, TwilioApiError, type EmulatedCall } from './resources';
+import { notFound, type Route } from './router';
+import type { EmulatorState } from './state';
+
+/** What GET /_emulator/calls/{sid} answers: the call as the REST API shows it, plus what the callee heard. */
+export interface CallReport {
+  call: ReturnType<typeof callJson>;
+  transcript: TranscriptLine[];
+  done: boolean;
+  error?: { code: number; message: string };
+  unused?: EmulatedCall['unused'];
+  callbacks: Array<{ event: string; url: string; status?: number; error?: string }>;
+}
+
+const MAX_WAIT_SECONDS = 60;
+
+export function toolRoutes(state: EmulatorState, waitFor: (sid: string, timeoutMs: number) => Promise<unknown>): Route[] {
+  const waited = async (sid: string, wait: string | null) => {
+    const waitMs = Math.min(Number(wait) || 0, MAX_WAIT_SECONDS) * 1000;
+    if (waitMs) await waitFor(sid, waitMs).catch(() => undefined);
+  };
+  return [
+    {
+      method: 'GET',
+      pattern: /^\/_emulator$/,
+      handle: () => ({
+        status: 200,
+        json: { accountSid: state.accountSid, phoneNumbers: [...state.numbers.values()].map((n) => n.phoneNumber), calls: state.calls.size, messages: state.messages.size },
+      }),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/_emulator\/calls\/([A-Za-z0-9]+)$/,
+      handle: async ({ sids, path, query }) => {
+        const call = state.calls.get(sids[0] ?? '');
+        if (!call) throw notFound(path);
+        await waited(call.sid, query.get('wait'));
+        return { status: 200, json: callReport(call) };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/_emulator\/messages\/([A-Za-z0-9]+)$/,
+      handle: async ({ sids, path, query }) => {
+        const message = state.messages.get(sids[0] ?? '');
+        if (!message) throw notFound(path);
+        await waited(message.sid, query.get('wait'));
+        return { status: 200, json: { message: messageJson(message), done: message.done } };
+      },
+    },
+    { method: 'POST', pattern: /^\/_emulator\/calls$/, handle: ({ form }) => ({ status: 201, json: callReport(ringNumber(state, ...caller(form), callerScript(state, form))) }) },
+    {
+      method: 'POST',
+      pattern: /^\/_emulator\/messages$/,
+      handle: async ({ form }) => {
+        const [from, to] = caller(form);
+        const { message, replies, error } = await textNumber(state, { from, to, body: first(form, 'Body') ?? '' });
+        return { status: 201, json: { message: messageJson(message), replies: replies.map(messageJson), ...(error ? { error } : {}) } };
+      },
+    },
+  ];
+}
+
+function caller(form: Form): [from: string, to: string] {
+  const from = first(form, 'From');
+  const to = first(form, 'To');
+  if (!from || !isCallAddress(from)) throw new TwilioApiError(400, 21212, `Invalid 'From': ${from ?? '(missing)'}`);
+  if (!to) throw new TwilioApiError(400, 21201, "No 'To' number is specified");
+  return [from, to];
+}
+
+/** The caller's keys, words and dial outcome for this call (Digits, Speech repeatable), else the emulator's script. */
+function callerScript(state: EmulatorState, form: Form): EmulatedCall['script'] {
+  const dialOutcome = oneOf(form, 'DialOutcome', DIAL_OUTCOMES) as DialOutcome | undefined;
+  return {
+    ...state.script,
+    ...(form.has('Digits') ? { digits: form.get('Digits') } : {}),
+    ...(form.has('Speech') ? { speech: form.get('Speech') } : {}),
+    ...(dialOutcome ? { dialOutcome } : {}),
+  };
+}
+
+export const callReport = (call: EmulatedCall): CallReport => ({
+  call: callJson(call),
+  transcript: call.transcript,
+  done: call.done,
+  ...(call.error ? { error: call.error } : {}),
+  ...(call.unused ? { unused: call.unused } : {}),
+  callbacks: call.callbacks.map((callback) => ({
+    event: callback.params.CallStatus ?? '',
+    url: callback.url,
+    status: callback.status,
+    ...(callback.error ? { error: callback.error } : {}),
+  })),
+});

@@ -1,0 +1,359 @@
+/**
+ * The voice TwiML verbs as Twilio acts them out (https://www.twilio.com/docs/voice/twiml):
+ * one function per verb, each given the call it runs in. Where Twilio's documentation is
+ * silent, dev/emulator/README.md says what was chosen.
+ */
+import type { CallFlowOptions } from './callFlow';
+import { CallFailure, type Document, type Navigate, type OutgoingSms, type Step, type TranscriptLine } from './callTypes';
+import { newSid, rfc2822 } from './sids';
+import { isElement, textOf, type TwimlElement } from './twiml';
+import { httpMethod, type WebhookRequest, type WebhookResult } from './webhook';
+
+/** What a verb sees of the call it runs in. */
+export interface VerbContext {
+  readonly options: CallFlowOptions;
+  /** The callee's scripted key presses and words, one entry per <Gather> or <Record>. */
+  readonly digits: string[];
+  readonly speech: string[];
+  answered: boolean;
+  /** Simulated seconds so far. */
+  seconds: number;
+  /** <Dial>s run so far. */
+  dials: number;
+  say(line: TranscriptLine): void;
+  request(request: WebhookRequest): Promise<WebhookResult>;
+  sendLater(request: WebhookRequest): void;
+}
+
+/** Valid TwiML the emulator does not act out: each is reported in the transcript, then skipped. */
+export const NOT_EMULATED = ['Enqueue', 'Leave', 'Connect', 'Start', 'Stop', 'Pay', 'Refer', 'Queue', 'Echo', 'Prompt'];
+
+/** Twilio repeats loop="0" until the caller hangs up, at most 1,000 times. */
+const LOOP_FOREVER = 1000;
+const DEFAULT_RECORD_FINISH_KEYS = '1234567890*#';
+const wordsSeconds = (text: string) => Math.max(1, Math.ceil(text.split(/\s+/).filter(Boolean).length / 2.5));
+const CONTINUE: Step = { then: 'continue' };
+
+export async function executeVerb(call: VerbContext, verb: TwimlElement, document: Document): Promise<Step> {
+  if (verb.name !== 'Reject') call.answered = true;
+  switch (verb.name) {
+    case 'Say':
+    case 'Play':
+    case 'Pause':
+      media(call, verb, 0);
+      return CONTINUE;
+    case 'Gather':
+      return gather(call, verb, document);
+    case 'Dial':
+      return dial(call, verb, document);
+    case 'Record':
+      return record(call, verb, document);
+    case 'Redirect':
+      return redirect(call, verb, document);
+    case 'Hangup':
+      call.say({ verb: 'Hangup', text: '' });
+      return { then: 'end', endedBy: 'hangup' };
+    case 'Reject':
+      return reject(call, verb);
+    case 'Sms':
+    case 'Message':
+      return sms(call, verb, document);
+    default:
+      call.say({ verb: verb.name, text: 'not emulated; skipped', notEmulated: true });
+      return CONTINUE;
+  }
+}
+
+/** An absolute URL for a verb's action: relative to the document, or the document itself when omitted. */
+function resolveUrl(url: string | undefined, document: Document, verb: string): string {
+  const target = url?.trim() || document.url;
+  if (!target) throw new CallFailure(11100, `Invalid URL: <${verb}> has no action and inline TwiML has no URL to fall back on`);
+  try {
+    return new URL(target, document.url).toString();
+  } catch {
+    throw new CallFailure(11100, `Invalid URL format in <${verb}>: ${target}`);
+  }
+}
+
+function navigate(call: VerbContext, verb: TwimlElement, text: string, to: Navigate): Step {
+  call.say({ verb: verb.name, text, next: `${to.method} ${to.url}` });
+  return { then: 'navigate', to };
+}
+
+const actionOf = (verb: TwimlElement, document: Document, params?: Record<string, string>): Navigate => ({
+  url: resolveUrl(verb.attributes.action, document, verb.name),
+  method: httpMethod(verb.attributes.method),
+  ...(params ? { params } : {}),
+});
+
+function loops(verb: TwimlElement): number {
+  const loop = Number(verb.attributes.loop ?? 1);
+  if (!Number.isInteger(loop) || loop < 0) return 1;
+  return loop === 0 ? LOOP_FOREVER : loop;
+}
+
+function media(call: VerbContext, verb: TwimlElement, depth: number) {
+  const times = loops(verb);
+  const repeat = times === LOOP_FOREVER ? ` (×${LOOP_FOREVER}: loop="0" repeats until hangup)` : times > 1 ? ` (×${times})` : '';
+  const line = (text: string) => call.say({ verb: verb.name, text, ...(depth ? { depth } : {}) });
+  if (verb.name === 'Say') {
+    const text = textOf(verb);
+    call.seconds += wordsSeconds(text) * times;
+    line(`${text}${repeat}`);
+  } else if (verb.name === 'Play') {
+    const url = textOf(verb);
+    call.seconds += url ? 5 * times : 1;
+    line(url ? `${url}${repeat}` : `digits ${verb.attributes.digits ?? ''}`.trim());
+  } else if (verb.name === 'Pause') {
+    const length = Number(verb.attributes.length ?? 1);
+    call.seconds += Number.isFinite(length) ? length : 1;
+    line(`${verb.attributes.length ?? 1} s`);
+  } else {
+    line(`not emulated inside <Gather>; skipped`);
+  }
+}
+
+/**
+ * Keys as Twilio collects them: up to the finish key (not included) or numDigits keys,
+ * whichever comes first; keys after that are not part of this Gather.
+ */
+function collectDigits(keys: string, finishOnKey: string, numDigits: number | undefined): { digits: string; finishedOnKey?: string } {
+  let digits = '';
+  for (const key of keys) {
+    if (finishOnKey && key === finishOnKey) return { digits, finishedOnKey: key };
+    digits += key;
+    if (numDigits !== undefined && digits.length >= numDigits) break;
+  }
+  return { digits };
+}
+
+function gatherInput(call: VerbContext, verb: TwimlElement): { params: Record<string, string>; heard: string } | undefined {
+  const attrs = verb.attributes;
+  const input = (attrs.input ?? 'dtmf').toLowerCase().split(/\s+/);
+  if (input.includes('dtmf') && call.digits.length > 0) {
+    const numDigits = Number(attrs.numDigits);
+    const collected = collectDigits(call.digits.shift()!, attrs.finishOnKey ?? '#', Number.isInteger(numDigits) && numDigits > 0 ? numDigits : undefined);
+    const finished = collected.finishedOnKey ? ` then ${collected.finishedOnKey}` : '';
+    if (collected.digits === '') return undefined;
+    return {
+      params: { Digits: collected.digits, ...(collected.finishedOnKey ? { FinishedOnKey: collected.finishedOnKey } : {}) },
+      heard: `pressed ${collected.digits}${finished}`,
+    };
+  }
+  if (input.includes('speech') && call.speech.length > 0) {
+    const speech = call.speech.shift()!;
+    return { params: { SpeechResult: speech, Confidence: '0.92' }, heard: `said "${speech}"` };
+  }
+  return undefined;
+}
+
+function gather(call: VerbContext, verb: TwimlElement, document: Document): Step {
+  for (const child of verb.children.filter(isElement)) media(call, child, 1);
+  const got = gatherInput(call, verb);
+  if (got) {
+    call.seconds += 2;
+    return navigate(call, verb, got.heard, actionOf(verb, document, got.params));
+  }
+  // No input, or only the finish key: Twilio makes no request and runs the next verb.
+  call.seconds += Number(verb.attributes.timeout ?? 5) || 5;
+  if (verb.attributes.actionOnEmptyResult === 'true') return navigate(call, verb, 'no input', actionOf(verb, document));
+  call.say({ verb: 'Gather', text: 'no input; continues' });
+  return CONTINUE;
+}
+
+function redirect(call: VerbContext, verb: TwimlElement, document: Document): Step {
+  const to = { url: resolveUrl(textOf(verb), document, verb.name), method: httpMethod(verb.attributes.method) };
+  return navigate(call, verb, to.url, to);
+}
+
+function reject(call: VerbContext, verb: TwimlElement): Step {
+  const reason = verb.attributes.reason === 'busy' ? 'busy' : 'rejected';
+  call.say({ verb: 'Reject', text: `reason ${reason}` });
+  if (call.answered) return { then: 'end', endedBy: 'hangup' };
+  return { then: 'end', endedBy: 'reject', status: reason === 'busy' ? 'busy' : 'no-answer' };
+}
+
+// Recordings ------------------------------------------------------------------------------
+
+function recordingUrl(call: VerbContext, sid: string): string {
+  const base = (call.options.apiBaseUrl ?? 'https://api.twilio.com').replace(/\/+$/, '');
+  return `${base}/2010-04-01/Accounts/${call.options.call.AccountSid ?? ''}/Recordings/${sid}`;
+}
+
+/** Makes a recording, and queues its recordingStatusCallback (Twilio calls it once the recording is available). */
+function makeRecording(call: VerbContext, verb: TwimlElement, document: Document, seconds: number, source: 'RecordVerb' | 'DialVerb') {
+  const sid = newSid('RE');
+  const url = recordingUrl(call, sid);
+  const startTime = new Date();
+  call.options.onRecording?.({ sid, seconds, source, startTime });
+  const callback = verb.attributes.recordingStatusCallback;
+  const events = (verb.attributes.recordingStatusCallbackEvent ?? 'completed').split(/[\s,]+/);
+  if (callback && events.includes('completed')) {
+    call.sendLater({
+      url: resolveUrl(callback, document, verb.name),
+      method: httpMethod(verb.attributes.recordingStatusCallbackMethod),
+      params: {
+        AccountSid: call.options.call.AccountSid ?? '',
+        CallSid: call.options.call.CallSid ?? '',
+        RecordingSid: sid,
+        RecordingUrl: url,
+        RecordingStatus: 'completed',
+        RecordingDuration: String(seconds),
+        RecordingChannels: '1',
+        RecordingStartTime: rfc2822(startTime),
+        RecordingSource: source,
+        ErrorCode: '0',
+      },
+    });
+  }
+  return { sid, url };
+}
+
+function transcription(call: VerbContext, verb: TwimlElement, document: Document, recording: { sid: string; url: string }) {
+  const callback = verb.attributes.transcribeCallback;
+  if (!callback || verb.attributes.transcribe === 'false') return;
+  const sid = newSid('TR');
+  const base = (call.options.apiBaseUrl ?? 'https://api.twilio.com').replace(/\/+$/, '');
+  call.sendLater({
+    url: resolveUrl(callback, document, verb.name),
+    method: 'POST',
+    params: {
+      ...call.options.call,
+      TranscriptionSid: sid,
+      TranscriptionText: call.options.script?.transcription ?? 'Emulated transcription.',
+      TranscriptionStatus: 'completed',
+      TranscriptionUrl: `${base}/2010-04-01/Accounts/${call.options.call.AccountSid ?? ''}/Transcriptions/${sid}`,
+      RecordingSid: recording.sid,
+      RecordingUrl: recording.url,
+      CallStatus: 'completed',
+    },
+  });
+}
+
+/** The key that ends a <Record>: the first scripted key in finishOnKey; without one the caller hangs up. */
+function recordEnd(call: VerbContext, finishOnKey: string): string {
+  const keys = call.digits.shift() ?? '';
+  return [...keys].find((key) => finishOnKey.includes(key)) ?? 'hangup';
+}
+
+function record(call: VerbContext, verb: TwimlElement, document: Document): Step {
+  const attrs = verb.attributes;
+  const maxLength = Number(attrs.maxLength ?? 3600) || 3600;
+  const seconds = Math.min(call.options.script?.recordingSeconds ?? 5, maxLength);
+  const ended = recordEnd(call, attrs.finishOnKey ?? DEFAULT_RECORD_FINISH_KEYS);
+  call.seconds += seconds;
+  const recording = makeRecording(call, verb, document, seconds, 'RecordVerb');
+  transcription(call, verb, document, recording);
+  // Without an action Twilio requests the current document again, as here.
+  const to = actionOf(verb, document, {
+    RecordingUrl: recording.url,
+    RecordingSid: recording.sid,
+    RecordingDuration: String(seconds),
+    Digits: ended,
+  });
+  const beep = attrs.playBeep === 'false' ? '' : 'beep, ';
+  const how = ended === 'hangup' ? 'the caller hangs up' : `ended with ${ended}`;
+  navigate(call, verb, `${beep}recorded ${seconds} s, ${how}`, to);
+  // After a hangup Twilio still requests the action, but the call is over: its TwiML is not run.
+  return ended === 'hangup' ? { then: 'navigate', to, hangupAfter: true } : { then: 'navigate', to };
+}
+
+// Dial ------------------------------------------------------------------------------------
+
+const DIAL_EVENTS: Record<string, string> = { initiated: 'initiated', ringing: 'ringing', answered: 'in-progress' };
+
+/** The child leg's progress callbacks, from <Number statusCallback statusCallbackEvent>. */
+function childLegCallbacks(call: VerbContext, noun: TwimlElement, document: Document, leg: { sid: string; from: string; to: string; outcome: string; seconds: number }) {
+  const callback = noun.attributes.statusCallback;
+  if (!callback) return;
+  const wanted = (noun.attributes.statusCallbackEvent ?? 'completed').split(/[\s,]+/);
+  const connected = leg.outcome === 'completed' || leg.outcome === 'answered';
+  const statuses = ['initiated', 'ringing', ...(connected ? ['answered'] : [])].filter((event) => wanted.includes(event)).map((event) => DIAL_EVENTS[event]!);
+  if (wanted.includes('completed')) statuses.push(connected ? 'completed' : leg.outcome);
+  statuses.forEach((status, sequence) => {
+    call.sendLater({
+      url: resolveUrl(callback, document, 'Number'),
+      method: httpMethod(noun.attributes.statusCallbackMethod),
+      params: {
+        AccountSid: call.options.call.AccountSid ?? '',
+        ApiVersion: '2010-04-01',
+        CallSid: leg.sid,
+        ParentCallSid: call.options.call.CallSid ?? '',
+        Direction: 'outbound-dial',
+        From: leg.from,
+        To: leg.to,
+        Caller: leg.from,
+        Called: leg.to,
+        CallStatus: status,
+        CallbackSource: 'call-progress-events',
+        SequenceNumber: String(sequence),
+        Timestamp: rfc2822(new Date()),
+        ...(status === statuses.at(-1) && wanted.includes('completed') ? { CallDuration: String(leg.seconds) } : {}),
+      },
+    });
+  });
+}
+
+/** How long the dialed party talks, cut short by timeLimit or by the caller pressing * when hangupOnStar is set. */
+function talkSeconds(call: VerbContext, verb: TwimlElement): { seconds: number; how: string } {
+  const limit = Number(verb.attributes.timeLimit ?? 14_400) || 14_400;
+  if (verb.attributes.hangupOnStar === 'true' && call.digits[0]?.startsWith('*')) {
+    call.digits.shift();
+    return { seconds: Math.min(1, limit), how: ', the caller pressed * to hang up the dialed party' };
+  }
+  const talk = 5;
+  return talk > limit ? { seconds: limit, how: `, cut at timeLimit ${limit} s` } : { seconds: talk, how: '' };
+}
+
+function dial(call: VerbContext, verb: TwimlElement, document: Document): Step {
+  call.dials += 1;
+  const attrs = verb.attributes;
+  const nouns = verb.children.filter(isElement);
+  const targets = nouns.length ? nouns.map((noun) => `${noun.name === 'Number' ? '' : `${noun.name} `}${textOf(noun)}`).join(', ') : textOf(verb);
+  const outcome = call.options.script?.dialOutcome ?? 'completed';
+  const connected = outcome === 'completed' || outcome === 'answered';
+  const talk = connected ? talkSeconds(call, verb) : { seconds: 0, how: '' };
+  call.seconds += connected ? talk.seconds + 2 : outcome === 'no-answer' ? Number(attrs.timeout ?? 30) || 30 : 2;
+  const from = attrs.callerId ?? call.options.call.From ?? '';
+  const leg = { sid: newSid('CA'), from, to: nouns[0] ? textOf(nouns[0]) : textOf(verb), outcome, seconds: talk.seconds };
+  const params: Record<string, string> = { DialCallStatus: outcome, DialBridged: String(connected) };
+  if (outcome !== 'failed') params.DialCallSid = leg.sid;
+  if (connected) params.DialCallDuration = String(talk.seconds);
+  if (connected && attrs.record && attrs.record !== 'do-not-record') {
+    const recording = makeRecording(call, verb, document, talk.seconds, 'DialVerb');
+    Object.assign(params, { RecordingUrl: recording.url, RecordingSid: recording.sid, RecordingDuration: String(talk.seconds) });
+  }
+  if (nouns[0]?.name === 'Number') childLegCallbacks(call, nouns[0], document, leg);
+  const text = `${targets}${attrs.callerId ? ` (caller ID ${attrs.callerId})` : ''}: ${outcome}${talk.how}`;
+  if (attrs.action === undefined) {
+    call.say({ verb: 'Dial', text });
+    return CONTINUE;
+  }
+  return navigate(call, verb, text, actionOf(verb, document, params));
+}
+
+// Messages during a call ----------------------------------------------------------------
+
+/** By default an <Sms> goes to the other party of the call, from the Twilio side of it. */
+function smsParties(call: VerbContext): { to: string; from: string } {
+  const { From = '', To = '', Direction = '' } = call.options.call;
+  return Direction.startsWith('outbound') ? { to: To, from: From } : { to: From, from: To };
+}
+
+async function sms(call: VerbContext, verb: TwimlElement, document: Document): Promise<Step> {
+  const attrs = verb.attributes;
+  const parties = smsParties(call);
+  const message: OutgoingSms = {
+    to: attrs.to ?? parties.to,
+    from: attrs.from ?? parties.from,
+    body: textOf(verb),
+    ...(attrs.statusCallback ? { statusCallback: resolveUrl(attrs.statusCallback, document, verb.name) } : {}),
+  };
+  const sid = (await call.options.sendSms?.(message)) ?? newSid('SM');
+  const text = `to ${message.to}: ${message.body}`;
+  if (attrs.action === undefined) {
+    call.say({ verb: verb.name, text });
+    return CONTINUE;
+  }
+  return navigate(call, verb, text, actionOf(verb, document, { SmsSid: sid, SmsStatus: 'sending' }));
+}
