@@ -2,7 +2,7 @@
  * The emulator's HTTP side: Basic auth, the form body, a route table, and Twilio-shaped JSON
  * errors. Resources (calls.ts, messages.ts, numbers.ts, recordings.ts, tools.ts) bring routes.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { Form } from './params';
 import { API_VERSION, TwilioApiError } from './resources';
@@ -40,7 +40,7 @@ export function createRouter(state: EmulatorState, routes: Route[]): Server {
     return given.length === expectedAuth.length && timingSafeEqual(given, expectedAuth);
   };
 
-  return createServer(async (req, res) => {
+  const answer = async (req: IncomingMessage, res: ServerResponse) => {
     const target = new URL(req.url ?? '/', 'http://emulator');
     let response: ApiResponse;
     try {
@@ -58,7 +58,8 @@ export function createRouter(state: EmulatorState, routes: Route[]): Server {
     else if ('body' in response) res.writeHead(response.status, { 'Content-Type': response.type }).end(response.body);
     else res.writeHead(response.status).end();
     state.log(`${req.method} ${target.pathname} ${response.status}`);
-  });
+  };
+  return createServer((req, res) => void answer(req, res));
 }
 
 async function dispatch(state: EmulatorState, routes: Route[], method: string, target: URL, body: string): Promise<ApiResponse> {

@@ -174,7 +174,8 @@ async function startPlacingApp(emulator: Emulator, { records }: { records: boole
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', async () => {
+    req.on('end', () => void answer());
+    const answer = async () => {
       const origin = `http://${req.headers.host}`;
       const body = Buffer.concat(chunks).toString();
       const json = (status: number, value: unknown) => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(value));
@@ -195,7 +196,7 @@ async function startPlacingApp(emulator: Emulator, { records }: { records: boole
       const sid = /^\/api\/calls\/(CA\w+)$/.exec(req.url ?? '')?.[1];
       if (records && sid && statuses.has(sid)) return json(200, { sid, status: statuses.get(sid) });
       json(404, { error: 'Not found' });
-    });
+    };
   });
   return { url: await listen(server), close: () => close(server) };
 }
