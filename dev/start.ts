@@ -78,8 +78,9 @@ async function startEmulatorFor(env: Env, stops: Stops): Promise<(appUrl: string
   env.TWILIO_API_BASE_URL = emulator.url;
   console.log(`No Twilio credentials configured: using the local Twilio emulator at ${emulator.url} with credentials made up for this run.`);
   return async (appUrl) => {
-    writeDevSession(ROOT, { ...account, phoneNumber, emulatorUrl: emulator.url, appUrl });
-    stops.session = () => removeDevSession(ROOT);
+    const session = { ...account, phoneNumber, emulatorUrl: emulator.url, appUrl };
+    writeDevSession(ROOT, session);
+    stops.session = () => removeDevSession(ROOT, session);
     const webhooks = await pointNumberAt(appUrl);
     console.log(`Emulator number ${phoneNumber}: voice ${webhooks.voiceUrl}, SMS ${webhooks.smsUrl} (fallbacks too), status ${webhooks.statusCallback}`);
   };

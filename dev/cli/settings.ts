@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { readLocalSettings } from '../localSettings';
@@ -17,7 +17,12 @@ export interface DevSession {
   appUrl: string;
 }
 
-export const DEV_SESSION_FILE = join('.local', 'dev-session.json');
+/** One session per port, so two npm starts (PORT=7072) keep theirs apart and stopping one leaves the other's. */
+const SESSION_FOLDER = '.local';
+const SESSION_NAME = /^dev-session-(\d+)\.json$/;
+export const devSessionFile = (port: number | string) => join(SESSION_FOLDER, `dev-session-${port}.json`);
+/** How the session files are named, for messages. */
+export const DEV_SESSION_FILE = devSessionFile('<port>');
 
 const devSession = z.object({
   accountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/),
@@ -27,28 +32,42 @@ const devSession = z.object({
   appUrl: z.url(),
 });
 
+const portOf = (session: DevSession) => new URL(session.appUrl).port || '80';
+
 export function writeDevSession(root: string, session: DevSession): string {
-  const file = join(root, DEV_SESSION_FILE);
+  const file = join(root, devSessionFile(portOf(session)));
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(session, null, 2)}\n`, { mode: 0o600 });
   return file;
 }
 
-export function removeDevSession(root: string): void {
-  rmSync(join(root, DEV_SESSION_FILE), { force: true });
+export function removeDevSession(root: string, session: DevSession): void {
+  rmSync(join(root, devSessionFile(portOf(session))), { force: true });
 }
 
-export function readDevSession(root: string): DevSession | undefined {
-  const file = join(root, DEV_SESSION_FILE);
-  if (!existsSync(file)) return undefined;
+/**
+ * The session of the npm start on PORT when it is set, else of the only one running; with
+ * several and no PORT the caller is asked to choose.
+ */
+export function readDevSession(root: string, env: Record<string, string | undefined> = {}): DevSession | undefined {
+  const ports = existsSync(join(root, SESSION_FOLDER))
+    ? readdirSync(join(root, SESSION_FOLDER)).flatMap((name) => SESSION_NAME.exec(name)?.[1] ?? [])
+    : [];
+  const port = env.PORT?.trim() || (ports.length === 1 ? ports[0] : undefined);
+  if (!port) {
+    if (ports.length > 1) throw new CommandError(`npm start runs on several ports (${ports.join(', ')}): set PORT to the one this command is for`);
+    return undefined;
+  }
+  const file = devSessionFile(port);
+  if (!existsSync(join(root, file))) return undefined;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    parsed = JSON.parse(readFileSync(join(root, file), 'utf8'));
   } catch {
-    throw new CommandError(`${DEV_SESSION_FILE} is not valid JSON; delete it and restart npm start`);
+    throw new CommandError(`${file} is not valid JSON; delete it and restart npm start`);
   }
   const result = devSession.safeParse(parsed);
-  if (!result.success) throw new CommandError(`${DEV_SESSION_FILE} is not a dev session file; delete it and restart npm start`);
+  if (!result.success) throw new CommandError(`${file} is not a dev session file; delete it and restart npm start`);
   return result.data;
 }
 
@@ -96,7 +115,7 @@ export function resolveTwilioTarget(root: string, env: Record<string, string | u
       source: 'settings',
     };
   }
-  const session = readDevSession(root);
+  const session = readDevSession(root, env);
   if (session) {
     return {
       accountSid: session.accountSid,

@@ -40,7 +40,7 @@ const isRestError = (error: unknown): error is RestError =>
 export function explainTwilioError(error: unknown, target: TwilioTarget): CommandError {
   if (isRestError(error)) {
     if (error.code === 20003 || error.status === 401) {
-      const where = target.source === 'dev session' ? 'the npm start session (.local/dev-session.json)' : 'TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN';
+      const where = target.source === 'dev session' ? 'the npm start session (.local/dev-session-<port>.json)' : 'TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN';
       return new CommandError(`Twilio refused the credentials (20003 ${error.message}): check ${where}`);
     }
     return new CommandError(`Twilio answered ${error.status}${error.code ? ` with error ${error.code}` : ''}: ${error.message}${error.moreInfo ? ` (${error.moreInfo})` : ''}`);

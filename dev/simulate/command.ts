@@ -33,7 +33,7 @@ Options for every command:
   --help           this text
 
 --to defaults to TWILIO_PHONE_NUMBER, --from to the fictional +15550100199. The auth token that signs the webhooks comes from the
-environment or local.settings.json, else from npm start's session (.local/dev-session.json).`;
+environment or local.settings.json, else from npm start's session (.local/dev-session-<port>.json).`;
 
 const COMMON = {
   url: { type: 'string' },

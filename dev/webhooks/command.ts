@@ -27,7 +27,7 @@ Options:
 
 Credentials come from the environment or local.settings.json (TWILIO_ACCOUNT_SID,
 TWILIO_AUTH_TOKEN, and TWILIO_API_BASE_URL for the local emulator), else from npm start's
-session (.local/dev-session.json).`;
+session (.local/dev-session-<port>.json).`;
 
 export interface NumberWebhooks {
   voiceUrl: string;
