@@ -79,7 +79,6 @@ if (!bicepPath && !onCi) {
 
 describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
   const bicep = new Bicep(bicepPath!);
-  let version: string;
   let template: ArmTemplate;
   let buildDiagnostics: Diagnostic[];
   let lintDiagnostics: Diagnostic[];
@@ -89,24 +88,21 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
   let custom: Snapshot;
 
   beforeAll(async () => {
-    let build: Awaited<ReturnType<Bicep['build']>>;
-    [version, build, lintDiagnostics, derived, custom] = await Promise.all([
-      bicep.version(),
-      bicep.build(),
-      bicep.lint(),
-      bicep.snapshot({ ...required, principalId: USER_PRINCIPAL }),
-      bicep.snapshot({
-        ...required,
-        ...overrides,
-        voiceGreeting: 'Custom greeting',
-        smsReply: 'Custom reply',
-        alwaysReadyInstanceCount: 1,
-        enablePurgeProtection: true,
-        instanceMemoryMB: 4096,
-        maximumInstanceCount: 100,
-      }),
-    ]);
-    ({ template, diagnostics: buildDiagnostics } = build);
+    // One compiler run at a time: each is a .NET process that keeps a core busy for seconds,
+    // and the suite's load tests share the machine's two cores.
+    ({ template, diagnostics: buildDiagnostics } = await bicep.build());
+    lintDiagnostics = await bicep.lint();
+    derived = await bicep.snapshot({ ...required, principalId: USER_PRINCIPAL });
+    custom = await bicep.snapshot({
+      ...required,
+      ...overrides,
+      voiceGreeting: 'Custom greeting',
+      smsReply: 'Custom reply',
+      alwaysReadyInstanceCount: 1,
+      enablePurgeProtection: true,
+      instanceMemoryMB: 4096,
+      maximumInstanceCount: 100,
+    });
   }, COMPILE_TIMEOUT);
 
   const ofType = (snapshot: Snapshot, type: string) => snapshot.predictedResources.filter((r) => r.type === type);
@@ -128,7 +124,8 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
 
   describe('the compiler', () => {
     it.runIf(onCi)(`is the version pinned in .ci/bicep-version (${PINNED_VERSION})`, () => {
-      expect(version).toBe(PINNED_VERSION);
+      // The template records the compiler that built it, e.g. 0.49.2.45890.
+      expect(template.metadata?._generator?.version).toMatch(new RegExp(`^${PINNED_VERSION.replace(/\./g, '\\.')}\\.`));
     });
 
     it('builds the template with no error and no warning', () => {

@@ -64,11 +64,6 @@ const run = promisify(execFile);
 export class Bicep {
   constructor(readonly path: string) {}
 
-  async version(): Promise<string> {
-    const { stdout } = await run(this.path, ['--version']);
-    return /version (\d+\.\d+\.\d+)/.exec(stdout)?.[1] ?? stdout.trim();
-  }
-
   /** `bicep build`: the ARM JSON template and every diagnostic (SARIF on stderr). */
   async build(file = MAIN): Promise<{ template: ArmTemplate; diagnostics: Diagnostic[] }> {
     const dir = mkdtempSync(join(tmpdir(), 'bicep-build-'));
@@ -159,6 +154,7 @@ export interface ArmParameter {
 }
 
 export interface ArmTemplate {
+  metadata?: { _generator?: { name: string; version: string } };
   parameters?: Record<string, ArmParameter>;
   outputs?: Record<string, { type: string; value: unknown; metadata?: { description?: string } }>;
   resources: ArmResource[] | Record<string, ArmResource>;
