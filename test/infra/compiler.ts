@@ -70,7 +70,8 @@ export class Bicep {
     try {
       const outfile = join(dir, 'main.json');
       const { stderr } = await this.exec(['build', file, '--outfile', outfile, '--diagnostics-format', 'sarif']);
-      return { template: JSON.parse(readFileSync(outfile, 'utf8')) as ArmTemplate, diagnostics: fromSarif(stderr) };
+      const diagnostics = fromSarif(stderr);
+      return { template: JSON.parse(readFileSync(outfile, 'utf8')) as ArmTemplate, diagnostics };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -114,7 +115,13 @@ export class Bicep {
 }
 
 function fromSarif(text: string): Diagnostic[] {
-  const sarif = JSON.parse(text) as Sarif;
+  let sarif: Sarif;
+  try {
+    sarif = JSON.parse(text) as Sarif;
+  } catch {
+    // Not the diagnostics: the compiler itself failed, and this is what it said.
+    throw new Error(`bicep printed no SARIF diagnostics: ${text.slice(0, 2000) || '(nothing)'}`);
+  }
   return sarif.runs.flatMap((r) =>
     r.results.map((result) => {
       const location = result.locations[0]?.physicalLocation;
