@@ -97,6 +97,12 @@ var tags = { 'azd-env-name': environmentName }
 var serviceName = 'api'
 var appName = !empty(functionAppName) ? functionAppName : '${abbrs.webSitesFunctions}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(toLower(appName), 32)}-${take(resourceToken, 7)}'
+// The app's tables (lib/tables.ts): records, their listings, and idempotency keys.
+var tableNames = [
+  'TwilioRecords'
+  'TwilioRecordIndex'
+  'TwilioIdempotency'
+]
 
 // One identity for everything the app reaches: storage, the Key Vault reference, telemetry.
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
@@ -122,6 +128,7 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     name: !empty(storageAccountName) ? storageAccountName : '${abbrs.storageStorageAccounts}${resourceToken}'
     deploymentContainerName: deploymentContainerName
+    tableNames: tableNames
   }
 }
 
@@ -182,26 +189,35 @@ module functionApp 'modules/functionApp.bicep' = {
   ]
 }
 
-@description('Name of the function app: func azure functionapp publish <functionAppName>.')
-output functionAppName string = functionApp.outputs.name
+// Outputs are named like environment variables, as azd stores each one in the environment
+// (`azd env get-value NAME`); no output shares a name with a parameter.
 
-@description('The app\'s public origin; PUBLIC_BASE_URL is set to it.')
-output baseUrl string = functionApp.outputs.baseUrl
+@description('Name of the function app: func azure functionapp publish <name>.')
+output FUNCTION_APP_NAME string = functionApp.outputs.name
+
+@description('The app\'s public origin; the PUBLIC_BASE_URL app setting is set to it.')
+output BASE_URL string = functionApp.outputs.baseUrl
 
 @description('Twilio number, Voice: "A call comes in" webhook (HTTP POST).')
-output voiceWebhookUrl string = '${functionApp.outputs.baseUrl}/api/twilio/voice'
+output VOICE_WEBHOOK_URL string = '${functionApp.outputs.baseUrl}/api/twilio/voice'
+
+@description('Twilio number, Voice: "Primary handler fails" fallback URL (HTTP POST).')
+output VOICE_FALLBACK_URL string = '${functionApp.outputs.baseUrl}/api/twilio/voice/fallback'
 
 @description('Twilio number, Messaging: "A message comes in" webhook (HTTP POST).')
-output smsWebhookUrl string = '${functionApp.outputs.baseUrl}/api/twilio/sms'
+output SMS_WEBHOOK_URL string = '${functionApp.outputs.baseUrl}/api/twilio/sms'
+
+@description('Twilio number, Messaging: "Primary handler fails" fallback URL (HTTP POST).')
+output SMS_FALLBACK_URL string = '${functionApp.outputs.baseUrl}/api/twilio/sms/fallback'
 
 @description('Twilio number, Voice: "Call status changes" callback (HTTP POST).')
-output statusCallbackUrl string = '${functionApp.outputs.baseUrl}/api/twilio/status'
+output STATUS_CALLBACK_URL string = '${functionApp.outputs.baseUrl}/api/twilio/status'
 
 @description('Key Vault that holds the Twilio auth token (for rotating it).')
-output keyVaultName string = keyVault.outputs.name
+output KEY_VAULT_NAME string = keyVault.outputs.name
 
 @description('Name of the Key Vault secret that holds the Twilio auth token.')
-output twilioAuthTokenSecretName string = keyVault.outputs.twilioAuthTokenName
+output TWILIO_AUTH_TOKEN_SECRET_NAME string = keyVault.outputs.twilioAuthTokenName
 
 @description('Application Insights component that receives the app\'s logs.')
-output applicationInsightsName string = monitoring.outputs.applicationInsightsName
+output APPLICATION_INSIGHTS_NAME string = monitoring.outputs.applicationInsightsName

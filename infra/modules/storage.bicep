@@ -15,6 +15,9 @@ param name string
 @description('Blob container that holds the deployment package the Flex Consumption plan runs from.')
 param deploymentContainerName string
 
+@description('Tables the app keeps its records in. Declared here so that the first request in Azure does not wait for creating them.')
+param tableNames string[]
+
 resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
   location: location
@@ -47,6 +50,16 @@ resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' = {
         publicAccess: 'None'
       }
     }
+  }
+
+  resource tableService 'tableServices' = {
+    name: 'default'
+
+    resource appTables 'tables' = [
+      for tableName in tableNames: {
+        name: tableName
+      }
+    ]
   }
 }
 

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { settingsTable } from '../../lib/config/settings';
 import { ROOT } from '../support/appHost';
@@ -28,9 +28,15 @@ describe('README', () => {
     }
   });
 
-  it('gives the two commands of the set-up', () => {
-    expect(readme).toContain('npm install && npm start');
-    expect(readme).toContain('npm test');
+  it('gives the set-up in two terminals: serve in one, try and test in the other', () => {
+    const quickStart = readme.split(/^## Quick start$/m)[1]?.split(/^## /m)[0] ?? '';
+    const first = quickStart.indexOf('**Terminal 1**');
+    const second = quickStart.indexOf('**Terminal 2**');
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(second).toBeGreaterThan(first);
+    expect(quickStart.slice(first, second)).toContain('npm install && npm start');
+    expect(quickStart.slice(second)).toContain('npm test');
+    expect(quickStart.slice(second)).toContain('npm run simulate');
   });
 
   it('maps each of the seed endpoints to a route the app serves', () => {
@@ -40,6 +46,53 @@ describe('README', () => {
       ['/sms_url', 'POST /api/twilio/sms'],
     ]) {
       expect(readme).toMatch(new RegExp(`${seed}.*${route}`));
+    }
+  });
+});
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
+const anchorOf = (heading: string) =>
+  heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
+
+describe('README and docs/', () => {
+  const docs = readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md'));
+
+  it('has the pages the README promises, each linked from the README and linking back', () => {
+    expect(docs.sort()).toEqual(['capacity.md', 'deploy-and-operations.md', 'emulator.md', 'flows.md', 'records.md', 'security.md']);
+    for (const name of docs) {
+      expect(readme, name).toContain(`](docs/${name})`);
+      expect(readFileSync(join(ROOT, 'docs', name), 'utf8'), name).toContain('](../README.md)');
+    }
+  });
+
+  it('links only to files and headings that exist', () => {
+    for (const file of ['README.md', ...docs.map((name) => join('docs', name))]) {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^https?:/.test(target!)) continue;
+        const [path, anchor] = target!.split('#');
+        const linked = path ? join(dirname(join(ROOT, file)), path) : join(ROOT, file);
+        expect(existsSync(linked), `${file}: ${target}`).toBe(true);
+        if (anchor) {
+          const headings = [...readFileSync(linked, 'utf8').matchAll(/^#+ (.+)$/gm)].map(([, heading]) => anchorOf(heading!));
+          expect(headings, `${file}: ${target} in ${relative(ROOT, linked)}`).toContain(anchor);
+        }
+      }
+    }
+  });
+
+  it('keeps the README short enough to hold: a few screens', () => {
+    expect(readme.split('\n').length).toBeLessThan(200);
+  });
+
+  it('shows only sample output a reader can reproduce: no literal SID to request, the status the app answers', () => {
+    for (const file of ['README.md', ...docs.map((name) => join('docs', name))]) {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      expect(text, file).not.toMatch(/curl[^\n]*\/(CA|SM)[0-9a-f]{32}/);
+      expect(text, file).not.toMatch(/"status":"accepted"/);
     }
   });
 });
