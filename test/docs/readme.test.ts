@@ -61,7 +61,7 @@ describe('README and docs/', () => {
   const docs = readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md'));
 
   it('has the pages the README promises, each linked from the README and linking back', () => {
-    expect(docs.sort()).toEqual(['capacity.md', 'deploy-and-operations.md', 'emulator.md', 'flows.md', 'records.md', 'security.md']);
+    expect(docs.sort()).toEqual(['capacity.md', 'deploy-and-operations.md', 'emulator.md', 'flows.md', 'records.md', 'reliability.md', 'security.md']);
     for (const name of docs) {
       expect(readme, name).toContain(`](docs/${name})`);
       expect(readFileSync(join(ROOT, 'docs', name), 'utf8'), name).toContain('](../README.md)');
