@@ -38,7 +38,9 @@ const FINAL_CALL_RANK = 4;
 
 /** The order of a status among its kind's; -1 for a status this app does not know (it is recorded, never applied). */
 export function statusRank(kind: Kind, status: string): number {
-  return (kind === 'call' ? CALL_RANK : MESSAGE_RANK)[status] ?? -1;
+  const ranks = kind === 'call' ? CALL_RANK : MESSAGE_RANK;
+  // Own keys only: a status such as `valueOf` or `constructor` must not find Object.prototype's.
+  return Object.hasOwn(ranks, status) ? ranks[status]! : -1;
 }
 
 export interface StatusPoint {

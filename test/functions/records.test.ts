@@ -264,7 +264,7 @@ describe('read endpoints', () => {
 describe('values storage cannot hold as they are', () => {
   beforeEach(() => useSettings({ PUBLIC_BASE_URL: BASE }));
 
-  it.each([['sent/queued'], ['a#b'], ['what?'], ['back\\slash'], ['ctl\u0001\u001f\u007f'], ['lone\ud800surrogate'], ['x'.repeat(5_000)]])(
+  it.each([['valueOf'], ['constructor'], ['sent/queued'], ['a#b'], ['what?'], ['back\\slash'], ['ctl\u0001\u001f\u007f'], ['lone\ud800surrogate'], ['x'.repeat(5_000)]])(
     'records a MessageStatus %j (a key part) as an event, never 503',
     async (status) => {
       const message = sid('SM');

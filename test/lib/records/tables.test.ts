@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Settings } from '../../lib/config/settings';
-import { keyPart, MAX_TEXT_LENGTH, storable, StoreUnavailableError, withTables } from '../../lib/records/tables';
+import type { Settings } from '../../../lib/config/settings';
+import { keyPart, MAX_TEXT_LENGTH, storable, StoreUnavailableError, withTables } from '../../../lib/records/tables';
 
 describe('keyPart', () => {
   it.each([['sent'], ['a/b#c?d\\e'], ['\u0000\u001f\u007f'], ['lone\ud800'], ['é'.repeat(1_000)]])('makes %j a valid key part', (text) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { messageTwiml, sayTwiml, twimlProblem, xmlSafe } from '../../lib/twilio/twiml';
+import { messageTwiml, sayTwiml, twimlProblem, xmlSafe } from '../../../lib/twilio/twiml';
 
 describe('TwiML', () => {
   it("builds the seed's voice and SMS answers with the SDK's builders", () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_SMS_REPLY, DEFAULT_VOICE_GREETING, loadSettings } from '../../lib/config/settings';
-import { baseSettings } from '../support/settings';
+import { ConfigError, DEFAULT_SMS_REPLY, DEFAULT_VOICE_GREETING, loadSettings } from '../../../lib/config/settings';
+import { baseSettings } from '../../support/settings';
 
 const problemsOf = (env: Record<string, string | undefined>): string[] => {
   try {

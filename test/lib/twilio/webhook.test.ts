@@ -1,9 +1,9 @@
 import { getExpectedTwilioSignature, validateRequest } from 'twilio/lib/webhooks/webhooks';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { smsWebhook } from '../../functions/smsWebhook';
-import { voiceWebhook } from '../../functions/voiceWebhook';
-import { invoke, signedForm } from '../support/invoke';
-import { useSettings } from '../support/settings';
+import { smsWebhook } from '../../../functions/smsWebhook';
+import { voiceWebhook } from '../../../functions/voiceWebhook';
+import { invoke, signedForm } from '../../support/invoke';
+import { useSettings } from '../../support/settings';
 
 // Twilio's published example (https://www.twilio.com/docs/usage/security).
 const vector = {
