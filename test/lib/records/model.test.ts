@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { recordEntity, recordFromEntity, view } from '../../../lib/records/entities';
+import { FACTS, mergeFacts, storedRecordSchema, type Observation, type StoredRecord } from '../../../lib/records/model';
+
+const record: StoredRecord = storedRecordSchema.parse({
+  sid: 'SM0123456789abcdef0123456789abcdef',
+  kind: 'message',
+  direction: 'inbound',
+  status: 'received',
+  from: '+15550001111',
+  body: 'hi',
+  createdAt: '2026-11-25T10:00:00.000Z',
+  updatedAt: '2026-11-25T10:00:00.000Z',
+});
+const observation = (facts: Partial<Observation>): Observation => ({
+  kind: 'message',
+  sid: record.sid,
+  direction: 'inbound',
+  status: 'received',
+  source: 'status-callback',
+  eventKey: 'x',
+  ...facts,
+});
+
+describe('the record model', () => {
+  it('merges each fact by its rule: the first value stays, the highest sequence wins', () => {
+    const merged = mergeFacts({ ...record, sequence: 2 }, observation({ from: '+15559999999', to: '+15005550006', body: 'later', sequence: 5, errorCode: 30003 }));
+    expect(merged).toMatchObject({ from: '+15550001111', to: '+15005550006', body: 'hi', sequence: 5, errorCode: 30003 });
+    expect(mergeFacts({ ...record, sequence: 7 }, observation({ sequence: 5 })).sequence).toBe(7);
+  });
+
+  it('round-trips every fact through a table entity, lists included', () => {
+    const full = { ...record, to: '+15005550006', sequence: 1, duration: 3, errorCode: 0, mediaUrls: ['https://a.example/1', 'https://a.example/2'] };
+    expect(Object.keys(FACTS).every((name) => name in full)).toBe(true);
+    const entity = recordEntity(full);
+    expect(entity.mediaUrls).toBe(JSON.stringify(full.mediaUrls));
+    expect(recordFromEntity({ ...entity, etag: 'W/"x"', timestamp: 'now' })).toEqual(full);
+  });
+
+  it('shows a reader everything but the index flag', () => {
+    expect(view({ ...record, indexed: true })).toEqual(Object.fromEntries(Object.entries(record).filter(([name]) => name !== 'indexed')));
+  });
+});
