@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
-import { ConfigError, loadSettings, type Settings } from '../lib/config/settings';
+import { ConfigError, loadSettings, LOCAL_PHONE_NUMBER, type Settings } from '../lib/config/settings';
 import { describeSetup, probeStorage } from '../lib/health';
 import { DEFAULT_PORTS, isListening, startAzurite } from './azurite';
 import { removeDevSession, writeDevSession } from './cli/settings';
@@ -19,7 +19,6 @@ import { LOCAL_SETTINGS_FILE, localEnvironment } from './localSettings';
 
 const ROOT = resolve(__dirname, '../..');
 const DEFAULT_PORT = 7071;
-const LOCAL_PHONE_NUMBER = '+15005550006';
 /** Stands in for the emulator's URL while settings are checked, before the emulator starts. */
 const EMULATOR_PLACEHOLDER = 'http://127.0.0.1';
 

@@ -92,7 +92,7 @@ const odataCode = (error: unknown): unknown =>
   (error as { response?: { parsedBody?: { odataError?: { code?: unknown } } } }).response?.parsedBody?.odataError?.code;
 
 /** Settings, where REST calls go, and whether storage answers: 503 when any is wrong, so an availability alert fires. */
-export async function health(): Promise<Health> {
+export async function healthReport(): Promise<Health> {
   let settings: Settings;
   try {
     settings = getSettings();

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { accountSid } from '../../lib/config/settings';
 import { readLocalSettings } from '../localSettings';
 import { CommandError } from './args';
 
@@ -25,7 +26,7 @@ export const devSessionFile = (port: number | string) => join(SESSION_FOLDER, `d
 export const DEV_SESSION_FILE = devSessionFile('<port>');
 
 const devSession = z.object({
-  accountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/),
+  accountSid,
   authToken: z.string().min(1),
   phoneNumber: z.string().min(1),
   emulatorUrl: z.url(),

@@ -11,6 +11,7 @@ import { shortSid } from '../cli/twilio';
 import { DIAL_OUTCOMES, type DialOutcome } from './callTypes';
 import { startEmulator, type Emulator } from './server';
 import { localAccount } from './sids';
+import { LOCAL_PHONE_NUMBER } from '../../lib/config/settings';
 
 export const USAGE = `Usage: npm run emulator -- [options]
 
@@ -30,7 +31,7 @@ The account is the one configured (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN in t
 environment or local.settings.json); without one, local credentials are made up and printed.`;
 
 export const DEFAULT_EMULATOR_PORT = 7072;
-const FALLBACK_NUMBER = '+15005550006';
+
 
 function account(io: Io): TwilioTarget & { generated: boolean } {
   try {
@@ -89,7 +90,7 @@ async function start(values: Values, credentials: ReturnType<typeof account>, pr
       authToken: credentials.authToken,
       port: integerOption(values.port, 'port', 0, 65535) ?? DEFAULT_EMULATOR_PORT,
       host: values.host ?? '127.0.0.1',
-      phoneNumbers: values.number ?? [credentials.phoneNumber ?? FALLBACK_NUMBER],
+      phoneNumbers: values.number ?? [credentials.phoneNumber ?? LOCAL_PHONE_NUMBER],
       script: { digits: values.digits, speech: values.speech, dialOutcome: dialOutcome as DialOutcome | undefined },
       log: values.quiet ? undefined : (line) => print.line(print.paint.dim(line)),
     });

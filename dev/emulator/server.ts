@@ -16,6 +16,7 @@ import { createRouter } from './router';
 import type { EmulatorScript, EmulatorState } from './state';
 import { toolRoutes } from './tools';
 import type { WebhookResult } from './webhook';
+import { accountSid as accountSidSchema } from '../../lib/config/settings';
 
 export type { CallReport } from './tools';
 export type { EmulatorScript } from './state';
@@ -98,7 +99,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 
 function createState(options: EmulatorOptions): EmulatorState {
   const { accountSid, authToken } = options;
-  if (!/^AC[0-9a-fA-F]{32}$/.test(accountSid)) throw new Error('accountSid must be "AC" followed by 32 hex characters');
+  if (!accountSidSchema.safeParse(accountSid).success) throw new Error('accountSid must be "AC" followed by 32 hex characters');
   if (!authToken) throw new Error('authToken must not be empty');
   const log = options.log ?? (() => {});
   return {

@@ -25,7 +25,7 @@ const reason = (error: unknown) => {
   return cause?.code ?? (error instanceof Error ? error.message : String(error));
 };
 
-async function readJson(response: Response): Promise<unknown> {
+async function responseJson(response: Response): Promise<unknown> {
   const text = await response.text();
   try {
     return JSON.parse(text);
@@ -70,7 +70,7 @@ export async function simulatePlaceCall(
   } catch (error) {
     throw new CommandError(`could not reach the app at ${appUrl} (${reason(error)}): is npm start running, or is --url right?`);
   }
-  const placedBody = await readJson(response);
+  const placedBody = await responseJson(response);
   if (!response.ok) {
     const hint = response.status === 401 || response.status === 403 ? ' (a deployed app needs its function key: --key)' : '';
     throw new CommandError(`POST ${placeUrl} answered ${response.status}: ${describeAppError(placedBody)}${hint}`);
@@ -163,7 +163,7 @@ async function readRecord(
     } catch (error) {
       return { ok: false, problem: `could not read the app's record: GET ${url} failed (${reason(error)})` };
     }
-    const body = await readJson(response);
+    const body = await responseJson(response);
     if (response.status === 404) {
       return { ok: false, problem: `the app has no record of call ${sid}: GET ${url} answered 404 (${describeAppError(body)})` };
     }

@@ -59,6 +59,12 @@ function checkConnectionString(value: string, ctx: z.RefinementCtx): void {
   }
 }
 
+/** A Twilio account SID: the one definition, used by settings and the dev tools. */
+export const accountSid = z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be "AC" followed by 32 hex characters');
+
+/** Twilio's magic test number, the default local number: Twilio's test credentials accept it as a sender. */
+export const LOCAL_PHONE_NUMBER = '+15005550006';
+
 const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
 export const settingsSchema = z
@@ -66,7 +72,7 @@ export const settingsSchema = z
     TWILIO_ACCOUNT_SID: z
       .string({ error: 'is required' })
       .trim()
-      .regex(/^AC[0-9a-fA-F]{32}$/, 'must be "AC" followed by 32 hex characters')
+      .pipe(accountSid)
       .meta(meta({ requirement: 'always', description: 'Twilio account SID (`AC` + 32 hex).', example: 'AC00000000000000000000000000000000' })),
     TWILIO_AUTH_TOKEN: z
       .string({ error: 'is required' })
