@@ -89,13 +89,18 @@ function createCall(state: EmulatorState, form: Form): EmulatedCall {
     dateCreated: now,
     dateUpdated: now,
     script: { ...state.script },
-    control: new CallControl(),
-    transcript: [],
-    callbacks: [],
-    done: false,
+    ...notStarted(),
   };
+  return begin(state, call, 'queued');
+}
+
+/** What every call has before it runs: no transcript, no callbacks yet. */
+const notStarted = () => ({ control: new CallControl(), transcript: [], callbacks: [], done: false });
+
+/** Keeps the call and runs it on the emulator's clock. */
+function begin(state: EmulatorState, call: EmulatedCall, what: string): EmulatedCall {
   state.calls.set(call.sid, call);
-  state.log(`call ${call.sid} ${from} → ${to} queued`);
+  state.log(`call ${call.sid} ${call.from} → ${call.to} ${what}`);
   state.clock.start(call.sid, () => runCall(state, call));
   return call;
 }
@@ -290,13 +295,7 @@ export function ringNumber(state: EmulatorState, from: string, to: string, scrip
     dateUpdated: now,
     startTime: now,
     script,
-    control: new CallControl(),
-    transcript: [],
-    callbacks: [],
-    done: false,
+    ...notStarted(),
   };
-  state.calls.set(call.sid, call);
-  state.log(`call ${call.sid} ${from} → ${to} inbound`);
-  state.clock.start(call.sid, () => runCall(state, call));
-  return call;
+  return begin(state, call, 'inbound');
 }

@@ -1,6 +1,7 @@
 /** The emulator's records and their Twilio REST representations (snake_case JSON the twilio SDK reads). */
 import type { CallControl } from './callFlow';
 import type { CallFlowResult, CallScript, CallStart, RecordingMade, TranscriptLine } from './callTypes';
+import type { NumberWebhooks } from '../webhooks/command';
 import { rfc2822 } from './sids';
 import type { WebhookResult } from './webhook';
 
@@ -78,22 +79,12 @@ export interface EmulatedMessage {
   done: boolean;
 }
 
-export interface EmulatedPhoneNumber {
+/** Its webhooks are '' while unset, as a POST with an empty value leaves them. */
+export interface EmulatedPhoneNumber extends NumberWebhooks {
   sid: string;
   accountSid: string;
   phoneNumber: string;
   friendlyName: string;
-  /** '' while unset, as a POST with an empty value leaves it. */
-  voiceUrl: string;
-  voiceMethod: string;
-  voiceFallbackUrl: string;
-  voiceFallbackMethod: string;
-  smsUrl: string;
-  smsMethod: string;
-  smsFallbackUrl: string;
-  smsFallbackMethod: string;
-  statusCallback: string;
-  statusCallbackMethod: string;
   dateCreated: Date;
   dateUpdated: Date;
 }

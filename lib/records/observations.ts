@@ -37,16 +37,18 @@ const voiceRequest = z.object({
 
 /** The voice webhook: a new incoming call, or one we placed being answered. */
 export function voiceWebhookObservation(params: FormParams): Observation {
-  const call = parse(voiceRequest, params);
+  return { ...callParties(parse(voiceRequest, params), 'inbound'), source: 'voice-webhook', eventKey: 'voice-webhook' };
+}
+
+/** What every request about a call says: which call, which way, between whom, and its status. */
+function callParties(call: { CallSid: string; CallStatus: string; Direction?: string | undefined; From?: string | undefined; To?: string | undefined }, direction: Direction) {
   return {
-    kind: 'call',
+    kind: 'call' as const,
     sid: call.CallSid,
-    direction: directionOf(call.Direction, 'inbound'),
+    direction: directionOf(call.Direction, direction),
     from: call.From,
     to: call.To,
     status: call.CallStatus,
-    source: 'voice-webhook',
-    eventKey: 'voice-webhook',
   };
 }
 
@@ -110,12 +112,7 @@ export function statusCallbackObservation(params: FormParams): Observation {
   }
   const call = parse(callStatus, params);
   return {
-    kind: 'call',
-    sid: call.CallSid,
-    direction: directionOf(call.Direction, 'outbound'),
-    from: call.From,
-    to: call.To,
-    status: call.CallStatus,
+    ...callParties(call, 'outbound'),
     sequence: call.SequenceNumber,
     duration: call.CallDuration,
     twilioTimestamp: call.Timestamp,
