@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { secureUrl } from './secureUrl';
 import { decodeCursor } from './records';
 import { twimlProblem } from './twiml';
