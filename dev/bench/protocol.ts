@@ -27,6 +27,8 @@ export interface BenchJob {
 export interface BenchResult {
   /** Milliseconds since this process started (performance.timeOrigin), when the answer was ready. */
   answeredAt: number;
+  /** CPU (user + system) this process had used by then, in milliseconds: steadier than wall time on a busy machine. */
+  cpuAtAnswer: number;
   /** Peak resident memory, KiB (process.resourceUsage().maxRSS). */
   maxRssKiB: number;
   /** `warm` only: user+system CPU and wall time per counted request, in milliseconds. */
@@ -47,10 +49,12 @@ export async function runJob(job: BenchJob, answer: (request: SignedSms) => Prom
       throw new Error(`${request.sid}: answered ${response.status} ${response.body}`);
     }
   };
-  const result: BenchResult = { answeredAt: 0, maxRssKiB: 0 };
+  const result: BenchResult = { answeredAt: 0, cpuAtAnswer: 0, maxRssKiB: 0 };
   if (job.mode === 'cold') {
     await check(job.requests[0]!);
     result.answeredAt = performance.now();
+    const cpu = process.cpuUsage();
+    result.cpuAtAnswer = (cpu.user + cpu.system) / 1000;
   } else {
     for (const request of job.requests.slice(0, job.warmup)) await check(request);
     const counted = job.requests.slice(job.warmup);

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { unzipSync } from 'fflate';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { functionFiles, loadFunctions, routePrefix, startHost, type RunningHost } from '../../dev/functionsHost';
+import { functionFiles, loadFunctions, routePrefix, startHost, type HttpFunction, type RunningHost } from '../../dev/functionsHost';
 import { buildPackage, type Package } from '../../dev/package';
 import { functionNameOf, functionSourceFiles } from '../support/appHost';
 import { TEST_AUTH_TOKEN, useSettings } from '../support/settings';
@@ -15,14 +15,13 @@ const MiB = 1024 * 1024;
 let artifacts: string;
 let built: Package;
 let host: RunningHost;
-let served: string[];
+let functions: HttpFunction[];
 
 beforeAll(async () => {
   artifacts = mkdtempSync(join(tmpdir(), 'package-test-'));
   built = await buildPackage(artifacts);
   useSettings({});
-  const functions = await loadFunctions(functionFiles(built.appDir));
-  served = functions.map((fn) => fn.name).sort();
+  functions = await loadFunctions(functionFiles(built.appDir));
   host = await startHost({ functions, prefix: routePrefix(built.appDir), log: () => {} });
 }, 120_000);
 afterAll(async () => {
@@ -50,6 +49,17 @@ describe('npm run package', () => {
     expect(readFileSync(join(built.appDir, 'main.mjs'), 'utf8')).toMatch(/\/\/# sourceMappingURL=main\.mjs\.map\s*$/);
   });
 
+  it('maps a stack trace in the bundle to the TypeScript line, named from the project root', async () => {
+    const sms = functions.find((fn) => fn.name === 'smsWebhook')!;
+    // With no context to log to, the error handler itself throws, inside the bundle.
+    const error = await Promise.resolve(sms.handler(null as never, undefined as never)).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).stack).toMatch(/\/lib\/http\.ts:\d+:\d+/);
+  });
+
   it('zips exactly the folder, well under 5 MB', () => {
     const zip = readFileSync(built.zip);
     expect(zip.length).toBeLessThan(5 * MiB);
@@ -62,7 +72,7 @@ describe('npm run package', () => {
 
 describe('the package, served by the local host', () => {
   it('registers the function of every function file in the repository', async () => {
-    expect(served).toEqual(functionSourceFiles().map(functionNameOf).sort());
+    expect(functions.map((fn) => fn.name).sort()).toEqual(functionSourceFiles().map(functionNameOf).sort());
     expect((await fetch(`${host.url}/api/health`)).status).toBe(200);
   });
 
