@@ -14,7 +14,7 @@
 import type { TableClient, TableEntityResult } from '@azure/data-tables' with { 'resolution-mode': 'import' };
 import type { Settings } from './config';
 import { advances, statusRank, type Kind } from './recordStatus';
-import { getTables, storageStatus, storeFailure, type Tables } from './tables';
+import { storageStatus, storeFailure, withTables, type Tables } from './tables';
 
 export type Direction = 'inbound' | 'outbound';
 export type EventSource = 'api' | 'voice-webhook' | 'sms-webhook' | 'status-callback';
@@ -83,11 +83,12 @@ const defined = <T extends object>(value: T): T =>
  * Throws a StoreUnavailableError when storage fails, so the caller can answer 503.
  */
 export async function saveObservation(settings: Settings, observation: Observation, now = new Date()): Promise<{ duplicate: boolean }> {
-  const tables = await getTables(settings);
   try {
-    const record = await upsertRecord(tables.records, observation, now);
-    if (!record.indexed) await addToIndex(tables, record);
-    return { duplicate: !(await addEvent(tables.records, observation, now)) };
+    return await withTables(settings, async (tables) => {
+      const record = await upsertRecord(tables.records, observation, now);
+      if (!record.indexed) await addToIndex(tables, record);
+      return { duplicate: !(await addEvent(tables.records, observation, now)) };
+    });
   } catch (error) {
     throw storeFailure(error);
   }
@@ -219,17 +220,18 @@ const view = ({ indexed: _indexed, ...record }: StoredRecord): CallOrMessage => 
 
 /** The record of one SID with its history (in Twilio's order), or undefined when there is none of this kind. */
 export async function findRecord(settings: Settings, kind: Kind, sid: string): Promise<(CallOrMessage & { events: RecordEvent[] }) | undefined> {
-  const { records } = await getTables(settings);
   try {
-    let record: StoredRecord | undefined;
-    const events: RecordEvent[] = [];
-    const { odata } = await import('@azure/data-tables');
-    for await (const entity of records.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${sid}` } })) {
-      if (entity.rowKey === RECORD_ROW) record = fromEntity(entity);
-      else if (entity.rowKey?.startsWith(EVENT_PREFIX)) events.push(toEvent(entity));
-    }
-    if (record?.kind !== kind) return undefined;
-    return { ...view(record), events: sortEvents(kind, events) };
+    return await withTables(settings, async ({ records }) => {
+      let record: StoredRecord | undefined;
+      const events: RecordEvent[] = [];
+      const { odata } = await import('@azure/data-tables');
+      for await (const entity of records.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${sid}` } })) {
+        if (entity.rowKey === RECORD_ROW) record = fromEntity(entity);
+        else if (entity.rowKey?.startsWith(EVENT_PREFIX)) events.push(toEvent(entity));
+      }
+      if (record?.kind !== kind) return undefined;
+      return { ...view(record), events: sortEvents(kind, events) };
+    });
   } catch (error) {
     throw storeFailure(error);
   }
@@ -259,27 +261,28 @@ export interface ListQuery {
 
 /** Records newest first, one page at a time; `nextCursor` is null on the last page. */
 export async function listRecords(settings: Settings, kind: Kind, query: ListQuery): Promise<{ items: CallOrMessage[]; nextCursor: string | null }> {
-  const tables = await getTables(settings);
   try {
-    const { odata } = await import('@azure/data-tables');
-    const partition = listingPartition(kind, query.number, query.direction);
-    const filter = query.cursor
-      ? odata`PartitionKey eq ${partition} and RowKey gt ${query.cursor}`
-      : odata`PartitionKey eq ${partition}`;
-    const rows: Array<{ rowKey: string; sid: string }> = [];
-    const pages = tables.index
-      .listEntities<{ sid: string }>({ queryOptions: { filter, select: ['RowKey', 'sid'] } })
-      .byPage({ maxPageSize: query.limit + 1 });
-    for await (const page of pages) {
-      for (const row of page) rows.push({ rowKey: row.rowKey!, sid: row.sid });
-      if (rows.length > query.limit) break;
-    }
-    const page = rows.slice(0, query.limit);
-    const found = await Promise.all(page.map((row) => readRecord(tables.records, row.sid)));
-    return {
-      items: found.flatMap((entry) => (entry ? [view(entry.record)] : [])),
-      nextCursor: rows.length > query.limit ? encodeCursor(page[page.length - 1]!.rowKey) : null,
-    };
+    return await withTables(settings, async (tables) => {
+      const { odata } = await import('@azure/data-tables');
+      const partition = listingPartition(kind, query.number, query.direction);
+      const filter = query.cursor
+        ? odata`PartitionKey eq ${partition} and RowKey gt ${query.cursor}`
+        : odata`PartitionKey eq ${partition}`;
+      const rows: Array<{ rowKey: string; sid: string }> = [];
+      const pages = tables.index
+        .listEntities<{ sid: string }>({ queryOptions: { filter, select: ['RowKey', 'sid'] } })
+        .byPage({ maxPageSize: query.limit + 1 });
+      for await (const page of pages) {
+        for (const row of page) rows.push({ rowKey: row.rowKey!, sid: row.sid });
+        if (rows.length > query.limit) break;
+      }
+      const page = rows.slice(0, query.limit);
+      const found = await Promise.all(page.map((row) => readRecord(tables.records, row.sid)));
+      return {
+        items: found.flatMap((entry) => (entry ? [view(entry.record)] : [])),
+        nextCursor: rows.length > query.limit ? encodeCursor(page[page.length - 1]!.rowKey) : null,
+      };
+    });
   } catch (error) {
     throw storeFailure(error);
   }

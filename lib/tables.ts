@@ -25,13 +25,8 @@ export class StoreUnavailableError extends UnavailableError {
   }
 }
 
-/**
- * Any failure of a storage operation, as a StoreUnavailableError. A 404 that escapes an
- * operation means a table is gone (Azurite's data deleted, say): the tables are created again
- * on the next request.
- */
+/** Any failure of a storage operation, as a StoreUnavailableError. */
 export function storeFailure(error: unknown): StoreUnavailableError {
-  if (storageStatus(error) === 404) cached = undefined;
   return error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error);
 }
 
@@ -40,7 +35,7 @@ const retryOptions = { maxRetries: 2, retryDelayInMs: 100, maxRetryDelayInMs: 50
 
 let cached: { settings: StorageSettings; tables: Promise<Tables> } | undefined;
 
-/** The record tables, created on first use; a failed start is forgotten so the next request tries again. */
+/** The clients of the record tables; a failed start is forgotten so the next request tries again. */
 export function getTables(settings: StorageSettings): Promise<Tables> {
   if (cached?.settings !== settings) {
     const tables = openTables(settings);
@@ -64,14 +59,28 @@ async function openTables(settings: StorageSettings): Promise<Tables> {
     const connection = settings.AzureWebJobsStorage ?? '';
     client = (table) => TableClient.fromConnectionString(connection, table, { retryOptions, allowInsecureConnection: isLoopback(connection) });
   }
-  const tables = { records: client(RECORDS_TABLE), index: client(INDEX_TABLE) };
-  try {
-    await Promise.all([tables.records.createTable(), tables.index.createTable()]);
-  } catch (error) {
-    throw new StoreUnavailableError(error);
-  }
-  return tables;
+  return { records: client(RECORDS_TABLE), index: client(INDEX_TABLE) };
 }
+
+/**
+ * Runs `operation` on the tables. They are not created up front, which would cost the first
+ * request after a cold start a round trip: Bicep creates them in Azure. When one is missing (a
+ * new storage account, Azurite's data deleted) both are created and the operation runs once
+ * more, which every operation here allows.
+ */
+export async function withTables<T>(settings: StorageSettings, operation: (tables: Tables) => Promise<T>): Promise<T> {
+  const tables = await getTables(settings);
+  try {
+    return await operation(tables);
+  } catch (error) {
+    if (!tableMissing(error)) throw error;
+  }
+  await Promise.all([tables.records.createTable(), tables.index.createTable()]);
+  return operation(tables);
+}
+
+const tableMissing = (error: unknown) =>
+  storageStatus(error) === 404 && (error as { details?: { odataError?: { code?: unknown } } }).details?.odataError?.code === 'TableNotFound';
 
 /** In Azure the user-assigned identity named by clientId; elsewhere whoever is signed in (az login). */
 async function identityCredential(settings: StorageSettings) {
