@@ -48,6 +48,19 @@ resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' = {
       }
     }
   }
+
+  // The app's record tables (lib/tables.ts), made here so that no request in Azure waits for them.
+  resource tableService 'tableServices' = {
+    name: 'default'
+
+    resource recordsTable 'tables' = {
+      name: 'TwilioRecords'
+    }
+
+    resource recordIndexTable 'tables' = {
+      name: 'TwilioRecordIndex'
+    }
+  }
 }
 
 output name string = storageAccount.name

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SMS_REPLY, DEFAULT_VOICE_GREETING, settingsTable } from '../../lib/config';
 import { SMS_WEBHOOK_PATH, STATUS_CALLBACK_PATH, VOICE_WEBHOOK_PATH } from '../../lib/outbound';
+import { INDEX_TABLE, RECORDS_TABLE } from '../../lib/tables';
 import { ROOT } from '../support/appHost';
 import {
   bicepFiles,
@@ -141,6 +142,11 @@ describe('resources', () => {
     expect(value(site, 'properties', 'siteConfig', 'ftpsState')).toBe('Disabled');
     const ftp = declared('Microsoft.Web/sites/basicPublishingCredentialsPolicies');
     expect([value(ftp, 'name'), value(ftp, 'properties', 'allow')]).toEqual(['ftp', 'false']);
+  });
+
+  it('creates the record tables the app writes to, so no request waits for them', () => {
+    const tables = resourcesOfType('Microsoft.Storage/storageAccounts/tableServices/tables').map((table) => value(table, 'name'));
+    expect(tables.sort()).toEqual([INDEX_TABLE, RECORDS_TABLE].sort());
   });
 
   it('keeps no always-ready instance unless asked, and only for the http group', () => {
