@@ -86,8 +86,10 @@ export async function saveObservation(settings: Settings, observation: Observati
   try {
     return await withTables(settings, async (tables) => {
       const record = await upsertRecord(tables.records, observation, now);
-      if (!record.indexed) await addToIndex(tables, record);
-      return { duplicate: !(await addEvent(tables.records, observation, now)) };
+      // The event does not wait for the listings: every write here can be repeated, so when one
+      // fails (503) Twilio's retry writes what is missing and finds the rest.
+      const [, added] = await Promise.all([record.indexed ? undefined : addToIndex(tables, record), addEvent(tables.records, observation, now)]);
+      return { duplicate: !added };
     });
   } catch (error) {
     throw storeFailure(error);
