@@ -133,10 +133,11 @@ async function warm(folder: string, connectionString: string): Promise<void> {
   }
   const cpu = (side: Side) => median(runs.get(side)!.map((run) => run.result.cpuPerRequest!));
   const latency = (side: Side) => median(runs.get(side)!.map((run) => run.result.wallPerRequest!));
+  const calls = (side: Side) => median(runs.get(side)!.map((run) => run.result.callsPerRequest!));
   console.log(`\nWarm: the same webhook in-process, ${WARM_REQUESTS} sequential requests after ${WARMUP} (median of ${WARM_ROUNDS} processes)`);
-  row('', 'CPU/request', 'wall/request');
-  for (const side of [naive, app]) row(side.name, `${cpu(side).toFixed(3)} ms`, `${latency(side).toFixed(3)} ms`);
-  row('ratio (goal: CPU ≤ 1×)', `${(cpu(app) / cpu(naive)).toFixed(2)}×`, `${(latency(app) / latency(naive)).toFixed(2)}×`);
+  row('', 'CPU/request', 'wall/request', 'storage calls');
+  for (const side of [naive, app]) row(side.name, `${cpu(side).toFixed(3)} ms`, `${latency(side).toFixed(3)} ms`, calls(side).toFixed(1));
+  row('ratio (goal: CPU ≤ 1×)', `${(cpu(app) / cpu(naive)).toFixed(2)}×`, `${(latency(app) / latency(naive)).toFixed(2)}×`, `${(calls(app) / calls(naive)).toFixed(1)}×`);
 }
 
 /** Every cold run's record is in storage: a run that answered without recording would flatter its side. */

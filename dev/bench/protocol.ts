@@ -3,6 +3,7 @@
  * of the repository but this file's types (erased at compile time), so each measures only
  * what it runs.
  */
+import { subscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 
 /** One signed inbound SMS, as Twilio would POST it. */
@@ -34,6 +35,8 @@ export interface BenchResult {
   /** `warm` only: user+system CPU and wall time per counted request, in milliseconds. */
   cpuPerRequest?: number;
   wallPerRequest?: number;
+  /** HTTP requests this process sent (to storage) per counted request. */
+  callsPerRequest?: number;
 }
 
 /** The table the naive port writes its one record to. */
@@ -58,12 +61,15 @@ export async function runJob(job: BenchJob, answer: (request: SignedSms) => Prom
   } else {
     for (const request of job.requests.slice(0, job.warmup)) await check(request);
     const counted = job.requests.slice(job.warmup);
+    let calls = 0;
+    subscribe('http.client.request.start', () => calls++);
     const cpu = process.cpuUsage();
     const started = performance.now();
     for (const request of counted) await check(request);
     const used = process.cpuUsage(cpu);
     result.wallPerRequest = (performance.now() - started) / counted.length;
     result.cpuPerRequest = (used.user + used.system) / 1000 / counted.length;
+    result.callsPerRequest = calls / counted.length;
     result.answeredAt = performance.now();
   }
   result.maxRssKiB = process.resourceUsage().maxRSS;
