@@ -89,7 +89,8 @@ function rootRelativeSources(appDir: string): void {
   for (const name of filesUnder(appDir).filter((file) => file.endsWith('.map'))) {
     const file = join(appDir, name);
     const map = JSON.parse(readFileSync(file, 'utf8')) as { sources: string[] };
-    map.sources = map.sources.map((source) => relative(ROOT, resolve(appDir, source)).split('\\').join('/'));
+    // A source that is a URL (webpack:// in @azure/functions' own maps) stays as it is.
+    map.sources = map.sources.map((source) => (/^[a-z][\w+.-]*:/i.test(source) ? source : relative(ROOT, resolve(appDir, source)).split('\\').join('/')));
     writeFileSync(file, JSON.stringify(map));
   }
 }
