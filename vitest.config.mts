@@ -8,5 +8,7 @@ export default defineConfig({
     pool: 'forks',
     setupFiles: ['test/support/setup.ts'],
     globalSetup: ['test/support/globalSetup.ts'],
+    // The deployment package (npm run package) is loaded by Node itself, as the Functions worker loads it.
+    server: { deps: { external: [/[\\/]app[\\/][\w-]+\.mjs$/] } },
   },
 });

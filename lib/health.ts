@@ -1,7 +1,7 @@
 import { ConfigError, getSettings, type Settings } from './config/settings';
 import { DEADLINES } from './config/deadlines';
 import { describeError } from './errors';
-import { StoreUnavailableError, withTables } from './records/tables';
+import { storageErrorCode, StoreUnavailableError, withTables } from './records/tables';
 import { version } from '../package.json';
 
 const TWILIO_API = 'https://api.twilio.com';
@@ -76,7 +76,7 @@ async function runProbe(settings: Settings): Promise<StorageReach> {
         await records.getEntity('health-probe', 'absent', { abortSignal: signal });
         return false;
       } catch (error) {
-        if ((error as { statusCode?: unknown }).statusCode === 404 && odataCode(error) === 'ResourceNotFound') return true;
+        if (storageErrorCode(error) === 'ResourceNotFound' || storageErrorCode(error) === 'TableNotFound') return true;
         throw error;
       }
     });
@@ -86,10 +86,6 @@ async function runProbe(settings: Settings): Promise<StorageReach> {
     return { reachable: false, problem, checkedAt };
   }
 }
-
-/** Table storage's own error code, which only table storage answers with. */
-const odataCode = (error: unknown): unknown =>
-  (error as { response?: { parsedBody?: { odataError?: { code?: unknown } } } }).response?.parsedBody?.odataError?.code;
 
 /** Settings, where REST calls go, and whether storage answers: 503 when any is wrong, so an availability alert fires. */
 export async function healthReport(): Promise<Health> {

@@ -134,11 +134,12 @@ export function resolveTwilioTarget(root: string, env: Record<string, string | u
   );
 }
 
-/** The project root: the nearest folder above `from` holding package.json (works from dev/ and dist/dev/). */
+/** The project root: the nearest folder above `from` holding package.json, host.json and tsconfig.json (works from dev/ and dist/dev/). */
 export function findProjectRoot(from: string): string {
   let folder = from;
   for (;;) {
-    if (existsSync(join(folder, 'package.json')) && existsSync(join(folder, 'host.json'))) return folder;
+    // tsconfig.json too: the build copies package.json and host.json into dist/, which is no root.
+    if (['package.json', 'host.json', 'tsconfig.json'].every((name) => existsSync(join(folder, name)))) return folder;
     const parent = dirname(folder);
     if (parent === folder) return from;
     folder = parent;

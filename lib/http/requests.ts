@@ -1,5 +1,5 @@
 import type { HttpRequest } from '@azure/functions';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { BadRequestError, type Problem } from '../errors';
 
 /** Larger bodies are refused before parsing: no Twilio webhook or API call of ours comes near it. */

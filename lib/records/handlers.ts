@@ -1,5 +1,5 @@
 import type { HttpHandler, HttpRequest } from '@azure/functions';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { getSettings } from '../config/settings';
 import { BadRequestError, NotFoundError } from '../errors';
 import { handle } from '../http/handle';

@@ -4,7 +4,7 @@
  * RowKey = inverted creation time + SID. A listing is one partition read in key order, which
  * is newest first; no request scans a table.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
 import { phoneNumber } from '../http/schemas';

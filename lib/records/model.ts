@@ -3,7 +3,7 @@
  * rules and the read projection all follow from these declarations, so adding a field is
  * one line in FACTS (and the observation that brings it); the compiler checks the rest.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Kind } from './status';
 
 /** A list is kept in one table property, as JSON. */

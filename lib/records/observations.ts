@@ -2,7 +2,7 @@
  * What each Twilio request and each of our API calls tells the records, read from Twilio's
  * form fields with zod. Twilio sends many more fields than these; the others are ignored.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { BadRequestError } from '../errors';
 import { field, zodProblems, type FormParams } from '../http/requests';
 import type { Placed } from '../outbound/rest';

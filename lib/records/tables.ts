@@ -53,10 +53,10 @@ export function storeFailure(error: unknown): StoreUnavailableError | StoreRefus
 const retryOptions = { maxRetries: 2, retryDelayInMs: 100, maxRetryDelayInMs: 500 };
 
 /**
- * The table clients live as long as the process, one set per storage settings value; their
- * tables are created once, when the set is made. A set whose start failed, or whose table
- * has gone (a 404 escaping an operation: Azurite's data deleted, say), is forgotten, so the
- * next request makes a new one and creates the tables again.
+ * The table clients live as long as the process, one set per storage settings value. No
+ * request waits for tables to be created: they exist (Bicep declares them), or the first
+ * operation that finds one missing creates them (withTables). A set that could not be made
+ * is forgotten, so the next request tries again.
  */
 const openedTables = new Map<string, Promise<Tables>>();
 
@@ -81,20 +81,29 @@ function tablesFor(settings: StorageSettings): Promise<Tables> {
  */
 export async function withTables<T>(settings: StorageSettings, signal: AbortSignal, work: (tables: Tables) => Promise<T>): Promise<T> {
   try {
-    return await work(await untilAborted(tablesFor(settings), signal));
+    const tables = await untilAborted(tablesFor(settings), signal);
+    try {
+      return await work(tables);
+    } catch (error) {
+      if (storageErrorCode(error) !== 'TableNotFound') throw error;
+      // The tables are declared in Bicep; locally Azurite starts empty (or its data was
+      // deleted): create them, then do the work again (every step of it can be repeated).
+      await Promise.all(Object.values(tables).map((table) => table.createTable({ abortSignal: signal })));
+      return await work(tables);
+    }
   } catch (error) {
-    if (storageStatus(error) === 404) openedTables.delete(storageKey(settings));
     throw storeFailure(error);
   }
 }
 
+/** Table storage's own error code (`TableNotFound`, `ResourceNotFound`…), which only table storage answers with. */
+export const storageErrorCode = (error: unknown): unknown =>
+  (error as { response?: { parsedBody?: { odataError?: { code?: unknown } } } } | undefined)?.response?.parsedBody?.odataError?.code;
+
 async function openTables(settings: StorageSettings): Promise<Tables> {
   try {
     const client = await clientFactory(settings);
-    const tables = { records: client(RECORDS_TABLE), index: client(INDEX_TABLE), idempotency: client(IDEMPOTENCY_TABLE) };
-    const signal = AbortSignal.timeout(DEADLINES.storageMs);
-    await Promise.all(Object.values(tables).map((table) => table.createTable({ abortSignal: signal })));
-    return tables;
+    return { records: client(RECORDS_TABLE), index: client(INDEX_TABLE), idempotency: client(IDEMPOTENCY_TABLE) };
   } catch (error) {
     // A connection string the SDK cannot use fails here, not at start: storage is unavailable.
     throw new StoreUnavailableError(error);

@@ -1,0 +1,94 @@
+/**
+ * Our app for `npm run bench`, loaded from the package as the Functions worker loads it: a
+ * stand-in `@azure/functions-core` records what the app registers, the worker's import of
+ * package.json `main`, then each request goes through the programming model's invocation
+ * model (request from RPC data, handler, response to RPC data) as in the worker.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import Module from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { readJob, runChild, runJob } from './protocol';
+
+interface Binding {
+  type: string;
+  direction: string;
+}
+interface Registered {
+  metadata: { name: string; bindings: Record<string, Binding> };
+  handler: (...args: unknown[]) => unknown;
+}
+interface InvocationModel {
+  getArguments(): Promise<{ context: unknown; inputs: unknown[] }>;
+  invokeFunction(context: unknown, inputs: unknown[], handler: Registered['handler']): Promise<unknown>;
+  getResponse(context: unknown, result: unknown): Promise<{ returnValue?: { http?: { statusCode?: string; body?: { bytes?: Uint8Array; string?: string } } } }>;
+}
+interface ProgrammingModel {
+  getInvocationModel(coreCtx: unknown): InvocationModel;
+}
+
+const registered = new Map<string, Registered>();
+let model: ProgrammingModel | undefined;
+const coreApi = {
+  version: 'bench',
+  setProgrammingModel: (programmingModel: ProgrammingModel) => (model = programmingModel),
+  getProgrammingModel: () => model,
+  registerHook: () => ({ dispose() {} }),
+  log() {},
+  registerFunction(metadata: Registered['metadata'], handler: Registered['handler']) {
+    registered.set(metadata.name, { metadata, handler });
+    return { dispose: () => registered.delete(metadata.name) };
+  },
+};
+
+/** The worker answers require('@azure/functions-core') itself; so does this. */
+function provideCoreApi(): void {
+  const loader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
+  const load = loader._load;
+  loader._load = function (request: string, ...rest: unknown[]) {
+    return request === '@azure/functions-core' ? coreApi : load.call(this, request, ...rest);
+  };
+}
+
+runChild(async () => {
+  const job = readJob();
+  const appDir = process.argv[3]!;
+  provideCoreApi();
+  const { main } = JSON.parse(readFileSync(join(appDir, 'package.json'), 'utf8')) as { main: string };
+  await import(pathToFileURL(join(appDir, main)).href);
+  const sms = registered.get('smsWebhook');
+  if (!sms || !model) throw new Error(`${appDir} registered no smsWebhook through @azure/functions`);
+  const trigger = Object.entries(sms.metadata.bindings).find(([, binding]) => binding.type === 'httpTrigger')![0];
+  const invocations = model;
+  await runJob(job, async (request) => {
+    const invocation = invocations.getInvocationModel({
+      invocationId: randomUUID(),
+      metadata: sms.metadata,
+      request: {
+        inputData: [
+          {
+            name: trigger,
+            data: {
+              http: {
+                method: 'POST',
+                url: job.url,
+                headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': request.signature },
+                body: { bytes: Buffer.from(request.body) },
+                query: {},
+                params: {},
+              },
+            },
+          },
+        ],
+        triggerMetadata: {},
+      },
+      log() {},
+    });
+    const { context, inputs } = await invocation.getArguments();
+    const result = await invocation.invokeFunction(context, inputs, sms.handler);
+    const http = (await invocation.getResponse(context, result)).returnValue?.http;
+    const body = http?.body?.bytes ? Buffer.from(http.body.bytes).toString('utf8') : (http?.body?.string ?? '');
+    return { status: Number(http?.statusCode ?? 0), body };
+  });
+});
