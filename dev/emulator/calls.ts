@@ -67,12 +67,8 @@ function createCall(state: EmulatorState, form: Form): EmulatedCall {
   const fallbackMethod = method(form, 'FallbackMethod') ?? 'POST';
   const sendDigits = first(form, 'SendDigits');
   if (sendDigits !== undefined && !/^[0-9A-Dw*#]{0,32}$/.test(sendDigits)) throw new TwilioApiError(400, INVALID_PARAMETER, `Invalid SendDigits: ${sendDigits}`);
-  const now = new Date();
   const call: EmulatedCall = {
-    sid: newSid('CA'),
-    accountSid: state.accountSid,
-    from,
-    to,
+    ...notStarted(state, from, to),
     direction: 'outbound-api',
     status: 'queued',
     phoneNumberSid: numberByPhone(state, from)?.sid,
@@ -86,16 +82,16 @@ function createCall(state: EmulatorState, form: Form): EmulatedCall {
     recording: recordingOptions(form),
     machineDetection: oneOf(form, 'MachineDetection', ['Enable', 'DetectMessageEnd']),
     sendDigits,
-    dateCreated: now,
-    dateUpdated: now,
     script: { ...state.script },
-    ...notStarted(),
   };
   return begin(state, call, 'queued');
 }
 
-/** What every call has before it runs: no transcript, no callbacks yet. */
-const notStarted = () => ({ control: new CallControl(), transcript: [], callbacks: [], done: false });
+/** What every call has before it runs: its SID and parties, no transcript, no callbacks yet. */
+function notStarted(state: EmulatorState, from: string, to: string) {
+  const now = new Date();
+  return { sid: newSid('CA'), accountSid: state.accountSid, from, to, dateCreated: now, dateUpdated: now, control: new CallControl(), transcript: [], callbacks: [], done: false };
+}
 
 /** Keeps the call and runs it on the emulator's clock. */
 function begin(state: EmulatorState, call: EmulatedCall, what: string): EmulatedCall {
@@ -275,12 +271,9 @@ export function ringNumber(state: EmulatorState, from: string, to: string, scrip
   const number = numberByPhone(state, to);
   if (!number) throw new TwilioApiError(404, 20404, `${to} is not a number of this account`);
   if (!number.voiceUrl) throw new TwilioApiError(400, 21205, `${to} has no voice URL: set VoiceUrl (npm run webhooks) first`);
-  const now = new Date();
+  const basics = notStarted(state, from, to);
   const call: EmulatedCall = {
-    sid: newSid('CA'),
-    accountSid: state.accountSid,
-    from,
-    to,
+    ...basics,
     direction: 'inbound',
     status: 'ringing',
     phoneNumberSid: number.sid,
@@ -291,11 +284,8 @@ export function ringNumber(state: EmulatorState, from: string, to: string, scrip
     statusCallbackEvents: ['completed'],
     timeout: DEFAULT_TIMEOUT,
     timeLimit: DEFAULT_TIME_LIMIT,
-    dateCreated: now,
-    dateUpdated: now,
-    startTime: now,
+    startTime: basics.dateCreated,
     script,
-    ...notStarted(),
   };
   return begin(state, call, 'inbound');
 }
