@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import Module from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { readLimited } from './readLimited';
 import { HttpRequest, HttpResponse, InvocationContext, type HttpHandler, type HttpResponseInit } from '@azure/functions';
 
 export interface HttpFunction {
@@ -283,24 +284,4 @@ function flattenHeaders(req: IncomingMessage): Record<string, string> {
     if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
   }
   return headers;
-}
-
-/** The body, or undefined as soon as it passes `limit` bytes: nothing past the limit is read or kept. */
-function readLimited(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.resolve(undefined);
-  return new Promise((done, fail) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.pause();
-        done(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => done(Buffer.concat(chunks)));
-    req.on('error', fail);
-  });
 }

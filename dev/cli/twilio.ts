@@ -1,5 +1,5 @@
 import type { Twilio } from 'twilio';
-import { createTwilioClient, type TwilioCredentials } from '../../lib/twilio/client';
+import { createTwilioClient, isRestException, type TwilioCredentials } from '../../lib/twilio/client';
 import { CommandError } from './args';
 import type { TwilioTarget } from './settings';
 
@@ -26,19 +26,9 @@ export function describeTarget(target: TwilioTarget): string {
 
 export const shortSid = (sid: string) => (sid.length > 12 ? `${sid.slice(0, 6)}…${sid.slice(-4)}` : sid);
 
-interface RestError {
-  status: number;
-  code?: number;
-  message: string;
-  moreInfo?: string;
-}
-
-const isRestError = (error: unknown): error is RestError =>
-  error instanceof Error && typeof (error as { status?: unknown }).status === 'number' && 'moreInfo' in error;
-
 /** A Twilio REST failure as one actionable sentence. */
 export function explainTwilioError(error: unknown, target: TwilioTarget): CommandError {
-  if (isRestError(error)) {
+  if (isRestException(error)) {
     if (error.code === 20003 || error.status === 401) {
       const where = target.source === 'dev session' ? 'the npm start session (.local/dev-session-<port>.json)' : 'TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN';
       return new CommandError(`Twilio refused the credentials (20003 ${error.message}): check ${where}`);

@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import { readLimited } from '../readLimited';
 import type { Form } from './params';
 import { API_VERSION, TwilioApiError } from './resources';
 import type { EmulatorState } from './state';
@@ -76,20 +77,8 @@ async function dispatch(state: EmulatorState, routes: Route[], method: string, t
   return found.route.handle({ method, path, query: target.searchParams, form, sids: isApi ? groups.slice(1) : groups });
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new TwilioApiError(413, 20001, 'Request body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+async function readBody(req: IncomingMessage): Promise<string> {
+  const body = await readLimited(req, MAX_BODY_BYTES);
+  if (!body) throw new TwilioApiError(413, 20001, 'Request body too large');
+  return body.toString('utf8');
 }

@@ -1,13 +1,15 @@
-import type { HttpHandler, HttpRequest } from '@azure/functions';
+import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
 import type * as z from 'zod';
-import { getSettings } from '../config/settings';
+import { getSettings, type Settings } from '../config/settings';
 import { BadRequestError, NotFoundError } from '../errors';
 import { handle } from '../http/handle';
-import { zodProblems } from '../http/requests';
+import { zodProblems, type FormParams } from '../http/requests';
 import { json } from '../http/responses';
+import { twilioWebhook } from '../twilio/webhook';
 import { listQuery, listRecords } from './listing';
-import { findRecord } from './store';
+import type { Observation } from './model';
 import type { Kind } from './status';
+import { findRecord, saveObservation } from './store';
 
 /** GET /api/{calls|messages}/{sid}: the record with its status history. */
 export function recordReader(kind: Kind, sidSchema: z.ZodType<string, string>): HttpHandler {
@@ -26,5 +28,16 @@ export function recordLister(kind: Kind): HttpHandler {
     const query = listQuery.safeParse(Object.fromEntries(request.query));
     if (!query.success) throw new BadRequestError(400, 'Invalid query', zodProblems(query.error));
     return json(200, await listRecords(getSettings(), kind, query.data));
+  });
+}
+
+/**
+ * A signature-checked Twilio request that is recorded before it is answered: a 2xx always
+ * means recorded; when storage fails the answer is 503 and Twilio may deliver it again.
+ */
+export function recordedWebhook(observe: (params: FormParams) => Observation, answer: (settings: Settings) => HttpResponseInit): HttpHandler {
+  return twilioWebhook(async (params, _context, settings) => {
+    await saveObservation(settings, observe(params));
+    return answer(settings);
   });
 }

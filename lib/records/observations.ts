@@ -15,6 +15,8 @@ const count = z.preprocess(
   z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').nonnegative('must not be negative').optional(),
 );
 const text = z.string().optional();
+/** Who a request is between: not always E.164 (`client:alice`, `anonymous`). */
+const parties = { From: text, To: text };
 
 /** Twilio's directions (inbound, outbound-api, outbound-dial, outbound-reply…) as ours. */
 const directionOf = (value: string | undefined, fallback: Direction): Direction =>
@@ -29,8 +31,7 @@ function parse<T extends z.ZodType>(schema: T, params: FormParams): z.output<T> 
 
 const voiceRequest = z.object({
   CallSid: callSid,
-  From: text,
-  To: text,
+  ...parties,
   CallStatus: z.string().min(1).default('ringing'),
   Direction: text,
 });
@@ -52,7 +53,7 @@ function callParties(call: { CallSid: string; CallStatus: string; Direction?: st
   };
 }
 
-const smsRequest = z.object({ MessageSid: messageSid, From: text, To: text, Body: text });
+const smsRequest = z.object({ MessageSid: messageSid, ...parties, Body: text });
 
 /** The SMS webhook: an incoming message, with its media URLs (MediaUrl0, MediaUrl1, …). */
 export function smsWebhookObservation(params: FormParams): Observation {
@@ -75,13 +76,7 @@ export function smsWebhookObservation(params: FormParams): Observation {
   };
 }
 
-const messageStatus = z.object({
-  MessageSid: messageSid,
-  MessageStatus: z.string().min(1),
-  ErrorCode: count,
-  From: text,
-  To: text,
-});
+const messageStatus = z.object({ MessageSid: messageSid, MessageStatus: z.string().min(1), ErrorCode: count, ...parties });
 
 const callStatus = z.object({
   CallSid: callSid,
@@ -90,8 +85,7 @@ const callStatus = z.object({
   CallDuration: count,
   Timestamp: text,
   Direction: text,
-  From: text,
-  To: text,
+  ...parties,
 });
 
 /** A status callback, for a message (MessageStatus) or a call (CallStatus). */

@@ -47,14 +47,15 @@ function boundedClient(twilio: TwilioModule, baseUrl: string | undefined): Reque
   return new BoundedRequestClient({ timeout: DEADLINES.twilioRequestMs });
 }
 
-interface TwilioRestError {
+/** What the SDK throws when Twilio answers with an error (its RestException). */
+export interface TwilioRestError {
   status: number;
   code?: number;
   message: string;
   moreInfo?: string;
 }
 
-const isRestException = (error: unknown): error is TwilioRestError =>
+export const isRestException = (error: unknown): error is TwilioRestError =>
   error instanceof Error && typeof (error as { status?: unknown }).status === 'number' && 'moreInfo' in error;
 
 /** Network failures that happen before a request is sent: Twilio cannot have acted on it. */

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import type { Twilio } from 'twilio';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../dev/emulator/index';
-import { expectMatchesSpec, recordingTwilioClient, typedParameters, validatedOperations, type Exchange } from '../support/twilioSpec';
-import { startTwimlApp, twiml } from './emulatorTwimlApp';
+import { recordingTwilioClient, typedParameters, validatedOperations, type Exchange } from '../support/twilioSpec';
+import { checkAgainstSpec, startTwimlApp, stopAll, twiml } from './emulatorTwimlApp';
 
 const accountSid = `AC${randomBytes(16).toString('hex')}`;
 const authToken = randomBytes(16).toString('hex');
@@ -33,15 +33,8 @@ beforeAll(async () => {
   emulator = await startEmulator({ accountSid, authToken, phoneNumbers: [OUR_NUMBER, '+15550100001'] });
   ({ client, exchanges } = await recordingTwilioClient(emulator.url, accountSid, authToken));
 });
-afterAll(async () => {
-  await emulator.stop();
-  await app.close();
-});
-afterEach(() => {
-  emulator.setScript({});
-  // Every answer of every test, checked against the description.
-  for (const exchange of exchanges.splice(0)) expectMatchesSpec(exchange);
-});
+afterAll(() => stopAll(emulator, app));
+afterEach(() => checkAgainstSpec(emulator, exchanges));
 
 const raw = (path: string, form: Record<string, string>, method = 'POST') =>
   fetch(`${emulator.url}/2010-04-01/Accounts/${accountSid}${path}`, {

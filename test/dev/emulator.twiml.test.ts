@@ -8,7 +8,7 @@ import type { Twilio } from 'twilio';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator, type EmulatorScript } from '../../dev/emulator/index';
 import { expectMatchesSpec, recordingTwilioClient, type Exchange } from '../support/twilioSpec';
-import { startTwimlApp, twiml, type Route } from './emulatorTwimlApp';
+import { checkAgainstSpec, startTwimlApp, stopAll, twiml, type Route } from './emulatorTwimlApp';
 
 const accountSid = `AC${randomBytes(16).toString('hex')}`;
 const authToken = randomBytes(16).toString('hex');
@@ -55,14 +55,8 @@ beforeAll(async () => {
   emulator = await startEmulator({ accountSid, authToken, phoneNumbers: [OUR_NUMBER] });
   ({ client, exchanges } = await recordingTwilioClient(emulator.url, accountSid, authToken));
 });
-afterAll(async () => {
-  await emulator.stop();
-  await app.close();
-});
-afterEach(() => {
-  emulator.setScript({});
-  for (const exchange of exchanges.splice(0)) expectMatchesSpec(exchange);
-});
+afterAll(() => stopAll(emulator, app));
+afterEach(() => checkAgainstSpec(emulator, exchanges));
 
 /** Places a call through the SDK answered by `path`, and waits for its end. */
 async function call(path: string, script: EmulatorScript = {}, extra: Record<string, unknown> = {}) {

@@ -1,6 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { validateRequest } from 'twilio/lib/webhooks/webhooks';
+import type { Emulator } from '../../dev/emulator/index';
+import { expectMatchesSpec, type Exchange } from '../support/twilioSpec';
 
 export interface Received {
   method: string;
@@ -60,3 +62,13 @@ export async function startTwimlApp(authToken: string, routes: Record<string, Ro
 }
 
 export const twiml = (inner: string) => `<?xml version="1.0" encoding="UTF-8"?><Response>${inner}</Response>`;
+
+/** After each test: the emulator's script is reset, and every answer the SDK got is checked against Twilio's description. */
+export function checkAgainstSpec(emulator: Emulator, exchanges: Exchange[]): void {
+  emulator.setScript({});
+  for (const exchange of exchanges.splice(0)) expectMatchesSpec(exchange);
+}
+
+export async function stopAll(...running: Array<{ stop(): Promise<void> } | { close(): Promise<void> }>): Promise<void> {
+  for (const thing of running) await ('stop' in thing ? thing.stop() : thing.close());
+}

@@ -45,6 +45,14 @@ const ROLES = {
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
 };
 
+/** The storage and telemetry roles both the app and the deploying user get. */
+const dataAccess = (account: string, insights: string, principalType: string) => [
+  { scope: account, role: ROLES.storageBlobDataOwner, principalType },
+  { scope: account, role: ROLES.storageQueueDataContributor, principalType },
+  { scope: account, role: ROLES.storageTableDataContributor, principalType },
+  { scope: insights, role: ROLES.monitoringMetricsPublisher, principalType },
+];
+
 // Made up for the snapshot, which must not show it anywhere.
 const SNAPSHOT_TOKEN = 'snapshot-auth-token-7f3c9e';
 const USER_PRINCIPAL = '11111111-2222-3333-4444-555555555555';
@@ -301,10 +309,7 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
         const granted = assignments(derived).filter((a) => a.principalId === appPrincipal(derived));
         expect(granted.map(({ scope, role, principalType }) => ({ scope, role, principalType }))).toEqual(
           expect.arrayContaining([
-            { scope: account, role: ROLES.storageBlobDataOwner, principalType: 'ServicePrincipal' },
-            { scope: account, role: ROLES.storageQueueDataContributor, principalType: 'ServicePrincipal' },
-            { scope: account, role: ROLES.storageTableDataContributor, principalType: 'ServicePrincipal' },
-            { scope: insights, role: ROLES.monitoringMetricsPublisher, principalType: 'ServicePrincipal' },
+            ...dataAccess(account, insights, 'ServicePrincipal'),
             { scope: secret.id, role: ROLES.keyVaultSecretsUser, principalType: 'ServicePrincipal' },
           ]),
         );
@@ -326,13 +331,7 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
         const insights = one(derived, 'Microsoft.Insights/components').id;
         const user = assignments(derived).filter((a) => a.principalId === USER_PRINCIPAL);
         expect(user.map(({ scope, role, principalType }) => ({ scope, role, principalType }))).toEqual(
-          expect.arrayContaining([
-            { scope: account, role: ROLES.storageBlobDataOwner, principalType: 'User' },
-            { scope: account, role: ROLES.storageQueueDataContributor, principalType: 'User' },
-            { scope: account, role: ROLES.storageTableDataContributor, principalType: 'User' },
-            { scope: insights, role: ROLES.monitoringMetricsPublisher, principalType: 'User' },
-            { scope: vault, role: ROLES.keyVaultSecretsOfficer, principalType: 'User' },
-          ]),
+          expect.arrayContaining([...dataAccess(account, insights, 'User'), { scope: vault, role: ROLES.keyVaultSecretsOfficer, principalType: 'User' }]),
         );
         expect(user).toHaveLength(5);
         expect(assignments(custom).filter((a) => a.principalId !== appPrincipal(custom))).toEqual([]);
