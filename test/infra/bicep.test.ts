@@ -338,7 +338,7 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
       });
     });
 
-    describe('app settings agree with the settings schema (lib/config.ts)', () => {
+    describe('app settings agree with the settings schema (lib/config/settings.ts)', () => {
       const schema = settingsTable();
       const named = (requirement: string) => schema.filter((s) => s.requirement === requirement).map((s) => s.name);
       /** Settings the platform reads (host storage, telemetry), not the app's code. */
