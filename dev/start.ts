@@ -149,7 +149,7 @@ async function main() {
     ]);
   }
   if (!coreTools && (await isListening(port))) {
-    fail([`Cannot start: something already listens on port ${port} (another npm start?). Stop it, or choose another port: PORT=7072 npm start`]);
+    fail([`Cannot start: something already listens on port ${port} (another npm start?). Stop it, or choose another port: PORT=7073 npm start`]);
   }
   const announceSession = emulated ? await startEmulatorFor(env, stops) : undefined;
   settings = loadSettings(env);
