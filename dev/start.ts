@@ -8,22 +8,15 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
-import { ConfigError, loadSettings, LOCAL_PHONE_NUMBER, type Settings } from '../lib/config/settings';
+import { loadSettings, type Settings } from '../lib/config/settings';
 import { describeSetup, probeStorage } from '../lib/health';
 import { DEFAULT_PORTS, isListening, startAzurite } from './azurite';
 import { removeDevSession, writeDevSession } from './cli/settings';
 import { startLocalTwilio } from './emulator/local';
-import { localAccount } from './emulator/sids';
 import { functionFiles, loadFunctions, routePrefix, startHost, type HttpFunction } from './functionsHost';
-import { LOCAL_SETTINGS_FILE, localEnvironment } from './localSettings';
+import { planStart, StartError, type Env } from './startChecks';
 
 const ROOT = resolve(__dirname, '../..');
-const DEFAULT_PORT = 7071;
-/** Stands in for the emulator's URL while settings are checked, before the emulator starts. */
-const EMULATOR_PLACEHOLDER = 'http://127.0.0.1';
-
-type Env = Record<string, string | undefined>;
-const isSet = (value: string | undefined) => Boolean(value?.trim());
 
 /**
  * What npm start stops on Ctrl+C, in this order: the emulator first (its timers would post
@@ -50,23 +43,6 @@ function printRoutes(functions: HttpFunction[], origin: string, prefix: string) 
     const auth = fn.authLevel === 'anonymous' ? (fn.route.startsWith('twilio/') ? 'Twilio signature' : 'anonymous') : `${fn.authLevel} key in Azure`;
     console.log(`  ${fn.methods.join(',').padEnd(5)} ${`${origin}/${prefix}/${fn.route}`.padEnd(48)} ${fn.name.padEnd(15)} ${auth}`);
   }
-}
-
-/**
- * Without Twilio credentials the app talks to the local emulator, with credentials made up
- * for this run; with real ones it talks to Twilio (or to TWILIO_API_BASE_URL when set).
- * Fills the environment in so the settings can be checked before anything starts.
- */
-function useEmulatorIfNoCredentials(env: Env): boolean {
-  if (isSet(env.TWILIO_ACCOUNT_SID) || isSet(env.TWILIO_AUTH_TOKEN)) return false;
-  const account = localAccount();
-  Object.assign(env, {
-    TWILIO_ACCOUNT_SID: account.accountSid,
-    TWILIO_AUTH_TOKEN: account.authToken,
-    TWILIO_PHONE_NUMBER: isSet(env.TWILIO_PHONE_NUMBER) ? env.TWILIO_PHONE_NUMBER!.trim() : LOCAL_PHONE_NUMBER,
-    TWILIO_API_BASE_URL: EMULATOR_PLACEHOLDER,
-  });
-  return true;
 }
 
 async function startEmulatorFor(env: Env, stops: Stops): Promise<(appUrl: string) => Promise<void>> {
@@ -103,17 +79,6 @@ async function startAzuriteIfNeeded(env: Env, services: 'all' | 'table', stops: 
   console.log(`Storage: started Azurite (${services === 'all' ? 'blob, queue and table' : 'table'}) on 127.0.0.1; data in ${location}`);
 }
 
-function fail(lines: string[]): never {
-  for (const line of lines) console.error(line);
-  process.exit(1);
-}
-
-function portFrom(env: Env): number {
-  const port = Number(env.PORT ?? DEFAULT_PORT);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) fail([`Cannot start: PORT must be a port number from 1 to 65535 (got "${env.PORT}").`]);
-  return port;
-}
-
 /** Storage must answer as table storage does; a foreign server on Azurite's port is named here, as health names it. */
 async function reportStorage(settings: Settings, described: string): Promise<void> {
   const reach = await probeStorage(settings);
@@ -122,37 +87,11 @@ async function reportStorage(settings: Settings, described: string): Promise<voi
 }
 
 async function main() {
-  let env: Env;
-  try {
-    env = localEnvironment(ROOT);
-  } catch (error) {
-    fail([`Cannot start: ${error instanceof Error ? error.message : String(error)}`]);
-  }
-  env.FUNCTIONS_WORKER_RUNTIME ??= 'node';
-  if (!isSet(env.AzureWebJobsStorage) && !isSet(env.AzureWebJobsStorage__tableServiceUri)) {
-    env.AzureWebJobsStorage = 'UseDevelopmentStorage=true';
-  }
-  const port = portFrom(env);
-  const stops: Stops = {};
   const coreTools = findCoreTools();
-  const emulated = useEmulatorIfNoCredentials(env);
-
-  let settings: Settings;
-  try {
-    settings = loadSettings(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    fail([
-      'Cannot start: the settings are not valid.',
-      ...error.problems.map((problem) => `  ${problem}`),
-      `Fix them in ${join(ROOT, LOCAL_SETTINGS_FILE)} (see local.settings.json.example) or the environment.`,
-    ]);
-  }
-  if (!coreTools && (await isListening(port))) {
-    fail([`Cannot start: something already listens on port ${port} (another npm start?). Stop it, or choose another port: PORT=7073 npm start`]);
-  }
+  const { env, port, emulated } = await planStart(ROOT, process.env, { checkPort: !coreTools });
+  const stops: Stops = {};
   const announceSession = emulated ? await startEmulatorFor(env, stops) : undefined;
-  settings = loadSettings(env);
+  const settings = loadSettings(env);
   const setup = describeSetup(settings);
 
   const stopAll = async () => {
@@ -203,6 +142,6 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(error instanceof StartError ? error.lines.join('\n') : error instanceof Error ? error.message : error);
   process.exit(1);
 });
