@@ -18,7 +18,7 @@ const MAX_MEDIA_URLS = 10;
 const MAX_MEDIA_URL_LENGTH = 2_000;
 
 /**
- * Records an observation: adds the event, creates or advances the record, and lists it.
+ * Records an observation: adds the event and creates or advances the record, then lists it.
  * Safe to repeat and to run concurrently for one SID. Answers whether the event was new.
  * Throws StoreUnavailableError when storage fails or does not answer by `signal` (503),
  * StoreRefusedError when it refuses a value (4xx).
@@ -29,10 +29,13 @@ export async function saveObservation(
   { now = new Date(), signal = storageDeadline() }: { now?: Date; signal?: AbortSignal } = {},
 ): Promise<{ duplicate: boolean }> {
   const storableObservation = { ...observation, mediaUrls: observation.mediaUrls?.slice(0, MAX_MEDIA_URLS).map((url) => url.slice(0, MAX_MEDIA_URL_LENGTH)) };
-  // The event first: a record that shows a status then always shows the event that brought it.
+  // The event and the record together; a new record becomes visible (indexed) only after both,
+  // so it never shows a status without the event that brought it.
   return withTables(settings, signal, async (tables) => {
-    const added = await addEvent(tables.records, storableObservation, now, signal);
-    const record = await upsertRecord(tables.records, storableObservation, now, signal);
+    const [added, record] = await Promise.all([
+      addEvent(tables.records, storableObservation, now, signal),
+      upsertRecord(tables.records, storableObservation, now, signal),
+    ]);
     if (!record.indexed) await addToIndex(tables, record, signal);
     return { duplicate: !added };
   });
