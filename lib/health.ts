@@ -1,5 +1,5 @@
 import { ConfigError, getSettings, type Settings } from './config/settings';
-import { DEADLINES } from './config/deadlines';
+import { DEADLINES, storageDeadline } from './config/deadlines';
 import { describeError } from './errors';
 import { storageErrorCode, StoreUnavailableError, withTables } from './records/tables';
 import { version } from '../package.json';
@@ -69,7 +69,7 @@ export function probeStorage(settings: Settings): Promise<StorageReach> {
 
 async function runProbe(settings: Settings): Promise<StorageReach> {
   const checkedAt = new Date().toISOString();
-  const signal = AbortSignal.timeout(DEADLINES.healthProbeMs);
+  const signal = storageDeadline(DEADLINES.healthProbeMs);
   try {
     const answeredAsTableStorage = await withTables(settings, signal, async ({ records }) => {
       try {

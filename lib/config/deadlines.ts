@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * How long this app waits for what it depends on. Twilio gives a webhook 15 s in all and
  * then plays "an application error has occurred" (error 11200): every webhook must answer,
@@ -19,8 +21,16 @@ export const DEADLINES = {
   healthCacheMs: 10_000,
 } as const;
 
-/** The signal that ends one step's storage work when its deadline passes. */
-export const storageDeadline = (): AbortSignal => AbortSignal.timeout(DEADLINES.storageMs);
+/**
+ * The signal that ends one step's storage work when its deadline passes. One step makes a
+ * dozen operations or more (index rows, retries), each listening to it: more than Node's
+ * default of 10 listeners before it warns of a leak that is not one.
+ */
+export function storageDeadline(ms: number = DEADLINES.storageMs): AbortSignal {
+  const signal = AbortSignal.timeout(ms);
+  setMaxListeners(100, signal);
+  return signal;
+}
 
 /** True for the error an aborted or timed-out operation ends with. */
 export const isTimeout = (error: unknown): boolean =>
