@@ -3,14 +3,14 @@
  * event per distinct delivery (creation, webhook, status callback) as its history. Shapes are
  * in model.ts, entities and keys in entities.ts, listings in listing.ts.
  */
-import type { TableClient } from '@azure/data-tables' with { 'resolution-mode': 'import' };
+import type { TableClient, TransactionAction } from '@azure/data-tables' with { 'resolution-mode': 'import' };
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
 import { EVENT_PREFIX, eventEntity, eventFromEntity, readRecord, RECORD_ROW, recordEntity, recordFromEntity, view } from './entities';
-import { addToIndex } from './listing';
+import { addToIndex, removeIndexRows, writeIndexRows } from './listing';
 import { mergeFacts, storedRecordSchema, type CallOrMessage, type Observation, type RecordEvent, type StoredRecord } from './model';
 import { advances, statusRank, type Kind } from './status';
-import { storageStatus, withTables } from './tables';
+import { storageStatus, withTables, type Tables } from './tables';
 
 const MAX_UPDATE_ATTEMPTS = 50;
 /** Twilio sends at most 10 media URLs; more, or longer, than this would not fit an entity. */
@@ -29,17 +29,56 @@ export async function saveObservation(
   { now = new Date(), signal = storageDeadline() }: { now?: Date; signal?: AbortSignal } = {},
 ): Promise<{ duplicate: boolean }> {
   const storableObservation = { ...observation, mediaUrls: observation.mediaUrls?.slice(0, MAX_MEDIA_URLS).map((url) => url.slice(0, MAX_MEDIA_URL_LENGTH)) };
-  // The event and the record together; a new record becomes visible (indexed) only after both,
-  // so it never shows a status without the event that brought it.
   return withTables(settings, signal, async (tables) => {
+    const listedFirst = isFirstWord(storableObservation) ? newRecord(storableObservation, now) : undefined;
+    if (listedFirst && (await createListed(tables, listedFirst, storableObservation, signal))) return { duplicate: false };
+    // The event and the record together; a new record becomes visible (indexed) only after both,
+    // so it never shows a status without the event that brought it.
     const [added, record] = await Promise.all([
       addEvent(tables.records, storableObservation, now, signal),
       upsertRecord(tables.records, storableObservation, now, signal),
     ]);
+    if (listedFirst && listedFirst.createdAt !== record.createdAt) await removeIndexRows(tables, listedFirst, signal).catch(keepOrphanRows);
     if (!record.indexed) await addToIndex(tables, record, signal);
     return { duplicate: !added };
   });
 }
+
+/**
+ * Webhooks about incoming calls and texts, and our API's calls and texts, are usually the first
+ * word of their SID; status callbacks, and the voice webhook of a call we placed, find it there.
+ */
+const isFirstWord = (observation: Observation) =>
+  observation.source === 'api' || (observation.source !== 'status-callback' && observation.direction === 'inbound');
+
+/**
+ * A new record in two round trips instead of nine: its listing rows (one transaction, see
+ * listing.ts), then the record, already marked indexed, with its first event (one transaction in
+ * the SID's partition). It is never visible without its event, and listed only once both are in.
+ * Answers false, having written nothing to the SID's partition, when the record or the event
+ * is already there (a redelivery, or a callback that came first): the caller takes the long way.
+ */
+async function createListed(tables: Tables, record: StoredRecord, observation: Observation, signal: AbortSignal): Promise<boolean> {
+  await writeIndexRows(tables, record, signal);
+  try {
+    const actions: TransactionAction[] = [
+      ['create', recordEntity({ ...record, indexed: true })],
+      ['create', eventEntity(observation, record.createdAt)],
+    ];
+    await tables.records.submitTransaction(actions, { abortSignal: signal });
+    return true;
+  } catch (error) {
+    if (storageStatus(error) === 409) return false;
+    throw error;
+  }
+}
+
+/**
+ * Rows that point at a record created at another time are never listed (listing.ts checks the
+ * time), so failing to take them back costs a listing slot, not a wrong answer: the event is
+ * recorded and the webhook need not fail for them.
+ */
+const keepOrphanRows = () => undefined;
 
 /**
  * Creates the record, or merges the observation into it under optimistic concurrency: a

@@ -96,9 +96,15 @@ export async function withTables<T>(settings: StorageSettings, signal: AbortSign
   }
 }
 
-/** Table storage's own error code (`TableNotFound`, `ResourceNotFound`…), which only table storage answers with. */
-export const storageErrorCode = (error: unknown): unknown =>
-  (error as { response?: { parsedBody?: { odataError?: { code?: unknown } } } } | undefined)?.response?.parsedBody?.odataError?.code;
+/**
+ * Table storage's own error code (`TableNotFound`, `ResourceNotFound`…), which only table
+ * storage answers with: in the body of a single operation's answer, on the error itself for a
+ * transaction's (whose body is a multipart batch).
+ */
+export const storageErrorCode = (error: unknown): unknown => {
+  const failure = error as { statusCode?: unknown; code?: unknown; response?: { parsedBody?: { odataError?: { code?: unknown } } } } | undefined;
+  return failure?.response?.parsedBody?.odataError?.code ?? (typeof failure?.statusCode === 'number' ? failure.code : undefined);
+};
 
 async function openTables(settings: StorageSettings): Promise<Tables> {
   try {

@@ -21,6 +21,7 @@ const uniqueNumber = () => `+1555${String(Math.floor(Math.random() * 1e7)).padSt
 
 interface SavedRecord {
   sid: string;
+  createdAt: string;
   direction: string;
   from: string;
   to: string;
@@ -187,6 +188,10 @@ describe('records of messages', () => {
       events: [{ status: 'received', source: 'sms-webhook' }],
     });
     expect((await listAll('message', `number=${encodeURIComponent(from)}`)).items.map((item) => item.sid)).toEqual([message]);
+    // A later redelivery lists the record afresh before it finds it there: still listed once, as first created.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await inboundSms(fields)).response.status).toBe(200);
+    expect((await listAll('message', `number=${encodeURIComponent(from)}`)).items).toEqual([expect.objectContaining({ sid: message, createdAt: saved.createdAt })]);
   });
 
   it('a Twilio request without the SID it is about is refused with 400 naming the field, and nothing is recorded', async () => {
