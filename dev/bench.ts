@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { TableClient } from '@azure/data-tables';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
-import { INDEX_TABLE, RECORDS_TABLE } from '../lib/records/tables';
+import { recordKeys } from '../lib/records/entities';
+import { RECORDS_TABLE } from '../lib/records/tables';
 import { startAzurite } from './azurite';
 import { BENCH_RESULT_PREFIX, NAIVE_TABLE, type BenchJob, type BenchResult, type SignedSms } from './bench/protocol';
 import { APP_DIR, APP_ZIP } from './package';
@@ -95,8 +96,15 @@ function row(name: string, ...cells: string[]) {
   console.log(`  ${name.padEnd(44)}${cells.map((cell) => cell.padStart(14)).join('')}`);
 }
 
-async function coldStart(folder: string, connectionString: string): Promise<Array<{ table: string; sid: string }>> {
-  const written: Array<{ table: string; sid: string }> = [];
+/** Where a cold run's record must be: the table and the keys of the entity. */
+interface Written {
+  table: string;
+  partitionKey: string;
+  rowKey: string;
+}
+
+async function coldStart(folder: string, connectionString: string): Promise<Written[]> {
+  const written: Written[] = [];
   const runs = new Map<Side, Run[]>([
     [naive, []],
     [app, []],
@@ -106,7 +114,7 @@ async function coldStart(folder: string, connectionString: string): Promise<Arra
       const sms = signedSms();
       const job: BenchJob = { mode: 'cold', url: WEBHOOK_URL, authToken: AUTH_TOKEN, reply: REPLY, connectionString, warmup: 0, requests: [sms] };
       runs.get(side)!.push(await runSide(side, job, folder, connectionString));
-      written.push({ table: side === naive ? NAIVE_TABLE : RECORDS_TABLE, sid: sms.sid });
+      written.push(side === naive ? { table: NAIVE_TABLE, partitionKey: sms.sid, rowKey: 'message' } : { table: RECORDS_TABLE, ...recordKeys('message', sms.sid) });
     }
   }
   const wall = (side: Side) => median(runs.get(side)!.map((run) => run.wall));
@@ -141,11 +149,12 @@ async function warm(folder: string, connectionString: string): Promise<void> {
 }
 
 /** Every cold run's record is in storage: a run that answered without recording would flatter its side. */
-async function checkRecorded(connectionString: string, written: Array<{ table: string; sid: string }>): Promise<void> {
-  for (const { table, sid } of written) {
+async function checkRecorded(connectionString: string, written: Written[]): Promise<void> {
+  for (const { table, partitionKey, rowKey } of written) {
     const client = TableClient.fromConnectionString(connectionString, table, { allowInsecureConnection: true });
-    const rows = client.listEntities({ queryOptions: { filter: `PartitionKey eq '${sid}'` } });
-    if ((await rows.next()).done) throw new Error(`No row in ${table} for ${sid}`);
+    await client.getEntity(partitionKey, rowKey).catch((error: unknown) => {
+      throw new Error(`No record in ${table} at ${partitionKey}/${rowKey}`, { cause: error });
+    });
   }
 }
 
@@ -155,7 +164,7 @@ async function main() {
   const azurite = await startAzurite({ services: 'table' });
   const folder = mkdtempSync(join(tmpdir(), 'bench-'));
   try {
-    for (const table of [NAIVE_TABLE, RECORDS_TABLE, INDEX_TABLE]) {
+    for (const table of [NAIVE_TABLE, RECORDS_TABLE]) {
       await TableClient.fromConnectionString(azurite.connectionString, table, { allowInsecureConnection: true }).createTable();
     }
     const written = await coldStart(folder, azurite.connectionString);

@@ -97,10 +97,9 @@ var tags = { 'azd-env-name': environmentName }
 var serviceName = 'api'
 var appName = !empty(functionAppName) ? functionAppName : '${abbrs.webSitesFunctions}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(toLower(appName), 32)}-${take(resourceToken, 7)}'
-// The app's tables (lib/tables.ts): records, their listings, and idempotency keys.
+// The app's tables (lib/records/tables.ts): records with their events and listings, and idempotency keys.
 var tableNames = [
   'TwilioRecords'
-  'TwilioRecordIndex'
   'TwilioIdempotency'
 ]
 

@@ -1,19 +1,40 @@
 /**
- * Records and events as table entities. Keys, and why:
- * - TwilioRecords: PartitionKey = SID, RowKey `record` for the record and `event|<key>` for each
- *   event. Reading a record with its history is one single-partition query, the record is a
- *   point read, and an event's key makes a redelivery a conflict instead of a second event.
- * - TwilioRecordIndex (listing.ts): one partition per listing filter, RowKey = inverted
- *   creation time + SID.
+ * Records, their events and their listing rows as entities of one table, TwilioRecords, and
+ * why they share partitions: PartitionKey = kind + shard (`call|0`…`call|7`, `message|0`…), the
+ * shard chosen by the SID, so everything about one SID is in one partition with the listing
+ * rows of the SIDs of its shard. A new record, its first event and its listing rows are then
+ * one transaction: one round trip, and none of them is ever seen without the others.
+ * - RowKey `sid|<SID>`: the record; `sid|<SID>|event|<key>`: each event. Reading a record with
+ *   its history is one key range of one partition, the record is a point read, and an event's
+ *   key makes a redelivery a conflict instead of a second event.
+ * - RowKey `<filter>|<inverted creation time>|<SID>`: listing rows (listing.ts).
  * Every property is a field of the schemas in model.ts: lists are stored as JSON, texts are
  * cut to what a property holds, and reading parses back through the same schemas.
  */
 import type { TableClient } from '@azure/data-tables' with { 'resolution-mode': 'import' };
-import { eventSchema, storedRecordSchema, type Observation, type RecordEvent, type StoredRecord } from './model';
+import { eventSchema, recordSchema, type CallOrMessage, type Observation, type RecordEvent } from './model';
+import type { Kind } from './status';
 import { storable, storageStatus } from './tables';
 
-export const RECORD_ROW = 'record';
-export const EVENT_PREFIX = 'event|';
+/**
+ * Eight shards a kind: a partition takes about 2,000 entities a second, and every new record
+ * writes eight (record, event, six listing rows), so one partition would cap new records near
+ * 250 a second (docs/capacity.md); a listing reads all eight at once.
+ */
+export const SHARDS = [0, 1, 2, 3, 4, 5, 6, 7];
+
+/** A SID's shard: the same for every delivery about it, and spread evenly since SIDs end in random hex. */
+const shardOf = (sid: string) => [...sid].reduce((sum, char) => sum + char.charCodeAt(0), 0) % SHARDS.length;
+
+export const shardPartition = (kind: Kind, shard: number) => `${kind}|${shard}`;
+export const partitionOf = (kind: Kind, sid: string) => shardPartition(kind, shardOf(sid));
+
+const SID_PREFIX = 'sid|';
+const recordRow = (sid: string) => `${SID_PREFIX}${sid}`;
+const EVENT_INFIX = '|event|';
+
+/** Where the record of a SID is. */
+export const recordKeys = (kind: Kind, sid: string) => ({ partitionKey: partitionOf(kind, sid), rowKey: recordRow(sid) });
 
 type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string };
 
@@ -25,26 +46,28 @@ const asProperties = (values: Record<string, unknown>) =>
   );
 
 /** The record as an entity whose every text fits a table property; the fields that had to be cut are named in `truncated`. */
-export function recordEntity(record: StoredRecord): Entity {
+export function recordEntity(record: CallOrMessage): Entity {
   const { sid, truncated: alreadyCut, ...rest } = record;
-  const { entity, truncated } = storable({ partitionKey: sid, rowKey: RECORD_ROW, ...asProperties(rest) });
+  const { entity, truncated } = storable({ ...recordKeys(record.kind, sid), ...asProperties(rest) });
   const cut = [...new Set([...(alreadyCut ?? []), ...truncated])];
   return cut.length ? { ...entity, truncated: JSON.stringify(cut) } : entity;
 }
 
-export const recordFromEntity = (entity: Record<string, unknown>): StoredRecord =>
-  storedRecordSchema.parse({ ...entity, sid: entity.partitionKey });
+export const recordFromEntity = (entity: Record<string, unknown> & { rowKey?: string }): CallOrMessage =>
+  recordSchema.parse({ ...entity, sid: entity.rowKey?.slice(SID_PREFIX.length) });
 
 export function eventEntity(observation: Observation, at: string): Entity {
   const event = eventSchema.parse({ ...observation, at });
-  return storable({ partitionKey: observation.sid, rowKey: `${EVENT_PREFIX}${observation.eventKey}`, ...asProperties(event) }).entity;
+  const rowKey = `${recordRow(observation.sid)}${EVENT_INFIX}${observation.eventKey}`;
+  return storable({ partitionKey: partitionOf(observation.kind, observation.sid), rowKey, ...asProperties(event) }).entity;
 }
 
 export const eventFromEntity = (entity: Record<string, unknown>): RecordEvent => eventSchema.parse(entity);
 
-export async function readRecord(table: TableClient, sid: string, signal: AbortSignal): Promise<{ record: StoredRecord; etag: string } | undefined> {
+export async function readRecord(table: TableClient, kind: Kind, sid: string, signal: AbortSignal): Promise<{ record: CallOrMessage; etag: string } | undefined> {
   try {
-    const entity = await table.getEntity<Record<string, unknown>>(sid, RECORD_ROW, { abortSignal: signal });
+    const { partitionKey, rowKey } = recordKeys(kind, sid);
+    const entity = await table.getEntity<Record<string, unknown>>(partitionKey, rowKey, { abortSignal: signal });
     return { record: recordFromEntity(entity), etag: entity.etag };
   } catch (error) {
     if (storageStatus(error) === 404) return undefined;
@@ -52,5 +75,22 @@ export async function readRecord(table: TableClient, sid: string, signal: AbortS
   }
 }
 
-/** What callers see of a stored record. */
-export const view = ({ indexed: _indexed, ...record }: StoredRecord) => record;
+/** The record of one SID with its events, in one single-partition read; undefined when there is none of this kind. */
+export async function readRecordWithEvents(
+  table: TableClient,
+  kind: Kind,
+  sid: string,
+  signal: AbortSignal,
+): Promise<{ record: CallOrMessage; events: RecordEvent[] } | undefined> {
+  const { odata } = await import('@azure/data-tables');
+  const first = recordRow(sid);
+  // `}` sorts right after `|`: the range holds the record and its events, and no other SID's.
+  const filter = odata`PartitionKey eq ${partitionOf(kind, sid)} and RowKey ge ${first} and RowKey lt ${`${first}}`}`;
+  let record: CallOrMessage | undefined;
+  const events: RecordEvent[] = [];
+  for await (const entity of table.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal: signal })) {
+    if (entity.rowKey === first) record = recordFromEntity(entity);
+    else if (entity.rowKey?.startsWith(`${first}${EVENT_INFIX}`)) events.push(eventFromEntity(entity));
+  }
+  return record && { record, events };
+}

@@ -1,27 +1,19 @@
 /**
- * Newest-first listings. TwilioRecordIndex has eight partitions per kind (`call|0`…`call|7`,
- * `message|0`…), a record's shard chosen from its SID; in each, every listing filter (`all`,
- * `inbound`, `n|<number>`, `n|<number>|inbound`…) is a RowKey prefix, followed by the
- * inverted creation time and the SID. A listing reads the same key range of the eight
- * partitions at once and merges them, which is newest first; no request scans a table. All of
- * a record's rows share a partition, so they are written in one transaction: one round trip,
- * and a record is in every listing it belongs to or in none. Eight shards, not one, so that no
- * partition takes every new record (see docs/capacity.md).
+ * Newest-first listings. In each shard partition of TwilioRecords (entities.ts) every listing
+ * filter (`all`, `inbound`, `n|<number>`, `n|<number>|inbound`…) is a RowKey prefix, followed by
+ * the inverted creation time and the SID. A listing reads the same key range of a kind's eight
+ * shards at once and merges them, which is newest first; no request scans a table. A record's
+ * listing rows are written in the transaction that creates it (store.ts), so it is in every
+ * listing it belongs to from the moment it can be read, and in none before.
  */
-import type { TransactionAction } from '@azure/data-tables' with { 'resolution-mode': 'import' };
 import * as z from 'zod';
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
 import { phoneNumber } from '../http/schemas';
-import { readRecord, RECORD_ROW, view } from './entities';
-import { DIRECTIONS, type CallOrMessage, type Direction, type StoredRecord } from './model';
+import { partitionOf, readRecord, shardPartition, SHARDS } from './entities';
+import { DIRECTIONS, type CallOrMessage, type Direction } from './model';
 import type { Kind } from './status';
 import { withTables, type Tables } from './tables';
-
-const SHARDS = [0, 1, 2, 3, 4, 5, 6, 7];
-const indexPartition = (kind: Kind, shard: number) => `${kind}|${shard}`;
-/** A SID's shard: the same for every delivery about it, and spread evenly since SIDs end in random hex. */
-const shardOf = (sid: string) => [...sid].reduce((sum, char) => sum + char.charCodeAt(0), 0) % SHARDS.length;
 
 /** A RowKey character after every digit: a filter's rows end before it, a longer filter's rows start after it. */
 const AFTER_POSITIONS = ':';
@@ -57,7 +49,7 @@ export async function listRecords(settings: Settings, kind: Kind, query: ListQue
     const from = `${prefix}${query.cursor ?? ''}`;
     const shards = await Promise.all(
       SHARDS.map((shard) =>
-        firstRows(tables, odata`PartitionKey eq ${indexPartition(kind, shard)} and RowKey gt ${from} and RowKey lt ${prefix + AFTER_POSITIONS}`, query.limit + 1, signal),
+        firstRows(tables, odata`PartitionKey eq ${shardPartition(kind, shard)} and RowKey gt ${from} and RowKey lt ${prefix + AFTER_POSITIONS}`, query.limit + 1, signal),
       ),
     );
     const rows = shards
@@ -66,20 +58,18 @@ export async function listRecords(settings: Settings, kind: Kind, query: ListQue
       .sort((a, b) => (a.position < b.position ? -1 : 1))
       .slice(0, query.limit + 1);
     const page = rows.slice(0, query.limit);
-    const found = await Promise.all(page.map((row) => readRecord(tables.records, row.sid, signal)));
+    const found = await Promise.all(page.map((row) => readRecord(tables.records, kind, row.sid, signal)));
     return {
-      // Rows are written before their record (store.ts): a row whose record is not stored yet,
-      // not yet indexed, or was created at another time than the row says is not listed.
-      items: found.flatMap((entry, at) => (entry?.record.indexed && indexPosition(entry.record) === page[at]!.position ? [view(entry.record)] : [])),
+      items: found.flatMap((entry) => (entry ? [entry.record] : [])),
       nextCursor: rows.length > query.limit ? encodeCursor(page[page.length - 1]!.position) : null,
     };
   });
 }
 
 /** The first `count` rows of one partition that match `filter`, in key order. */
-async function firstRows(tables: Tables, filter: string, count: number, signal: AbortSignal): Promise<Array<{ rowKey: string; sid: string }>> {
+async function firstRows({ records }: Tables, filter: string, count: number, signal: AbortSignal): Promise<Array<{ rowKey: string; sid: string }>> {
   const rows: Array<{ rowKey: string; sid: string }> = [];
-  const pages = tables.index.listEntities<{ sid: string }>({ queryOptions: { filter, select: ['RowKey', 'sid'] }, abortSignal: signal }).byPage({ maxPageSize: count });
+  const pages = records.listEntities<{ sid: string }>({ queryOptions: { filter, select: ['RowKey', 'sid'] }, abortSignal: signal }).byPage({ maxPageSize: count });
   for await (const page of pages) {
     for (const row of page) rows.push({ rowKey: row.rowKey!, sid: row.sid });
     if (rows.length >= count) break;
@@ -87,26 +77,8 @@ async function firstRows(tables: Tables, filter: string, count: number, signal: 
   return rows.slice(0, count);
 }
 
-/** Lists the record, then marks it indexed: only then is it visible (a record is listed wherever it can be read). */
-export async function addToIndex(tables: Tables, record: StoredRecord, signal: AbortSignal): Promise<void> {
-  await writeIndexRows(tables, record, signal);
-  await tables.records.updateEntity({ partitionKey: record.sid, rowKey: RECORD_ROW, indexed: true }, 'Merge', { abortSignal: signal });
-}
-
-/** The record's rows in every listing it belongs to, in one transaction; repeating it changes nothing. */
-export async function writeIndexRows(tables: Tables, record: StoredRecord, signal: AbortSignal): Promise<void> {
-  const upserts = indexRows(record).map((row): TransactionAction => ['upsert', row, 'Replace']);
-  await tables.index.submitTransaction(upserts, { abortSignal: signal });
-}
-
-/** Takes back rows written for a record that turned out to exist already, with another creation time. */
-export async function removeIndexRows(tables: Tables, record: StoredRecord, signal: AbortSignal): Promise<void> {
-  const deletes = indexRows(record).map(({ partitionKey, rowKey }): TransactionAction => ['delete', { partitionKey, rowKey }]);
-  await tables.index.submitTransaction(deletes, { abortSignal: signal });
-}
-
 /** Where the record stands in every listing, newest first in key order: the time counted down from the latest a Date can hold, then the SID. */
-function indexPosition(record: StoredRecord): string {
+function indexPosition(record: CallOrMessage): string {
   const inverted = 8_640_000_000_000_000 - Date.parse(record.createdAt);
   return `${String(inverted).padStart(16, '0')}|${record.sid}`;
 }
@@ -128,10 +100,11 @@ function listingFilter(number?: string, direction?: Direction): string {
 /** Listings filter by E.164 number only, so only E.164 numbers are indexed (not `client:alice` or `anonymous`). */
 const E164 = /^\+[1-9]\d{1,14}$/;
 
-function indexRows(record: StoredRecord): Array<{ partitionKey: string; rowKey: string; sid: string }> {
+/** The record's rows in every listing it belongs to, in the record's own partition (entities.ts). */
+export function listingRows(record: CallOrMessage): Array<{ partitionKey: string; rowKey: string; sid: string }> {
+  const partitionKey = partitionOf(record.kind, record.sid);
   const numbers = [...new Set([record.from, record.to])].filter((n): n is string => n !== undefined && E164.test(n));
   const position = indexPosition(record);
-  const partitionKey = indexPartition(record.kind, shardOf(record.sid));
   return [undefined, ...numbers].flatMap((number) =>
     [listingFilter(number), listingFilter(number, record.direction)].map((filter) => ({ partitionKey, rowKey: `${filter}|${position}`, sid: record.sid })),
   );

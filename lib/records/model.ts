@@ -38,7 +38,7 @@ export type Direction = (typeof DIRECTIONS)[number];
 export const EVENT_SOURCES = ['api', 'voice-webhook', 'sms-webhook', 'status-callback'] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 
-/** A record as callers read it. */
+/** A record, as stored and as callers read it. */
 export const recordSchema = z.object({
   sid: z.string(),
   kind: z.enum(['call', 'message']),
@@ -51,10 +51,6 @@ export const recordSchema = z.object({
   truncated: list.optional(),
 });
 export type CallOrMessage = z.output<typeof recordSchema>;
-
-/** A record as it is stored: visible only once it is listed everywhere it belongs. */
-export const storedRecordSchema = recordSchema.extend({ indexed: z.boolean().default(false) });
-export type StoredRecord = z.output<typeof storedRecordSchema>;
 
 /** One entry of a record's history. */
 export const eventSchema = z.object({
@@ -82,7 +78,7 @@ export type Observation = Facts & {
 };
 
 /** The record with the observation's facts applied by each fact's rule; the status is the status rules' business. */
-export function mergeFacts(record: StoredRecord, observation: Observation): StoredRecord {
+export function mergeFacts(record: CallOrMessage, observation: Observation): CallOrMessage {
   const next: Record<string, unknown> = { ...record };
   for (const [name, fact] of Object.entries(FACTS) as Array<[FactName, (typeof FACTS)[FactName]]>) {
     const seen = observation[name];
@@ -90,5 +86,5 @@ export function mergeFacts(record: StoredRecord, observation: Observation): Stor
     if (seen === undefined) continue;
     if (current === undefined || (fact.merge === 'max' && (seen as number) > (current as number))) next[name] = seen;
   }
-  return next as StoredRecord;
+  return next as CallOrMessage;
 }

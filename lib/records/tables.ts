@@ -4,16 +4,13 @@ import type { Settings } from '../config/settings';
 import { DEADLINES, isTimeout } from '../config/deadlines';
 import { BadRequestError, describeError, UnavailableError } from '../errors';
 
-/** One entity a record (row `record`) and its events (rows `event|…`), partitioned by SID. */
+/** Records, their events and their listing rows, in shard partitions (entities.ts). */
 export const RECORDS_TABLE = 'TwilioRecords';
-/** Newest-first listings: one partition per filter, rows keyed by inverted creation time. */
-export const INDEX_TABLE = 'TwilioRecordIndex';
 /** Idempotency keys of POST /api/calls and /api/messages with the answer each one got. */
 export const IDEMPOTENCY_TABLE = 'TwilioIdempotency';
 
 export interface Tables {
   records: TableClient;
-  index: TableClient;
   idempotency: TableClient;
 }
 
@@ -109,7 +106,7 @@ export const storageErrorCode = (error: unknown): unknown => {
 async function openTables(settings: StorageSettings): Promise<Tables> {
   try {
     const client = await clientFactory(settings);
-    return { records: client(RECORDS_TABLE), index: client(INDEX_TABLE), idempotency: client(IDEMPOTENCY_TABLE) };
+    return { records: client(RECORDS_TABLE), idempotency: client(IDEMPOTENCY_TABLE) };
   } catch (error) {
     // A connection string the SDK cannot use fails here, not at start: storage is unavailable.
     throw new StoreUnavailableError(error);

@@ -188,7 +188,7 @@ describe('records of messages', () => {
       events: [{ status: 'received', source: 'sms-webhook' }],
     });
     expect((await listAll('message', `number=${encodeURIComponent(from)}`)).items.map((item) => item.sid)).toEqual([message]);
-    // A later redelivery lists the record afresh before it finds it there: still listed once, as first created.
+    // A later redelivery, with another time, changes nothing: still listed once, as first created.
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect((await inboundSms(fields)).response.status).toBe(200);
     expect((await listAll('message', `number=${encodeURIComponent(from)}`)).items).toEqual([expect.objectContaining({ sid: message, createdAt: saved.createdAt })]);

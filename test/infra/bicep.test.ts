@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SMS_REPLY, DEFAULT_VOICE_GREETING, settingsTable } from '../../lib/config/settings';
 import { routePath } from '../../lib/config/routes';
-import { IDEMPOTENCY_TABLE, INDEX_TABLE, RECORDS_TABLE } from '../../lib/records/tables';
+import { IDEMPOTENCY_TABLE, RECORDS_TABLE } from '../../lib/records/tables';
 import { ROOT } from '../support/appHost';
 import {
   Bicep,
@@ -265,7 +265,7 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
     it('declares the tables the app uses, so the first request in Azure does not create them', () => {
       const account = one(derived, 'Microsoft.Storage/storageAccounts');
       const tables = ofType(derived, 'Microsoft.Storage/storageAccounts/tableServices/tables').map((t) => t.name);
-      expect(tables.sort()).toEqual([RECORDS_TABLE, INDEX_TABLE, IDEMPOTENCY_TABLE].map((table) => `${account.name}/default/${table}`).sort());
+      expect(tables.sort()).toEqual([RECORDS_TABLE, IDEMPOTENCY_TABLE].map((table) => `${account.name}/default/${table}`).sort());
     });
 
     it('turns shared keys and public blobs off in storage, and local auth off in monitoring', () => {

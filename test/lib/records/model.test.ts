@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { recordEntity, recordFromEntity, view } from '../../../lib/records/entities';
-import { FACTS, mergeFacts, storedRecordSchema, type Observation, type StoredRecord } from '../../../lib/records/model';
+import { recordEntity, recordFromEntity } from '../../../lib/records/entities';
+import { FACTS, mergeFacts, recordSchema, type CallOrMessage, type Observation } from '../../../lib/records/model';
 
-const record: StoredRecord = storedRecordSchema.parse({
+const record: CallOrMessage = recordSchema.parse({
   sid: 'SM0123456789abcdef0123456789abcdef',
   kind: 'message',
   direction: 'inbound',
@@ -35,9 +35,5 @@ describe('the record model', () => {
     const entity = recordEntity(full);
     expect(entity.mediaUrls).toBe(JSON.stringify(full.mediaUrls));
     expect(recordFromEntity({ ...entity, etag: 'W/"x"', timestamp: 'now' })).toEqual(full);
-  });
-
-  it('shows a reader everything but the index flag', () => {
-    expect(view({ ...record, indexed: true })).toEqual(Object.fromEntries(Object.entries(record).filter(([name]) => name !== 'indexed')));
   });
 });
