@@ -5,7 +5,7 @@ import { setMaxListeners } from 'node:events';
  * then plays "an application error has occurred" (error 11200): every webhook must answer,
  * 503 included, well inside that, whatever storage or Twilio does.
  *
- * - A webhook's storage work (record, index rows, event) shares one storage deadline, so a
+ * - A webhook's storage work (record, event, listing rows) shares one storage deadline, so a
  *   webhook answers within STORAGE_MS plus its own few milliseconds.
  * - One Twilio REST request waits at most TWILIO_REQUEST_MS; after that its outcome is unknown.
  * - POST /api/calls and /api/messages: idempotency key (storage), Twilio, record (storage),
@@ -23,7 +23,7 @@ export const DEADLINES = {
 
 /**
  * The signal that ends one step's storage work when its deadline passes. One step makes a
- * dozen operations or more (index rows, retries), each listening to it: more than Node's
+ * dozen operations or more (a transaction's entities, retries), each listening to it: more than Node's
  * default of 10 listeners before it warns of a leak that is not one.
  */
 export function storageDeadline(ms: number = DEADLINES.storageMs): AbortSignal {
