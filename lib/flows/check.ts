@@ -20,8 +20,40 @@ export function formatPath(path: readonly Segment[]): string {
   return path.reduce<string>((out, segment) => (typeof segment === 'number' ? `${out}[${segment}]` : out ? `${out}.${String(segment)}` : String(segment)), '') || '(the file)';
 }
 
-export const zodFlowProblems = (error: z.ZodError): FlowProblem[] =>
-  error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+/**
+ * Schema problems by their place in the file. Where a value could be one of several shapes (an
+ * action is one of ten), the shape it was meant to be is the one that got furthest into it,
+ * so the problem is named inside it rather than as "invalid input" on the whole action.
+ */
+export function zodFlowProblems(error: z.ZodError, input: unknown): FlowProblem[] {
+  const problems: FlowProblem[] = [];
+  const visit = (issues: readonly z.core.$ZodIssue[], base: readonly Segment[]) => {
+    for (const issue of issues) {
+      const path = [...base, ...issue.path];
+      if (issue.code === 'invalid_union' && issue.errors.length) {
+        const depth = (option: readonly z.core.$ZodIssue[]) => Math.min(...option.map((inner) => inner.path.length));
+        const ranked = [...issue.errors].sort((a, b) => depth(b) - depth(a));
+        if (depth(ranked[0]!) > 0 && (ranked.length === 1 || depth(ranked[0]!) > depth(ranked[1]!))) {
+          visit(ranked[0]!, path);
+          continue;
+        }
+      }
+      const message =
+        issue.code === 'invalid_key'
+          ? `is not a valid key: ${issue.issues[0]?.message ?? issue.message}`
+          : valueAt(input, path) === undefined && issue.code !== 'custom'
+            ? 'is required'
+            : issue.message;
+      problems.push({ path: formatPath(path), message: issue.code === 'unrecognized_keys' ? `has unknown ${issue.keys.map((key) => `"${key}"`).join(', ')}` : message });
+    }
+  };
+  visit(error.issues, []);
+  return problems;
+}
+
+function valueAt(input: unknown, path: readonly Segment[]): unknown {
+  return path.reduce<unknown>((value, segment) => (value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[segment] : undefined), input);
+}
 
 /** Every step an action leads to, with where the reference is. */
 function stepReferences(action: VoiceAction): Array<{ path: Segment[]; step: string }> {

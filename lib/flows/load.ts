@@ -53,7 +53,7 @@ export function readFlowFile(path: string, shown = path): FlowFile {
     throw new FlowFileError(shown, [{ path: '(the file)', message: reason }]);
   }
   const parsed = flowFileSchema.safeParse(json);
-  if (!parsed.success) throw new FlowFileError(shown, zodFlowProblems(parsed.error));
+  if (!parsed.success) throw new FlowFileError(shown, zodFlowProblems(parsed.error, json));
   const problems = flowProblems(parsed.data);
   if (problems.length) throw new FlowFileError(shown, problems);
   return parsed.data;

@@ -17,20 +17,22 @@ const text = z
   .min(1, 'must not be empty')
   .max(4000, 'must be at most 4000 characters')
   .meta({ description: 'Text; {From}, {To}, {Digits}, {SpeechResult}, {Body}… insert fields of the request, {VOICE_GREETING} and {SMS_REPLY} the settings.' });
-const seconds = (max: number) => z.int().min(1).max(max);
-const loop = z.int().min(0).max(1000).meta({ description: 'How many times; 0 repeats until the caller hangs up.' });
+const seconds = (max: number) => z.int('must be whole seconds').min(1, 'must be at least 1 second').max(max, `must be at most ${max} seconds`);
+const loop = z.int('must be a whole number').min(0, 'must be 0 or more').max(1000, 'must be at most 1000').meta({ description: 'How many times; 0 repeats until the caller hangs up.' });
 const keys = z.string().regex(/^[0-9*#]+$/, 'must be keys: digits, * or #');
 
 // Voice actions ---------------------------------------------------------------------------
 
-const say = z.union([text, z.strictObject({ text, voice: z.string().min(1).optional(), language: z.string().min(2).optional(), loop: loop.optional() })]).meta({
+const say = z.union([text, z.strictObject({ text, voice: z.string().min(1).optional(), language: z.string().min(2).optional(), loop: loop.optional() })], { error: 'must be text, or { "text", "voice", "language", "loop" }' }).meta({
   description: 'Speak text: "Hello" or { "text", "voice", "language", "loop" }.',
 });
 const play = z
-  .union([https, z.strictObject({ url: https.optional(), loop: loop.optional(), digits: z.string().regex(/^[0-9*#wW]+$/, 'must be DTMF keys (0-9, *, #, w)').optional() })])
+  .union([https, z.strictObject({ url: https.optional(), loop: loop.optional(), digits: z.string().regex(/^[0-9*#wW]+$/, 'must be DTMF keys (0-9, *, #, w)').optional() })], {
+    error: 'must be an https URL, or { "url", "loop", "digits" }',
+  })
   .meta({ description: 'Play an audio file (https URL), or DTMF tones with { "digits" }.' });
-const pause = z.union([seconds(600), z.strictObject({ length: seconds(600) })]).meta({ description: 'Silence, in seconds.' });
-const promptAction = z.union([z.strictObject({ say }), z.strictObject({ play }), z.strictObject({ pause })]);
+const pause = z.union([seconds(600), z.strictObject({ length: seconds(600) })], { error: 'must be seconds (1 to 600), or { "length" }' }).meta({ description: 'Silence, in seconds.' });
+const promptAction = z.union([z.strictObject({ say }), z.strictObject({ play }), z.strictObject({ pause })], { error: 'must be one of say, play or pause' });
 
 const gather = z
   .strictObject({
@@ -52,11 +54,9 @@ const gather = z
   })
   .meta({ description: 'Listen for keys or speech, then go where the branches say.' });
 
-const dialTarget = z.union([
-  e164,
-  z.string().regex(/^client:[A-Za-z0-9_.@-]{1,64}$/, 'must be a number in E.164, client:<name> or a sip: URI'),
-  z.string().regex(/^sips?:[^\s<>"]+@[^\s<>"]+$/, 'must be a number in E.164, client:<name> or a sip: URI'),
-]);
+const dialTarget = z.union([e164, z.string().regex(/^client:[A-Za-z0-9_.@-]{1,64}$/), z.string().regex(/^sips?:[^\s<>"]+@[^\s<>"]+$/)], {
+  error: 'must be a number in E.164 (+15550100000), client:<name> or a sip: URI',
+});
 const dial = z
   .strictObject({
     to: z.union([dialTarget, z.array(dialTarget).min(1).max(10)]).meta({ description: 'Who to ring: +1555…, client:alice, sip:bob@example.com, or a list.' }),
@@ -90,14 +90,15 @@ const record = z
   .meta({ description: 'Record the caller (a voicemail); the recording is kept on the call’s record.' });
 
 const sms = z
-  .union([text, z.strictObject({ text, to: e164.optional().meta({ description: 'Default: the caller.' }) })])
+  .union([text, z.strictObject({ text, to: e164.optional().meta({ description: 'Default: the caller.' }) })], { error: 'must be text, or { "text", "to" }' })
   .meta({ description: 'Send a text during the call, to the caller or a fixed number.' });
 const redirect = z
-  .union([z.strictObject({ step: stepName }), z.strictObject({ url: https })])
+  .union([z.strictObject({ step: stepName }), z.strictObject({ url: https })], { error: 'must be { "step" } or { "url" }' })
   .meta({ description: 'Go to another step, or to an https URL that answers with TwiML you wrote.' });
 const reject = z.strictObject({ reason: z.enum(['rejected', 'busy']).default('rejected') });
 
-export const voiceAction = z.union([
+export const voiceAction = z.union(
+  [
   z.strictObject({ say }),
   z.strictObject({ play }),
   z.strictObject({ pause }),
@@ -108,7 +109,9 @@ export const voiceAction = z.union([
   z.strictObject({ redirect }),
   z.strictObject({ hangup: z.literal(true) }),
   z.strictObject({ reject }),
-]);
+  ],
+  { error: 'must be one action: say, play, pause, gather, dial, record, sms, redirect, hangup or reject, each alone in its object' },
+);
 export type VoiceAction = z.output<typeof voiceAction>;
 
 const step = z.strictObject({
@@ -158,7 +161,7 @@ const voice = z
     entry: stepName.meta({ description: 'The step an incoming call starts at.' }),
     closed: stepName.optional().meta({ description: 'The step instead of entry outside business hours (needs "hours").' }),
     blocked: z
-      .union([z.enum(['reject', 'busy']), z.strictObject({ step: stepName })])
+      .union([z.enum(['reject', 'busy']), z.strictObject({ step: stepName })], { error: 'must be "reject", "busy" or { "step" }' })
       .default('reject')
       .meta({ description: 'A blocked caller: rejected (not answered, not billed), a busy tone, or a step.' }),
     steps: z.record(stepName, step),

@@ -215,7 +215,7 @@ export function answerCallback(kind: 'step' | 'gather' | 'dial' | 'record', plac
     if (attempt <= gather.retries) {
       twiml.response.say(xmlSafe(fill(gather.reprompt, requestVariables(params, settings))));
       twiml.gather(step, at, gather, attempt + 1);
-      return { twiml: twiml.response.toString(), facts: { ...heard, turn, step, outcome: `${problem}, asked again` } };
+      return { twiml: twiml.response.toString(), facts: { ...heard, turn, outcome: `${problem}, asked again` } };
     }
     return then(heard, { step: (problem === 'no input' ? gather.noInput : undefined) ?? gather.otherwise, outcome: problem });
   }
@@ -229,7 +229,7 @@ export function answerCallback(kind: 'step' | 'gather' | 'dial' | 'record', plac
     const facts = { dialed, outcome: status };
     if (outcome !== 'answered' && dial.mode === 'sequential' && leg + 1 < targets.length) {
       twiml.dial(step, at, dial, leg + 1);
-      return { twiml: twiml.response.toString(), facts: { ...facts, turn, step } };
+      return { twiml: twiml.response.toString(), facts: { ...facts, turn } };
     }
     return then(facts, { step: dial[outcome] });
   }
