@@ -21,6 +21,11 @@ export class FlowFileError extends AppError {
     super(500, 'The flow file is invalid; see the log', { log: 'error', logMessage: message });
     this.name = 'FlowFileError';
   }
+
+  /** One line per problem: `flows.json: voice.steps.menu…: unknown step "sales"`. */
+  get lines(): string[] {
+    return this.problems.map((problem) => `${this.file}: ${problem.path}: ${problem.message}`);
+  }
 }
 
 /**
@@ -43,6 +48,16 @@ export function flowFileLocation(settings: Pick<Settings, 'PHONE_FLOWS'>, root =
   return { path, shown, named: settings.PHONE_FLOWS !== undefined };
 }
 
+/** What a flow file holds, in a line: `flows.json: voice 6 steps from "welcome"; messaging 3 rules`. */
+export function describeFlows(settings: Pick<Settings, 'PHONE_FLOWS'>, root = appRoot()): string {
+  const location = flowFileLocation(settings, root);
+  const flows = getFlows(settings, root);
+  const source = flows === DEFAULT_FLOWS ? `the built-in default (no ${location.shown})` : location.shown;
+  const voice = flows.voice ? `voice ${Object.keys(flows.voice.steps).length} step(s) from "${flows.voice.entry}"` : 'voice: the greeting';
+  const messaging = flows.messaging ? `messaging ${flows.messaging.rules.length} rule(s)${flows.messaging.reply ? ' and a default reply' : ''}` : 'messaging: the reply';
+  return `${source}: ${voice}; ${messaging}`;
+}
+
 /** Reads and checks a flow file; throws FlowFileError naming every problem. */
 export function readFlowFile(path: string, shown = path): FlowFile {
   let json: unknown;
@@ -62,8 +77,8 @@ export function readFlowFile(path: string, shown = path): FlowFile {
 const loaded = new Map<string, FlowFile>();
 
 /** The flows this process runs: the file the settings name, else flows.json, else the built-in default (the seed). */
-export function getFlows(settings: Pick<Settings, 'PHONE_FLOWS'>): FlowFile {
-  const location = flowFileLocation(settings);
+export function getFlows(settings: Pick<Settings, 'PHONE_FLOWS'>, root = appRoot()): FlowFile {
+  const location = flowFileLocation(settings, root);
   let flows = loaded.get(location.path);
   if (!flows) {
     flows = !location.named && !existsSync(location.path) ? DEFAULT_FLOWS : readFlowFile(location.path, location.shown);
