@@ -69,8 +69,9 @@ describe('flows/examples/ivr.json', () => {
 describe('flows/examples/voicemail.json', () => {
   const phone = withPhone('flows/examples/voicemail.json');
 
-  it('an answered call is connected, then the line hangs up', async () => {
+  it('an answered call is connected after a whisper to the owner, then the line hangs up', async () => {
     const call = await phone().call({ dialOutcome: 'completed' });
+    expect(call.heard).toEqual([expect.stringMatching(/^Dial: \+15550100000: completed/), '  Say: Call from +15550100199.', 'Hangup:']);
     expect(call.path).toBe('forward · dial +15550100000 completed');
     expect(call.texts).toEqual([]);
   });
