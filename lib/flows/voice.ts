@@ -156,10 +156,15 @@ class CallTwiml {
 
 const voiceOf = (flows: FlowFile): VoiceFlow => flows.voice ?? DEFAULT_FLOWS.voice!;
 
-/** The answer to a new call (the voice webhook, and its fallback): blocklist, business hours, then the entry step. */
+/**
+ * The answer to a new call (the voice webhook, and its fallback): blocklist, business hours,
+ * then the entry step. A call the app placed (Direction outbound-api) starts at the entry step:
+ * the blocklist and the hours are about who calls in, and when.
+ */
 export function answerCall(flows: FlowFile, params: FormParams, settings: Settings, now = new Date()): VoiceAnswer {
   const voice = voiceOf(flows);
   const twiml = new CallTwiml(voice, requestVariables(params, settings), 1);
+  if (field(params, 'Direction')?.startsWith('outbound')) return { twiml: twiml.step(voice.entry).response.toString(), facts: { turn: 0, step: voice.entry } };
   if (isBlocked(flows, field(params, 'From'))) {
     if (typeof voice.blocked === 'object') return { twiml: twiml.step(voice.blocked.step).response.toString(), facts: { turn: 0, outcome: 'blocked', step: voice.blocked.step } };
     twiml.response.reject({ reason: voice.blocked === 'busy' ? 'busy' : 'rejected' });

@@ -42,8 +42,10 @@ export function voiceWebhookObservation(params: FormParams, facts: FlowFacts = {
 }
 
 /** A request of the call's flow (gather, dial, record, step), one per turn. */
+const flowRequest = voiceRequest.extend({ CallStatus: z.string().min(1).default('in-progress') });
+
 export function flowObservation(params: FormParams, facts: FlowFacts & { turn: number }): Observation {
-  const call = parse(voiceRequest.extend({ CallStatus: z.string().min(1).default('in-progress') }), params);
+  const call = parse(flowRequest, params);
   return { ...callParties(call, 'inbound'), ...facts, source: 'flow', eventKey: `flow|${facts.turn}` };
 }
 

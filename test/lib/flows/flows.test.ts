@@ -213,6 +213,11 @@ describe('business hours', () => {
     expect(answerCall(example, call, settings, new Date('2026-11-24T15:00:00Z')).facts).toEqual({ turn: 0, step: 'office' });
     expect(answerMessage(example, { Body: 'hi', From: '+15550100199' }, settings, closed).rule).toBe('closed');
   });
+
+  it('do not apply to a call the app placed: it starts at the entry step, whenever it is', () => {
+    const placed = { ...call, Direction: 'outbound-api', From: '+15005550006', To: '+15550100199' };
+    expect(answerCall(example, placed, settings, new Date('2026-12-25T15:00:00Z')).facts).toEqual({ turn: 0, step: 'office' });
+  });
 });
 
 describe('messaging TwiML', () => {
