@@ -262,6 +262,17 @@ function record(call: VerbContext, verb: TwimlElement, document: Document): Step
 
 const DIAL_EVENTS: Record<string, string> = { initiated: 'initiated', ringing: 'ringing', answered: 'in-progress' };
 
+/** What every request about a dialed (child) leg says of it. */
+const childLeg = (call: VerbContext, leg: { sid: string; from: string; to: string }) => ({
+  AccountSid: call.options.call.AccountSid ?? '',
+  ApiVersion: '2010-04-01',
+  CallSid: leg.sid,
+  ParentCallSid: call.options.call.CallSid ?? '',
+  Direction: 'outbound-dial',
+  From: leg.from,
+  To: leg.to,
+});
+
 /** The child leg's progress callbacks, from <Number statusCallback statusCallbackEvent>. */
 function childLegCallbacks(call: VerbContext, noun: TwimlElement, document: Document, leg: { sid: string; from: string; to: string; outcome: string; seconds: number }) {
   const callback = noun.attributes.statusCallback;
@@ -275,13 +286,7 @@ function childLegCallbacks(call: VerbContext, noun: TwimlElement, document: Docu
       url: resolveUrl(callback, document, 'Number'),
       method: httpMethod(noun.attributes.statusCallbackMethod),
       params: {
-        AccountSid: call.options.call.AccountSid ?? '',
-        ApiVersion: '2010-04-01',
-        CallSid: leg.sid,
-        ParentCallSid: call.options.call.CallSid ?? '',
-        Direction: 'outbound-dial',
-        From: leg.from,
-        To: leg.to,
+        ...childLeg(call, leg),
         Caller: leg.from,
         Called: leg.to,
         CallStatus: status,
@@ -314,16 +319,7 @@ async function whisper(call: VerbContext, noun: TwimlElement, document: Document
   const result = await call.request({
     url,
     method: httpMethod(noun.attributes.method),
-    params: {
-      AccountSid: call.options.call.AccountSid ?? '',
-      ApiVersion: '2010-04-01',
-      CallSid: leg.sid,
-      ParentCallSid: call.options.call.CallSid ?? '',
-      Direction: 'outbound-dial',
-      From: leg.from,
-      To: leg.to,
-      CallStatus: 'in-progress',
-    },
+    params: { ...childLeg(call, leg), CallStatus: 'in-progress' },
   });
   let verbs: TwimlElement[];
   try {
