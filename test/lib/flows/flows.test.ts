@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { flowSchemaText } from '../../../dev/flowsSchema';
+import { readLocalSettings } from '../../../dev/localSettings';
 import { loadSettings } from '../../../lib/config/settings';
 import { isOpen } from '../../../lib/flows/hours';
 import { FlowFileError, getFlows, readFlowFile } from '../../../lib/flows/load';
@@ -44,6 +45,32 @@ describe('flows.schema.json', () => {
       expect(() => readFlowFile(join(ROOT, file)), file).not.toThrow();
       expect(new URL(json.$schema, `file://${join(ROOT, file)}`).pathname, file).toBe(join(ROOT, 'flows.schema.json'));
     }
+  });
+});
+
+describe('the flow file this checkout runs', () => {
+  // PHONE_FLOWS from the environment or local.settings.json, as npm start reads it, so that
+  // npm test fails on the file the line really uses.
+  const named = readLocalSettings(ROOT).PHONE_FLOWS ?? process.env.PHONE_FLOWS;
+
+  it(`validates: ${named ?? 'flows.json'}`, () => {
+    expect(() => getFlows({ PHONE_FLOWS: named || undefined }, ROOT)).not.toThrow();
+  });
+
+  it('and the examples together use every verb the seed lists', () => {
+    const used = new Set<string>();
+    for (const name of readdirSync(join(ROOT, 'flows/examples'))) {
+      const flows = readFlowFile(join(ROOT, 'flows/examples', name));
+      for (const step of Object.values(flows.voice?.steps ?? {})) {
+        for (const action of step.actions) {
+          Object.keys(action).forEach((verb) => used.add(verb));
+          if ('gather' in action) [action.gather.prompt ?? []].flat().forEach((prompt) => (typeof prompt === 'string' ? used.add('say') : Object.keys(prompt).forEach((verb) => used.add(verb))));
+        }
+      }
+      if (flows.voice && flows.blocklist && typeof flows.voice.blocked === 'string') used.add('reject');
+      if (flows.messaging?.rules.some((rule) => rule.reply !== undefined)) used.add('message');
+    }
+    expect([...used].sort()).toEqual(['dial', 'gather', 'hangup', 'message', 'pause', 'play', 'record', 'redirect', 'reject', 'say', 'sms']);
   });
 });
 
