@@ -8,8 +8,8 @@
  * client) sits in chunks of its own that Node loads on the first `import()` that asks for it.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { zipSync, type Zippable } from 'fflate';
 import { findProjectRoot } from './cli/settings';
@@ -111,6 +111,18 @@ function writeManifests(appDir: string): void {
   writeFileSync(join(appDir, 'host.json'), readFileSync(join(ROOT, 'host.json')));
 }
 
+/** The flow files PHONE_FLOWS may name, read at run time from the app root: flows.json and flows/**.json. */
+function copyFlows(appDir: string): void {
+  const flowFiles = [
+    ...(existsSync(join(ROOT, 'flows.json')) ? ['flows.json'] : []),
+    ...(existsSync(join(ROOT, 'flows')) ? filesUnder(join(ROOT, 'flows')).filter((name) => name.endsWith('.json')).map((name) => join('flows', name)) : []),
+  ];
+  for (const name of flowFiles) {
+    mkdirSync(dirname(join(appDir, name)), { recursive: true });
+    copyFileSync(join(ROOT, name), join(appDir, name));
+  }
+}
+
 function filesUnder(folder: string): string[] {
   return readdirSync(folder, { recursive: true, encoding: 'utf8' })
     .filter((name) => statSync(join(folder, name)).isFile())
@@ -144,6 +156,7 @@ export async function buildPackage(artifacts = ARTIFACTS): Promise<Package> {
   await bundle(appDir);
   rootRelativeSources(appDir);
   writeManifests(appDir);
+  copyFlows(appDir);
   zipFolder(appDir, zip);
   return { appDir, zip, files: filesUnder(appDir) };
 }

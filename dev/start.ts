@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { loadSettings, type Settings } from '../lib/config/settings';
+import { describeFlows } from '../lib/flows/load';
 import { describeSetup, probeStorage } from '../lib/health';
 import { DEFAULT_PORTS, isListening, startAzurite } from './azurite';
 import { removeDevSession, writeDevSession } from './cli/settings';
@@ -114,6 +115,7 @@ async function main() {
   if (coreTools) {
     console.log(`Twilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}`);
     await reportStorage(settings, setup.storage);
+    console.log(`Flows:   ${describeFlows(settings, ROOT)}`);
     console.log(`Starting Azure Functions Core Tools (${coreTools})…`);
     const func = spawn(coreTools, ['start', '--port', String(port)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'inherit' });
     stops.app = () => {
@@ -136,6 +138,7 @@ async function main() {
 
   console.log('Azure Functions Core Tools are not installed: serving the functions with the local host in dev/.\n');
   printRoutes(functions, origin, prefix);
+  console.log(`\nFlows:   ${describeFlows(settings, ROOT)}`);
   console.log(`\nTwilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}, account ${setup.twilio.account}`);
   await reportStorage(settings, setup.storage);
   console.log(`\nListening on ${origin}. Press Ctrl+C to stop.`);

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { ConfigError, loadSettings, LOCAL_PHONE_NUMBER, type Settings } from '../lib/config/settings';
+import { FlowFileError, getFlows } from '../lib/flows/load';
 import { isListening } from './azurite';
 import { localAccount } from './emulator/sids';
 import { LOCAL_SETTINGS_FILE, localEnvironment } from './localSettings';
@@ -61,6 +62,16 @@ export async function planStart(root: string, processEnv: Env, { checkPort = tru
       'Cannot start: the settings are not valid.',
       ...error.problems.map((problem) => `  ${problem}`),
       `Fix them in ${join(root, LOCAL_SETTINGS_FILE)} (see local.settings.json.example) or the environment.`,
+    ]);
+  }
+  try {
+    getFlows(settings, root);
+  } catch (error) {
+    if (!(error instanceof FlowFileError)) throw error;
+    throw new StartError([
+      'Cannot start: the flow file is not valid.',
+      ...error.lines.map((line) => `  ${line}`),
+      'Fix it (editors check it against flows.schema.json), or set PHONE_FLOWS to another file.',
     ]);
   }
   if (checkPort && (await isListening(port))) {

@@ -1,20 +1,21 @@
 import { app } from '@azure/functions';
 import { field } from '../lib/http/requests';
 import { twiml } from '../lib/http/responses';
-import { messageTwiml } from '../lib/twilio/twiml';
+import { fallbackFlows } from '../lib/flows/handlers';
+import { answerMessage } from '../lib/flows/messaging';
 import { twilioWebhook } from '../lib/twilio/webhook';
 import { ROUTES } from '../lib/config/routes';
 
 /**
  * POST /api/twilio/sms/fallback: the number's SmsFallbackUrl. Twilio asks it when the SMS
- * webhook failed (storage down: 503), so the sender still gets the reply. Nothing is written;
+ * webhook failed (storage down: 503), so the sender still gets the flow's reply. Nothing is written;
  * the log names the message so it can be reconciled.
  */
 export const smsFallback = twilioWebhook((params, context, settings) => {
   context.warn(
     `Answered message ${field(params, 'MessageSid') ?? '(no MessageSid)'} from the fallback without recording it (Twilio error ${field(params, 'ErrorCode') ?? '-'})`,
   );
-  return twiml(messageTwiml(settings.SMS_REPLY));
+  return twiml(answerMessage(fallbackFlows(settings, context), params, settings).twiml);
 });
 
 app.http('smsFallback', { methods: ['POST'], route: ROUTES.smsFallback, authLevel: 'anonymous', handler: smsFallback });

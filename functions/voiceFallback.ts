@@ -1,20 +1,21 @@
 import { app } from '@azure/functions';
 import { field } from '../lib/http/requests';
 import { twiml } from '../lib/http/responses';
-import { sayTwiml } from '../lib/twilio/twiml';
+import { fallbackFlows } from '../lib/flows/handlers';
+import { answerCall } from '../lib/flows/voice';
 import { twilioWebhook } from '../lib/twilio/webhook';
 import { ROUTES } from '../lib/config/routes';
 
 /**
  * POST /api/twilio/voice/fallback: the number's VoiceFallbackUrl. Twilio asks it when the
- * voice webhook failed (storage down: 503), so the caller still hears the greeting. Nothing
+ * voice webhook failed (storage down: 503), so the caller still hears the flow (the greeting by default). Nothing
  * is written; the log names the call so it can be reconciled.
  */
 export const voiceFallback = twilioWebhook((params, context, settings) => {
   context.warn(
     `Answered call ${field(params, 'CallSid') ?? '(no CallSid)'} from the fallback without recording it (Twilio error ${field(params, 'ErrorCode') ?? '-'})`,
   );
-  return twiml(sayTwiml(settings.VOICE_GREETING));
+  return twiml(answerCall(fallbackFlows(settings, context), params, settings).twiml);
 });
 
 app.http('voiceFallback', { methods: ['POST'], route: ROUTES.voiceFallback, authLevel: 'anonymous', handler: voiceFallback });

@@ -32,6 +32,9 @@ param voiceGreeting string = 'Hello Monkey!'
 @description('The reply to an incoming SMS.')
 param smsReply string = 'Hey, thanks for the ping! Twilio and Azure rock!'
 
+@description('The flow file the app runs, relative to the app root, such as flows/examples/ivr.json. It is deployed with the app.')
+param phoneFlows string = 'flows.json'
+
 @allowed([
   512
   2048
@@ -177,6 +180,7 @@ module functionApp 'modules/functionApp.bicep' = {
     twilioPhoneNumber: twilioPhoneNumber
     voiceGreeting: voiceGreeting
     smsReply: smsReply
+    phoneFlows: phoneFlows
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     alwaysReadyInstanceCount: alwaysReadyInstanceCount

@@ -1,6 +1,7 @@
 import { ConfigError, getSettings, type Settings } from './config/settings';
 import { DEADLINES, storageDeadline } from './config/deadlines';
 import { describeError } from './errors';
+import { describeFlows, FlowFileError } from './flows/load';
 import { storageErrorCode, StoreUnavailableError, withTables } from './records/tables';
 import { version } from '../package.json';
 
@@ -19,6 +20,8 @@ export interface Health {
   twilio?: { endpoint: string; emulator: boolean; account: string };
   storage?: string;
   storageReach?: StorageReach;
+  /** The flow file and what it holds. */
+  flows?: string;
   problems?: string[];
 }
 
@@ -96,6 +99,13 @@ export async function healthReport(): Promise<Health> {
     if (error instanceof ConfigError) return { status: 'misconfigured', version, problems: error.problems };
     throw error;
   }
+  let flows: string;
+  try {
+    flows = describeFlows(settings);
+  } catch (error) {
+    if (error instanceof FlowFileError) return { status: 'misconfigured', version, ...describeSetup(settings), problems: error.lines };
+    throw error;
+  }
   const storageReach = await probeStorage(settings);
-  return { status: storageReach.reachable ? 'ok' : 'storage-unreachable', version, ...describeSetup(settings), storageReach };
+  return { status: storageReach.reachable ? 'ok' : 'storage-unreachable', version, ...describeSetup(settings), flows, storageReach };
 }

@@ -6,7 +6,7 @@
 import type { CallFlowOptions } from './callFlow';
 import { CallFailure, type Document, type Navigate, type OutgoingSms, type Step, type TranscriptLine } from './callTypes';
 import { newSid, rfc2822 } from './sids';
-import { isElement, textOf, type TwimlElement } from './twiml';
+import { isElement, parseTwiml, textOf, TwimlError, type TwimlElement } from './twiml';
 import { httpMethod, type WebhookRequest, type WebhookResult } from './webhook';
 
 /** What a verb sees of the call it runs in. */
@@ -262,6 +262,17 @@ function record(call: VerbContext, verb: TwimlElement, document: Document): Step
 
 const DIAL_EVENTS: Record<string, string> = { initiated: 'initiated', ringing: 'ringing', answered: 'in-progress' };
 
+/** What every request about a dialed (child) leg says of it. */
+const childLeg = (call: VerbContext, leg: { sid: string; from: string; to: string }) => ({
+  AccountSid: call.options.call.AccountSid ?? '',
+  ApiVersion: '2010-04-01',
+  CallSid: leg.sid,
+  ParentCallSid: call.options.call.CallSid ?? '',
+  Direction: 'outbound-dial',
+  From: leg.from,
+  To: leg.to,
+});
+
 /** The child leg's progress callbacks, from <Number statusCallback statusCallbackEvent>. */
 function childLegCallbacks(call: VerbContext, noun: TwimlElement, document: Document, leg: { sid: string; from: string; to: string; outcome: string; seconds: number }) {
   const callback = noun.attributes.statusCallback;
@@ -275,13 +286,7 @@ function childLegCallbacks(call: VerbContext, noun: TwimlElement, document: Docu
       url: resolveUrl(callback, document, 'Number'),
       method: httpMethod(noun.attributes.statusCallbackMethod),
       params: {
-        AccountSid: call.options.call.AccountSid ?? '',
-        ApiVersion: '2010-04-01',
-        CallSid: leg.sid,
-        ParentCallSid: call.options.call.CallSid ?? '',
-        Direction: 'outbound-dial',
-        From: leg.from,
-        To: leg.to,
+        ...childLeg(call, leg),
         Caller: leg.from,
         Called: leg.to,
         CallStatus: status,
@@ -305,7 +310,32 @@ function talkSeconds(call: VerbContext, verb: TwimlElement): { seconds: number; 
   return talk > limit ? { seconds: limit, how: `, cut at timeLimit ${limit} s` } : { seconds: talk, how: '' };
 }
 
-function dial(call: VerbContext, verb: TwimlElement, document: Document): Step {
+/**
+ * A noun's `url`: TwiML for the answering party, run before the parties are connected (a
+ * whisper). Its Say, Play and Pause are shown one level in; other verbs are listed, not acted.
+ */
+async function whisper(call: VerbContext, noun: TwimlElement, document: Document, leg: { sid: string; from: string; to: string }): Promise<void> {
+  const url = resolveUrl(noun.attributes.url, document, noun.name);
+  const result = await call.request({
+    url,
+    method: httpMethod(noun.attributes.method),
+    params: { ...childLeg(call, leg), CallStatus: 'in-progress' },
+  });
+  let verbs: TwimlElement[];
+  try {
+    if (result.error || result.status === undefined) throw new TwimlError(result.error ?? 'no answer');
+    verbs = parseTwiml(result.body);
+  } catch (error) {
+    call.say({ verb: noun.name, text: `whisper ${url} failed (${error instanceof Error ? error.message : String(error)}); connected without it`, depth: 1 });
+    return;
+  }
+  for (const verb of verbs) {
+    if (['Say', 'Play', 'Pause'].includes(verb.name)) media(call, verb, 1);
+    else call.say({ verb: verb.name, text: 'in a whisper: not emulated; skipped', depth: 1, notEmulated: true });
+  }
+}
+
+async function dial(call: VerbContext, verb: TwimlElement, document: Document): Promise<Step> {
   call.dials += 1;
   const attrs = verb.attributes;
   const nouns = verb.children.filter(isElement);
@@ -325,11 +355,12 @@ function dial(call: VerbContext, verb: TwimlElement, document: Document): Step {
   }
   if (nouns[0]?.name === 'Number') childLegCallbacks(call, nouns[0], document, leg);
   const text = `${targets}${attrs.callerId ? ` (caller ID ${attrs.callerId})` : ''}: ${outcome}${talk.how}`;
-  if (attrs.action === undefined) {
-    call.say({ verb: 'Dial', text });
-    return CONTINUE;
-  }
-  return navigate(call, verb, text, actionOf(verb, document, params));
+  let step: Step = CONTINUE;
+  if (attrs.action === undefined) call.say({ verb: 'Dial', text });
+  else step = navigate(call, verb, text, actionOf(verb, document, params));
+  const whispered = connected ? nouns.find((noun) => noun.attributes.url) : undefined;
+  if (whispered) await whisper(call, whispered, document, leg);
+  return step;
 }
 
 // Messages during a call ----------------------------------------------------------------

@@ -14,8 +14,9 @@ export const USAGE = `Usage: npm run simulate -- <command> [options]
 Commands:
   sms --body <text> [--from <number>] [--to <number>]
       send the app a signed incoming SMS and print its reply
-  call [--from <number>] [--to <number>] [--digits <keys>]… [--speech <words>]… [--dial-outcome <outcome>]
-      call the app: print what the caller hears, one line per TwiML verb; each <Gather>
+  call [--from <number>] [--to <number>] [--digits <keys>]… [--speech <words>]… [--dial-outcome <outcome>] [--key <function key>]
+      call the app: print what the caller hears, one line per TwiML verb, then the path the
+      flow took as the app recorded it (GET /api/calls/{sid}/transcript); each <Gather>
       (or <Record>) takes the next --digits (or --speech); --dial-outcome: completed,
       answered, busy, no-answer, failed or canceled; input the TwiML never asked for is
       reported
@@ -65,6 +66,7 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
           digits: { type: 'string', multiple: true },
           speech: { type: 'string', multiple: true },
           'dial-outcome': { type: 'string' },
+          key: { type: 'string' },
         });
         return simulateCall(simulateContext(io, values), values);
       }

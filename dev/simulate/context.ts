@@ -70,3 +70,25 @@ export function warnUnused(print: Printer, unused: CallFlowResult['unused'], giv
   if (given.dialOutcome && !unused.dialed) print.warn(`--dial-outcome ${given.dialOutcome} not used: the call had no <Dial>`);
 }
 
+
+/**
+ * The app's own account of a call: its path through the flow (GET /api/calls/{sid}/transcript),
+ * printed as `Path`. A deployed app needs its function key for it (--key).
+ */
+export async function printPath(context: SimulateContext, callSid: string, key: string | undefined): Promise<void> {
+  const { print } = context;
+  const url = `${context.appUrl}/api/calls/${callSid}/transcript`;
+  let problem: string;
+  try {
+    const response = await fetch(url, { headers: key ? { 'x-functions-key': key } : {}, signal: AbortSignal.timeout(10_000) });
+    const text = await response.text();
+    if (response.ok) {
+      print.line(`${print.paint.bold('Path')}     ${text.split('\n')[1] ?? ''}`);
+      return;
+    }
+    problem = `${response.status}${response.status === 401 || response.status === 403 ? ': a deployed app needs its function key, --key' : ''}`;
+  } catch (error) {
+    problem = error instanceof Error ? error.message : String(error);
+  }
+  print.line(print.paint.dim(`Path     not available (GET ${url}: ${problem})`));
+}

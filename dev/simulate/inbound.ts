@@ -14,7 +14,7 @@ import {
   type DialOutcome,
   type WebhookResult,
 } from '../emulator/index';
-import { callerNumber, ourNumber, signatureHint, transcriptRow, warnUnused, type SimulateContext } from './context';
+import { callerNumber, ourNumber, printPath, signatureHint, transcriptRow, warnUnused, type SimulateContext } from './context';
 import { callThroughEmulator, textThroughEmulator } from './viaEmulator';
 
 const API_VERSION = '2010-04-01';
@@ -76,13 +76,13 @@ function parseDialOutcome(value: string | undefined): DialOutcome | undefined {
 
 export async function simulateCall(
   context: SimulateContext,
-  values: { from?: string; to?: string; digits?: string[]; speech?: string[]; 'dial-outcome'?: string },
+  values: { from?: string; to?: string; digits?: string[]; speech?: string[]; 'dial-outcome'?: string; key?: string },
 ): Promise<number> {
   const { print, target, appUrl } = context;
   const to = ourNumber(values.to, target);
   const from = callerNumber(values.from, to);
   const dialOutcome = parseDialOutcome(values['dial-outcome']);
-  if (context.emulatorUrl) return callThroughEmulator(context, context.emulatorUrl, { from, to, digits: values.digits, speech: values.speech, dialOutcome });
+  if (context.emulatorUrl) return callThroughEmulator(context, context.emulatorUrl, { from, to, digits: values.digits, speech: values.speech, dialOutcome, key: values.key });
   const callSid = newSid('CA');
   const call = {
     AccountSid: target.accountSid,
@@ -144,6 +144,7 @@ export async function simulateCall(
   print.line(`${paint.bold('Ended')}    ${result.status === 'completed' ? paint.green(result.status) : paint.yellow(result.status)}, ${result.seconds} s ${paint.dim(`(${result.endedBy})`)}`);
   print.line(`${paint.bold('Status')}   ${paint.dim(`POST ${statusCallback.url}`)} ${statusText(statusCallback, print)}`);
   if (statusCallback.error) print.warn(`the status callback was not accepted (${statusCallback.error})${signatureHint(statusCallback.status, target)}`);
+  await printPath(context, callSid, values.key);
   if (result.error) {
     print.error(`${result.error.code} ${result.error.message}${signatureHint(requests.at(-1)?.status, target)}`);
     return EXIT.failed;

@@ -8,7 +8,7 @@ import { EXIT } from '../cli/command';
 import { alignRows } from '../cli/output';
 import { shortSid } from '../cli/twilio';
 import type { CallReport } from '../emulator/index';
-import { transcriptRow, warnUnused, type SimulateContext } from './context';
+import { printPath, transcriptRow, warnUnused, type SimulateContext } from './context';
 
 const CALL_WAIT_SECONDS = 60;
 
@@ -64,7 +64,7 @@ export async function textThroughEmulator(context: SimulateContext, emulatorUrl:
 export async function callThroughEmulator(
   context: SimulateContext,
   emulatorUrl: string,
-  call: { from: string; to: string; digits?: string[]; speech?: string[]; dialOutcome?: string },
+  call: { from: string; to: string; digits?: string[]; speech?: string[]; dialOutcome?: string; key?: string | undefined },
 ): Promise<number> {
   const { print } = context;
   const { paint } = print;
@@ -82,6 +82,7 @@ export async function callThroughEmulator(
   print.line(`${paint.bold('Ended')}    ${status === 'completed' ? paint.green(status) : paint.yellow(status)}, ${report.call.duration ?? '?'} s`);
   for (const callback of report.callbacks) print.line(`${paint.bold('Status')}   ${paint.dim(`POST ${callback.url}`)} ${callback.status ?? callback.error ?? ''}`);
   if (!report.done) print.warn(`the call had not ended after ${CALL_WAIT_SECONDS} s`);
+  await printPath(context, rung.call.sid, call.key);
   if (report.error) {
     print.error(`${report.error.code} ${report.error.message}`);
     return EXIT.failed;

@@ -51,6 +51,9 @@ param voiceGreeting string
 @description('The reply to an incoming SMS.')
 param smsReply string
 
+@description('The flow file, relative to the app root.')
+param phoneFlows string
+
 @description('Memory of each instance in MB.')
 param instanceMemoryMB int
 
@@ -149,6 +152,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     PUBLIC_BASE_URL: 'https://${functionApp.properties.defaultHostName}'
     VOICE_GREETING: voiceGreeting
     SMS_REPLY: smsReply
+    PHONE_FLOWS: phoneFlows
     AzureWebJobsStorage__blobServiceUri: blobEndpoint
     AzureWebJobsStorage__queueServiceUri: queueEndpoint
     AzureWebJobsStorage__tableServiceUri: tableEndpoint

@@ -17,6 +17,8 @@ export const ROUTES = {
   smsWebhook: 'twilio/sms',
   smsFallback: 'twilio/sms/fallback',
   statusCallback: 'twilio/status',
+  flowWebhook: 'twilio/flow/{kind}',
+  getCallTranscript: 'calls/{sid}/transcript',
   health: 'health',
 } as const;
 

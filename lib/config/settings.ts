@@ -105,6 +105,15 @@ export const settingsSchema = z
     SMS_REPLY: text(DEFAULT_SMS_REPLY).meta(
       meta({ requirement: 'optional', description: `The reply to an incoming SMS. Default \`${DEFAULT_SMS_REPLY}\`.` }),
     ),
+    PHONE_FLOWS: z
+      .preprocess(emptyAsUndefined, z.string().trim().min(1).optional())
+      .meta(
+        meta({
+          requirement: 'optional',
+          description: 'The flow file: what the line does with calls and texts. A path relative to the app root; default `flows.json`. Examples in `flows/examples/`.',
+          example: 'flows.json',
+        }),
+      ),
     TWILIO_API_BASE_URL: z
       .preprocess(emptyAsUndefined, secureOrigin.optional())
       .meta(

@@ -1,24 +1,28 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
 import type * as z from 'zod';
-import { getSettings, type Settings } from '../config/settings';
+import { getSettings } from '../config/settings';
 import { BadRequestError, NotFoundError } from '../errors';
 import { handle } from '../http/handle';
-import { zodProblems, type FormParams } from '../http/requests';
+import { zodProblems } from '../http/requests';
 import { json } from '../http/responses';
-import { twilioWebhook } from '../twilio/webhook';
+import { twilioWebhook, type WebhookHandler } from '../twilio/webhook';
 import { listQuery, listRecords } from './listing';
-import type { Observation } from './model';
+import type { CallOrMessage, Observation, RecordEvent } from './model';
 import type { Kind } from './status';
 import { findRecord, saveObservation } from './store';
 
-/** GET /api/{calls|messages}/{sid}: the record with its status history. */
-export function recordReader(kind: Kind, sidSchema: z.ZodType<string, string>): HttpHandler {
+/** GET /api/{calls|messages}/{sid}: the record with its status history (as JSON, unless `respond` says otherwise). */
+export function recordReader(
+  kind: Kind,
+  sidSchema: z.ZodType<string, string>,
+  respond: (record: CallOrMessage & { events: RecordEvent[] }) => HttpResponseInit = (record) => json(200, record),
+): HttpHandler {
   return handle(async (request: HttpRequest) => {
     const sid = sidSchema.safeParse(request.params.sid ?? '');
     if (!sid.success) throw new BadRequestError(400, 'Invalid SID', zodProblems(sid.error).map((p) => ({ ...p, field: 'sid' })));
     const record = await findRecord(getSettings(), kind, sid.data);
     if (!record) throw new NotFoundError(`No ${kind} ${sid.data} is recorded`);
-    return json(200, record);
+    return respond(record);
   });
 }
 
@@ -31,13 +35,20 @@ export function recordLister(kind: Kind): HttpHandler {
   });
 }
 
+/** What a recorded webhook answers, and what it records first. */
+export interface RecordedAnswer {
+  observation: Observation;
+  response: HttpResponseInit;
+}
+
 /**
  * A signature-checked Twilio request that is recorded before it is answered: a 2xx always
  * means recorded; when storage fails the answer is 503 and Twilio may deliver it again.
  */
-export function recordedWebhook(observe: (params: FormParams) => Observation, answer: (settings: Settings) => HttpResponseInit): HttpHandler {
-  return twilioWebhook(async (params, _context, settings) => {
-    await saveObservation(settings, observe(params));
-    return answer(settings);
+export function recordedWebhook(answer: (...args: Parameters<WebhookHandler>) => RecordedAnswer | Promise<RecordedAnswer>): HttpHandler {
+  return twilioWebhook(async (params, context, settings, request) => {
+    const { observation, response } = await answer(params, context, settings, request);
+    await saveObservation(settings, observation);
+    return response;
   });
 }

@@ -13,7 +13,9 @@ type MergeRule =
   /** The first value seen stays: later deliveries of the same fact do not rewrite it. */
   | 'first'
   /** The highest value seen (a call's SequenceNumber). */
-  | 'max';
+  | 'max'
+  /** Every value seen, once each, in the order first seen (a call's recordings). */
+  | 'union';
 
 /** What a record knows about a call or message besides its identity and status. */
 export const FACTS = {
@@ -24,6 +26,8 @@ export const FACTS = {
   errorCode: { schema: z.number().int(), merge: 'first' },
   body: { schema: z.string(), merge: 'first' },
   mediaUrls: { schema: list, merge: 'first' },
+  /** URLs of the call's recordings (a flow's record action, a recorded dial). */
+  recordings: { schema: list, merge: 'union' },
 } as const satisfies Record<string, { schema: z.ZodType; merge: MergeRule }>;
 
 export type FactName = keyof typeof FACTS;
@@ -35,7 +39,7 @@ const optionalFacts = Object.fromEntries(Object.entries(FACTS).map(([name, fact]
 
 export const DIRECTIONS = ['inbound', 'outbound'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
-export const EVENT_SOURCES = ['api', 'voice-webhook', 'sms-webhook', 'status-callback'] as const;
+export const EVENT_SOURCES = ['api', 'voice-webhook', 'sms-webhook', 'status-callback', 'flow', 'recording-callback'] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 
 /** A record, as stored and as callers read it. */
@@ -52,6 +56,26 @@ export const recordSchema = z.object({
 });
 export type CallOrMessage = z.output<typeof recordSchema>;
 
+/**
+ * What a flow did at one turn of a call, or with one message (lib/flows): the step entered,
+ * the input heard, a dial's outcome, a recording, the messaging rule that decided.
+ */
+const flowFacts = {
+  /** The call's turn: 0 for the first answer, then one per request the flow led to. */
+  turn: z.number().int().optional(),
+  step: z.string().optional(),
+  digits: z.string().optional(),
+  speech: z.string().optional(),
+  dialed: z.string().optional(),
+  outcome: z.string().optional(),
+  rule: z.string().optional(),
+  recordingSid: z.string().optional(),
+  recordingUrl: z.string().optional(),
+  recordingDuration: z.number().int().optional(),
+  transcription: z.string().optional(),
+};
+export type FlowFacts = { [Name in keyof typeof flowFacts]?: z.output<(typeof flowFacts)[Name]> | undefined };
+
 /** One entry of a record's history. */
 export const eventSchema = z.object({
   status: z.string(),
@@ -62,11 +86,12 @@ export const eventSchema = z.object({
   twilioTimestamp: z.string().optional(),
   duration: z.number().int().optional(),
   errorCode: z.number().int().optional(),
+  ...flowFacts,
 });
 export type RecordEvent = z.output<typeof eventSchema>;
 
 /** One thing Twilio or our API told us about a call or message. */
-export type Observation = Facts & {
+export type Observation = Facts & FlowFacts & {
   kind: Kind;
   sid: string;
   direction: Direction;
@@ -84,7 +109,8 @@ export function mergeFacts(record: CallOrMessage, observation: Observation): Cal
     const seen = observation[name];
     const current = next[name];
     if (seen === undefined) continue;
-    if (current === undefined || (fact.merge === 'max' && (seen as number) > (current as number))) next[name] = seen;
+    if (fact.merge === 'union') next[name] = [...new Set([...((current as string[] | undefined) ?? []), ...(seen as string[])])];
+    else if (current === undefined || (fact.merge === 'max' && (seen as number) > (current as number))) next[name] = seen;
   }
   return next as CallOrMessage;
 }

@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { BadRequestError } from '../errors';
 import { field, zodProblems, type FormParams } from '../http/requests';
 import type { Placed } from '../outbound/rest';
-import type { Direction, Facts, Observation } from './model';
+import type { Direction, Facts, FlowFacts, Observation } from './model';
 import { callSid, messageSid } from '../http/schemas';
 import { keyPart } from './tables';
 
@@ -36,9 +36,48 @@ const voiceRequest = z.object({
   Direction: text,
 });
 
-/** The voice webhook: a new incoming call, or one we placed being answered. */
-export function voiceWebhookObservation(params: FormParams): Observation {
-  return { ...callParties(parse(voiceRequest, params), 'inbound'), source: 'voice-webhook', eventKey: 'voice-webhook' };
+/** The voice webhook: a new incoming call, or one we placed being answered; `facts`: what the flow did. */
+export function voiceWebhookObservation(params: FormParams, facts: FlowFacts = {}): Observation {
+  return { ...callParties(parse(voiceRequest, params), 'inbound'), ...facts, source: 'voice-webhook', eventKey: 'voice-webhook' };
+}
+
+/** A request of the call's flow (gather, dial, record, step), one per turn. */
+const flowRequest = voiceRequest.extend({ CallStatus: z.string().min(1).default('in-progress') });
+
+export function flowObservation(params: FormParams, facts: FlowFacts & { turn: number }): Observation {
+  const call = parse(flowRequest, params);
+  return { ...callParties(call, 'inbound'), ...facts, source: 'flow', eventKey: `flow|${facts.turn}` };
+}
+
+const recordingRequest = z.object({
+  CallSid: callSid,
+  RecordingSid: z.string().regex(/^RE[0-9a-fA-F]{32}$/, 'must be a recording SID (RE followed by 32 hex digits)'),
+  RecordingUrl: z.url().optional(),
+  RecordingDuration: count,
+  TranscriptionSid: text,
+  TranscriptionText: text,
+  TranscriptionStatus: text,
+});
+
+/**
+ * A recording callback (the recording is ready) or a transcription callback (its text is).
+ * The call may have ended or not; the status it carries only lets the record advance.
+ */
+export function recordingObservation(params: FormParams): Observation {
+  const recording = parse(recordingRequest, params);
+  const transcribed = recording.TranscriptionSid !== undefined;
+  return {
+    kind: 'call',
+    sid: recording.CallSid,
+    direction: 'inbound',
+    status: 'in-progress',
+    recordingSid: recording.RecordingSid,
+    ...(recording.RecordingUrl ? { recordingUrl: recording.RecordingUrl, recordings: [recording.RecordingUrl] } : {}),
+    ...(recording.RecordingDuration !== undefined ? { recordingDuration: recording.RecordingDuration } : {}),
+    ...(transcribed ? { transcription: recording.TranscriptionStatus === 'failed' ? '(transcription failed)' : (recording.TranscriptionText ?? '') } : {}),
+    source: 'recording-callback',
+    eventKey: transcribed ? `transcription|${keyPart(recording.TranscriptionSid!)}` : `recording|${recording.RecordingSid}`,
+  };
 }
 
 /** What every request about a call says: which call, which way, between whom, and its status. */
@@ -56,7 +95,7 @@ function callParties(call: { CallSid: string; CallStatus: string; Direction?: st
 const smsRequest = z.object({ MessageSid: messageSid, ...parties, Body: text });
 
 /** The SMS webhook: an incoming message, with its media URLs (MediaUrl0, MediaUrl1, …). */
-export function smsWebhookObservation(params: FormParams): Observation {
+export function smsWebhookObservation(params: FormParams, facts: FlowFacts = {}): Observation {
   const message = parse(smsRequest, params);
   const media = Object.keys(params)
     .filter((name) => /^MediaUrl\d+$/.test(name))
@@ -71,6 +110,7 @@ export function smsWebhookObservation(params: FormParams): Observation {
     status: 'received',
     body: message.Body ?? '',
     ...(media.length ? { mediaUrls: media } : {}),
+    ...facts,
     source: 'sms-webhook',
     eventKey: 'received',
   };

@@ -44,10 +44,11 @@ export async function saveObservation(
 
 /**
  * Webhooks about incoming calls and texts, and our API's calls and texts, are usually the first
- * word of their SID; status callbacks, and the voice webhook of a call we placed, find it there.
+ * word of their SID; status callbacks, a flow's later turns and recordings, and the voice
+ * webhook of a call we placed find the record there.
  */
-const isFirstWord = (observation: Observation) =>
-  observation.source === 'api' || (observation.source !== 'status-callback' && observation.direction === 'inbound');
+const isFirstWord = ({ source, direction }: Observation) =>
+  source === 'api' || ((source === 'voice-webhook' || source === 'sms-webhook') && direction === 'inbound');
 
 /** What creates a record with its listing rows; all in the record's partition, so one transaction. */
 const creation = (record: CallOrMessage): TransactionAction[] => [

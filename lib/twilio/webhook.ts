@@ -10,6 +10,8 @@ export type WebhookHandler = (
   params: FormParams,
   context: InvocationContext,
   settings: Settings,
+  /** The request, and the public URL its signature was checked against. */
+  request: { request: HttpRequest; url: string },
 ) => Promise<HttpResponseInit> | HttpResponseInit;
 
 /**
@@ -32,6 +34,6 @@ export function twilioWebhook(handler: WebhookHandler): HttpHandler {
       );
       throw new AppError(403, 'Invalid X-Twilio-Signature');
     }
-    return handler(params, context, settings);
+    return handler(params, context, settings, { request, url });
   });
 }

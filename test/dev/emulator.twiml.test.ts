@@ -30,6 +30,8 @@ const routes: Record<string, Route> = {
         '<Number statusCallback="/leg" statusCallbackEvent="initiated ringing answered completed">+15550003333</Number></Dial>',
     ),
   '/dialed': () => twiml('<Say>Dial done</Say>'),
+  '/dial-whisper': () => twiml('<Dial action="/dialed"><Number url="/whisper">+15550003333</Number></Dial>'),
+  '/whisper': (params) => twiml(`<Say>Call for ${params.To}</Say><Pause length="1"/>`),
   '/leg': () => ({ body: '', type: 'text/plain' }),
   '/loop': () => twiml('<Play loop="0">https://example.test/music.mp3</Play><Say loop="0">again</Say>'),
   '/broken': () => ({ status: 500, body: 'boom', type: 'text/plain' }),
@@ -147,6 +149,16 @@ describe('<Dial>', () => {
     }
     expect(legs.at(-1)!.params.CallDuration).toBe('3');
     expect(requestsOf(sid, '/recording-status')[0]!.params).toMatchObject({ RecordingSource: 'DialVerb', RecordingSid: action.RecordingSid });
+  });
+
+  it('<Number url> whispers to the answering party, with the child leg\'s fields, before the action', async () => {
+    const { sid, lines } = await call('/dial-whisper');
+    const [whisper] = requestsOf(sid, '/whisper');
+    expect(whisper!.signatureValid).toBe(true);
+    expect(whisper!.params).toMatchObject({ ParentCallSid: sid, To: '+15550003333', Direction: 'outbound-dial', CallStatus: 'in-progress' });
+    expect(lines.slice(0, 3)).toEqual([expect.stringMatching(/^Dial \+15550003333: completed/), 'Say Call for +15550003333', 'Pause 1 s']);
+    expect(requestsOf(sid, '/dialed')).toHaveLength(1);
+    expect((await call('/dial-whisper', { dialOutcome: 'no-answer' })).lines.join('\n')).not.toContain('Call for');
   });
 
   it('hangupOnStar: the caller pressing * ends the dialed leg and the call goes on to the action', async () => {

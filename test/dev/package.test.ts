@@ -20,7 +20,9 @@ let functions: HttpFunction[];
 beforeAll(async () => {
   artifacts = mkdtempSync(join(tmpdir(), 'package-test-'));
   built = await buildPackage(artifacts);
-  useSettings({});
+  // As in Azure, where the Functions host names the app root (the package) in AzureWebJobsScriptRoot.
+  // The bundle keeps the settings it reads first: these are the settings of every test here.
+  useSettings({ AzureWebJobsScriptRoot: built.appDir, PHONE_FLOWS: 'flows/examples/ivr.json' });
   functions = await loadFunctions(functionFiles(built.appDir));
   host = await startHost({ functions, prefix: routePrefix(built.appDir), log: () => {} });
 }, 120_000);
@@ -31,8 +33,8 @@ afterAll(async () => {
 
 describe('npm run package', () => {
   it('holds the bundle, its source maps and the two manifests, and no node_modules', () => {
-    for (const file of built.files) expect(file).toMatch(/^(host\.json|package\.json|[\w-]+\.mjs(\.map)?)$/);
-    expect(built.files).toEqual(expect.arrayContaining(['host.json', 'package.json', 'main.mjs', 'main.mjs.map']));
+    for (const file of built.files) expect(file).toMatch(/^(host\.json|package\.json|flows\.json|flows\/examples\/[\w-]+\.json|[\w-]+\.mjs(\.map)?)$/);
+    expect(built.files).toEqual(expect.arrayContaining(['host.json', 'package.json', 'main.mjs', 'main.mjs.map', 'flows.json', 'flows/examples/ivr.json']));
   });
 
   it('names the bundle as the entry point and depends on nothing at run time', () => {
@@ -92,5 +94,24 @@ describe('the package, served by the local host', () => {
     const record = await fetch(`${host.url}/api/messages/${sid}`);
     expect(record.status).toBe(200);
     expect(await record.json()).toMatchObject({ sid, direction: 'inbound', body: 'from the package', events: [{ status: 'received' }] });
+  });
+
+  it('runs the flow file PHONE_FLOWS names from the package itself', async () => {
+    const url = `${host.url}/api/twilio/voice`;
+    const fields = { CallSid: `CA${randomBytes(16).toString('hex')}`, From: '+15550001111', To: '+15005550006', CallStatus: 'ringing' };
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields) },
+      body: new URLSearchParams(fields),
+    });
+    expect(await response.text()).toContain('<Play>https://demo.twilio.com/docs/classic.mp3</Play>');
+    process.env.AzureWebJobsScriptRoot = join(artifacts, 'nowhere');
+    try {
+      const health = await fetch(`${host.url}/api/health`);
+      expect(health.status).toBe(503);
+      expect(await health.json()).toMatchObject({ status: 'misconfigured', problems: [expect.stringMatching(/flows\/examples\/ivr\.json: \(the file\): does not exist$/)] });
+    } finally {
+      process.env.AzureWebJobsScriptRoot = built.appDir;
+    }
   });
 });

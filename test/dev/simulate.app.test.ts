@@ -47,6 +47,7 @@ describe('simulate against the functions on the local host', () => {
     const run = capture();
     expect(await runSimulate(['call', '--url', app.url, '--from', '+15550001111'], run.io)).toBe(0);
     expect(run.stdout()).toMatch(/\n {2}Say\s+Hello from the functions!\n/);
+    expect(run.stdout()).toMatch(/\nPath\s+greeting\n/);
   });
 
   it('place-call: makeCall goes through the real SDK to the emulator, which calls the voice webhook back', async () => {

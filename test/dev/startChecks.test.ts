@@ -47,6 +47,18 @@ describe('what npm start checks before it starts anything', () => {
     }
   });
 
+  it('a flow file that does not validate stops it, naming each problem by its path', async () => {
+    writeFileSync(join(root, 'bad-flows.json'), JSON.stringify({ voice: { entry: 'menu', steps: { menu: { actions: [{ gather: { branches: { '7': 'sales' } } }] } } } }));
+    expect(await refusal(planStart(root, { PHONE_FLOWS: 'bad-flows.json' }, { checkPort: false }))).toBe(
+      [
+        'Cannot start: the flow file is not valid.',
+        '  bad-flows.json: voice.steps.menu.actions[0].gather.branches.7: unknown step "sales"',
+        'Fix it (editors check it against flows.schema.json), or set PHONE_FLOWS to another file.',
+      ].join('\n'),
+    );
+    expect(await refusal(planStart(root, { PHONE_FLOWS: 'missing.json' }, { checkPort: false }))).toContain('  missing.json: (the file): does not exist');
+  });
+
   it('a local.settings.json that is not JSON is named', async () => {
     const broken = mkdtempSync(join(tmpdir(), 'start-checks-broken-'));
     writeFileSync(join(broken, 'local.settings.json'), '{ "Values": ');

@@ -101,6 +101,7 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
       ...overrides,
       voiceGreeting: 'Custom greeting',
       smsReply: 'Custom reply',
+      phoneFlows: 'flows/examples/ivr.json',
       alwaysReadyInstanceCount: 1,
       enablePurgeProtection: true,
       instanceMemoryMB: 4096,
@@ -384,14 +385,15 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
         for (const name of forbidden) expect(appSettings(derived), name).not.toHaveProperty(name);
       });
 
-      it('sets the Twilio account, number, greeting and reply from the parameters', () => {
+      it('sets the Twilio account, number, greeting, reply and flow file from the parameters', () => {
         expect(appSettings(derived)).toMatchObject({
           TWILIO_ACCOUNT_SID: required.twilioAccountSid,
           TWILIO_PHONE_NUMBER: required.twilioPhoneNumber,
           VOICE_GREETING: DEFAULT_VOICE_GREETING,
           SMS_REPLY: DEFAULT_SMS_REPLY,
+          PHONE_FLOWS: 'flows.json',
         });
-        expect(appSettings(custom)).toMatchObject({ VOICE_GREETING: 'Custom greeting', SMS_REPLY: 'Custom reply' });
+        expect(appSettings(custom)).toMatchObject({ VOICE_GREETING: 'Custom greeting', SMS_REPLY: 'Custom reply', PHONE_FLOWS: 'flows/examples/ivr.json' });
       });
 
       it("sets PUBLIC_BASE_URL to the app's own https origin, the BASE_URL output", () => {

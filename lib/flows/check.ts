@@ -1,0 +1,176 @@
+/**
+ * What the schema alone cannot see in a flow file: steps named but not defined, steps nothing
+ * leads to, redirects that go round without ever waiting for the caller, keywords that belong
+ * to the carriers, settings a flow may not read. Each problem names its place in the file.
+ */
+import type * as z from 'zod';
+import { CARRIER_KEYWORDS, normalizedKeyword } from './keywords';
+import type { FlowFile, VoiceAction, VoiceFlow } from './schema';
+import { SETTING_VARIABLES, unknownSettingVariables } from './text';
+
+export interface FlowProblem {
+  path: string;
+  message: string;
+}
+
+type Segment = PropertyKey;
+
+/** `voice.steps.menu.actions[1].gather.branches.7` */
+export function formatPath(path: readonly Segment[]): string {
+  return path.reduce<string>((out, segment) => (typeof segment === 'number' ? `${out}[${segment}]` : out ? `${out}.${String(segment)}` : String(segment)), '') || '(the file)';
+}
+
+/**
+ * Schema problems by their place in the file. Where a value could be one of several shapes (an
+ * action is one of ten), the shape it was meant to be is the one that got furthest into it,
+ * so the problem is named inside it rather than as "invalid input" on the whole action.
+ */
+export function zodFlowProblems(error: z.ZodError, input: unknown): FlowProblem[] {
+  const problems: FlowProblem[] = [];
+  const visit = (issues: readonly z.core.$ZodIssue[], base: readonly Segment[]) => {
+    for (const issue of issues) {
+      const path = [...base, ...issue.path];
+      if (issue.code === 'invalid_union' && issue.errors.length) {
+        const depth = (option: readonly z.core.$ZodIssue[]) => Math.min(...option.map((inner) => inner.path.length));
+        const ranked = [...issue.errors].sort((a, b) => depth(b) - depth(a));
+        if (depth(ranked[0]!) > 0 && (ranked.length === 1 || depth(ranked[0]!) > depth(ranked[1]!))) {
+          visit(ranked[0]!, path);
+          continue;
+        }
+      }
+      const message =
+        issue.code === 'invalid_key'
+          ? `is not a valid key: ${issue.issues[0]?.message ?? issue.message}`
+          : valueAt(input, path) === undefined && issue.code !== 'custom'
+            ? 'is required'
+            : issue.message;
+      problems.push({ path: formatPath(path), message: issue.code === 'unrecognized_keys' ? `has unknown ${issue.keys.map((key) => `"${key}"`).join(', ')}` : message });
+    }
+  };
+  visit(error.issues, []);
+  return problems;
+}
+
+function valueAt(input: unknown, path: readonly Segment[]): unknown {
+  return path.reduce<unknown>((value, segment) => (value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[segment] : undefined), input);
+}
+
+/** Every step an action leads to, with where the reference is. */
+function stepReferences(action: VoiceAction): Array<{ path: Segment[]; step: string }> {
+  if ('gather' in action) {
+    const { branches, keywords, noInput, otherwise } = action.gather;
+    return [
+      ...Object.entries(branches).map(([key, step]) => ({ path: ['gather', 'branches', key], step })),
+      ...Object.entries(keywords).map(([key, step]) => ({ path: ['gather', 'keywords', key], step })),
+      ...(noInput ? [{ path: ['gather', 'noInput'], step: noInput }] : []),
+      ...(otherwise ? [{ path: ['gather', 'otherwise'], step: otherwise }] : []),
+    ];
+  }
+  if ('dial' in action) {
+    return (['answered', 'busy', 'noAnswer', 'failed'] as const).flatMap((outcome) => {
+      const step = action.dial[outcome];
+      return step ? [{ path: ['dial', outcome], step }] : [];
+    });
+  }
+  if ('record' in action) return action.record.then ? [{ path: ['record', 'then'], step: action.record.then }] : [];
+  if ('redirect' in action && 'step' in action.redirect) return [{ path: ['redirect', 'step'], step: action.redirect.step }];
+  return [];
+}
+
+/** Actions after which the call waits for the caller or leaves the flow: nothing after them runs until a callback says so. */
+export const endsTwiml = (action: VoiceAction): boolean =>
+  'gather' in action || 'dial' in action || 'record' in action || 'redirect' in action || 'hangup' in action || 'reject' in action;
+
+function voiceProblems(file: FlowFile, voice: VoiceFlow): FlowProblem[] {
+  const problems: FlowProblem[] = [];
+  const defined = new Set(Object.keys(voice.steps));
+  const starts: Array<{ path: Segment[]; step: string }> = [{ path: ['voice', 'entry'], step: voice.entry }];
+  if (voice.closed) starts.push({ path: ['voice', 'closed'], step: voice.closed });
+  if (typeof voice.blocked === 'object') starts.push({ path: ['voice', 'blocked', 'step'], step: voice.blocked.step });
+  if (voice.closed && !file.hours) problems.push({ path: 'voice.closed', message: 'needs "hours" at the top of the file to know when the line is closed' });
+
+  const edges = new Map<string, Array<{ path: Segment[]; step: string }>>();
+  for (const [name, step] of Object.entries(voice.steps)) {
+    edges.set(
+      name,
+      step.actions.flatMap((action, index) => stepReferences(action).map((ref) => ({ path: ['voice', 'steps', name, 'actions', index, ...ref.path], step: ref.step }))),
+    );
+  }
+  for (const ref of [...starts, ...[...edges.values()].flat()]) {
+    if (!defined.has(ref.step)) problems.push({ path: formatPath(ref.path), message: `unknown step "${ref.step}"` });
+  }
+
+  const reached = new Set<string>();
+  const queue = starts.map((start) => start.step).filter((step) => defined.has(step));
+  while (queue.length) {
+    const step = queue.pop()!;
+    if (reached.has(step)) continue;
+    reached.add(step);
+    queue.push(...(edges.get(step) ?? []).map((ref) => ref.step).filter((next) => defined.has(next)));
+  }
+  for (const name of defined) {
+    if (!reached.has(name)) problems.push({ path: `voice.steps.${name}`, message: 'is unreachable: no entry, branch, outcome or redirect leads to it' });
+  }
+  problems.push(...redirectLoops(voice));
+  return problems;
+}
+
+/** A step whose first action that ends the TwiML is a redirect to a step goes there without the caller doing anything: a cycle of those never ends. */
+function redirectLoops(voice: VoiceFlow): FlowProblem[] {
+  const next = new Map<string, { index: number; step: string }>();
+  for (const [name, step] of Object.entries(voice.steps)) {
+    const index = step.actions.findIndex(endsTwiml);
+    const action = step.actions[index];
+    if (action && 'redirect' in action && 'step' in action.redirect) next.set(name, { index, step: action.redirect.step });
+  }
+  const problems: FlowProblem[] = [];
+  const reported = new Set<string>();
+  for (const start of next.keys()) {
+    const path: string[] = [];
+    let current: string | undefined = start;
+    while (current !== undefined && next.has(current) && !path.includes(current)) {
+      path.push(current);
+      current = next.get(current)!.step;
+    }
+    if (current === start && !path.some((step) => reported.has(step))) {
+      path.forEach((step) => reported.add(step));
+      problems.push({
+        path: `voice.steps.${start}.actions[${next.get(start)!.index}].redirect`,
+        message: `redirect loop: ${[...path, start].join(' → ')} never waits for the caller`,
+      });
+    }
+  }
+  return problems;
+}
+
+function messagingProblems(file: FlowFile): FlowProblem[] {
+  const problems: FlowProblem[] = [];
+  file.messaging?.rules.forEach((rule, index) => {
+    if (rule.hours && !file.hours) problems.push({ path: `messaging.rules[${index}].hours`, message: 'needs "hours" at the top of the file' });
+    for (const word of rule.keyword === undefined ? [] : [rule.keyword].flat()) {
+      const carrier = CARRIER_KEYWORDS[normalizedKeyword(word)];
+      if (carrier) {
+        problems.push({ path: `messaging.rules[${index}].keyword`, message: `"${word}" is ${carrier === 'help' ? 'a' : 'an'} ${carrier} keyword: carriers and Twilio answer it, a flow never does` });
+      }
+    }
+  });
+  return problems;
+}
+
+/** Settings a flow names that it may not read, wherever a text is. */
+function variableProblems(value: unknown, path: Segment[] = []): FlowProblem[] {
+  if (typeof value === 'string') {
+    return unknownSettingVariables(value).map((name) => ({
+      path: formatPath(path),
+      message: `{${name}} is not a variable a flow can use: of the settings only ${SETTING_VARIABLES.map((s) => `{${s}}`).join(' and ')} are`,
+    }));
+  }
+  if (Array.isArray(value)) return value.flatMap((item, index) => variableProblems(item, [...path, index]));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([key, item]) => variableProblems(item, [...path, key]));
+  return [];
+}
+
+/** Problems of a flow file that passed the schema; none means it can run. */
+export function flowProblems(file: FlowFile): FlowProblem[] {
+  return [...(file.voice ? voiceProblems(file, file.voice) : []), ...messagingProblems(file), ...variableProblems({ voice: file.voice, messaging: file.messaging })];
+}

@@ -1,0 +1,108 @@
+/**
+ * The flows behind the webhooks: the voice and SMS webhooks answer with the flow file, and
+ * POST /api/twilio/flow/{kind} takes the callbacks its TwiML asked for. Every one is signed by
+ * Twilio and recorded on the call (or message) before it is answered.
+ */
+import type { HttpHandler, InvocationContext } from '@azure/functions';
+import type { Settings } from '../config/settings';
+import { describeError, NotFoundError } from '../errors';
+import { field, type FormParams } from '../http/requests';
+import { twiml } from '../http/responses';
+import { sendMessage } from '../outbound/rest';
+import { recordedWebhook } from '../records/handlers';
+import { flowObservation, recordingObservation, smsWebhookObservation, voiceWebhookObservation } from '../records/observations';
+import { findRecord, saveObservation } from '../records/store';
+import { StoreRefusedError, StoreUnavailableError } from '../records/tables';
+import { twilioWebhook } from '../twilio/webhook';
+import { FlowFileError, getFlows } from './load';
+import { answerMessage } from './messaging';
+import { DEFAULT_FLOWS, type FlowFile } from './schema';
+import { fill, MAX_SMS_LENGTH, requestVariables } from './text';
+import { answerCall, answerCallback, FLOW_KINDS, stepGone, whisperTwiml, type FlowKind, type FlowPlace } from './voice';
+
+/** POST /api/twilio/voice: the entry of the voice flow. */
+export const voiceFlowWebhook = recordedWebhook((params, _context, settings) => {
+  const answer = answerCall(getFlows(settings), params, settings);
+  return { observation: voiceWebhookObservation(params, answer.facts), response: twiml(answer.twiml) };
+});
+
+/** POST /api/twilio/sms: the messaging flow. */
+export const messageFlowWebhook = recordedWebhook((params, _context, settings) => {
+  const answer = answerMessage(getFlows(settings), params, settings);
+  return { observation: smsWebhookObservation(params, { rule: answer.rule }), response: twiml(answer.twiml) };
+});
+
+/**
+ * The flows for a fallback URL: Twilio asks it when the webhook failed, perhaps because the
+ * flow file is invalid, so an invalid file falls back to the seed's greeting and reply.
+ */
+export function fallbackFlows(settings: Settings, context: InvocationContext): FlowFile {
+  try {
+    return getFlows(settings);
+  } catch (error) {
+    if (!(error instanceof FlowFileError)) throw error;
+    context.error(`${error.message}\nThe fallback answers with the default flow.`);
+    return DEFAULT_FLOWS;
+  }
+}
+
+const integer = (value: string | null): number | undefined => (value !== null && /^\d{1,6}$/.test(value) ? Number(value) : undefined);
+
+/** POST /api/twilio/flow/{kind}: gather, dial and record actions, redirects to a step, recordings, whispers. */
+export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, settings, { request, url }) => {
+  const kind = request.params.kind as FlowKind;
+  if (!(FLOW_KINDS as readonly string[]).includes(kind)) throw new NotFoundError(`No flow callback "${request.params.kind}"`);
+  const query = request.query;
+  const place: FlowPlace = {
+    step: query.get('step') ?? undefined,
+    at: integer(query.get('at')),
+    turn: integer(query.get('turn')),
+    try: integer(query.get('try')),
+    leg: integer(query.get('leg')),
+  };
+  const flows = getFlows(settings);
+  if (kind === 'whisper') return twiml(whisperTwiml(flows, place, params, settings));
+  if (kind === 'recording') {
+    await recorded(settings, context, params, flows, place, new URL(url).origin);
+    return { status: 204 };
+  }
+  let answer = answerCallback(kind, place, flows, params, settings);
+  if (!answer) {
+    context.warn(`Call ${field(params, 'CallSid') ?? '?'} asked for ${kind} at ${place.step ?? '?'}[${place.at ?? '-'}], which the flow file does not have (changed since the call began?); it goes back to the entry step`);
+    answer = stepGone(flows, place, settings, params);
+  }
+  // The caller is on the line and Twilio does not retry an action URL: a turn that cannot be
+  // recorded is still answered, and the log says what the record misses.
+  try {
+    await saveObservation(settings, flowObservation(params, { ...answer.facts, turn: place.turn ?? 0 }));
+  } catch (error) {
+    if (!(error instanceof StoreUnavailableError || error instanceof StoreRefusedError)) throw error;
+    context.warn(`Call ${field(params, 'CallSid') ?? '?'}: turn ${place.turn ?? '?'} (${kind} at ${place.step ?? '?'}) answered but not recorded: ${error.message}`);
+  }
+  return twiml(answer.twiml);
+});
+
+/**
+ * A recording or its transcription: kept on the call's record, and texted to the owner when the
+ * record action asks for it. Sent once: a redelivered callback finds its event already there.
+ */
+async function recorded(settings: Settings, context: InvocationContext, params: FormParams, flows: FlowFile, place: FlowPlace, origin: string): Promise<void> {
+  const observation = recordingObservation(params);
+  const { duplicate } = await saveObservation(settings, observation);
+  const action = place.step !== undefined ? flows.voice?.steps[place.step]?.actions[place.at ?? -1] : undefined;
+  const notify = action && 'record' in action ? action.record.notify : undefined;
+  if (duplicate || !notify) return;
+  const call = await findRecord(settings, 'call', observation.sid);
+  const variables = requestVariables(params, settings, { From: call?.from, To: call?.to });
+  const body =
+    observation.transcription !== undefined
+      ? `Transcription of the voicemail from ${call?.from ?? 'an unknown caller'}: ${observation.transcription}`
+      : fill(notify.text, variables);
+  for (const to of [notify.to].flat()) {
+    try {
+      await sendMessage(settings, origin, { to, body: body.slice(0, MAX_SMS_LENGTH) });
+    } catch (error) {
+      context.error(`Could not text ${to} about recording ${observation.recordingSid}: ${describeError(error)}`);
+    }
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The flow file of this process: read, validated and compiled once per path, on the first
+ * request that needs it (a webhook's cold start pays for it once). An invalid file is refused
+ * whole with every problem named by its path; it never half applies.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import type { Settings } from '../config/settings';
+import { AppError } from '../errors';
+import { flowProblems, zodFlowProblems, type FlowProblem } from './check';
+import { DEFAULT_FLOWS, flowFileSchema, type FlowFile } from './schema';
+
+export const DEFAULT_FLOW_FILE = 'flows.json';
+
+export class FlowFileError extends AppError {
+  constructor(
+    readonly file: string,
+    readonly problems: FlowProblem[],
+  ) {
+    const message = `Invalid flow file ${file}:\n${problems.map((problem) => `  ${problem.path}: ${problem.message}`).join('\n')}`;
+    super(500, 'The flow file is invalid; see the log', { log: 'error', logMessage: message });
+    this.name = 'FlowFileError';
+  }
+
+  /** One line per problem: `flows.json: voice.steps.menu…: unknown step "sales"`. */
+  get lines(): string[] {
+    return this.problems.map((problem) => `${this.file}: ${problem.path}: ${problem.message}`);
+  }
+}
+
+/**
+ * The app root: the folder with host.json (the function app's wwwroot in Azure, which the
+ * Functions host names in AzureWebJobsScriptRoot), found upward from the working directory.
+ */
+export function appRoot(): string {
+  const scriptRoot = process.env.AzureWebJobsScriptRoot;
+  if (scriptRoot) return scriptRoot;
+  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'host.json'))) return dir;
+    if (dirname(dir) === dir) return process.cwd();
+  }
+}
+
+/** Where the flow file is, and whether the settings named it (a named file must exist; the default may not). */
+export function flowFileLocation(settings: Pick<Settings, 'PHONE_FLOWS'>, root = appRoot()): { path: string; shown: string; named: boolean } {
+  const path = resolve(root, settings.PHONE_FLOWS ?? DEFAULT_FLOW_FILE);
+  const shown = isAbsolute(settings.PHONE_FLOWS ?? '') ? path : relative(root, path) || path;
+  return { path, shown, named: settings.PHONE_FLOWS !== undefined };
+}
+
+/** What a flow file holds, in a line: `flows.json: voice 6 steps from "welcome"; messaging 3 rules`. */
+export function describeFlows(settings: Pick<Settings, 'PHONE_FLOWS'>, root = appRoot()): string {
+  const location = flowFileLocation(settings, root);
+  const flows = getFlows(settings, root);
+  const source = flows === DEFAULT_FLOWS ? `the built-in default (no ${location.shown})` : location.shown;
+  const voice = flows.voice ? `voice ${Object.keys(flows.voice.steps).length} step(s) from "${flows.voice.entry}"` : 'voice: the greeting';
+  const messaging = flows.messaging ? `messaging ${flows.messaging.rules.length} rule(s)${flows.messaging.reply ? ' and a default reply' : ''}` : 'messaging: the reply';
+  return `${source}: ${voice}; ${messaging}`;
+}
+
+/** Reads and checks a flow file; throws FlowFileError naming every problem. */
+export function readFlowFile(path: string, shown = path): FlowFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : error instanceof SyntaxError ? `is not JSON (${error.message})` : String(error);
+    throw new FlowFileError(shown, [{ path: '(the file)', message: reason }]);
+  }
+  const parsed = flowFileSchema.safeParse(json);
+  if (!parsed.success) throw new FlowFileError(shown, zodFlowProblems(parsed.error, json));
+  const problems = flowProblems(parsed.data);
+  if (problems.length) throw new FlowFileError(shown, problems);
+  return parsed.data;
+}
+
+const loaded = new Map<string, FlowFile>();
+
+/** The flows this process runs: the file the settings name, else flows.json, else the built-in default (the seed). */
+export function getFlows(settings: Pick<Settings, 'PHONE_FLOWS'>, root = appRoot()): FlowFile {
+  const location = flowFileLocation(settings, root);
+  let flows = loaded.get(location.path);
+  if (!flows) {
+    flows = !location.named && !existsSync(location.path) ? DEFAULT_FLOWS : readFlowFile(location.path, location.shown);
+    loaded.set(location.path, flows);
+  }
+  return flows;
+}

@@ -1,0 +1,67 @@
+/**
+ * The messaging flow as TwiML: the blocklist (no reply), the carriers' keywords (never
+ * answered), then the first rule that matches (reply, media, forwards), else the default reply.
+ */
+import MessagingResponse from 'twilio/lib/twiml/MessagingResponse';
+import type { Settings } from '../config/settings';
+import { field, type FormParams } from '../http/requests';
+import { xmlSafe } from '../twilio/twiml';
+import { isOpen } from './hours';
+import { carrierKeyword, normalizedKeyword } from './keywords';
+import { DEFAULT_FLOWS, type FlowFile, type MessagingRule } from './schema';
+import { fill, MAX_SMS_LENGTH, requestVariables } from './text';
+import { isBlocked } from './voice';
+
+export interface MessageAnswer {
+  twiml: string;
+  /** Which rule decided, for the record: `keyword HOURS`, `blocked`, `carrier keyword STOP`, `default`. */
+  rule: string;
+}
+
+const patterns = new Map<string, RegExp>();
+
+function matches(rule: MessagingRule, body: string): boolean {
+  const words = (value: string | string[]) => [value].flat().map(normalizedKeyword);
+  if (rule.keyword !== undefined) return words(rule.keyword).includes(normalizedKeyword(body));
+  if (rule.startsWith !== undefined) {
+    const said = normalizedKeyword(body);
+    return words(rule.startsWith).some((word) => said === word || said.startsWith(`${word} `));
+  }
+  if (rule.pattern !== undefined) {
+    let pattern = patterns.get(rule.pattern);
+    if (!pattern) patterns.set(rule.pattern, (pattern = new RegExp(rule.pattern, 'iu')));
+    return pattern.test(body);
+  }
+  return true;
+}
+
+const ruleName = (rule: MessagingRule, index: number): string =>
+  rule.description ??
+  (rule.keyword !== undefined ? `keyword ${[rule.keyword].flat()[0]}` : rule.startsWith !== undefined ? `starts with ${[rule.startsWith].flat()[0]}` : rule.pattern !== undefined ? `pattern ${rule.pattern}` : `rule ${index + 1}`);
+
+export function answerMessage(flows: FlowFile, params: FormParams, settings: Settings, now = new Date()): MessageAnswer {
+  const messaging = flows.messaging ?? DEFAULT_FLOWS.messaging!;
+  const response = new MessagingResponse();
+  const answer = (rule: string): MessageAnswer => ({ twiml: response.toString(), rule });
+  const body = field(params, 'Body') ?? '';
+  if (isBlocked(flows, field(params, 'From'))) return answer('blocked');
+  const carrier = carrierKeyword(body);
+  if (carrier) return answer(`${carrier.kind} keyword ${carrier.keyword}: left to the carrier and Twilio`);
+
+  const variables = requestVariables(params, settings);
+  const text = (template: string) => xmlSafe(fill(template, variables)).slice(0, MAX_SMS_LENGTH);
+  const open = flows.hours ? isOpen(flows.hours, now) : true;
+  const index = messaging.rules.findIndex((rule) => (rule.hours === undefined || (rule.hours === 'open') === open) && matches(rule, body));
+  const rule = messaging.rules[index];
+  if (!rule) {
+    if (messaging.reply) response.message(text(messaging.reply));
+    return answer('default');
+  }
+  for (const to of rule.forward === undefined ? [] : [rule.forward].flat()) response.message({ to }, text(rule.forwardText));
+  if (rule.reply !== undefined || rule.media) {
+    const message = response.message({}, '');
+    if (rule.reply !== undefined) message.body(text(rule.reply));
+    for (const url of rule.media ?? []) message.media(url);
+  }
+  return answer(ruleName(rule, index));
+}

@@ -1,0 +1,267 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { flowSchemaText } from '../../../dev/flowsSchema';
+import { readLocalSettings } from '../../../dev/localSettings';
+import { loadSettings } from '../../../lib/config/settings';
+import { isOpen } from '../../../lib/flows/hours';
+import { FlowFileError, getFlows, readFlowFile } from '../../../lib/flows/load';
+import { answerMessage } from '../../../lib/flows/messaging';
+import { DEFAULT_FLOWS, flowFileSchema, type FlowFile } from '../../../lib/flows/schema';
+import { answerCall, answerCallback } from '../../../lib/flows/voice';
+import { ROOT } from '../../support/appHost';
+import { baseSettings } from '../../support/settings';
+
+const settings = loadSettings({ ...baseSettings, VOICE_GREETING: 'Hi there', SMS_REPLY: 'Thanks!' });
+const dir = mkdtempSync(join(tmpdir(), 'flow-files-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The problems a flow file is refused with, one line each. */
+function problemsOf(flows: unknown): string[] {
+  const file = join(dir, `flow-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, typeof flows === 'string' ? flows : JSON.stringify(flows));
+  try {
+    readFlowFile(file, 'flows.json');
+    return [];
+  } catch (error) {
+    if (!(error instanceof FlowFileError)) throw error;
+    return error.lines;
+  }
+}
+
+const flow = (voice: object, rest: object = {}) => ({ voice: { entry: 'menu', ...voice }, ...rest });
+
+describe('flows.schema.json', () => {
+  it('is generated from the zod schema (npm run flows:schema writes it)', () => {
+    expect(readFileSync(join(ROOT, 'flows.schema.json'), 'utf8')).toBe(flowSchemaText());
+  });
+
+  it('accepts flows.json and every example, and each example names it as its $schema', () => {
+    const files = ['flows.json', ...readdirSync(join(ROOT, 'flows/examples')).map((name) => `flows/examples/${name}`)];
+    expect(files.length).toBeGreaterThanOrEqual(6);
+    for (const file of files) {
+      const json = JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as { $schema: string };
+      expect(() => readFlowFile(join(ROOT, file)), file).not.toThrow();
+      expect(new URL(json.$schema, `file://${join(ROOT, file)}`).pathname, file).toBe(join(ROOT, 'flows.schema.json'));
+    }
+  });
+});
+
+describe('the flow file this checkout runs', () => {
+  // PHONE_FLOWS from the environment or local.settings.json, as npm start reads it, so that
+  // npm test fails on the file the line really uses.
+  const named = readLocalSettings(ROOT).PHONE_FLOWS ?? process.env.PHONE_FLOWS;
+
+  it(`validates: ${named ?? 'flows.json'}`, () => {
+    expect(() => getFlows({ PHONE_FLOWS: named || undefined }, ROOT)).not.toThrow();
+  });
+
+  it('and the examples together use every verb the seed lists', () => {
+    const used = new Set<string>();
+    for (const name of readdirSync(join(ROOT, 'flows/examples'))) {
+      const flows = readFlowFile(join(ROOT, 'flows/examples', name));
+      for (const step of Object.values(flows.voice?.steps ?? {})) {
+        for (const action of step.actions) {
+          Object.keys(action).forEach((verb) => used.add(verb));
+          if ('gather' in action) [action.gather.prompt ?? []].flat().forEach((prompt) => (typeof prompt === 'string' ? used.add('say') : Object.keys(prompt).forEach((verb) => used.add(verb))));
+        }
+      }
+      if (flows.voice && flows.blocklist && typeof flows.voice.blocked === 'string') used.add('reject');
+      if (flows.messaging?.rules.some((rule) => rule.reply !== undefined)) used.add('message');
+    }
+    expect([...used].sort()).toEqual(['dial', 'gather', 'hangup', 'message', 'pause', 'play', 'record', 'redirect', 'reject', 'say', 'sms']);
+  });
+});
+
+describe('a flow file that does not validate', () => {
+  it('names each problem by its path in the file', () => {
+    const problems = problemsOf(
+      flow({
+        steps: {
+          menu: { actions: [{ say: 'Welcome' }, { gather: { branches: { '1': 'menu', '7': 'sales' } } }] },
+        },
+      }),
+    );
+    expect(problems).toEqual(['flows.json: voice.steps.menu.actions[1].gather.branches.7: unknown step "sales"']);
+  });
+
+  it('names the problem inside the action it was meant to be, not "invalid input"', () => {
+    expect(
+      problemsOf(
+        flow({
+          steps: {
+            menu: {
+              actions: [
+                { dial: { timeout: 5 } },
+                { dial: { to: ['+15550100000', '555'] } },
+                { play: 'http://insecure.example/a.mp3' },
+                { speak: 'hi' },
+                { say: 'a', hangup: true },
+                { pause: 0 },
+                { gather: { branches: { x: 'menu' } } },
+              ],
+            },
+          },
+        }),
+      ),
+    ).toEqual([
+      'flows.json: voice.steps.menu.actions[0].dial.to: is required',
+      'flows.json: voice.steps.menu.actions[1].dial.to[1]: must be a number in E.164 (+15550100000), client:<name> or a sip: URI',
+      'flows.json: voice.steps.menu.actions[2].play: must be an https URL',
+      'flows.json: voice.steps.menu.actions[3]: must be one action: say, play, pause, gather, dial, record, sms, redirect, hangup or reject, each alone in its object',
+      'flows.json: voice.steps.menu.actions[4]: must be one action: say, play, pause, gather, dial, record, sms, redirect, hangup or reject, each alone in its object',
+      'flows.json: voice.steps.menu.actions[5].pause: must be at least 1 second',
+      'flows.json: voice.steps.menu.actions[6].gather.branches.x: is not a valid key: must be keys: digits, * or #',
+    ]);
+  });
+
+  it('reports unreachable steps, redirect loops, closed without hours, and unknown entry steps', () => {
+    expect(
+      problemsOf(
+        flow({
+          entry: 'start',
+          closed: 'menu',
+          steps: {
+            menu: { actions: [{ say: 'a' }, { redirect: { step: 'again' } }] },
+            again: { actions: [{ redirect: { step: 'menu' } }] },
+            orphan: { actions: [{ hangup: true }] },
+          },
+        }),
+      ),
+    ).toEqual([
+      'flows.json: voice.closed: needs "hours" at the top of the file to know when the line is closed',
+      'flows.json: voice.entry: unknown step "start"',
+      'flows.json: voice.steps.orphan: is unreachable: no entry, branch, outcome or redirect leads to it',
+      'flows.json: voice.steps.menu.actions[1].redirect: redirect loop: menu → again → menu never waits for the caller',
+    ]);
+  });
+
+  it('refuses carrier keywords as rules, settings other than the greeting and reply, bad patterns, time zones and spans', () => {
+    expect(
+      problemsOf({
+        hours: { timeZone: 'Mars/Olympus', weekly: { mon: ['17:00-09:00'] } },
+        messaging: {
+          rules: [{ keyword: ['Stop', 'JOIN'], reply: 'bye' }, { pattern: '(', reply: 'x' }, { keyword: 'A', startsWith: 'B' }],
+          reply: 'Token: {TWILIO_AUTH_TOKEN}, from {From}',
+        },
+      }),
+    ).toEqual([
+      'flows.json: hours.timeZone: must be an IANA time zone, like America/New_York',
+      'flows.json: hours.weekly.mon[0]: must end after it starts',
+      'flows.json: messaging.rules[1].pattern: must be a valid regular expression',
+      'flows.json: messaging.rules[2]: give at most one of keyword, startsWith or pattern',
+    ]);
+    expect(problemsOf({ messaging: { rules: [{ keyword: ['Stop', 'JOIN'], reply: 'bye' }], reply: 'Token: {TWILIO_AUTH_TOKEN}, from {From}' } })).toEqual([
+      'flows.json: messaging.rules[0].keyword: "Stop" is an opt-out keyword: carriers and Twilio answer it, a flow never does',
+      'flows.json: messaging.reply: {TWILIO_AUTH_TOKEN} is not a variable a flow can use: of the settings only {VOICE_GREETING} and {SMS_REPLY} are',
+    ]);
+  });
+
+  it('that is not JSON, or is missing when PHONE_FLOWS names it, says so', () => {
+    expect(problemsOf('{ "voice": ')).toEqual([expect.stringMatching(/^flows\.json: \(the file\): is not JSON/)]);
+    expect(() => getFlows({ PHONE_FLOWS: 'no-such-flows.json' }, dir)).toThrow(FlowFileError);
+    expect(getFlows({ PHONE_FLOWS: undefined }, dir)).toBe(DEFAULT_FLOWS);
+  });
+});
+
+const call = { CallSid: 'CA0123456789abcdef0123456789abcdef', From: '+15550100199', To: '+15005550006', CallStatus: 'ringing' };
+const parse = (flows: object): FlowFile => flowFileSchema.parse(flows);
+
+describe('voice TwiML', () => {
+  it('by default says VOICE_GREETING, as the seed did', () => {
+    expect(answerCall(DEFAULT_FLOWS, call, settings).twiml).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hi there</Say></Response>');
+  });
+
+  it('inserts what the caller sent as text: it never becomes TwiML', () => {
+    const flows = parse(flow({ steps: { menu: { actions: [{ say: 'You said {SpeechResult}' }, { hangup: true }] } } }));
+    const answer = answerCall(flows, { ...call, SpeechResult: '</Say><Dial>+19005550000</Dial><Say>\u0007' }, settings);
+    expect(answer.twiml).toContain('<Say>You said &lt;/Say&gt;&lt;Dial&gt;+19005550000&lt;/Dial&gt;&lt;Say&gt;</Say><Hangup/>');
+    expect(answer.twiml).not.toContain('<Dial>');
+  });
+
+  it('stops at the first action that waits, and points its action at a signed route with the step, the index and the turn', () => {
+    const flows = parse(
+      flow({
+        steps: {
+          menu: { actions: [{ say: 'Hi' }, { gather: { prompt: 'Press 1', numDigits: 1, branches: { '1': 'menu' } } }, { say: 'never in this document' }] },
+        },
+      }),
+    );
+    expect(answerCall(flows, call, settings).twiml).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hi</Say><Gather input="dtmf" action="/api/twilio/flow/gather?step=menu&amp;at=1&amp;try=1&amp;turn=1" method="POST" actionOnEmptyResult="true" numDigits="1"><Say>Press 1</Say></Gather></Response>',
+    );
+  });
+
+  it('a callback for a step the flow no longer has is not answered here (the route apologises and starts over)', () => {
+    const flows = parse(flow({ steps: { menu: { actions: [{ say: 'Hi' }] } } }));
+    expect(answerCallback('gather', { step: 'gone', at: 0, turn: 3 }, flows, call, settings)).toBeUndefined();
+    expect(answerCallback('gather', { step: 'menu', at: 5, turn: 3 }, flows, call, settings)).toBeUndefined();
+    expect(answerCallback('gather', { step: 'constructor', at: 0, turn: 3 }, flows, call, settings)).toBeUndefined();
+  });
+
+  it('dials clients and SIP, with a whisper and recording, and sends texts during the call', () => {
+    const flows = parse(
+      flow({
+        steps: {
+          menu: {
+            actions: [
+              { sms: { text: 'Call from {From}', to: '+15550100000' } },
+              { dial: { to: ['client:alice', 'sip:bob@example.com'], callerId: '+15005550006', record: true, whisper: 'Hi' } },
+            ],
+          },
+        },
+      }),
+    );
+    const twiml = answerCall(flows, call, settings).twiml;
+    expect(twiml).toContain('<Sms to="+15550100000">Call from +15550100199</Sms>');
+    expect(twiml).toContain('callerId="+15005550006" record="record-from-answer" recordingStatusCallback="/api/twilio/flow/recording?step=menu&amp;at=1"');
+    expect(twiml).toContain('<Client url="/api/twilio/flow/whisper?step=menu&amp;at=1" method="POST">alice</Client><Sip url="/api/twilio/flow/whisper?step=menu&amp;at=1" method="POST">sip:bob@example.com</Sip>');
+  });
+});
+
+describe('business hours', () => {
+  const example = parse(JSON.parse(readFileSync(join(ROOT, 'flows/examples/business-hours.json'), 'utf8')));
+  const at = (iso: string) => isOpen(example.hours!, new Date(iso));
+
+  it("follow the schedule's time zone, spans and closure dates", () => {
+    expect(at('2026-11-24T14:00:00Z')).toBe(true); // Tuesday 09:00 in New York
+    expect(at('2026-11-24T13:59:00Z')).toBe(false); // 08:59
+    expect(at('2026-11-24T22:00:00Z')).toBe(false); // 17:00: the span ends before it
+    expect(at('2026-11-27T17:30:00Z')).toBe(false); // Friday 12:30, the lunch break
+    expect(at('2026-11-28T15:00:00Z')).toBe(false); // Saturday
+    expect(at('2026-12-25T15:00:00Z')).toBe(false); // a Friday, but a closure date
+    expect(at('2026-07-07T13:30:00Z')).toBe(true); // 09:30 in summer time (UTC-4)
+  });
+
+  it('route a call to the closed step, and a text to the closed rule, when closed', () => {
+    const closed = new Date('2026-12-25T15:00:00Z');
+    expect(answerCall(example, call, settings, closed).facts).toEqual({ turn: 0, outcome: 'closed', step: 'closed' });
+    expect(answerCall(example, call, settings, new Date('2026-11-24T15:00:00Z')).facts).toEqual({ turn: 0, step: 'office' });
+    expect(answerMessage(example, { Body: 'hi', From: '+15550100199' }, settings, closed).rule).toBe('closed');
+  });
+
+  it('do not apply to a call the app placed: it starts at the entry step, whenever it is', () => {
+    const placed = { ...call, Direction: 'outbound-api', From: '+15005550006', To: '+15550100199' };
+    expect(answerCall(example, placed, settings, new Date('2026-12-25T15:00:00Z')).facts).toEqual({ turn: 0, step: 'office' });
+  });
+});
+
+describe('messaging TwiML', () => {
+  it('by default replies SMS_REPLY, as the seed did', () => {
+    expect(answerMessage(DEFAULT_FLOWS, { Body: 'hi', From: '+15550100199' }, settings)).toEqual({
+      twiml: '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Thanks!</Message></Response>',
+      rule: 'default',
+    });
+  });
+
+  it('forwards with the sender and the text, cut to what one message holds', () => {
+    const flows = parse({ messaging: { rules: [{ forward: ['+15550100000', '+15550100001'] }] } });
+    const answer = answerMessage(flows, { Body: 'x'.repeat(2000), From: '+15550100199' }, settings);
+    const forwards = [...answer.twiml.matchAll(/<Message to="(\+\d+)">([^<]*)<\/Message>/g)];
+    expect(forwards.map((match) => match[1])).toEqual(['+15550100000', '+15550100001']);
+    expect(forwards[0]![2]).toMatch(/^From \+15550100199: x+$/);
+    expect(forwards[0]![2]).toHaveLength(1600);
+    expect(answer.rule).toBe('rule 1');
+  });
+});

@@ -1,0 +1,127 @@
+/**
+ * Try a flow file the way a phone would: the app on the local host, the local Twilio emulator
+ * with the number pointed at it, and a caller that presses keys, speaks, or texts.
+ *
+ *   const phone = await startPhone({ flows: 'flows/examples/ivr.json' });
+ *   const call = await phone.call({ digits: ['2'] });
+ *   expect(call.path).toBe('welcome · menu · pressed 2 · support · …');
+ *   await phone.close();
+ *
+ * Everything runs in this process on 127.0.0.1; records go to the test run's Azurite.
+ */
+import { startLocalTwilio, type LocalTwilio } from '../../dev/emulator/local';
+import type { DialOutcome, TranscriptLine } from '../../dev/emulator/index';
+import { startAppHost } from './appHost';
+import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from './settings';
+
+export interface CallOptions {
+  from?: string;
+  /** Keys for each <Gather> or <Record> in turn, e.g. ['9', '2'] or ['#'] to end a recording. */
+  digits?: string[];
+  /** Words for each speech <Gather> in turn. */
+  speech?: string[];
+  /** How every <Dial> of the call ends; default completed (answered). */
+  dialOutcome?: DialOutcome;
+  /** How long a <Record> records, in seconds; default 5. */
+  recordingSeconds?: number;
+  /** What a transcription says. */
+  transcription?: string;
+}
+
+export interface PlayedCall {
+  sid: string;
+  /** How the call ended on the emulator: completed, busy, no-answer, failed. */
+  status: string;
+  /** The path the app recorded: `menu · pressed 2 · support · dial +15550100002 completed`. */
+  path: string;
+  /** What the caller heard and did, one line per verb: `Say: Connecting you to support.` */
+  heard: string[];
+  /** Texts sent while the call ran or because of it (the flow's sms, voicemail notifications). */
+  texts: Array<{ to: string; body: string }>;
+}
+
+export interface PlayedText {
+  /** The messages the flow answered with: replies to the sender and forwards. */
+  replies: Array<{ to: string; body: string; media: string[] }>;
+  /** The rule that decided, as recorded: `keyword HOURS`, `default`, `blocked`… */
+  rule: string | undefined;
+}
+
+export interface Phone {
+  /** The app, e.g. to GET /api/calls/{sid}. */
+  appUrl: string;
+  number: string;
+  call(options?: CallOptions): Promise<PlayedCall>;
+  text(body: string, options?: { from?: string }): Promise<PlayedText>;
+  close(): Promise<void>;
+}
+
+const CALLER = '+15550100199';
+
+const line = (entry: TranscriptLine) => `${'  '.repeat(entry.depth ?? 0)}${entry.verb}: ${entry.text}`.trimEnd();
+
+/** Starts the app with `flows` (a path like PHONE_FLOWS; default flows.json) and the emulator, its number pointed at the app. */
+export async function startPhone({ flows, settings = {} }: { flows?: string; settings?: Record<string, string> } = {}): Promise<Phone> {
+  const twilio: LocalTwilio = await startLocalTwilio({ accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN }, TEST_PHONE_NUMBER, () => {});
+  const { emulator } = twilio;
+  useSettings({ TWILIO_API_BASE_URL: emulator.url, PHONE_FLOWS: flows, ...settings });
+  const app = await startAppHost();
+  await twilio.pointNumberAt(app.url);
+  const appGet = async (path: string) => {
+    const response = await fetch(`${app.url}${path}`);
+    if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
+    return response;
+  };
+
+  return {
+    appUrl: app.url,
+    number: TEST_PHONE_NUMBER,
+    async call(options = {}) {
+      emulator.setScript({
+        ...(options.recordingSeconds !== undefined ? { recordingSeconds: options.recordingSeconds } : {}),
+        ...(options.transcription !== undefined ? { transcription: options.transcription } : {}),
+      });
+      const before = new Set(emulator.messages.keys());
+      const form = new URLSearchParams({ From: options.from ?? CALLER, To: TEST_PHONE_NUMBER });
+      for (const digits of options.digits ?? []) form.append('Digits', digits);
+      for (const speech of options.speech ?? []) form.append('Speech', speech);
+      if (options.dialOutcome) form.set('DialOutcome', options.dialOutcome);
+      const rung = await emulatorPost<{ call: { sid: string } }>(twilio, '/_emulator/calls', form);
+      const call = await emulator.waitForCall(rung.call.sid, 30_000);
+      const transcript = await (await appGet(`/api/calls/${call.sid}/transcript`)).text();
+      return {
+        sid: call.sid,
+        status: call.status,
+        path: transcript.split('\n')[1] ?? '',
+        heard: call.transcript.map(line),
+        texts: [...emulator.messages.values()].filter((message) => !before.has(message.sid)).map((message) => ({ to: message.to, body: message.body })),
+      };
+    },
+    async text(body, options = {}) {
+      const result = await emulatorPost<{ message: { sid: string }; replies: Array<{ to: string; body: string; sid: string }> }>(
+        twilio,
+        '/_emulator/messages',
+        new URLSearchParams({ From: options.from ?? CALLER, To: TEST_PHONE_NUMBER, Body: body }),
+      );
+      const record = (await (await appGet(`/api/messages/${result.message.sid}`)).json()) as { events: Array<{ rule?: string }> };
+      return {
+        replies: result.replies.map((reply) => ({ to: reply.to, body: reply.body, media: emulator.messages.get(reply.sid)?.mediaUrls ?? [] })),
+        rule: record.events.find((event) => event.rule !== undefined)?.rule,
+      };
+    },
+    async close() {
+      await app.close();
+      await emulator.stop();
+    },
+  };
+}
+
+async function emulatorPost<T>(twilio: LocalTwilio, path: string, form: URLSearchParams): Promise<T> {
+  const response = await fetch(`${twilio.emulator.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${twilio.accountSid}:${twilio.authToken}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: form,
+  });
+  if (!response.ok) throw new Error(`the emulator answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
+}
