@@ -12,8 +12,9 @@ import { simulatePlaceCall } from './placeCall';
 export const USAGE = `Usage: npm run simulate -- <command> [options]
 
 Commands:
-  sms --body <text> [--from <number>] [--to <number>]
-      send the app a signed incoming SMS and print its reply
+  sms --body <text> [--from <number>] [--to <number>] [--key <function key>]
+      send the app a signed incoming SMS and print its reply, then the messaging rule that
+      answered as the app recorded it (GET /api/messages/{sid})
   call [--from <number>] [--to <number>] [--digits <keys>]… [--speech <words>]… [--dial-outcome <outcome>] [--key <function key>]
       call the app: print what the caller hears, one line per TwiML verb, then the path the
       flow took as the app recorded it (GET /api/calls/{sid}/transcript); each <Gather>
@@ -55,7 +56,7 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
     }
     switch (command) {
       case 'sms': {
-        const { values } = parseCommandLine(rest, { ...COMMON, from: { type: 'string' }, to: { type: 'string' }, body: { type: 'string' } });
+        const { values } = parseCommandLine(rest, { ...COMMON, from: { type: 'string' }, to: { type: 'string' }, body: { type: 'string' }, key: { type: 'string' } });
         return simulateSms(simulateContext(io, values), values);
       }
       case 'call': {

@@ -72,23 +72,25 @@ export function warnUnused(print: Printer, unused: CallFlowResult['unused'], giv
 
 
 /**
- * The app's own account of a call: its path through the flow (GET /api/calls/{sid}/transcript),
- * printed as `Path`. A deployed app needs its function key for it (--key).
+ * What the app itself recorded, as one line: a call's path through the flow (`Path`, from
+ * GET /api/calls/{sid}/transcript) or the messaging rule that answered a text (`Rule`, from
+ * GET /api/messages/{sid}). A deployed app needs its function key for them (--key).
  */
-export async function printPath(context: SimulateContext, callSid: string, key: string | undefined): Promise<void> {
+export async function printRecorded(context: SimulateContext, what: { kind: 'call' | 'message'; sid: string }, key: string | undefined): Promise<void> {
   const { print } = context;
-  const url = `${context.appUrl}/api/calls/${callSid}/transcript`;
+  const [label, url] = what.kind === 'call' ? ['Path', `${context.appUrl}/api/calls/${what.sid}/transcript`] : ['Rule', `${context.appUrl}/api/messages/${what.sid}`];
   let problem: string;
   try {
     const response = await fetch(url, { headers: key ? { 'x-functions-key': key } : {}, signal: AbortSignal.timeout(10_000) });
     const text = await response.text();
     if (response.ok) {
-      print.line(`${print.paint.bold('Path')}     ${text.split('\n')[1] ?? ''}`);
+      const line = what.kind === 'call' ? text.split('\n')[1] : (JSON.parse(text) as { events: Array<{ rule?: string }> }).events.find((event) => event.rule)?.rule;
+      print.line(`${print.paint.bold(label)}     ${line ?? ''}`);
       return;
     }
     problem = `${response.status}${response.status === 401 || response.status === 403 ? ': a deployed app needs its function key, --key' : ''}`;
   } catch (error) {
     problem = error instanceof Error ? error.message : String(error);
   }
-  print.line(print.paint.dim(`Path     not available (GET ${url}: ${problem})`));
+  print.line(print.paint.dim(`${label}     not available (GET ${url}: ${problem})`));
 }

@@ -14,17 +14,17 @@ import {
   type DialOutcome,
   type WebhookResult,
 } from '../emulator/index';
-import { callerNumber, ourNumber, printPath, signatureHint, transcriptRow, warnUnused, type SimulateContext } from './context';
+import { callerNumber, ourNumber, printRecorded, signatureHint, transcriptRow, warnUnused, type SimulateContext } from './context';
 import { callThroughEmulator, textThroughEmulator } from './viaEmulator';
 
 const API_VERSION = '2010-04-01';
 
-export async function simulateSms(context: SimulateContext, values: { from?: string; to?: string; body?: string }): Promise<number> {
+export async function simulateSms(context: SimulateContext, values: { from?: string; to?: string; body?: string; key?: string }): Promise<number> {
   const { print, target, appUrl } = context;
   const body = requireOption(values.body, 'body');
   const to = ourNumber(values.to, target);
   const from = callerNumber(values.from, to);
-  if (context.emulatorUrl) return textThroughEmulator(context, context.emulatorUrl, { from, to, body });
+  if (context.emulatorUrl) return textThroughEmulator(context, context.emulatorUrl, { from, to, body, key: values.key });
   const sid = newSid('SM');
   const url = routeUrl(appUrl, 'smsWebhook');
   const requests: WebhookResult[] = [];
@@ -65,6 +65,7 @@ export async function simulateSms(context: SimulateContext, values: { from?: str
     return EXIT.failed;
   }
   if (result.replies.length === 0) print.line(paint.dim('(no reply)'));
+  await printRecorded(context, { kind: 'message', sid }, values.key);
   return EXIT.ok;
 }
 
@@ -144,7 +145,7 @@ export async function simulateCall(
   print.line(`${paint.bold('Ended')}    ${result.status === 'completed' ? paint.green(result.status) : paint.yellow(result.status)}, ${result.seconds} s ${paint.dim(`(${result.endedBy})`)}`);
   print.line(`${paint.bold('Status')}   ${paint.dim(`POST ${statusCallback.url}`)} ${statusText(statusCallback, print)}`);
   if (statusCallback.error) print.warn(`the status callback was not accepted (${statusCallback.error})${signatureHint(statusCallback.status, target)}`);
-  await printPath(context, callSid, values.key);
+  await printRecorded(context, { kind: 'call', sid: callSid }, values.key);
   if (result.error) {
     print.error(`${result.error.code} ${result.error.message}${signatureHint(requests.at(-1)?.status, target)}`);
     return EXIT.failed;

@@ -8,7 +8,7 @@ import { EXIT } from '../cli/command';
 import { alignRows } from '../cli/output';
 import { shortSid } from '../cli/twilio';
 import type { CallReport } from '../emulator/index';
-import { printPath, transcriptRow, warnUnused, type SimulateContext } from './context';
+import { printRecorded, transcriptRow, warnUnused, type SimulateContext } from './context';
 
 const CALL_WAIT_SECONDS = 60;
 
@@ -37,7 +37,7 @@ async function emulatorRequest<T>(context: SimulateContext, emulatorUrl: string,
   return body;
 }
 
-export async function textThroughEmulator(context: SimulateContext, emulatorUrl: string, sms: { from: string; to: string; body: string }): Promise<number> {
+export async function textThroughEmulator(context: SimulateContext, emulatorUrl: string, sms: { from: string; to: string; body: string; key?: string | undefined }): Promise<number> {
   const { print } = context;
   const { paint } = print;
   const result = await emulatorRequest<{ message: MessageJson; replies: MessageJson[]; error?: { code: number; message: string } }>(
@@ -58,6 +58,7 @@ export async function textThroughEmulator(context: SimulateContext, emulatorUrl:
     return EXIT.failed;
   }
   if (result.replies.length === 0) print.line(paint.dim('(no reply)'));
+  await printRecorded(context, { kind: 'message', sid: result.message.sid }, sms.key);
   return EXIT.ok;
 }
 
@@ -82,7 +83,7 @@ export async function callThroughEmulator(
   print.line(`${paint.bold('Ended')}    ${status === 'completed' ? paint.green(status) : paint.yellow(status)}, ${report.call.duration ?? '?'} s`);
   for (const callback of report.callbacks) print.line(`${paint.bold('Status')}   ${paint.dim(`POST ${callback.url}`)} ${callback.status ?? callback.error ?? ''}`);
   if (!report.done) print.warn(`the call had not ended after ${CALL_WAIT_SECONDS} s`);
-  await printPath(context, rung.call.sid, call.key);
+  await printRecorded(context, { kind: 'call', sid: rung.call.sid }, call.key);
   if (report.error) {
     print.error(`${report.error.code} ${report.error.message}`);
     return EXIT.failed;

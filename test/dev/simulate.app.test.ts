@@ -41,6 +41,7 @@ describe('simulate against the functions on the local host', () => {
     const run = capture();
     expect(await runSimulate(['sms', '--url', app.url, '--from', '+15550001111', '--body', 'hi'], run.io)).toBe(0);
     expect(run.stdout()).toMatch(/Reply\s+\+15005550006 → \+15550001111\s+Got it, thanks!/);
+    expect(run.stdout()).toMatch(/\nRule\s+default\n/);
   });
 
   it('call: the caller hears VOICE_GREETING', async () => {
