@@ -4,6 +4,7 @@
  * Twilio and recorded on the call (or message) before it is answered.
  */
 import type { HttpHandler, InvocationContext } from '@azure/functions';
+import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
 import { describeError, NotFoundError } from '../errors';
 import { field, type FormParams } from '../http/requests';
@@ -88,21 +89,24 @@ export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, se
  */
 async function recorded(settings: Settings, context: InvocationContext, params: FormParams, flows: FlowFile, place: FlowPlace, origin: string): Promise<void> {
   const observation = recordingObservation(params);
-  const { duplicate } = await saveObservation(settings, observation);
+  // One storage deadline for both reads and writes, and the texts sent at once, each within
+  // the Twilio client's own deadline: the whole callback ends within both budgets.
+  const signal = storageDeadline();
+  const { duplicate } = await saveObservation(settings, observation, { signal });
   const action = place.step !== undefined ? flows.voice?.steps[place.step]?.actions[place.at ?? -1] : undefined;
   const notify = action && 'record' in action ? action.record.notify : undefined;
   if (duplicate || !notify) return;
-  const call = await findRecord(settings, 'call', observation.sid);
+  const call = await findRecord(settings, 'call', observation.sid, { signal });
   const variables = requestVariables(params, settings, { From: call?.from, To: call?.to });
   const body =
     observation.transcription !== undefined
       ? `Transcription of the voicemail from ${call?.from ?? 'an unknown caller'}: ${observation.transcription}`
       : fill(notify.text, variables);
-  for (const to of [notify.to].flat()) {
-    try {
-      await sendMessage(settings, origin, { to, body: body.slice(0, MAX_SMS_LENGTH) });
-    } catch (error) {
-      context.error(`Could not text ${to} about recording ${observation.recordingSid}: ${describeError(error)}`);
-    }
-  }
+  await Promise.all(
+    [notify.to].flat().map((to) =>
+      sendMessage(settings, origin, { to, body: body.slice(0, MAX_SMS_LENGTH) }).catch((error: unknown) =>
+        context.error(`Could not text ${to} about recording ${observation.recordingSid}: ${describeError(error)}`),
+      ),
+    ),
+  );
 }

@@ -128,8 +128,12 @@ async function addEvent(table: TableClient, observation: Observation, now: Date,
 }
 
 /** The record of one SID with its history in time order, or undefined when there is none of this kind. */
-export async function findRecord(settings: Settings, kind: Kind, sid: string): Promise<(CallOrMessage & { events: RecordEvent[] }) | undefined> {
-  const signal = storageDeadline();
+export async function findRecord(
+  settings: Settings,
+  kind: Kind,
+  sid: string,
+  { signal = storageDeadline() }: { signal?: AbortSignal } = {},
+): Promise<(CallOrMessage & { events: RecordEvent[] }) | undefined> {
   return withTables(settings, signal, async ({ records }) => {
     const found = await readRecordWithEvents(records, kind, sid, signal);
     return found && { ...found.record, events: inTimeOrder(kind, found.events) };

@@ -13,6 +13,7 @@ import { health } from '../../functions/health';
 import { voiceFallback } from '../../functions/voiceFallback';
 import { voiceWebhook } from '../../functions/voiceWebhook';
 import { startEmulator, type Emulator } from '../../dev/emulator/index';
+import { startFakeTwilio } from '../support/fakeTwilio';
 import { invoke, signedForm } from '../support/invoke';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from '../support/settings';
 
@@ -114,6 +115,26 @@ describe('POST /api/twilio/flow/{kind}', () => {
       '+15550100000: Transcription of the voicemail from +15550100199: Call me <back>',
     ]);
     expect(await transcript(fields.CallSid)).toMatch(/\nmenu · recorded 12 s · transcription "Call me <back>"\n$/);
+  });
+
+  it('keeps the recording when Twilio refuses a notification text: the other owner still gets theirs, and the log says which failed', async () => {
+    const fake = await startFakeTwilio(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN);
+    const twoOwners = join(dir, 'two-owners.json');
+    writeFileSync(twoOwners, JSON.stringify({ voice: { entry: 'vm', steps: { vm: { actions: [{ record: { notify: { to: ['+15550100000', '+15550100001'] } } }] } } } }));
+    useSettings({ PHONE_FLOWS: twoOwners, TWILIO_API_BASE_URL: fake.url });
+    try {
+      const fields = newCall();
+      await invoke(voiceWebhook, signedForm(`${origin}/api/twilio/voice`, { ...fields, CallStatus: 'ringing' }));
+      fake.failNext({ status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' });
+      const recording = { CallSid: fields.CallSid, RecordingSid: `RE${randomBytes(16).toString('hex')}`, RecordingUrl: `${fake.url}/rec`, RecordingDuration: '3', RecordingStatus: 'completed' };
+      const result = await flow('recording', 'step=vm&at=0', recording);
+      expect(result.response.status).toBe(204);
+      expect(fake.received.filter((request) => request.path.endsWith('/Messages.json')).map((request) => request.form.To?.[0]).sort()).toEqual(['+15550100000', '+15550100001']);
+      expect(result.logs).toContainEqual({ level: 'error', message: expect.stringMatching(/^Could not text \+1555010000[01] about recording RE\w+: .*21610/) });
+      expect(await transcript(fields.CallSid)).toMatch(/\nvm · recorded 3 s\n$/);
+    } finally {
+      await fake.close();
+    }
   });
 
   it('names the bad field of a recording callback with 400', async () => {
