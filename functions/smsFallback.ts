@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
 import { field } from '../lib/http/requests';
 import { twiml } from '../lib/http/responses';
-import { fallbackFlows } from '../lib/flows/handlers';
+import { flowsOrDefault } from '../lib/flows/handlers';
 import { answerMessage } from '../lib/flows/messaging';
 import { twilioWebhook } from '../lib/twilio/webhook';
 import { ROUTES } from '../lib/config/routes';
@@ -15,7 +15,7 @@ export const smsFallback = twilioWebhook((params, context, settings) => {
   context.warn(
     `Answered message ${field(params, 'MessageSid') ?? '(no MessageSid)'} from the fallback without recording it (Twilio error ${field(params, 'ErrorCode') ?? '-'})`,
   );
-  return twiml(answerMessage(fallbackFlows(settings, context), params, settings).twiml);
+  return twiml(answerMessage(flowsOrDefault(settings, context), params, settings).twiml);
 });
 
 app.http('smsFallback', { methods: ['POST'], route: ROUTES.smsFallback, authLevel: 'anonymous', handler: smsFallback });

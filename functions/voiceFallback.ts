@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
 import { field } from '../lib/http/requests';
 import { twiml } from '../lib/http/responses';
-import { fallbackFlows } from '../lib/flows/handlers';
+import { flowsOrDefault } from '../lib/flows/handlers';
 import { answerCall } from '../lib/flows/voice';
 import { twilioWebhook } from '../lib/twilio/webhook';
 import { ROUTES } from '../lib/config/routes';
@@ -15,7 +15,7 @@ export const voiceFallback = twilioWebhook((params, context, settings) => {
   context.warn(
     `Answered call ${field(params, 'CallSid') ?? '(no CallSid)'} from the fallback without recording it (Twilio error ${field(params, 'ErrorCode') ?? '-'})`,
   );
-  return twiml(answerCall(fallbackFlows(settings, context), params, settings).twiml);
+  return twiml(answerCall(flowsOrDefault(settings, context), params, settings).twiml);
 });
 
 app.http('voiceFallback', { methods: ['POST'], route: ROUTES.voiceFallback, authLevel: 'anonymous', handler: voiceFallback });

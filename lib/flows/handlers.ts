@@ -34,15 +34,16 @@ export const messageFlowWebhook = recordedWebhook((params, _context, settings) =
 });
 
 /**
- * The flows for a fallback URL: Twilio asks it when the webhook failed, perhaps because the
- * flow file is invalid, so an invalid file falls back to the seed's greeting and reply.
+ * The flows, or the default (the seed's greeting and reply) when the flow file is invalid, for
+ * the requests that must answer anyway: the fallback URLs (Twilio asks them when the webhook
+ * failed, perhaps because of the file) and a call already in progress.
  */
-export function fallbackFlows(settings: Settings, context: InvocationContext): FlowFile {
+export function flowsOrDefault(settings: Settings, context: InvocationContext): FlowFile {
   try {
     return getFlows(settings);
   } catch (error) {
     if (!(error instanceof FlowFileError)) throw error;
-    context.error(`${error.message}\nThe fallback answers with the default flow.`);
+    context.error(`${error.message}\nAnswered with the default flow.`);
     return DEFAULT_FLOWS;
   }
 }
@@ -61,7 +62,7 @@ export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, se
     try: integer(query.get('try')),
     leg: integer(query.get('leg')),
   };
-  const flows = getFlows(settings);
+  const flows = flowsOrDefault(settings, context);
   if (kind === 'whisper') return twiml(whisperTwiml(flows, place, params, settings));
   if (kind === 'recording') {
     await recorded(settings, context, params, flows, place, new URL(url).origin);

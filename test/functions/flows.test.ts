@@ -164,4 +164,12 @@ describe('an invalid flow file', () => {
     expect(fallback.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hello Monkey!</Say></Response>');
     expect(fallback.logs).toContainEqual({ level: 'error', message: expect.stringContaining('voice.steps.menu.actions[0].redirect.step: unknown step "sales"') });
   });
+
+  it('answers a call already in progress with an apology and the default flow, not an error', async () => {
+    const result = await flow('gather', 'step=menu&at=0&try=1&turn=1', { ...newCall(), Digits: '1' });
+    expect(result.response.status).toBe(200);
+    expect(result.text).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Sorry, that option is no longer available.</Say><Redirect method="POST">/api/twilio/flow/step?step=greeting&amp;turn=2</Redirect></Response>',
+    );
+  });
 });
