@@ -55,6 +55,12 @@ class CallTwiml {
     return xmlSafe(fill(template, this.variables));
   }
 
+  /** Says a flow text, its variables filled in. */
+  sayText(template: string): this {
+    this.response.say(this.text(template));
+    return this;
+  }
+
   /** The step's actions from `from` on, up to the first that waits or leaves. */
   step(name: string, from = 0): this {
     const actions = this.voice.steps[name]!.actions;
@@ -218,7 +224,7 @@ export function answerCallback(kind: 'step' | 'gather' | 'dial' | 'record', plac
     const problem = digits || speech ? 'no match' : 'no input';
     const attempt = place.try ?? 1;
     if (attempt <= gather.retries) {
-      twiml.response.say(xmlSafe(fill(gather.reprompt, requestVariables(params, settings))));
+      twiml.sayText(gather.reprompt);
       twiml.gather(step, at, gather, attempt + 1);
       return { twiml: twiml.response.toString(), facts: { ...heard, turn, outcome: `${problem}, asked again` } };
     }
