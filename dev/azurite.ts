@@ -61,11 +61,28 @@ export function isListening(port: number, host = HOST): Promise<boolean> {
 }
 
 export async function startAzurite(options: AzuriteOptions): Promise<RunningAzurite> {
-  const tablePort = options.services === 'all' ? (options.tablePort ?? DEFAULT_PORTS.table) : options.tablePort || (await freePort());
-  const common = ['--silent', '--disableTelemetry', '--skipApiVersionCheck', ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence'])];
+  const tablePort =
+    options.services === 'all' ? (options.tablePort ?? DEFAULT_PORTS.table) : options.tablePort || (await freePort());
+  const common = [
+    '--silent',
+    '--disableTelemetry',
+    '--skipApiVersionCheck',
+    ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
+  ];
   const args =
     options.services === 'all'
-      ? [join(AZURITE, 'azurite.js'), ...common, '--blobHost', HOST, '--queueHost', HOST, '--tableHost', HOST, '--tablePort', String(tablePort)]
+      ? [
+          join(AZURITE, 'azurite.js'),
+          ...common,
+          '--blobHost',
+          HOST,
+          '--queueHost',
+          HOST,
+          '--tableHost',
+          HOST,
+          '--tablePort',
+          String(tablePort),
+        ]
       : [join(AZURITE, 'table', 'main.js'), ...common, '--tableHost', HOST, '--tablePort', String(tablePort)];
   const child = spawn(process.execPath, ['--import', WATCHDOG, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
@@ -88,7 +105,8 @@ async function waitUntilListening(child: ChildProcess, port: number, output: str
     exited = code;
   });
   while (!(await isListening(port))) {
-    if (exited !== undefined) throw new Error(`Azurite exited (${exited}) before listening on ${port}: ${output.join('').trim()}`);
+    if (exited !== undefined)
+      throw new Error(`Azurite exited (${exited}) before listening on ${port}: ${output.join('').trim()}`);
     if (Date.now() > deadline) {
       child.kill();
       throw new Error(`Azurite did not listen on ${port} within 30 s: ${output.join('').trim()}`);

@@ -41,8 +41,14 @@ interface Side {
   name: string;
   args: (jobFile: string) => string[];
 }
-const naive: Side = { name: 'naive port (twilio + @azure/data-tables)', args: (job) => [join(__dirname, 'bench', 'naive.js'), job] };
-const app: Side = { name: 'this app (.artifacts/app, as the worker)', args: (job) => [join(__dirname, 'bench', 'app.js'), job, APP_DIR] };
+const naive: Side = {
+  name: 'naive port (twilio + @azure/data-tables)',
+  args: (job) => [join(__dirname, 'bench', 'naive.js'), job],
+};
+const app: Side = {
+  name: 'this app (.artifacts/app, as the worker)',
+  args: (job) => [join(__dirname, 'bench', 'app.js'), job, APP_DIR],
+};
 
 interface Run {
   /** Spawn to the answer's arrival here, in milliseconds. */
@@ -59,8 +65,18 @@ const mib = (kib: number) => kib / 1024;
 
 function signedSms(): SignedSms {
   const sid = `SM${randomBytes(16).toString('hex')}`;
-  const fields = { AccountSid: SETTINGS.TWILIO_ACCOUNT_SID, MessageSid: sid, From: '+15550001111', To: SETTINGS.TWILIO_PHONE_NUMBER, Body: 'hi' };
-  return { sid, body: new URLSearchParams(fields).toString(), signature: getExpectedTwilioSignature(AUTH_TOKEN, WEBHOOK_URL, fields) };
+  const fields = {
+    AccountSid: SETTINGS.TWILIO_ACCOUNT_SID,
+    MessageSid: sid,
+    From: '+15550001111',
+    To: SETTINGS.TWILIO_PHONE_NUMBER,
+    Body: 'hi',
+  };
+  return {
+    sid,
+    body: new URLSearchParams(fields).toString(),
+    signature: getExpectedTwilioSignature(AUTH_TOKEN, WEBHOOK_URL, fields),
+  };
 }
 
 /** Runs one side in a fresh process with nothing of this process's environment but PATH. */
@@ -80,7 +96,8 @@ function runSide(side: Side, job: BenchJob, folder: string, connectionString: st
     child.once('error', fail);
     child.once('exit', (code) => {
       const line = output.split('\n').find((l) => l.startsWith(BENCH_RESULT_PREFIX));
-      if (code !== 0 || !line || answered === undefined) return fail(new Error(`${side.name} exited ${code}: ${output.trim()}`));
+      if (code !== 0 || !line || answered === undefined)
+        return fail(new Error(`${side.name} exited ${code}: ${output.trim()}`));
       done({ wall: answered, result: JSON.parse(line.slice(BENCH_RESULT_PREFIX.length)) as BenchResult });
     });
   });
@@ -112,18 +129,38 @@ async function coldStart(folder: string, connectionString: string): Promise<Writ
   for (let pair = 0; pair < PAIRS; pair++) {
     for (const side of pair % 2 ? [app, naive] : [naive, app]) {
       const sms = signedSms();
-      const job: BenchJob = { mode: 'cold', url: WEBHOOK_URL, authToken: AUTH_TOKEN, reply: REPLY, connectionString, warmup: 0, requests: [sms] };
+      const job: BenchJob = {
+        mode: 'cold',
+        url: WEBHOOK_URL,
+        authToken: AUTH_TOKEN,
+        reply: REPLY,
+        connectionString,
+        warmup: 0,
+        requests: [sms],
+      };
       runs.get(side)!.push(await runSide(side, job, folder, connectionString));
-      written.push(side === naive ? { table: NAIVE_TABLE, partitionKey: sms.sid, rowKey: 'message' } : { table: RECORDS_TABLE, ...recordKeys('message', sms.sid) });
+      written.push(
+        side === naive
+          ? { table: NAIVE_TABLE, partitionKey: sms.sid, rowKey: 'message' }
+          : { table: RECORDS_TABLE, ...recordKeys('message', sms.sid) },
+      );
     }
   }
   const wall = (side: Side) => median(runs.get(side)!.map((run) => run.wall));
   const cpu = (side: Side) => median(runs.get(side)!.map((run) => run.result.cpuAtAnswer));
   const rss = (side: Side) => median(runs.get(side)!.map((run) => mib(run.result.maxRssKiB)));
-  console.log(`\nCold start: a fresh process answers one signed inbound SMS, record included (${PAIRS} pairs, medians)`);
+  console.log(
+    `\nCold start: a fresh process answers one signed inbound SMS, record included (${PAIRS} pairs, medians)`,
+  );
   row('', 'wall', 'CPU', 'peak memory');
-  for (const side of [naive, app]) row(side.name, `${wall(side).toFixed(1)} ms`, `${cpu(side).toFixed(1)} ms`, `${rss(side).toFixed(1)} MiB`);
-  row('ratio (goal: wall ≤ 0.6×, memory ≤ 1×)', `${(wall(app) / wall(naive)).toFixed(2)}×`, `${(cpu(app) / cpu(naive)).toFixed(2)}×`, `${(rss(app) / rss(naive)).toFixed(2)}×`);
+  for (const side of [naive, app])
+    row(side.name, `${wall(side).toFixed(1)} ms`, `${cpu(side).toFixed(1)} ms`, `${rss(side).toFixed(1)} MiB`);
+  row(
+    'ratio (goal: wall ≤ 0.6×, memory ≤ 1×)',
+    `${(wall(app) / wall(naive)).toFixed(2)}×`,
+    `${(cpu(app) / cpu(naive)).toFixed(2)}×`,
+    `${(rss(app) / rss(naive)).toFixed(2)}×`,
+  );
   return written;
 }
 
@@ -135,17 +172,33 @@ async function warm(folder: string, connectionString: string): Promise<void> {
   for (let round = 0; round < WARM_ROUNDS; round++) {
     for (const side of round % 2 ? [app, naive] : [naive, app]) {
       const requests = Array.from({ length: WARMUP + WARM_REQUESTS }, signedSms);
-      const job: BenchJob = { mode: 'warm', url: WEBHOOK_URL, authToken: AUTH_TOKEN, reply: REPLY, connectionString, warmup: WARMUP, requests };
+      const job: BenchJob = {
+        mode: 'warm',
+        url: WEBHOOK_URL,
+        authToken: AUTH_TOKEN,
+        reply: REPLY,
+        connectionString,
+        warmup: WARMUP,
+        requests,
+      };
       runs.get(side)!.push(await runSide(side, job, folder, connectionString));
     }
   }
   const cpu = (side: Side) => median(runs.get(side)!.map((run) => run.result.cpuPerRequest!));
   const latency = (side: Side) => median(runs.get(side)!.map((run) => run.result.wallPerRequest!));
   const calls = (side: Side) => median(runs.get(side)!.map((run) => run.result.callsPerRequest!));
-  console.log(`\nWarm: the same webhook in-process, ${WARM_REQUESTS} sequential requests after ${WARMUP} (median of ${WARM_ROUNDS} processes)`);
+  console.log(
+    `\nWarm: the same webhook in-process, ${WARM_REQUESTS} sequential requests after ${WARMUP} (median of ${WARM_ROUNDS} processes)`,
+  );
   row('', 'CPU/request', 'wall/request', 'storage calls');
-  for (const side of [naive, app]) row(side.name, `${cpu(side).toFixed(3)} ms`, `${latency(side).toFixed(3)} ms`, calls(side).toFixed(1));
-  row('ratio (goal: CPU ≤ 1×)', `${(cpu(app) / cpu(naive)).toFixed(2)}×`, `${(latency(app) / latency(naive)).toFixed(2)}×`, `${(calls(app) / calls(naive)).toFixed(1)}×`);
+  for (const side of [naive, app])
+    row(side.name, `${cpu(side).toFixed(3)} ms`, `${latency(side).toFixed(3)} ms`, calls(side).toFixed(1));
+  row(
+    'ratio (goal: CPU ≤ 1×)',
+    `${(cpu(app) / cpu(naive)).toFixed(2)}×`,
+    `${(latency(app) / latency(naive)).toFixed(2)}×`,
+    `${(calls(app) / calls(naive)).toFixed(1)}×`,
+  );
 }
 
 /** Every cold run's record is in storage: a run that answered without recording would flatter its side. */
@@ -160,12 +213,16 @@ async function checkRecorded(connectionString: string, written: Written[]): Prom
 
 async function main() {
   console.log(`Package: ${packageSummary()}`);
-  console.log(`Node ${process.version}; storage: an in-memory Azurite of this bench's own; tables created beforehand, as Bicep does in Azure.`);
+  console.log(
+    `Node ${process.version}; storage: an in-memory Azurite of this bench's own; tables created beforehand, as Bicep does in Azure.`,
+  );
   const azurite = await startAzurite({ services: 'table' });
   const folder = mkdtempSync(join(tmpdir(), 'bench-'));
   try {
     for (const table of [NAIVE_TABLE, RECORDS_TABLE]) {
-      await TableClient.fromConnectionString(azurite.connectionString, table, { allowInsecureConnection: true }).createTable();
+      await TableClient.fromConnectionString(azurite.connectionString, table, {
+        allowInsecureConnection: true,
+      }).createTable();
     }
     const written = await coldStart(folder, azurite.connectionString);
     await checkRecorded(azurite.connectionString, written);

@@ -22,10 +22,17 @@ function newest(path) {
 }
 
 const built = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
-const changed = Math.max(...SOURCES.map((folder) => newest(join(root, folder))), ...SETTINGS.map((file) => newest(join(root, file))));
+const changed = Math.max(
+  ...SOURCES.map((folder) => newest(join(root, folder))),
+  ...SETTINGS.map((file) => newest(join(root, file))),
+);
 if (changed > built) {
   const startedAt = new Date();
-  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  const tsc = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')],
+    { stdio: 'inherit' },
+  );
   if (tsc.status !== 0) process.exit(tsc.status ?? 1);
   // Stamped with the time the build began: a file saved during the build makes the next run build again.
   writeFileSync(stamp, '');

@@ -12,7 +12,13 @@ import type { AddressInfo } from 'node:net';
 import Module from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { readLimited } from './readLimited';
-import { HttpRequest, HttpResponse, InvocationContext, type HttpHandler, type HttpResponseInit } from '@azure/functions';
+import {
+  HttpRequest,
+  HttpResponse,
+  InvocationContext,
+  type HttpHandler,
+  type HttpResponseInit,
+} from '@azure/functions';
 
 export interface HttpFunction {
   name: string;
@@ -79,7 +85,12 @@ export function functionFiles(root: string): string[] {
   const { main } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main: string };
   const pattern = resolve(root, main);
   const folder = dirname(pattern);
-  const name = new RegExp(`^${pattern.slice(folder.length + 1).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+  const name = new RegExp(
+    `^${pattern
+      .slice(folder.length + 1)
+      .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')}$`,
+  );
   return readdirSync(folder)
     .filter((file) => name.test(file))
     .sort()
@@ -203,13 +214,16 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   };
 
   // Slow or stalled clients are cut off well before Node's 300 s default (checked every second).
-  const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 }, (req, res) => {
-    serve(req, res).catch((error: unknown) => {
-      log('error', 'host', `Request failed: ${error instanceof Error ? error.message : String(error)}`);
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
-    });
-  });
+  const server = createServer(
+    { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 },
+    (req, res) => {
+      serve(req, res).catch((error: unknown) => {
+        log('error', 'host', `Request failed: ${error instanceof Error ? error.message : String(error)}`);
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+    },
+  );
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => done());
@@ -254,7 +268,10 @@ const isLoopbackPeer = (req: IncomingMessage) => LOOPBACK.test(req.socket.remote
  */
 export function requestUrl(req: IncomingMessage): URL | undefined {
   const local = req.socket.localAddress ?? '127.0.0.1';
-  const host = isLoopbackPeer(req) && req.headers.host ? req.headers.host : `${local.includes(':') ? `[${local}]` : local}:${req.socket.localPort}`;
+  const host =
+    isLoopbackPeer(req) && req.headers.host
+      ? req.headers.host
+      : `${local.includes(':') ? `[${local}]` : local}:${req.socket.localPort}`;
   try {
     const url = new URL(req.url ?? '/', `http://${host}`);
     decodeURIComponent(url.pathname);
@@ -268,7 +285,8 @@ export function requestUrl(req: IncomingMessage): URL | undefined {
 export function trustedHeaders(req: IncomingMessage): Record<string, string> {
   const headers = flattenHeaders(req);
   if (!isLoopbackPeer(req)) {
-    for (const name of Object.keys(headers)) if (name.startsWith('x-forwarded-') || name === 'forwarded') delete headers[name];
+    for (const name of Object.keys(headers))
+      if (name.startsWith('x-forwarded-') || name === 'forwarded') delete headers[name];
   }
   return headers;
 }

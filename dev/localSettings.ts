@@ -11,7 +11,9 @@ export function readLocalSettings(root: string): Record<string, string> {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, unknown> };
   } catch (error) {
-    throw new Error(`${file} is not valid JSON (${error instanceof Error ? error.message : String(error)}); compare it with local.settings.json.example`);
+    throw new Error(
+      `${file} is not valid JSON (${error instanceof Error ? error.message : String(error)}); compare it with local.settings.json.example`,
+    );
   }
   return Object.fromEntries(
     Object.entries(parsed.Values ?? {})
@@ -21,6 +23,9 @@ export function readLocalSettings(root: string): Record<string, string> {
 }
 
 /** Settings from local.settings.json under the environment: like `func start`, environment variables win. */
-export function localEnvironment(root: string, env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+export function localEnvironment(
+  root: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string | undefined> {
   return { ...readLocalSettings(root), ...env };
 }

@@ -8,7 +8,16 @@
  * client) sits in chunks of its own that Node loads on the first `import()` that asks for it.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { zipSync, type Zippable } from 'fflate';
@@ -38,18 +47,25 @@ function functionsEntry(): Plugin {
     .filter((file) => file.endsWith('.ts'))
     .sort();
   const modules: Record<string, string> = {
-    [ENTRY]: [SOURCE_MAPS, ...files.map((file) => `./functions/${file.replace(/\.ts$/, '')}`)].map((path) => `import '${path}';`).join('\n'),
+    [ENTRY]: [SOURCE_MAPS, ...files.map((file) => `./functions/${file.replace(/\.ts$/, '')}`)]
+      .map((path) => `import '${path}';`)
+      .join('\n'),
     // Stack traces in Application Insights point into the TypeScript: the maps are read when a
     // stack is first formatted, not at start as --enable-source-maps does (+80 ms of CPU here).
     // The worker keeps its own handler for uncaught exceptions.
-    [SOURCE_MAPS]: "import { install } from 'source-map-support';\ninstall({ environment: 'node', handleUncaughtExceptions: false });",
+    [SOURCE_MAPS]:
+      "import { install } from 'source-map-support';\ninstall({ environment: 'node', handleUncaughtExceptions: false });",
   };
   const virtual = new RegExp(`^(${Object.keys(modules).join('|')})$`);
   return {
     name: 'functions-entry',
     setup(bundler) {
       bundler.onResolve({ filter: virtual }, (args) => ({ path: args.path, namespace: 'functions-entry' }));
-      bundler.onLoad({ filter: /.*/, namespace: 'functions-entry' }, (args) => ({ contents: modules[args.path], resolveDir: ROOT, loader: 'ts' }));
+      bundler.onLoad({ filter: /.*/, namespace: 'functions-entry' }, (args) => ({
+        contents: modules[args.path],
+        resolveDir: ROOT,
+        loader: 'ts',
+      }));
     },
   };
 }
@@ -69,7 +85,9 @@ async function bundle(appDir: string): Promise<void> {
     external: ['@azure/functions-core'],
     // The bundled CommonJS code (twilio, @azure/functions) calls require(): for Node's
     // built-ins and for @azure/functions-core, which the worker answers through require.
-    banner: { js: "import { createRequire as __appCreateRequire } from 'node:module';\nconst require = __appCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __appCreateRequire } from 'node:module';\nconst require = __appCreateRequire(import.meta.url);",
+    },
     sourcemap: 'linked',
     // Stack traces need the mappings only; the sources stay in the repository.
     sourcesContent: false,
@@ -90,7 +108,9 @@ function rootRelativeSources(appDir: string): void {
     const file = join(appDir, name);
     const map = JSON.parse(readFileSync(file, 'utf8')) as { sources: string[] };
     // A source that is a URL (webpack:// in @azure/functions' own maps) stays as it is.
-    map.sources = map.sources.map((source) => (/^[a-z][\w+.-]*:/i.test(source) ? source : relative(ROOT, resolve(appDir, source)).split('\\').join('/')));
+    map.sources = map.sources.map((source) =>
+      /^[a-z][\w+.-]*:/i.test(source) ? source : relative(ROOT, resolve(appDir, source)).split('\\').join('/'),
+    );
     writeFileSync(file, JSON.stringify(map));
   }
 }
@@ -115,7 +135,11 @@ function writeManifests(appDir: string): void {
 function copyFlows(appDir: string): void {
   const flowFiles = [
     ...(existsSync(join(ROOT, 'flows.json')) ? ['flows.json'] : []),
-    ...(existsSync(join(ROOT, 'flows')) ? filesUnder(join(ROOT, 'flows')).filter((name) => name.endsWith('.json')).map((name) => join('flows', name)) : []),
+    ...(existsSync(join(ROOT, 'flows'))
+      ? filesUnder(join(ROOT, 'flows'))
+          .filter((name) => name.endsWith('.json'))
+          .map((name) => join('flows', name))
+      : []),
   ];
   for (const name of flowFiles) {
     mkdirSync(dirname(join(appDir, name)), { recursive: true });
@@ -139,7 +163,10 @@ const ZIP_TIME = new Date('2020-01-01T00:00:00Z');
 function zipFolder(folder: string, target: string): void {
   const entries: Zippable = {};
   for (const name of filesUnder(folder)) {
-    entries[name.split('\\').join('/')] = [readFileSync(join(folder, name)), { os: UNIX, attrs: FILE_ATTRS, mtime: ZIP_TIME, level: 9 }];
+    entries[name.split('\\').join('/')] = [
+      readFileSync(join(folder, name)),
+      { os: UNIX, attrs: FILE_ATTRS, mtime: ZIP_TIME, level: 9 },
+    ];
   }
   writeFileSync(target, zipSync(entries));
 }
@@ -167,7 +194,9 @@ async function main() {
   console.log(`${relative(ROOT, appDir)}/ (${files.length} files, ${kib(total)}):`);
   for (const name of files) console.log(`  ${name.padEnd(32)} ${kib(statSync(join(appDir, name)).size).padStart(10)}`);
   const bytes = readFileSync(zip);
-  console.log(`${relative(ROOT, zip)}: ${kib(bytes.length)}, sha256 ${createHash('sha256').update(bytes).digest('hex')}`);
+  console.log(
+    `${relative(ROOT, zip)}: ${kib(bytes.length)}, sha256 ${createHash('sha256').update(bytes).digest('hex')}`,
+  );
 }
 
 if (require.main === module) {

@@ -41,24 +41,37 @@ function findCoreTools(): string | undefined {
 function printRoutes(functions: HttpFunction[], origin: string, prefix: string) {
   console.log('Functions:');
   for (const fn of functions) {
-    const auth = fn.authLevel === 'anonymous' ? (fn.route.startsWith('twilio/') ? 'Twilio signature' : 'anonymous') : `${fn.authLevel} key in Azure`;
-    console.log(`  ${fn.methods.join(',').padEnd(5)} ${`${origin}/${prefix}/${fn.route}`.padEnd(48)} ${fn.name.padEnd(15)} ${auth}`);
+    const auth =
+      fn.authLevel === 'anonymous'
+        ? fn.route.startsWith('twilio/')
+          ? 'Twilio signature'
+          : 'anonymous'
+        : `${fn.authLevel} key in Azure`;
+    console.log(
+      `  ${fn.methods.join(',').padEnd(5)} ${`${origin}/${prefix}/${fn.route}`.padEnd(48)} ${fn.name.padEnd(15)} ${auth}`,
+    );
   }
 }
 
 async function startEmulatorFor(env: Env, stops: Stops): Promise<(appUrl: string) => Promise<void>> {
   const account = { accountSid: env.TWILIO_ACCOUNT_SID!, authToken: env.TWILIO_AUTH_TOKEN! };
   const phoneNumber = env.TWILIO_PHONE_NUMBER!;
-  const { emulator, pointNumberAt } = await startLocalTwilio(account, phoneNumber, (line) => console.log(`[emulator] ${line}`));
+  const { emulator, pointNumberAt } = await startLocalTwilio(account, phoneNumber, (line) =>
+    console.log(`[emulator] ${line}`),
+  );
   stops.emulator = () => emulator.stop();
   env.TWILIO_API_BASE_URL = emulator.url;
-  console.log(`No Twilio credentials configured: using the local Twilio emulator at ${emulator.url} with credentials made up for this run.`);
+  console.log(
+    `No Twilio credentials configured: using the local Twilio emulator at ${emulator.url} with credentials made up for this run.`,
+  );
   return async (appUrl) => {
     const session = { ...account, phoneNumber, emulatorUrl: emulator.url, appUrl };
     writeDevSession(ROOT, session);
     stops.session = () => removeDevSession(ROOT, session);
     const webhooks = await pointNumberAt(appUrl);
-    console.log(`Emulator number ${phoneNumber}: voice ${webhooks.voiceUrl}, SMS ${webhooks.smsUrl} (fallbacks too), status ${webhooks.statusCallback}`);
+    console.log(
+      `Emulator number ${phoneNumber}: voice ${webhooks.voiceUrl}, SMS ${webhooks.smsUrl} (fallbacks too), status ${webhooks.statusCallback}`,
+    );
   };
 }
 
@@ -77,14 +90,19 @@ async function startAzuriteIfNeeded(env: Env, services: 'all' | 'table', stops: 
   mkdirSync(location, { recursive: true });
   const azurite = await startAzurite({ services, location, tablePort: DEFAULT_PORTS.table });
   stops.storage = () => azurite.stop();
-  console.log(`Storage: started Azurite (${services === 'all' ? 'blob, queue and table' : 'table'}) on 127.0.0.1; data in ${location}`);
+  console.log(
+    `Storage: started Azurite (${services === 'all' ? 'blob, queue and table' : 'table'}) on 127.0.0.1; data in ${location}`,
+  );
 }
 
 /** Storage must answer as table storage does; a foreign server on Azurite's port is named here, as health names it. */
 async function reportStorage(settings: Settings, described: string): Promise<void> {
   const reach = await probeStorage(settings);
   if (reach.reachable) console.log(`Storage: ${described}`);
-  else console.warn(`Storage: ${described} is NOT reachable as table storage (${reach.problem}). Webhooks will answer 503 and health 503 until it is.`);
+  else
+    console.warn(
+      `Storage: ${described} is NOT reachable as table storage (${reach.problem}). Webhooks will answer 503 and health 503 until it is.`,
+    );
 }
 
 async function main() {
@@ -117,7 +135,11 @@ async function main() {
     await reportStorage(settings, setup.storage);
     console.log(`Flows:   ${describeFlows(settings, ROOT)}`);
     console.log(`Starting Azure Functions Core Tools (${coreTools})…`);
-    const func = spawn(coreTools, ['start', '--port', String(port)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'inherit' });
+    const func = spawn(coreTools, ['start', '--port', String(port)], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: 'inherit',
+    });
     stops.app = () => {
       func.kill('SIGINT');
     };
@@ -139,7 +161,9 @@ async function main() {
   console.log('Azure Functions Core Tools are not installed: serving the functions with the local host in dev/.\n');
   printRoutes(functions, origin, prefix);
   console.log(`\nFlows:   ${describeFlows(settings, ROOT)}`);
-  console.log(`\nTwilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}, account ${setup.twilio.account}`);
+  console.log(
+    `\nTwilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}, account ${setup.twilio.account}`,
+  );
   await reportStorage(settings, setup.storage);
   console.log(`\nListening on ${origin}. Press Ctrl+C to stop.`);
 }

@@ -75,7 +75,9 @@ export async function planStart(root: string, processEnv: Env, { checkPort = tru
     ]);
   }
   if (checkPort && (await isListening(port))) {
-    throw new StartError([`Cannot start: something already listens on port ${port} (another npm start?). Stop it, or choose another port: PORT=7073 npm start`]);
+    throw new StartError([
+      `Cannot start: something already listens on port ${port} (another npm start?). Stop it, or choose another port: PORT=7073 npm start`,
+    ]);
   }
   return { env, port, settings, emulated };
 }

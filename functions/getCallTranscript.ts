@@ -11,4 +11,9 @@ export const getCallTranscript = recordReader('call', callSid, (record) => ({
   headers: { 'Content-Type': 'text/plain; charset=utf-8' },
 }));
 
-app.http('getCallTranscript', { methods: ['GET'], route: ROUTES.getCallTranscript, authLevel: 'function', handler: getCallTranscript });
+app.http('getCallTranscript', {
+  methods: ['GET'],
+  route: ROUTES.getCallTranscript,
+  authLevel: 'function',
+  handler: getCallTranscript,
+});

@@ -5,4 +5,9 @@ import { ROUTES } from '../lib/config/routes';
 /** GET /api/messages: recorded messages, newest first (?number, ?direction, ?limit, ?cursor). */
 export const listMessages = recordLister('message');
 
-app.http('listMessages', { methods: ['GET'], route: ROUTES.listMessages, authLevel: 'function', handler: listMessages });
+app.http('listMessages', {
+  methods: ['GET'],
+  route: ROUTES.listMessages,
+  authLevel: 'function',
+  handler: listMessages,
+});

@@ -10,7 +10,11 @@ import { placedObservation } from '../lib/records/observations';
 export const sendSms = createOnce('messages', messageRequest, async (settings, origin, body, context) => {
   const message = await sendMessage(settings, origin, body);
   context.log(`Sent message ${message.sid} to ${message.to}`);
-  await recordCreated(settings, context, placedObservation('message', message, { body: body.body, mediaUrls: body.mediaUrl }));
+  await recordCreated(
+    settings,
+    context,
+    placedObservation('message', message, { body: body.body, mediaUrls: body.mediaUrl }),
+  );
   return json(201, message);
 });
 

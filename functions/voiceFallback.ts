@@ -18,4 +18,9 @@ export const voiceFallback = twilioWebhook((params, context, settings) => {
   return twiml(answerCall(flowsOrDefault(settings, context), params, settings).twiml);
 });
 
-app.http('voiceFallback', { methods: ['POST'], route: ROUTES.voiceFallback, authLevel: 'anonymous', handler: voiceFallback });
+app.http('voiceFallback', {
+  methods: ['POST'],
+  route: ROUTES.voiceFallback,
+  authLevel: 'anonymous',
+  handler: voiceFallback,
+});

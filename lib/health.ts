@@ -52,7 +52,11 @@ function describeStorage(settings: Settings): string {
   );
   const endpoint = parts.get('tableendpoint');
   const account = parts.get('accountname');
-  return endpoint ? `${endpoint} (connection string)` : account ? `account ${account} (connection string)` : 'connection string';
+  return endpoint
+    ? `${endpoint} (connection string)`
+    : account
+      ? `account ${account} (connection string)`
+      : 'connection string';
 }
 
 let lastProbe: { settings: Settings; at: number; result: Promise<StorageReach> } | undefined;
@@ -83,9 +87,15 @@ async function runProbe(settings: Settings): Promise<StorageReach> {
         throw error;
       }
     });
-    return answeredAsTableStorage ? { reachable: true, checkedAt } : { reachable: false, problem: 'a read of an absent entity succeeded', checkedAt };
+    return answeredAsTableStorage
+      ? { reachable: true, checkedAt }
+      : { reachable: false, problem: 'a read of an absent entity succeeded', checkedAt };
   } catch (error) {
-    const problem = signal.aborted ? `no answer within ${DEADLINES.healthProbeMs / 1000} s` : error instanceof StoreUnavailableError ? error.message : describeError(error);
+    const problem = signal.aborted
+      ? `no answer within ${DEADLINES.healthProbeMs / 1000} s`
+      : error instanceof StoreUnavailableError
+        ? error.message
+        : describeError(error);
     return { reachable: false, problem, checkedAt };
   }
 }
@@ -103,9 +113,16 @@ export async function healthReport(): Promise<Health> {
   try {
     flows = describeFlows(settings);
   } catch (error) {
-    if (error instanceof FlowFileError) return { status: 'misconfigured', version, ...describeSetup(settings), problems: error.lines };
+    if (error instanceof FlowFileError)
+      return { status: 'misconfigured', version, ...describeSetup(settings), problems: error.lines };
     throw error;
   }
   const storageReach = await probeStorage(settings);
-  return { status: storageReach.reachable ? 'ok' : 'storage-unreachable', version, ...describeSetup(settings), flows, storageReach };
+  return {
+    status: storageReach.reachable ? 'ok' : 'storage-unreachable',
+    version,
+    ...describeSetup(settings),
+    flows,
+    storageReach,
+  };
 }

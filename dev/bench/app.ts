@@ -22,7 +22,10 @@ interface Registered {
 interface InvocationModel {
   getArguments(): Promise<{ context: unknown; inputs: unknown[] }>;
   invokeFunction(context: unknown, inputs: unknown[], handler: Registered['handler']): Promise<unknown>;
-  getResponse(context: unknown, result: unknown): Promise<{ returnValue?: { http?: { statusCode?: string; body?: { bytes?: Uint8Array; string?: string } } } }>;
+  getResponse(
+    context: unknown,
+    result: unknown,
+  ): Promise<{ returnValue?: { http?: { statusCode?: string; body?: { bytes?: Uint8Array; string?: string } } } }>;
 }
 interface ProgrammingModel {
   getInvocationModel(coreCtx: unknown): InvocationModel;
@@ -73,7 +76,10 @@ runChild(async () => {
               http: {
                 method: 'POST',
                 url: job.url,
-                headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': request.signature },
+                headers: {
+                  'content-type': 'application/x-www-form-urlencoded',
+                  'x-twilio-signature': request.signature,
+                },
                 body: { bytes: Buffer.from(request.body) },
                 query: {},
                 params: {},

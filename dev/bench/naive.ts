@@ -13,7 +13,13 @@ runChild(async () => {
   await runJob(job, async (request) => {
     const params = Object.fromEntries(new URLSearchParams(request.body));
     if (!twilio.validateRequest(job.authToken, request.signature, job.url, params)) return { status: 403, body: '' };
-    await table.createEntity({ partitionKey: params.MessageSid!, rowKey: 'message', from: params.From, to: params.To, body: params.Body });
+    await table.createEntity({
+      partitionKey: params.MessageSid!,
+      rowKey: 'message',
+      from: params.From,
+      to: params.To,
+      body: params.Body,
+    });
     const response = new twilio.twiml.MessagingResponse();
     response.message(job.reply);
     return { status: 200, body: response.toString() };

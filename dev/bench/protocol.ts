@@ -45,7 +45,10 @@ export const NAIVE_TABLE = 'NaiveMessages';
 export const BENCH_RESULT_PREFIX = 'BENCH_RESULT ';
 
 /** Runs the job's requests through `answer`, checks each answer, and prints the result line. */
-export async function runJob(job: BenchJob, answer: (request: SignedSms) => Promise<{ status: number; body: string }>): Promise<void> {
+export async function runJob(
+  job: BenchJob,
+  answer: (request: SignedSms) => Promise<{ status: number; body: string }>,
+): Promise<void> {
   const check = async (request: SignedSms) => {
     const response = await answer(request);
     if (response.status !== 200 || !response.body.includes('<Message>')) {

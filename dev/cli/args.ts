@@ -23,7 +23,9 @@ export function parseCommandLine<T extends Options>(argv: string[], options: T, 
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message.replace(/\. To specify a positional.*$/s, '') : String(error));
+    throw new UsageError(
+      error instanceof Error ? error.message.replace(/\. To specify a positional.*$/s, '') : String(error),
+    );
   }
 }
 
@@ -46,6 +48,7 @@ const E164 = /^\+[1-9]\d{1,14}$/;
 
 export function phoneNumberOption(value: string | undefined, name: string): string {
   const number = requireOption(value, name);
-  if (!E164.test(number)) throw new UsageError(`--${name} must be a phone number in E.164 form such as +15550001111, not "${number}"`);
+  if (!E164.test(number))
+    throw new UsageError(`--${name} must be a phone number in E.164 form such as +15550001111, not "${number}"`);
   return number;
 }

@@ -17,7 +17,12 @@ export interface Io {
 }
 
 /** The process's own streams and environment, rooted at the project. */
-export const processIo = (root: string): Io => ({ stdout: process.stdout, stderr: process.stderr, env: process.env, root });
+export const processIo = (root: string): Io => ({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  root,
+});
 
 export function colorEnabled(stream: OutputStream, env: Record<string, string | undefined>): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
@@ -35,12 +40,22 @@ export interface Palette {
   cyan: Paint;
 }
 
-const sgr = (open: number, close: number): Paint => (text) => `\u001b[${open}m${text}\u001b[${close}m`;
+const sgr =
+  (open: number, close: number): Paint =>
+  (text) =>
+    `\u001b[${open}m${text}\u001b[${close}m`;
 const plain: Paint = (text) => text;
 
 export function palette(enabled: boolean): Palette {
   if (!enabled) return { bold: plain, dim: plain, red: plain, green: plain, yellow: plain, cyan: plain };
-  return { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39), cyan: sgr(36, 39) };
+  return {
+    bold: sgr(1, 22),
+    dim: sgr(2, 22),
+    red: sgr(31, 39),
+    green: sgr(32, 39),
+    yellow: sgr(33, 39),
+    cyan: sgr(36, 39),
+  };
 }
 
 // eslint-disable-next-line no-control-regex -- ANSI escape sequences start with ESC
@@ -52,14 +67,24 @@ export const visibleWidth = (text: string) => [...text.replace(ANSI, '')].length
 const padEnd = (text: string, width: number) => text + ' '.repeat(Math.max(0, width - visibleWidth(text)));
 
 /** Rows as lines with every column but the last padded to its widest cell. */
-export function alignRows(rows: string[][], { indent = '', gap = '  ' }: { indent?: string; gap?: string } = {}): string[] {
+export function alignRows(
+  rows: string[][],
+  { indent = '', gap = '  ' }: { indent?: string; gap?: string } = {},
+): string[] {
   const widths: number[] = [];
   for (const row of rows) {
     row.forEach((cell, column) => {
       widths[column] = Math.max(widths[column] ?? 0, visibleWidth(cell));
     });
   }
-  return rows.map((row) => indent + row.map((cell, column) => (column === row.length - 1 ? cell : padEnd(cell, widths[column] ?? 0))).join(gap).trimEnd());
+  return rows.map(
+    (row) =>
+      indent +
+      row
+        .map((cell, column) => (column === row.length - 1 ? cell : padEnd(cell, widths[column] ?? 0)))
+        .join(gap)
+        .trimEnd(),
+  );
 }
 
 /** A command's view of its output: lines for people, one JSON document for scripts. */

@@ -56,7 +56,10 @@ export function readDevSession(root: string, env: Record<string, string | undefi
     : [];
   const port = env.PORT?.trim() || (ports.length === 1 ? ports[0] : undefined);
   if (!port) {
-    if (ports.length > 1) throw new CommandError(`npm start runs on several ports (${ports.join(', ')}): set PORT to the one this command is for`);
+    if (ports.length > 1)
+      throw new CommandError(
+        `npm start runs on several ports (${ports.join(', ')}): set PORT to the one this command is for`,
+      );
     return undefined;
   }
   const file = devSessionFile(port);
@@ -127,7 +130,9 @@ export function resolveTwilioTarget(root: string, env: Record<string, string | u
       source: 'dev session',
     };
   }
-  const missing = [accountSid ? undefined : 'TWILIO_ACCOUNT_SID', authToken ? undefined : 'TWILIO_AUTH_TOKEN'].filter(Boolean);
+  const missing = [accountSid ? undefined : 'TWILIO_ACCOUNT_SID', authToken ? undefined : 'TWILIO_AUTH_TOKEN'].filter(
+    Boolean,
+  );
   throw new CommandError(
     `No Twilio credentials: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set in the environment or local.settings.json, ` +
       `and there is no ${DEV_SESSION_FILE} (npm start writes it when it runs the local emulator). Start the app with npm start, or set them.`,

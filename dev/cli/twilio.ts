@@ -13,7 +13,9 @@ export async function twilioClientFor(target: TwilioTarget): Promise<Twilio> {
   try {
     return await createTwilioClient(settings);
   } catch (error) {
-    throw new CommandError(`cannot create the Twilio client: ${error instanceof Error ? error.message : String(error)}`);
+    throw new CommandError(
+      `cannot create the Twilio client: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
@@ -30,10 +32,15 @@ export const shortSid = (sid: string) => (sid.length > 12 ? `${sid.slice(0, 6)}â
 export function explainTwilioError(error: unknown, target: TwilioTarget): CommandError {
   if (isRestException(error)) {
     if (error.code === 20003 || error.status === 401) {
-      const where = target.source === 'dev session' ? 'the npm start session (.local/dev-session-<port>.json)' : 'TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN';
+      const where =
+        target.source === 'dev session'
+          ? 'the npm start session (.local/dev-session-<port>.json)'
+          : 'TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN';
       return new CommandError(`Twilio refused the credentials (20003 ${error.message}): check ${where}`);
     }
-    return new CommandError(`Twilio answered ${error.status}${error.code ? ` with error ${error.code}` : ''}: ${error.message}${error.moreInfo ? ` (${error.moreInfo})` : ''}`);
+    return new CommandError(
+      `Twilio answered ${error.status}${error.code ? ` with error ${error.code}` : ''}: ${error.message}${error.moreInfo ? ` (${error.moreInfo})` : ''}`,
+    );
   }
   const reason = error instanceof Error ? ((error as Error & { code?: string }).code ?? error.message) : String(error);
   const where = target.apiBaseUrl ? `the emulator at ${target.apiBaseUrl} (is npm start running?)` : 'api.twilio.com';

@@ -87,7 +87,8 @@ class Interrupted extends Error {}
 
 type End = { endedBy: CallEnd; status?: FinalCallStatus; error?: CallFailure };
 
-const queue = (value: string | string[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? [...value] : [value]);
+const queue = (value: string | string[] | undefined) =>
+  value === undefined ? [] : Array.isArray(value) ? [...value] : [value];
 
 export async function runCallFlow(options: CallFlowOptions): Promise<CallFlowResult> {
   return new CallFlow(options).run();
@@ -153,7 +154,10 @@ class CallFlow implements VerbContext {
   private async first(): Promise<Document> {
     const { start, fallback } = this.options;
     try {
-      const document = 'twiml' in start ? this.inline(start.twiml) : await this.fetch({ url: start.url, method: start.method ?? 'POST' });
+      const document =
+        'twiml' in start
+          ? this.inline(start.twiml)
+          : await this.fetch({ url: start.url, method: start.method ?? 'POST' });
       if (fallback) this.check(document);
       return document;
     } catch (error) {
@@ -192,7 +196,8 @@ class CallFlow implements VerbContext {
   /** Twilio rejects a document with an element that is not a TwiML verb (error 12200) before running any of it. */
   private check(document: Document) {
     const unknown = document.verbs.find((verb) => !KNOWN_VERBS.has(verb.name));
-    if (unknown) throw new CallFailure(12200, `Schema validation warning: <${unknown.name}> is not a TwiML verb`, document.url);
+    if (unknown)
+      throw new CallFailure(12200, `Schema validation warning: <${unknown.name}> is not a TwiML verb`, document.url);
   }
 
   private async interruptible(fetchNext: () => Promise<Document>): Promise<Document | End> {
@@ -204,7 +209,9 @@ class CallFlow implements VerbContext {
       if (!interruption) throw error;
       const outcome = this.interrupted(interruption);
       if ('endedBy' in outcome) return outcome;
-      return this.interruptible(() => ('twiml' in outcome ? Promise.resolve(this.inline(outcome.twiml)) : this.fetch(outcome)));
+      return this.interruptible(() =>
+        'twiml' in outcome ? Promise.resolve(this.inline(outcome.twiml)) : this.fetch(outcome),
+      );
     }
   }
 
@@ -214,7 +221,10 @@ class CallFlow implements VerbContext {
       return { endedBy: 'hangup', status: this.answered ? 'completed' : 'canceled' };
     }
     const to = interruption.redirect;
-    this.say({ verb: 'Redirect', text: `redirected through the REST API to ${'twiml' in to ? 'inline TwiML' : to.url}` });
+    this.say({
+      verb: 'Redirect',
+      text: `redirected through the REST API to ${'twiml' in to ? 'inline TwiML' : to.url}`,
+    });
     return 'twiml' in to ? to : { url: to.url, method: httpMethod(to.method) };
   }
 
@@ -230,7 +240,11 @@ class CallFlow implements VerbContext {
     if ('twiml' in target) return this.inline(target.twiml);
     const callStatus = this.requested || this.answered ? 'in-progress' : 'ringing';
     this.requested = true;
-    const result = await this.request({ url: target.url, method: target.method, params: { ...this.options.call, CallStatus: callStatus, ...target.params } });
+    const result = await this.request({
+      url: target.url,
+      method: target.method,
+      params: { ...this.options.call, CallStatus: callStatus, ...target.params },
+    });
     await this.flushLater();
     return this.read(result);
   }
@@ -241,7 +255,11 @@ class CallFlow implements VerbContext {
     const signals = [this.options.signal, control].filter((signal): signal is AbortSignal => signal !== undefined);
     const url = request.url.split('#')[0] ?? request.url;
     const cookie = await this.cookies.getCookieString(url);
-    const result = await sendWebhook(this.options.authToken, { ...request, ...(cookie ? { cookie } : {}) }, signals.length ? AbortSignal.any(signals) : undefined);
+    const result = await sendWebhook(
+      this.options.authToken,
+      { ...request, ...(cookie ? { cookie } : {}) },
+      signals.length ? AbortSignal.any(signals) : undefined,
+    );
     if (control?.aborted && !this.options.signal?.aborted) throw new Interrupted();
     for (const header of result.setCookies) await this.cookies.setCookie(header, result.url, { ignoreError: true });
     this.options.onRequest?.(result);
@@ -256,18 +274,29 @@ class CallFlow implements VerbContext {
   private async flushLater() {
     for (const request of this.later.splice(0)) {
       if (this.options.signal?.aborted) return;
-      await sendWebhook(this.options.authToken, request, this.options.signal).then((result) => this.options.onRequest?.(result));
+      await sendWebhook(this.options.authToken, request, this.options.signal).then((result) =>
+        this.options.onRequest?.(result),
+      );
     }
   }
 
   private read(result: WebhookResult): Document {
     const where = `${result.method} ${result.url}`;
-    if (result.status === undefined) throw new CallFailure(11205, `HTTP connection failure: ${where}: ${result.error}`, result.url);
-    if (result.error) throw new CallFailure(11200, `HTTP retrieval failure: ${where} answered ${result.error}${snippet(result.body)}`, result.url);
+    if (result.status === undefined)
+      throw new CallFailure(11205, `HTTP connection failure: ${where}: ${result.error}`, result.url);
+    if (result.error)
+      throw new CallFailure(
+        11200,
+        `HTTP retrieval failure: ${where} answered ${result.error}${snippet(result.body)}`,
+        result.url,
+      );
     const type = (result.contentType ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type.startsWith('audio/')) return { verbs: [{ name: 'Play', attributes: {}, children: [{ text: result.url }] }], url: result.url };
-    if (type === 'text/plain') return { verbs: [{ name: 'Say', attributes: {}, children: [{ text: result.body }] }], url: result.url };
-    if (!TWIML_TYPES.has(type)) throw new CallFailure(12300, `Invalid Content-Type: ${where} answered ${type}`, result.url);
+    if (type.startsWith('audio/'))
+      return { verbs: [{ name: 'Play', attributes: {}, children: [{ text: result.url }] }], url: result.url };
+    if (type === 'text/plain')
+      return { verbs: [{ name: 'Say', attributes: {}, children: [{ text: result.body }] }], url: result.url };
+    if (!TWIML_TYPES.has(type))
+      throw new CallFailure(12300, `Invalid Content-Type: ${where} answered ${type}`, result.url);
     try {
       return { verbs: parseTwiml(result.body), url: result.url };
     } catch (error) {
@@ -283,7 +312,20 @@ class CallFlow implements VerbContext {
 }
 
 /** Every verb of Twilio's voice TwiML: voiceVerbs.ts acts out some; the others are reported as not emulated. */
-const KNOWN_VERBS = new Set(['Say', 'Play', 'Pause', 'Gather', 'Dial', 'Record', 'Redirect', 'Hangup', 'Reject', 'Sms', 'Message', ...NOT_EMULATED]);
+const KNOWN_VERBS = new Set([
+  'Say',
+  'Play',
+  'Pause',
+  'Gather',
+  'Dial',
+  'Record',
+  'Redirect',
+  'Hangup',
+  'Reject',
+  'Sms',
+  'Message',
+  ...NOT_EMULATED,
+]);
 
 function snippet(body: string): string {
   const text = body.replace(/\s+/g, ' ').trim();

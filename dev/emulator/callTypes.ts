@@ -2,7 +2,14 @@
 import type { TwimlElement } from './twiml';
 
 export type DialOutcome = 'completed' | 'answered' | 'busy' | 'no-answer' | 'failed' | 'canceled';
-export const DIAL_OUTCOMES: readonly DialOutcome[] = ['completed', 'answered', 'busy', 'no-answer', 'failed', 'canceled'];
+export const DIAL_OUTCOMES: readonly DialOutcome[] = [
+  'completed',
+  'answered',
+  'busy',
+  'no-answer',
+  'failed',
+  'canceled',
+];
 
 /** What the emulated callee does. Each <Gather> (or <Record>) takes the next digits (or speech) in turn; when they run out, nobody answers. */
 export interface CallScript {
@@ -84,4 +91,7 @@ export class CallFailure extends Error {
 }
 
 /** What a verb leads to. `hangupAfter`: the action is requested but its TwiML is not run (the caller has hung up). */
-export type Step = { then: 'continue' } | { then: 'navigate'; to: Navigate; hangupAfter?: true } | { then: 'end'; endedBy: CallEnd; status?: FinalCallStatus };
+export type Step =
+  | { then: 'continue' }
+  | { then: 'navigate'; to: Navigate; hangupAfter?: true }
+  | { then: 'end'; endedBy: CallEnd; status?: FinalCallStatus };

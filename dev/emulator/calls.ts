@@ -2,7 +2,22 @@
 import { CallControl, DEFAULT_MAX_STEPS, runCallFlow } from './callFlow';
 import type { CallStart } from './callTypes';
 import { createMessage } from './messages';
-import { boolean, checkPaging, checkTypes, E164, first, INVALID_PARAMETER, integer, isCallAddress, listOf, method, oneOf, TYPED_PARAMETERS, url, type Form } from './params';
+import {
+  boolean,
+  checkPaging,
+  checkTypes,
+  E164,
+  first,
+  INVALID_PARAMETER,
+  integer,
+  isCallAddress,
+  listOf,
+  method,
+  oneOf,
+  TYPED_PARAMETERS,
+  url,
+  type Form,
+} from './params';
 import { recordCall } from './recordings';
 import { API_VERSION, callJson, pageJson, TwilioApiError, type CallStatus, type EmulatedCall } from './resources';
 import { api, notFound, type ApiRequest, type Route } from './router';
@@ -16,10 +31,26 @@ const DEFAULT_TIME_LIMIT = 14_400;
 
 export function callRoutes(state: EmulatorState): Route[] {
   return [
-    { method: 'POST', pattern: api('/Calls\\.json'), handle: ({ form }) => ({ status: 201, json: callJson(createCall(state, form)) }) },
-    { method: 'GET', pattern: api('/Calls\\.json'), handle: (request) => ({ status: 200, json: listCalls(state, request) }) },
-    { method: 'GET', pattern: api('/Calls/([^/]+)\\.json'), handle: (request) => ({ status: 200, json: callJson(findCall(state, request)) }) },
-    { method: 'POST', pattern: api('/Calls/([^/]+)\\.json'), handle: (request) => ({ status: 200, json: callJson(updateCall(state, findCall(state, request), request.form)) }) },
+    {
+      method: 'POST',
+      pattern: api('/Calls\\.json'),
+      handle: ({ form }) => ({ status: 201, json: callJson(createCall(state, form)) }),
+    },
+    {
+      method: 'GET',
+      pattern: api('/Calls\\.json'),
+      handle: (request) => ({ status: 200, json: listCalls(state, request) }),
+    },
+    {
+      method: 'GET',
+      pattern: api('/Calls/([^/]+)\\.json'),
+      handle: (request) => ({ status: 200, json: callJson(findCall(state, request)) }),
+    },
+    {
+      method: 'POST',
+      pattern: api('/Calls/([^/]+)\\.json'),
+      handle: (request) => ({ status: 200, json: callJson(updateCall(state, findCall(state, request), request.form)) }),
+    },
   ];
 }
 
@@ -36,7 +67,12 @@ function parties(state: EmulatorState, form: Form) {
   if (!isCallAddress(to)) throw new TwilioApiError(400, 21211, `Invalid 'To' Phone Number: ${to}`);
   if (!from) throw new TwilioApiError(400, 21213, "No 'From' number is specified");
   if (!isCallAddress(from)) throw new TwilioApiError(400, 21212, `Invalid 'From' Phone Number: ${from}`);
-  if (!ownsNumber(state, from)) throw new TwilioApiError(400, 21210, `The source phone number provided, ${from}, is not yet verified for your account.`);
+  if (!ownsNumber(state, from))
+    throw new TwilioApiError(
+      400,
+      21210,
+      `The source phone number provided, ${from}, is not yet verified for your account.`,
+    );
   return { to, from };
 }
 
@@ -47,7 +83,8 @@ function callStart(form: Form): CallStart {
   const answerMethod = method(form, 'Method');
   if (answerUrl) return { url: answerUrl, method: answerMethod ?? 'POST' };
   if (twiml !== undefined) return { twiml };
-  if (first(form, 'ApplicationSid')) throw new TwilioApiError(400, 21218, 'Applications are not emulated: give Url or Twiml');
+  if (first(form, 'ApplicationSid'))
+    throw new TwilioApiError(400, 21218, 'Applications are not emulated: give Url or Twiml');
   throw new TwilioApiError(400, 21205, "A 'Url', 'Twiml' or 'ApplicationSid' parameter is required");
 }
 
@@ -66,7 +103,8 @@ function createCall(state: EmulatorState, form: Form): EmulatedCall {
   const fallbackUrl = url(form, 'FallbackUrl');
   const fallbackMethod = method(form, 'FallbackMethod') ?? 'POST';
   const sendDigits = first(form, 'SendDigits');
-  if (sendDigits !== undefined && !/^[0-9A-Dw*#]{0,32}$/.test(sendDigits)) throw new TwilioApiError(400, INVALID_PARAMETER, `Invalid SendDigits: ${sendDigits}`);
+  if (sendDigits !== undefined && !/^[0-9A-Dw*#]{0,32}$/.test(sendDigits))
+    throw new TwilioApiError(400, INVALID_PARAMETER, `Invalid SendDigits: ${sendDigits}`);
   const call: EmulatedCall = {
     ...notStarted(state, from, to),
     direction: 'outbound-api',
@@ -90,7 +128,18 @@ function createCall(state: EmulatorState, form: Form): EmulatedCall {
 /** What every call has before it runs: its SID and parties, no transcript, no callbacks yet. */
 function notStarted(state: EmulatorState, from: string, to: string) {
   const now = new Date();
-  return { sid: newSid('CA'), accountSid: state.accountSid, from, to, dateCreated: now, dateUpdated: now, control: new CallControl(), transcript: [], callbacks: [], done: false };
+  return {
+    sid: newSid('CA'),
+    accountSid: state.accountSid,
+    from,
+    to,
+    dateCreated: now,
+    dateUpdated: now,
+    control: new CallControl(),
+    transcript: [],
+    callbacks: [],
+    done: false,
+  };
 }
 
 /** Keeps the call and runs it on the emulator's clock. */
@@ -121,7 +170,13 @@ export function callParams(state: EmulatorState, call: EmulatedCall): Record<str
 }
 
 /** Sends the call's status callback for `event` when the call asked for it. */
-async function progress(state: EmulatorState, call: EmulatedCall, sequence: { next: number }, event: string, extra: Record<string, string> = {}) {
+async function progress(
+  state: EmulatorState,
+  call: EmulatedCall,
+  sequence: { next: number },
+  event: string,
+  extra: Record<string, string> = {},
+) {
   if (!call.statusCallback || !call.statusCallbackEvents.includes(event)) return;
   const result = await deliver(state, {
     url: call.statusCallback,
@@ -153,7 +208,8 @@ export async function runCall(state: EmulatorState, call: EmulatedCall): Promise
   const pickUp = call.script.callOutcome ?? 'completed';
   if (canceled(call) || pickUp !== 'completed') {
     if (!canceled(call)) setStatus(state, call, pickUp);
-    if (pickUp === 'no-answer') call.transcript.push({ verb: 'Ring', text: `no answer within Timeout ${call.timeout} s` });
+    if (pickUp === 'no-answer')
+      call.transcript.push({ verb: 'Ring', text: `no answer within Timeout ${call.timeout} s` });
     return finish(state, call, sequence, 0);
   }
   call.startTime = new Date();
@@ -196,10 +252,24 @@ async function finish(state: EmulatorState, call: EmulatedCall, sequence: { next
   call.duration = seconds;
   call.endTime = call.startTime ? new Date(call.startTime.getTime() + seconds * 1000) : new Date();
   if (!TERMINAL.has(call.status)) setStatus(state, call, 'completed');
-  const recording = call.recording && seconds > 0 ? recordCall(state, call, { sid: newSid('RE'), seconds, source: 'OutboundAPI', startTime: call.startTime ?? new Date() }) : undefined;
-  const recordingParams: Record<string, string> = recording ? { RecordingUrl: recording.url, RecordingSid: recording.sid, RecordingDuration: String(seconds) } : {};
+  const recording =
+    call.recording && seconds > 0
+      ? recordCall(state, call, {
+          sid: newSid('RE'),
+          seconds,
+          source: 'OutboundAPI',
+          startTime: call.startTime ?? new Date(),
+        })
+      : undefined;
+  const recordingParams: Record<string, string> = recording
+    ? { RecordingUrl: recording.url, RecordingSid: recording.sid, RecordingDuration: String(seconds) }
+    : {};
   // Duration: the billed minutes, which Twilio adds to the completed callback beside CallDuration in seconds.
-  await progress(state, call, sequence, 'completed', { CallDuration: String(seconds), Duration: String(Math.ceil(seconds / 60)), ...recordingParams });
+  await progress(state, call, sequence, 'completed', {
+    CallDuration: String(seconds),
+    Duration: String(Math.ceil(seconds / 60)),
+    ...recordingParams,
+  });
   if (recording && call.recording?.statusCallback && call.recording.events.includes('completed')) {
     await deliver(state, {
       url: call.recording.statusCallback,
@@ -257,9 +327,19 @@ const day = (date: Date | undefined) => date?.toISOString().slice(0, 10) ?? '';
 
 function listCalls(state: EmulatorState, { query, path, form }: ApiRequest) {
   checkPaging(form);
-  oneOf(form, 'Status', ['queued', 'ringing', 'in-progress', 'canceled', 'completed', 'failed', 'busy', 'no-answer'] as const);
+  oneOf(form, 'Status', [
+    'queued',
+    'ringing',
+    'in-progress',
+    'canceled',
+    'completed',
+    'failed',
+    'busy',
+    'no-answer',
+  ] as const);
   const to = first(form, 'To');
-  if (to !== undefined && !E164.test(to) && !isCallAddress(to)) throw new TwilioApiError(400, 21211, `Invalid 'To' Phone Number: ${to}`);
+  if (to !== undefined && !E164.test(to) && !isCallAddress(to))
+    throw new TwilioApiError(400, 21211, `Invalid 'To' Phone Number: ${to}`);
   const calls = [...state.calls.values()]
     .filter((call) => FILTERS.every(([param, test]) => !query.has(param) || test(call, query.get(param) ?? '')))
     .sort((a, b) => b.dateCreated.getTime() - a.dateCreated.getTime());
@@ -267,10 +347,16 @@ function listCalls(state: EmulatorState, { query, path, form }: ApiRequest) {
 }
 
 /** An incoming call to one of the account's numbers: Twilio requests the number's voice URL (and method), falling back to its fallback URL. */
-export function ringNumber(state: EmulatorState, from: string, to: string, script: EmulatedCall['script']): EmulatedCall {
+export function ringNumber(
+  state: EmulatorState,
+  from: string,
+  to: string,
+  script: EmulatedCall['script'],
+): EmulatedCall {
   const number = numberByPhone(state, to);
   if (!number) throw new TwilioApiError(404, 20404, `${to} is not a number of this account`);
-  if (!number.voiceUrl) throw new TwilioApiError(400, 21205, `${to} has no voice URL: set VoiceUrl (npm run webhooks) first`);
+  if (!number.voiceUrl)
+    throw new TwilioApiError(400, 21205, `${to} has no voice URL: set VoiceUrl (npm run webhooks) first`);
   const basics = notStarted(state, from, to);
   const call: EmulatedCall = {
     ...basics,
@@ -278,7 +364,9 @@ export function ringNumber(state: EmulatorState, from: string, to: string, scrip
     status: 'ringing',
     phoneNumberSid: number.sid,
     start: { url: number.voiceUrl, method: number.voiceMethod },
-    ...(number.voiceFallbackUrl ? { fallback: { url: number.voiceFallbackUrl, method: number.voiceFallbackMethod } } : {}),
+    ...(number.voiceFallbackUrl
+      ? { fallback: { url: number.voiceFallbackUrl, method: number.voiceFallbackMethod } }
+      : {}),
     ...(number.statusCallback ? { statusCallback: number.statusCallback } : {}),
     statusCallbackMethod: number.statusCallbackMethod,
     statusCallbackEvents: ['completed'],

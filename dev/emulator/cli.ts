@@ -32,7 +32,6 @@ environment or local.settings.json); without one, local credentials are made up 
 
 export const DEFAULT_EMULATOR_PORT = 7072;
 
-
 function account(io: Io): TwilioTarget & { generated: boolean } {
   try {
     return { ...resolveTwilioTarget(io.root, io.env), generated: false };
@@ -103,7 +102,11 @@ function printBanner(print: Printer, emulator: Emulator, credentials: ReturnType
   const { paint } = print;
   print.line(`Twilio emulator on ${paint.bold(emulator.url)}`);
   if (quiet) return;
-  const source = credentials.generated ? 'made up for this run' : credentials.source === 'dev session' ? 'from the npm start session' : 'from your settings';
+  const source = credentials.generated
+    ? 'made up for this run'
+    : credentials.source === 'dev session'
+      ? 'from the npm start session'
+      : 'from your settings';
   print.line(`  account  ${shortSid(credentials.accountSid)} (${source})`);
   print.line(`  numbers  ${[...emulator.phoneNumbers.values()].map((number) => number.phoneNumber).join(', ')}`);
   print.line(`  Point the app at it with TWILIO_API_BASE_URL=${emulator.url}`);

@@ -28,7 +28,9 @@ export class Clock {
       started();
     }, delayMs);
     this.pending.set(timer, started);
-    const run = begun.then(() => (this.stopped ? undefined : job())).catch((error: unknown) => this.onError(sid, error));
+    const run = begun
+      .then(() => (this.stopped ? undefined : job()))
+      .catch((error: unknown) => this.onError(sid, error));
     this.jobs.set(sid, run);
   }
 

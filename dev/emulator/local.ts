@@ -29,23 +29,27 @@ export async function startLocalTwilio(
     async pointNumberAt(origin) {
       const [number] = emulator.phoneNumbers.values();
       const webhooks = functionWebhooks(origin);
-      const response = await fetch(`${emulator.url}/2010-04-01/Accounts/${account.accountSid}/IncomingPhoneNumbers/${number!.sid}.json`, {
-        method: 'POST',
-        headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          VoiceUrl: webhooks.voiceUrl,
-          VoiceMethod: webhooks.voiceMethod,
-          VoiceFallbackUrl: webhooks.voiceFallbackUrl,
-          VoiceFallbackMethod: webhooks.voiceFallbackMethod,
-          SmsUrl: webhooks.smsUrl,
-          SmsMethod: webhooks.smsMethod,
-          SmsFallbackUrl: webhooks.smsFallbackUrl,
-          SmsFallbackMethod: webhooks.smsFallbackMethod,
-          StatusCallback: webhooks.statusCallback,
-          StatusCallbackMethod: webhooks.statusCallbackMethod,
-        }),
-      });
-      if (!response.ok) throw new Error(`the emulator refused the number's webhooks: ${response.status} ${await response.text()}`);
+      const response = await fetch(
+        `${emulator.url}/2010-04-01/Accounts/${account.accountSid}/IncomingPhoneNumbers/${number!.sid}.json`,
+        {
+          method: 'POST',
+          headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            VoiceUrl: webhooks.voiceUrl,
+            VoiceMethod: webhooks.voiceMethod,
+            VoiceFallbackUrl: webhooks.voiceFallbackUrl,
+            VoiceFallbackMethod: webhooks.voiceFallbackMethod,
+            SmsUrl: webhooks.smsUrl,
+            SmsMethod: webhooks.smsMethod,
+            SmsFallbackUrl: webhooks.smsFallbackUrl,
+            SmsFallbackMethod: webhooks.smsFallbackMethod,
+            StatusCallback: webhooks.statusCallback,
+            StatusCallbackMethod: webhooks.statusCallbackMethod,
+          }),
+        },
+      );
+      if (!response.ok)
+        throw new Error(`the emulator refused the number's webhooks: ${response.status} ${await response.text()}`);
       return webhooks;
     },
   };

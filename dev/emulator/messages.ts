@@ -2,7 +2,15 @@
 import type { OutgoingSms } from './callTypes';
 import { runMessagingFlow, type MessagingFlowResult } from './messagingFlow';
 import { checkPaging, checkTypes, E164, first, isHttpUrl, oneOf, TYPED_PARAMETERS, url, type Form } from './params';
-import { API_VERSION, messageJson, pageJson, segments, TwilioApiError, type EmulatedMessage, type MessageStatus } from './resources';
+import {
+  API_VERSION,
+  messageJson,
+  pageJson,
+  segments,
+  TwilioApiError,
+  type EmulatedMessage,
+  type MessageStatus,
+} from './resources';
 import { api, notFound, type ApiRequest, type Route } from './router';
 import { newSid } from './sids';
 import { deliver, numberByPhone, ownsNumber, recordRequest, type EmulatorScript, type EmulatorState } from './state';
@@ -13,10 +21,29 @@ const FINAL: ReadonlySet<MessageStatus> = new Set(['delivered', 'undelivered', '
 export function messageRoutes(state: EmulatorState): Route[] {
   const sid = api('/Messages/([^/]+)\\.json');
   return [
-    { method: 'POST', pattern: api('/Messages\\.json'), handle: ({ form }) => ({ status: 201, json: messageJson(createFromForm(state, form)) }) },
-    { method: 'GET', pattern: api('/Messages\\.json'), handle: (request) => ({ status: 200, json: listMessages(state, request) }) },
-    { method: 'GET', pattern: sid, handle: (request) => ({ status: 200, json: messageJson(findMessage(state, request)) }) },
-    { method: 'POST', pattern: sid, handle: (request) => ({ status: 200, json: messageJson(updateMessage(findMessage(state, request), request.form)) }) },
+    {
+      method: 'POST',
+      pattern: api('/Messages\\.json'),
+      handle: ({ form }) => ({ status: 201, json: messageJson(createFromForm(state, form)) }),
+    },
+    {
+      method: 'GET',
+      pattern: api('/Messages\\.json'),
+      handle: (request) => ({ status: 200, json: listMessages(state, request) }),
+    },
+    {
+      method: 'GET',
+      pattern: sid,
+      handle: (request) => ({ status: 200, json: messageJson(findMessage(state, request)) }),
+    },
+    {
+      method: 'POST',
+      pattern: sid,
+      handle: (request) => ({
+        status: 200,
+        json: messageJson(updateMessage(findMessage(state, request), request.form)),
+      }),
+    },
     { method: 'DELETE', pattern: sid, handle: (request) => deleteMessage(state, findMessage(state, request)) },
   ];
 }
@@ -39,13 +66,25 @@ function createFromForm(state: EmulatorState, form: Form): EmulatedMessage {
   if (!body && mediaUrls.length === 0) throw new TwilioApiError(400, 21602, 'Message body is required.');
   if (!E164.test(to)) throw new TwilioApiError(400, 21211, `Invalid 'To' Phone Number: ${to}`);
   if (!ownsNumber(state, from)) {
-    throw new TwilioApiError(400, 21606, `The From phone number ${from} is not a valid, SMS-capable inbound phone number or short code for your account.`);
+    throw new TwilioApiError(
+      400,
+      21606,
+      `The From phone number ${from} is not a valid, SMS-capable inbound phone number or short code for your account.`,
+    );
   }
-  if (body.length > MAX_BODY_CHARACTERS) throw new TwilioApiError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
-  for (const media of mediaUrls) if (!isHttpUrl(media)) throw new TwilioApiError(400, 21620, `Invalid media URL(s): ${media}`);
+  if (body.length > MAX_BODY_CHARACTERS)
+    throw new TwilioApiError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
+  for (const media of mediaUrls)
+    if (!isHttpUrl(media)) throw new TwilioApiError(400, 21620, `Invalid media URL(s): ${media}`);
   const statusCallback = url(form, 'StatusCallback', 21609);
   const sendAt = scheduled(form, service);
-  return createMessage(state, { to, from, body, ...(statusCallback ? { statusCallback } : {}) }, 'outbound-api', mediaUrls, sendAt);
+  return createMessage(
+    state,
+    { to, from, body, ...(statusCallback ? { statusCallback } : {}) },
+    'outbound-api',
+    mediaUrls,
+    sendAt,
+  );
 }
 
 /** ScheduleType=fixed with SendAt (and a MessagingServiceSid, as Twilio requires): sent at that time, cancelable until then. */
@@ -54,7 +93,8 @@ function scheduled(form: Form, service: string | undefined): Date | undefined {
   const sendAt = first(form, 'SendAt');
   if (type === undefined) return undefined;
   if (!service) throw new TwilioApiError(400, 35111, 'Scheduling requires a MessagingServiceSid');
-  if (sendAt === undefined || Number.isNaN(Date.parse(sendAt))) throw new TwilioApiError(400, 35114, `SendAt must be an ISO 8601 date: ${sendAt ?? '(missing)'}`);
+  if (sendAt === undefined || Number.isNaN(Date.parse(sendAt)))
+    throw new TwilioApiError(400, 35114, `SendAt must be an ISO 8601 date: ${sendAt ?? '(missing)'}`);
   return new Date(sendAt);
 }
 
@@ -84,7 +124,11 @@ export function createMessage(
   state.messages.set(message.sid, message);
   state.log(`message ${message.sid} ${message.from} → ${message.to} queued`);
   const failure = state.script.messageFailure;
-  state.clock.start(message.sid, () => deliverMessage(state, message, failure), sendAt ? Math.max(0, sendAt.getTime() - now.getTime()) : 0);
+  state.clock.start(
+    message.sid,
+    () => deliverMessage(state, message, failure),
+    sendAt ? Math.max(0, sendAt.getTime() - now.getTime()) : 0,
+  );
   return message;
 }
 
@@ -92,7 +136,11 @@ const statusesAfterQueued = (failure: EmulatorScript['messageFailure']): Message
   !failure ? ['sent', 'delivered'] : failure.status === 'failed' ? ['failed'] : ['sent', 'undelivered'];
 
 /** Queued (the create answer; Twilio sends no callback for it) → sent → delivered, or the scripted failure. */
-async function deliverMessage(state: EmulatorState, message: EmulatedMessage, failure: EmulatorScript['messageFailure']) {
+async function deliverMessage(
+  state: EmulatorState,
+  message: EmulatedMessage,
+  failure: EmulatorScript['messageFailure'],
+) {
   for (const status of statusesAfterQueued(failure)) {
     if (state.clock.stopped || message.status === 'canceled') break;
     message.status = status;
@@ -136,11 +184,13 @@ function updateMessage(message: EmulatedMessage, form: Form): EmulatedMessage {
   const body = first(form, 'Body');
   if (body !== undefined) {
     if (body !== '') throw new TwilioApiError(400, 20001, 'Body can only be set to an empty string (redaction)');
-    if (!FINAL.has(message.status)) throw new TwilioApiError(400, 20009, 'Cannot redact a message that has not finished sending');
+    if (!FINAL.has(message.status))
+      throw new TwilioApiError(400, 20009, 'Cannot redact a message that has not finished sending');
     message.body = '';
   }
   if (status === 'canceled') {
-    if (message.status !== 'scheduled' && message.status !== 'canceled') throw new TwilioApiError(400, 30409, 'Only a scheduled message can be canceled');
+    if (message.status !== 'scheduled' && message.status !== 'canceled')
+      throw new TwilioApiError(400, 30409, 'Only a scheduled message can be canceled');
     message.status = 'canceled';
   }
   message.dateUpdated = new Date();
@@ -148,7 +198,8 @@ function updateMessage(message: EmulatedMessage, form: Form): EmulatedMessage {
 }
 
 function deleteMessage(state: EmulatorState, message: EmulatedMessage) {
-  if (!FINAL.has(message.status)) throw new TwilioApiError(400, 20009, 'Cannot delete a message that has not finished sending');
+  if (!FINAL.has(message.status))
+    throw new TwilioApiError(400, 20009, 'Cannot delete a message that has not finished sending');
   state.messages.delete(message.sid);
   return { status: 204 as const };
 }
@@ -174,12 +225,28 @@ function listMessages(state: EmulatorState, { query, path, form }: ApiRequest) {
  * An incoming text to one of the account's numbers: Twilio requests the number's SMS URL (and
  * method, with its fallback URL on failure) and sends the <Message> replies of the answer.
  */
-export async function textNumber(state: EmulatorState, sms: { from: string; to: string; body: string }): Promise<{ message: EmulatedMessage; replies: EmulatedMessage[]; error?: MessagingFlowResult['error'] }> {
+export async function textNumber(
+  state: EmulatorState,
+  sms: { from: string; to: string; body: string },
+): Promise<{ message: EmulatedMessage; replies: EmulatedMessage[]; error?: MessagingFlowResult['error'] }> {
   const number = numberByPhone(state, sms.to);
   if (!number) throw new TwilioApiError(404, 20404, `${sms.to} is not a number of this account`);
-  if (!number.smsUrl) throw new TwilioApiError(400, 21606, `${sms.to} has no SMS URL: set SmsUrl (npm run webhooks) first`);
+  if (!number.smsUrl)
+    throw new TwilioApiError(400, 21606, `${sms.to} has no SMS URL: set SmsUrl (npm run webhooks) first`);
   const now = new Date();
-  const message: EmulatedMessage = { sid: newSid('SM'), accountSid: state.accountSid, ...sms, mediaUrls: [], direction: 'inbound', status: 'received', dateCreated: now, dateUpdated: now, dateSent: now, callbacks: [], done: true };
+  const message: EmulatedMessage = {
+    sid: newSid('SM'),
+    accountSid: state.accountSid,
+    ...sms,
+    mediaUrls: [],
+    direction: 'inbound',
+    status: 'received',
+    dateCreated: now,
+    dateUpdated: now,
+    dateSent: now,
+    callbacks: [],
+    done: true,
+  };
   state.messages.set(message.sid, message);
   const result = await runMessagingFlow({
     authToken: state.authToken,

@@ -31,7 +31,8 @@ export interface MessagingFlowOptions {
 export async function runMessagingFlow(options: MessagingFlowOptions): Promise<MessagingFlowResult> {
   const result = await followMessagingTwiml(options, { url: options.url, method: options.method ?? 'POST' });
   const { fallback } = options;
-  if (!result.error || !fallback || !result.firstFailed) return { replies: result.replies, ...(result.error ? { error: result.error } : {}) };
+  if (!result.error || !fallback || !result.firstFailed)
+    return { replies: result.replies, ...(result.error ? { error: result.error } : {}) };
   const params = { ErrorCode: String(result.error.code), ErrorUrl: options.url };
   const retried = await followMessagingTwiml(options, { url: fallback.url, method: fallback.method ?? 'POST' }, params);
   return { replies: retried.replies, ...(retried.error ? { error: retried.error } : {}) };
@@ -45,13 +46,28 @@ async function followMessagingTwiml(
   const replies: SmsReply[] = [];
   let target: { url: string; method: string } | undefined = start;
   for (let redirects = 0; target; redirects++) {
-    if (redirects > (options.maxRedirects ?? 10)) return { replies, error: { code: 11100, message: 'too many <Redirect>s (a loop?)' } };
-    const result = await sendWebhook(options.authToken, { ...target, params: { ...options.message, ...extra } }, options.signal);
+    if (redirects > (options.maxRedirects ?? 10))
+      return { replies, error: { code: 11100, message: 'too many <Redirect>s (a loop?)' } };
+    const result = await sendWebhook(
+      options.authToken,
+      { ...target, params: { ...options.message, ...extra } },
+      options.signal,
+    );
     options.onRequest?.(result);
     const where = `${result.method} ${result.url}`;
     const firstFailed = redirects === 0;
-    if (result.status === undefined) return { replies, firstFailed, error: { code: 11205, message: `HTTP connection failure: ${where}: ${result.error}` } };
-    if (result.error) return { replies, firstFailed, error: { code: 11200, message: `HTTP retrieval failure: ${where} answered ${result.error}` } };
+    if (result.status === undefined)
+      return {
+        replies,
+        firstFailed,
+        error: { code: 11205, message: `HTTP connection failure: ${where}: ${result.error}` },
+      };
+    if (result.error)
+      return {
+        replies,
+        firstFailed,
+        error: { code: 11200, message: `HTTP retrieval failure: ${where} answered ${result.error}` },
+      };
     // An empty 200 is a valid "no reply".
     if (result.body.trim() === '') return { replies };
     let verbs: TwimlElement[];
@@ -59,7 +75,11 @@ async function followMessagingTwiml(
       verbs = parseTwiml(result.body);
     } catch (error) {
       if (!(error instanceof TwimlError)) throw error;
-      return { replies, firstFailed, error: { code: 12100, message: `Document parse failure: ${where} answered ${error.message}` } };
+      return {
+        replies,
+        firstFailed,
+        error: { code: 12100, message: `Document parse failure: ${where} answered ${error.message}` },
+      };
     }
     target = undefined;
     for (const verb of verbs) {

@@ -8,10 +8,29 @@ import { numberByPhone, type EmulatorState } from './state';
 export function numberRoutes(state: EmulatorState): Route[] {
   const sid = api('/IncomingPhoneNumbers/([^/]+)\\.json');
   return [
-    { method: 'POST', pattern: api('/IncomingPhoneNumbers\\.json'), handle: ({ form }) => ({ status: 201, json: phoneNumberJson(createNumber(state, form)) }) },
-    { method: 'GET', pattern: api('/IncomingPhoneNumbers\\.json'), handle: (request) => ({ status: 200, json: listNumbers(state, request) }) },
-    { method: 'GET', pattern: sid, handle: (request) => ({ status: 200, json: phoneNumberJson(findNumber(state, request)) }) },
-    { method: 'POST', pattern: sid, handle: (request) => ({ status: 200, json: phoneNumberJson(updateNumber(state, findNumber(state, request), request.form)) }) },
+    {
+      method: 'POST',
+      pattern: api('/IncomingPhoneNumbers\\.json'),
+      handle: ({ form }) => ({ status: 201, json: phoneNumberJson(createNumber(state, form)) }),
+    },
+    {
+      method: 'GET',
+      pattern: api('/IncomingPhoneNumbers\\.json'),
+      handle: (request) => ({ status: 200, json: listNumbers(state, request) }),
+    },
+    {
+      method: 'GET',
+      pattern: sid,
+      handle: (request) => ({ status: 200, json: phoneNumberJson(findNumber(state, request)) }),
+    },
+    {
+      method: 'POST',
+      pattern: sid,
+      handle: (request) => ({
+        status: 200,
+        json: phoneNumberJson(updateNumber(state, findNumber(state, request), request.form)),
+      }),
+    },
     {
       method: 'DELETE',
       pattern: sid,
@@ -60,7 +79,8 @@ function createNumber(state: EmulatorState, form: Form): EmulatedPhoneNumber {
   const phoneNumber = first(form, 'PhoneNumber');
   const areaCode = first(form, 'AreaCode');
   if (!phoneNumber && !areaCode) throw new TwilioApiError(400, 21452, 'A PhoneNumber or AreaCode is required');
-  if (phoneNumber && !E164.test(phoneNumber)) throw new TwilioApiError(400, 21421, `PhoneNumber is invalid: ${phoneNumber}`);
+  if (phoneNumber && !E164.test(phoneNumber))
+    throw new TwilioApiError(400, 21421, `PhoneNumber is invalid: ${phoneNumber}`);
   if (areaCode && !/^\d{3}$/.test(areaCode)) throw new TwilioApiError(400, 21451, `Invalid area code: ${areaCode}`);
   const chosen = phoneNumber ?? freeNumberIn(state, areaCode!);
   if (numberByPhone(state, chosen)) throw new TwilioApiError(400, 21422, `PhoneNumber ${chosen} is not available`);
@@ -131,6 +151,8 @@ function listNumbers(state: EmulatorState, { query, path, form }: ApiRequest) {
     ['FriendlyName', (number, value) => number.friendlyName === value],
     ['Origin', (_number, value) => value === 'twilio'],
   ];
-  const numbers = [...state.numbers.values()].filter((number) => tests.every(([param, test]) => !query.get(param) || test(number, query.get(param) ?? '')));
+  const numbers = [...state.numbers.values()].filter((number) =>
+    tests.every(([param, test]) => !query.get(param) || test(number, query.get(param) ?? '')),
+  );
   return pageJson('incoming_phone_numbers', path, numbers.map(phoneNumberJson), query);
 }

@@ -22,7 +22,9 @@ export function oneOf<T extends string>(form: Form, name: string, values: readon
   const value = first(form, name);
   if (value === undefined) return undefined;
   // Twilio reads HTTP methods in any case (GET, get); other enums are exact.
-  const match = values.find((allowed) => allowed === value || (name.endsWith('Method') && allowed === value.toUpperCase()));
+  const match = values.find(
+    (allowed) => allowed === value || (name.endsWith('Method') && allowed === value.toUpperCase()),
+  );
   if (match === undefined) throw invalid(name, value, `one of ${values.join(', ')}`);
   return match;
 }
@@ -90,7 +92,13 @@ export const TYPED_PARAMETERS = {
     MachineDetectionSilenceTimeout: 'integer',
     TimeLimit: 'integer',
   },
-  updateCall: { Method: HTTP_METHODS, Status: ['canceled', 'completed'], FallbackMethod: HTTP_METHODS, StatusCallbackMethod: HTTP_METHODS, TimeLimit: 'integer' },
+  updateCall: {
+    Method: HTTP_METHODS,
+    Status: ['canceled', 'completed'],
+    FallbackMethod: HTTP_METHODS,
+    StatusCallbackMethod: HTTP_METHODS,
+    TimeLimit: 'integer',
+  },
   createMessage: {
     MaxPrice: 'number',
     ProvideFeedback: 'boolean',

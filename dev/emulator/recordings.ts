@@ -12,15 +12,31 @@ import type { EmulatorState } from './state';
 const SID = '(RE[0-9a-fA-F]{32})';
 
 export function recordingRoutes(state: EmulatorState): Route[] {
-  const byCall = (request: ApiRequest) => [...state.recordings.values()].filter((recording) => recording.callSid === request.sids[0]);
+  const byCall = (request: ApiRequest) =>
+    [...state.recordings.values()].filter((recording) => recording.callSid === request.sids[0]);
   return [
-    { method: 'GET', pattern: api(`/Recordings/${SID}\\.json`), handle: (request) => ({ status: 200, json: recordingJson(find(state, request), state.url) }) },
-    { method: 'GET', pattern: api(`/Recordings/${SID}(?:\\.wav)?`), handle: (request) => audio(find(state, request), 'wav') },
-    { method: 'GET', pattern: api(`/Recordings/${SID}\\.mp3`), handle: (request) => audio(find(state, request), 'mp3') },
+    {
+      method: 'GET',
+      pattern: api(`/Recordings/${SID}\\.json`),
+      handle: (request) => ({ status: 200, json: recordingJson(find(state, request), state.url) }),
+    },
+    {
+      method: 'GET',
+      pattern: api(`/Recordings/${SID}(?:\\.wav)?`),
+      handle: (request) => audio(find(state, request), 'wav'),
+    },
+    {
+      method: 'GET',
+      pattern: api(`/Recordings/${SID}\\.mp3`),
+      handle: (request) => audio(find(state, request), 'mp3'),
+    },
     {
       method: 'GET',
       pattern: api('/Calls/([^/]+)/Recordings\\.json'),
-      handle: (request) => ({ status: 200, json: pageJson('recordings', request.path, byCall(request).map(callRecordingJson), request.query) }),
+      handle: (request) => ({
+        status: 200,
+        json: pageJson('recordings', request.path, byCall(request).map(callRecordingJson), request.query),
+      }),
     },
     {
       method: 'GET',
@@ -42,7 +58,12 @@ function find(state: EmulatorState, { sids, path }: ApiRequest): EmulatedRecordi
 
 /** Keeps a recording of `call`; answers its URL and the parameters its status callback carries. */
 export function recordCall(state: EmulatorState, call: EmulatedCall, made: RecordingMade) {
-  const recording: EmulatedRecording = { ...made, accountSid: state.accountSid, callSid: call.sid, dateCreated: new Date() };
+  const recording: EmulatedRecording = {
+    ...made,
+    accountSid: state.accountSid,
+    callSid: call.sid,
+    dateCreated: new Date(),
+  };
   state.recordings.set(recording.sid, recording);
   const url = `${state.url}/2010-04-01/Accounts/${state.accountSid}/Recordings/${recording.sid}`;
   return {

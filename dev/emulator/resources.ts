@@ -7,10 +7,12 @@ import type { WebhookResult } from './webhook';
 
 export const API_VERSION = '2010-04-01';
 
-export type CallStatus = 'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+export type CallStatus =
+  'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
 /** How the callee of an API call answers: picks up (completed) or not. */
 export type CallPickUp = 'completed' | 'busy' | 'no-answer' | 'failed';
-export type MessageStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'received' | 'scheduled' | 'canceled';
+export type MessageStatus =
+  'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'received' | 'scheduled' | 'canceled';
 
 export interface EmulatedCall {
   sid: string;
@@ -57,7 +59,8 @@ export interface EmulatedCall {
 export interface EmulatorCallScript extends CallScript {
   callOutcome?: CallPickUp;
   /** AnsweredBy when the call asks for MachineDetection; default human. */
-  answeredBy?: 'human' | 'machine_start' | 'machine_end_beep' | 'machine_end_silence' | 'machine_end_other' | 'fax' | 'unknown';
+  answeredBy?:
+    'human' | 'machine_start' | 'machine_end_beep' | 'machine_end_silence' | 'machine_end_other' | 'fax' | 'unknown';
 }
 
 export interface EmulatedMessage {
@@ -107,7 +110,12 @@ export class TwilioApiError extends Error {
   }
 
   toJSON() {
-    return { code: this.code, message: this.message, more_info: `https://www.twilio.com/docs/errors/${this.code}`, status: this.status };
+    return {
+      code: this.code,
+      message: this.message,
+      more_info: `https://www.twilio.com/docs/errors/${this.code}`,
+      status: this.status,
+    };
   }
 }
 
@@ -283,11 +291,16 @@ export function callRecordingJson(recording: EmulatedRecording) {
   const json: Partial<ReturnType<typeof recordingJson>> = recordingJson(recording, '');
   delete json.media_url;
   delete json.subresource_uris;
-  return { ...json, uri: `${accountUri(recording.accountSid)}/Calls/${recording.callSid}/Recordings/${recording.sid}.json`, track: 'both' };
+  return {
+    ...json,
+    uri: `${accountUri(recording.accountSid)}/Calls/${recording.callSid}/Recordings/${recording.sid}.json`,
+    track: 'both',
+  };
 }
 
 // GSM 03.38: the basic set counts one character each, the extension set two (escape + character).
-const GSM_BASIC = '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+const GSM_BASIC =
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
 const GSM_EXTENDED = '^{}\\[~]|€\f';
 
 /** Segments of an SMS: 160 GSM-7 characters (153 per part when split) or 70 UCS-2 code units (67 per part). */

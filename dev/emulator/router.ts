@@ -18,7 +18,8 @@ export interface ApiRequest {
   sids: string[];
 }
 
-export type ApiResponse = { status: number; json: unknown } | { status: number; body: Buffer | string; type: string } | { status: 204 };
+export type ApiResponse =
+  { status: number; json: unknown } | { status: number; body: Buffer | string; type: string } | { status: 204 };
 
 export interface Route {
   method: 'GET' | 'POST' | 'DELETE';
@@ -32,7 +33,8 @@ const MAX_BODY_BYTES = 64 * 1024;
 /** A path pattern under /2010-04-01/Accounts/{AccountSid}, e.g. api('/Calls/(CA\\w+)\\.json'). */
 export const api = (rest: string) => new RegExp(`^/${API_VERSION}/Accounts/([^/]+)${rest}$`);
 
-export const notFound = (path: string) => new TwilioApiError(404, 20404, `The requested resource ${path} was not found`);
+export const notFound = (path: string) =>
+  new TwilioApiError(404, 20404, `The requested resource ${path} was not found`);
 
 export function createRouter(state: EmulatorState, routes: Route[]): Server {
   const expectedAuth = Buffer.from(`Basic ${Buffer.from(`${state.accountSid}:${state.authToken}`).toString('base64')}`);
@@ -52,10 +54,20 @@ export function createRouter(state: EmulatorState, routes: Route[]): Server {
       }
       response = await dispatch(state, routes, req.method ?? 'GET', target, body);
     } catch (error) {
-      const failure = error instanceof TwilioApiError ? error : new TwilioApiError(500, 20500, `Internal emulator error: ${error instanceof Error ? error.message : String(error)}`);
+      const failure =
+        error instanceof TwilioApiError
+          ? error
+          : new TwilioApiError(
+              500,
+              20500,
+              `Internal emulator error: ${error instanceof Error ? error.message : String(error)}`,
+            );
       response = { status: failure.status, json: failure };
     }
-    if ('json' in response) res.writeHead(response.status, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify(response.json));
+    if ('json' in response)
+      res
+        .writeHead(response.status, { 'Content-Type': 'application/json; charset=utf-8' })
+        .end(JSON.stringify(response.json));
     else if ('body' in response) res.writeHead(response.status, { 'Content-Type': response.type }).end(response.body);
     else res.writeHead(response.status).end();
     state.log(`${req.method} ${target.pathname} ${response.status}`);
@@ -63,9 +75,17 @@ export function createRouter(state: EmulatorState, routes: Route[]): Server {
   return createServer((req, res) => void answer(req, res));
 }
 
-async function dispatch(state: EmulatorState, routes: Route[], method: string, target: URL, body: string): Promise<ApiResponse> {
+async function dispatch(
+  state: EmulatorState,
+  routes: Route[],
+  method: string,
+  target: URL,
+  body: string,
+): Promise<ApiResponse> {
   const path = target.pathname;
-  const matching = routes.map((route) => ({ route, match: route.pattern.exec(path) })).filter((found) => found.match !== null);
+  const matching = routes
+    .map((route) => ({ route, match: route.pattern.exec(path) }))
+    .filter((found) => found.match !== null);
   if (matching.length === 0) throw notFound(path);
   const found = matching.find(({ route }) => route.method === method);
   if (!found) throw new TwilioApiError(405, 20004, 'Method not allowed');
@@ -73,7 +93,8 @@ async function dispatch(state: EmulatorState, routes: Route[], method: string, t
   const isApi = path.startsWith(`/${API_VERSION}/`);
   if (isApi && groups[0] !== state.accountSid) throw notFound(path);
   const form: Form = new Map();
-  for (const [key, value] of method === 'POST' ? new URLSearchParams(body) : target.searchParams) form.set(key, [...(form.get(key) ?? []), value]);
+  for (const [key, value] of method === 'POST' ? new URLSearchParams(body) : target.searchParams)
+    form.set(key, [...(form.get(key) ?? []), value]);
   return found.route.handle({ method, path, query: target.searchParams, form, sids: isApi ? groups.slice(1) : groups });
 }
 

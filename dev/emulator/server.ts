@@ -60,13 +60,16 @@ export interface Emulator {
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   const state = createState(options);
   for (const phoneNumber of new Set(options.phoneNumbers ?? [])) addNumber(state, phoneNumber);
-  const waitFor = <T extends { done: boolean }>(records: ReadonlyMap<string, T>, sid: string, timeoutMs: number) => waitUntilDone(state, records, sid, timeoutMs);
+  const waitFor = <T extends { done: boolean }>(records: ReadonlyMap<string, T>, sid: string, timeoutMs: number) =>
+    waitUntilDone(state, records, sid, timeoutMs);
   const server = createRouter(state, [
     ...callRoutes(state),
     ...messageRoutes(state),
     ...numberRoutes(state),
     ...recordingRoutes(state),
-    ...toolRoutes(state, (sid, timeoutMs) => (state.calls.has(sid) ? waitFor(state.calls, sid, timeoutMs) : waitFor(state.messages, sid, timeoutMs))),
+    ...toolRoutes(state, (sid, timeoutMs) =>
+      state.calls.has(sid) ? waitFor(state.calls, sid, timeoutMs) : waitFor(state.messages, sid, timeoutMs),
+    ),
   ]);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -99,7 +102,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 
 function createState(options: EmulatorOptions): EmulatorState {
   const { accountSid, authToken } = options;
-  if (!accountSidSchema.safeParse(accountSid).success) throw new Error('accountSid must be "AC" followed by 32 hex characters');
+  if (!accountSidSchema.safeParse(accountSid).success)
+    throw new Error('accountSid must be "AC" followed by 32 hex characters');
   if (!authToken) throw new Error('authToken must not be empty');
   const log = options.log ?? (() => {});
   return {
@@ -118,7 +122,12 @@ function createState(options: EmulatorOptions): EmulatorState {
   };
 }
 
-async function waitUntilDone<T extends { done: boolean }>(state: EmulatorState, records: ReadonlyMap<string, T>, sid: string, timeoutMs: number): Promise<T> {
+async function waitUntilDone<T extends { done: boolean }>(
+  state: EmulatorState,
+  records: ReadonlyMap<string, T>,
+  sid: string,
+  timeoutMs: number,
+): Promise<T> {
   const record = records.get(sid);
   if (!record) throw new Error(`no such record ${sid}`);
   if (record.done) return record;

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 
 /** A Twilio-shaped SID: two-letter prefix (CA call, SM message, PN number, RE recording, TR transcription, AC account) and 32 hex digits. */
-export const newSid = (prefix: 'CA' | 'SM' | 'PN' | 'RE' | 'TR' | 'AC') => `${prefix}${randomBytes(16).toString('hex')}`;
+export const newSid = (prefix: 'CA' | 'SM' | 'PN' | 'RE' | 'TR' | 'AC') =>
+  `${prefix}${randomBytes(16).toString('hex')}`;
 
 /** Made-up credentials for an emulator run: they open nothing but the local emulator. */
 export const localAccount = () => ({ accountSid: newSid('AC'), authToken: randomBytes(16).toString('hex') });

@@ -1,6 +1,12 @@
 /** What the emulator's resources share: the account, the records, the clock and webhook delivery. */
 import type { Clock } from './clock';
-import type { EmulatedCall, EmulatedMessage, EmulatedPhoneNumber, EmulatedRecording, EmulatorCallScript } from './resources';
+import type {
+  EmulatedCall,
+  EmulatedMessage,
+  EmulatedPhoneNumber,
+  EmulatedRecording,
+  EmulatorCallScript,
+} from './resources';
 import { sendWebhook, type WebhookRequest, type WebhookResult } from './webhook';
 
 export interface EmulatorScript extends EmulatorCallScript {
@@ -38,6 +44,8 @@ export function recordRequest(state: EmulatorState, result: WebhookResult): void
   state.log(`  → ${result.method} ${result.url} ${result.status ?? result.error}`);
 }
 
-export const numberByPhone = (state: EmulatorState, phoneNumber: string) => [...state.numbers.values()].find((n) => n.phoneNumber === phoneNumber);
+export const numberByPhone = (state: EmulatorState, phoneNumber: string) =>
+  [...state.numbers.values()].find((n) => n.phoneNumber === phoneNumber);
 /** With no numbers configured, any number may be used (the emulator then checks nothing). */
-export const ownsNumber = (state: EmulatorState, phoneNumber: string) => state.numbers.size === 0 || numberByPhone(state, phoneNumber) !== undefined;
+export const ownsNumber = (state: EmulatorState, phoneNumber: string) =>
+  state.numbers.size === 0 || numberByPhone(state, phoneNumber) !== undefined;

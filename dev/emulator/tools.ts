@@ -23,7 +23,10 @@ export interface CallReport {
 
 const MAX_WAIT_SECONDS = 60;
 
-export function toolRoutes(state: EmulatorState, waitFor: (sid: string, timeoutMs: number) => Promise<unknown>): Route[] {
+export function toolRoutes(
+  state: EmulatorState,
+  waitFor: (sid: string, timeoutMs: number) => Promise<unknown>,
+): Route[] {
   const waited = async (sid: string, wait: string | null) => {
     const waitMs = Math.min(Number(wait) || 0, MAX_WAIT_SECONDS) * 1000;
     if (waitMs) await waitFor(sid, waitMs).catch(() => undefined);
@@ -34,7 +37,12 @@ export function toolRoutes(state: EmulatorState, waitFor: (sid: string, timeoutM
       pattern: /^\/_emulator$/,
       handle: () => ({
         status: 200,
-        json: { accountSid: state.accountSid, phoneNumbers: [...state.numbers.values()].map((n) => n.phoneNumber), calls: state.calls.size, messages: state.messages.size },
+        json: {
+          accountSid: state.accountSid,
+          phoneNumbers: [...state.numbers.values()].map((n) => n.phoneNumber),
+          calls: state.calls.size,
+          messages: state.messages.size,
+        },
       }),
     },
     {
@@ -57,14 +65,24 @@ export function toolRoutes(state: EmulatorState, waitFor: (sid: string, timeoutM
         return { status: 200, json: { message: messageJson(message), done: message.done } };
       },
     },
-    { method: 'POST', pattern: /^\/_emulator\/calls$/, handle: ({ form }) => ({ status: 201, json: callReport(ringNumber(state, ...caller(form), callerScript(state, form))) }) },
+    {
+      method: 'POST',
+      pattern: /^\/_emulator\/calls$/,
+      handle: ({ form }) => ({
+        status: 201,
+        json: callReport(ringNumber(state, ...caller(form), callerScript(state, form))),
+      }),
+    },
     {
       method: 'POST',
       pattern: /^\/_emulator\/messages$/,
       handle: async ({ form }) => {
         const [from, to] = caller(form);
         const { message, replies, error } = await textNumber(state, { from, to, body: first(form, 'Body') ?? '' });
-        return { status: 201, json: { message: messageJson(message), replies: replies.map(messageJson), ...(error ? { error } : {}) } };
+        return {
+          status: 201,
+          json: { message: messageJson(message), replies: replies.map(messageJson), ...(error ? { error } : {}) },
+        };
       },
     },
   ];

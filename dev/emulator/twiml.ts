@@ -30,7 +30,13 @@ function toNodes(ordered: OrderedNode[]): TwimlNode[] {
     if (name === undefined) return [];
     if (name === '#text') return [{ text: String(entry[name]) }];
     const children = entry[name];
-    return [{ name, attributes: { ...entry[':@'] }, children: Array.isArray(children) ? toNodes(children as OrderedNode[]) : [] }];
+    return [
+      {
+        name,
+        attributes: { ...entry[':@'] },
+        children: Array.isArray(children) ? toNodes(children as OrderedNode[]) : [],
+      },
+    ];
   });
 }
 
@@ -44,7 +50,8 @@ export class TwimlError extends Error {
 /** The verbs of a TwiML document (the children of its one <Response>); throws TwimlError when it is not TwiML. */
 export function parseTwiml(document: string): TwimlElement[] {
   const validation = XMLValidator.validate(document);
-  if (validation !== true) throw new TwimlError(`not well-formed XML: ${validation.err.msg} (line ${validation.err.line})`);
+  if (validation !== true)
+    throw new TwimlError(`not well-formed XML: ${validation.err.msg} (line ${validation.err.line})`);
   const roots = toNodes(parser.parse(document) as OrderedNode[]).filter(isElement);
   const [root] = roots;
   if (roots.length !== 1 || root?.name !== 'Response') throw new TwimlError('the root element must be <Response>');

@@ -4,7 +4,14 @@
  * silent, dev/emulator/README.md says what was chosen.
  */
 import type { CallFlowOptions } from './callFlow';
-import { CallFailure, type Document, type Navigate, type OutgoingSms, type Step, type TranscriptLine } from './callTypes';
+import {
+  CallFailure,
+  type Document,
+  type Navigate,
+  type OutgoingSms,
+  type Step,
+  type TranscriptLine,
+} from './callTypes';
 import { newSid, rfc2822 } from './sids';
 import { isElement, parseTwiml, textOf, TwimlError, type TwimlElement } from './twiml';
 import { httpMethod, type WebhookRequest, type WebhookResult } from './webhook';
@@ -67,7 +74,8 @@ export async function executeVerb(call: VerbContext, verb: TwimlElement, documen
 /** An absolute URL for a verb's action: relative to the document, or the document itself when omitted. */
 function resolveUrl(url: string | undefined, document: Document, verb: string): string {
   const target = url?.trim() || document.url;
-  if (!target) throw new CallFailure(11100, `Invalid URL: <${verb}> has no action and inline TwiML has no URL to fall back on`);
+  if (!target)
+    throw new CallFailure(11100, `Invalid URL: <${verb}> has no action and inline TwiML has no URL to fall back on`);
   try {
     return new URL(target, document.url).toString();
   } catch {
@@ -94,7 +102,8 @@ function loops(verb: TwimlElement): number {
 
 function media(call: VerbContext, verb: TwimlElement, depth: number) {
   const times = loops(verb);
-  const repeat = times === LOOP_FOREVER ? ` (×${LOOP_FOREVER}: loop="0" repeats until hangup)` : times > 1 ? ` (×${times})` : '';
+  const repeat =
+    times === LOOP_FOREVER ? ` (×${LOOP_FOREVER}: loop="0" repeats until hangup)` : times > 1 ? ` (×${times})` : '';
   const line = (text: string) => call.say({ verb: verb.name, text, ...(depth ? { depth } : {}) });
   if (verb.name === 'Say') {
     const text = textOf(verb);
@@ -117,7 +126,11 @@ function media(call: VerbContext, verb: TwimlElement, depth: number) {
  * Keys as Twilio collects them: up to the finish key (not included) or numDigits keys,
  * whichever comes first; keys after that are not part of this Gather.
  */
-function collectDigits(keys: string, finishOnKey: string, numDigits: number | undefined): { digits: string; finishedOnKey?: string } {
+function collectDigits(
+  keys: string,
+  finishOnKey: string,
+  numDigits: number | undefined,
+): { digits: string; finishedOnKey?: string } {
   let digits = '';
   for (const key of keys) {
     if (finishOnKey && key === finishOnKey) return { digits, finishedOnKey: key };
@@ -127,16 +140,26 @@ function collectDigits(keys: string, finishOnKey: string, numDigits: number | un
   return { digits };
 }
 
-function gatherInput(call: VerbContext, verb: TwimlElement): { params: Record<string, string>; heard: string } | undefined {
+function gatherInput(
+  call: VerbContext,
+  verb: TwimlElement,
+): { params: Record<string, string>; heard: string } | undefined {
   const attrs = verb.attributes;
   const input = (attrs.input ?? 'dtmf').toLowerCase().split(/\s+/);
   if (input.includes('dtmf') && call.digits.length > 0) {
     const numDigits = Number(attrs.numDigits);
-    const collected = collectDigits(call.digits.shift()!, attrs.finishOnKey ?? '#', Number.isInteger(numDigits) && numDigits > 0 ? numDigits : undefined);
+    const collected = collectDigits(
+      call.digits.shift()!,
+      attrs.finishOnKey ?? '#',
+      Number.isInteger(numDigits) && numDigits > 0 ? numDigits : undefined,
+    );
     const finished = collected.finishedOnKey ? ` then ${collected.finishedOnKey}` : '';
     if (collected.digits === '') return undefined;
     return {
-      params: { Digits: collected.digits, ...(collected.finishedOnKey ? { FinishedOnKey: collected.finishedOnKey } : {}) },
+      params: {
+        Digits: collected.digits,
+        ...(collected.finishedOnKey ? { FinishedOnKey: collected.finishedOnKey } : {}),
+      },
       heard: `pressed ${collected.digits}${finished}`,
     };
   }
@@ -181,7 +204,13 @@ function recordingUrl(call: VerbContext, sid: string): string {
 }
 
 /** Makes a recording, and queues its recordingStatusCallback (Twilio calls it once the recording is available). */
-function makeRecording(call: VerbContext, verb: TwimlElement, document: Document, seconds: number, source: 'RecordVerb' | 'DialVerb') {
+function makeRecording(
+  call: VerbContext,
+  verb: TwimlElement,
+  document: Document,
+  seconds: number,
+  source: 'RecordVerb' | 'DialVerb',
+) {
   const sid = newSid('RE');
   const url = recordingUrl(call, sid);
   const startTime = new Date();
@@ -209,7 +238,12 @@ function makeRecording(call: VerbContext, verb: TwimlElement, document: Document
   return { sid, url };
 }
 
-function transcription(call: VerbContext, verb: TwimlElement, document: Document, recording: { sid: string; url: string }) {
+function transcription(
+  call: VerbContext,
+  verb: TwimlElement,
+  document: Document,
+  recording: { sid: string; url: string },
+) {
   const callback = verb.attributes.transcribeCallback;
   if (!callback || verb.attributes.transcribe === 'false') return;
   const sid = newSid('TR');
@@ -274,12 +308,19 @@ const childLeg = (call: VerbContext, leg: { sid: string; from: string; to: strin
 });
 
 /** The child leg's progress callbacks, from <Number statusCallback statusCallbackEvent>. */
-function childLegCallbacks(call: VerbContext, noun: TwimlElement, document: Document, leg: { sid: string; from: string; to: string; outcome: string; seconds: number }) {
+function childLegCallbacks(
+  call: VerbContext,
+  noun: TwimlElement,
+  document: Document,
+  leg: { sid: string; from: string; to: string; outcome: string; seconds: number },
+) {
   const callback = noun.attributes.statusCallback;
   if (!callback) return;
   const wanted = (noun.attributes.statusCallbackEvent ?? 'completed').split(/[\s,]+/);
   const connected = leg.outcome === 'completed' || leg.outcome === 'answered';
-  const statuses = ['initiated', 'ringing', ...(connected ? ['answered'] : [])].filter((event) => wanted.includes(event)).map((event) => DIAL_EVENTS[event]!);
+  const statuses = ['initiated', 'ringing', ...(connected ? ['answered'] : [])]
+    .filter((event) => wanted.includes(event))
+    .map((event) => DIAL_EVENTS[event]!);
   if (wanted.includes('completed')) statuses.push(connected ? 'completed' : leg.outcome);
   statuses.forEach((status, sequence) => {
     call.sendLater({
@@ -314,7 +355,12 @@ function talkSeconds(call: VerbContext, verb: TwimlElement): { seconds: number; 
  * A noun's `url`: TwiML for the answering party, run before the parties are connected (a
  * whisper). Its Say, Play and Pause are shown one level in; other verbs are listed, not acted.
  */
-async function whisper(call: VerbContext, noun: TwimlElement, document: Document, leg: { sid: string; from: string; to: string }): Promise<void> {
+async function whisper(
+  call: VerbContext,
+  noun: TwimlElement,
+  document: Document,
+  leg: { sid: string; from: string; to: string },
+): Promise<void> {
   const url = resolveUrl(noun.attributes.url, document, noun.name);
   const result = await call.request({
     url,
@@ -326,7 +372,11 @@ async function whisper(call: VerbContext, noun: TwimlElement, document: Document
     if (result.error || result.status === undefined) throw new TwimlError(result.error ?? 'no answer');
     verbs = parseTwiml(result.body);
   } catch (error) {
-    call.say({ verb: noun.name, text: `whisper ${url} failed (${error instanceof Error ? error.message : String(error)}); connected without it`, depth: 1 });
+    call.say({
+      verb: noun.name,
+      text: `whisper ${url} failed (${error instanceof Error ? error.message : String(error)}); connected without it`,
+      depth: 1,
+    });
     return;
   }
   for (const verb of verbs) {
@@ -339,19 +389,31 @@ async function dial(call: VerbContext, verb: TwimlElement, document: Document): 
   call.dials += 1;
   const attrs = verb.attributes;
   const nouns = verb.children.filter(isElement);
-  const targets = nouns.length ? nouns.map((noun) => `${noun.name === 'Number' ? '' : `${noun.name} `}${textOf(noun)}`).join(', ') : textOf(verb);
+  const targets = nouns.length
+    ? nouns.map((noun) => `${noun.name === 'Number' ? '' : `${noun.name} `}${textOf(noun)}`).join(', ')
+    : textOf(verb);
   const outcome = call.options.script?.dialOutcome ?? 'completed';
   const connected = outcome === 'completed' || outcome === 'answered';
   const talk = connected ? talkSeconds(call, verb) : { seconds: 0, how: '' };
   call.seconds += connected ? talk.seconds + 2 : outcome === 'no-answer' ? Number(attrs.timeout ?? 30) || 30 : 2;
   const from = attrs.callerId ?? call.options.call.From ?? '';
-  const leg = { sid: newSid('CA'), from, to: nouns[0] ? textOf(nouns[0]) : textOf(verb), outcome, seconds: talk.seconds };
+  const leg = {
+    sid: newSid('CA'),
+    from,
+    to: nouns[0] ? textOf(nouns[0]) : textOf(verb),
+    outcome,
+    seconds: talk.seconds,
+  };
   const params: Record<string, string> = { DialCallStatus: outcome, DialBridged: String(connected) };
   if (outcome !== 'failed') params.DialCallSid = leg.sid;
   if (connected) params.DialCallDuration = String(talk.seconds);
   if (connected && attrs.record && attrs.record !== 'do-not-record') {
     const recording = makeRecording(call, verb, document, talk.seconds, 'DialVerb');
-    Object.assign(params, { RecordingUrl: recording.url, RecordingSid: recording.sid, RecordingDuration: String(talk.seconds) });
+    Object.assign(params, {
+      RecordingUrl: recording.url,
+      RecordingSid: recording.sid,
+      RecordingDuration: String(talk.seconds),
+    });
   }
   if (nouns[0]?.name === 'Number') childLegCallbacks(call, nouns[0], document, leg);
   const text = `${targets}${attrs.callerId ? ` (caller ID ${attrs.callerId})` : ''}: ${outcome}${talk.how}`;

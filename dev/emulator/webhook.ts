@@ -31,7 +31,8 @@ export interface WebhookResult {
 export const TWILIO_WEBHOOK_TIMEOUT_MS = 15_000;
 const MAX_RETRIES = 5;
 
-export const httpMethod = (method: string | undefined): HttpMethod => (method?.toUpperCase() === 'GET' ? 'GET' : 'POST');
+export const httpMethod = (method: string | undefined): HttpMethod =>
+  method?.toUpperCase() === 'GET' ? 'GET' : 'POST';
 
 /**
  * Twilio's connection overrides (`#rc=2&tt=5000` after a webhook URL) never reach the app:
@@ -57,7 +58,11 @@ export function splitConnectionOverrides(url: string): { url: string; retries: n
  * query string), signed with X-Twilio-Signature over the exact URL requested and every
  * parameter; retried on connection failures and 5xx only when the URL asks with #rc=.
  */
-export async function sendWebhook(authToken: string, request: WebhookRequest, signal?: AbortSignal): Promise<WebhookResult> {
+export async function sendWebhook(
+  authToken: string,
+  request: WebhookRequest,
+  signal?: AbortSignal,
+): Promise<WebhookResult> {
   const method = httpMethod(request.method);
   const overrides = splitConnectionOverrides(request.url);
   let url = overrides.url;
@@ -81,7 +86,15 @@ export async function sendWebhook(authToken: string, request: WebhookRequest, si
   if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded; charset=utf-8';
   if (request.cookie) headers.Cookie = request.cookie;
 
-  const result: WebhookResult = { url, method, params: request.params, signature, attempts: 0, body: '', setCookies: [] };
+  const result: WebhookResult = {
+    url,
+    method,
+    params: request.params,
+    signature,
+    attempts: 0,
+    body: '',
+    setCookies: [],
+  };
   for (;;) {
     result.attempts += 1;
     const retryable = await attempt(url, method, headers, body, overrides.timeoutMs, result, signal);

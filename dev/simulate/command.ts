@@ -56,7 +56,13 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
     }
     switch (command) {
       case 'sms': {
-        const { values } = parseCommandLine(rest, { ...COMMON, from: { type: 'string' }, to: { type: 'string' }, body: { type: 'string' }, key: { type: 'string' } });
+        const { values } = parseCommandLine(rest, {
+          ...COMMON,
+          from: { type: 'string' },
+          to: { type: 'string' },
+          body: { type: 'string' },
+          key: { type: 'string' },
+        });
         return simulateSms(simulateContext(io, values), values);
       }
       case 'call': {

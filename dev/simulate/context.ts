@@ -19,21 +19,31 @@ export function simulateContext(io: Io, values: { url?: string; json?: boolean }
   const print = new Printer(io, Boolean(values.json));
   const target = resolveTwilioTarget(io.root, io.env);
   const emulatorUrl = values.url === undefined ? target.apiBaseUrl : undefined;
-  return { io, print, target, appUrl: appOrigin(values.url ?? target.appUrl ?? DEFAULT_APP_URL), ...(emulatorUrl ? { emulatorUrl } : {}) };
+  return {
+    io,
+    print,
+    target,
+    appUrl: appOrigin(values.url ?? target.appUrl ?? DEFAULT_APP_URL),
+    ...(emulatorUrl ? { emulatorUrl } : {}),
+  };
 }
 
 function appOrigin(value: string): string {
   if (!URL.canParse(value)) throw new UsageError(`--url must be a URL such as ${DEFAULT_APP_URL}, not "${value}"`);
   const url = new URL(value);
   if (!/^https?:$/.test(url.protocol)) throw new UsageError(`--url must be http or https, not ${url.protocol}`);
-  if (url.pathname !== '/' || url.search || url.hash) throw new UsageError(`--url must be the app's origin only, such as ${url.origin}`);
+  if (url.pathname !== '/' || url.search || url.hash)
+    throw new UsageError(`--url must be the app's origin only, such as ${url.origin}`);
   return url.origin;
 }
 
 /** The phone number the simulated caller or sender reaches: --to, else the app's TWILIO_PHONE_NUMBER. */
 export function ourNumber(to: string | undefined, target: TwilioTarget): string {
   const number = to?.trim() || target.phoneNumber;
-  if (!number) throw new UsageError('--to is required: TWILIO_PHONE_NUMBER is not set in the environment, local.settings.json or the npm start session');
+  if (!number)
+    throw new UsageError(
+      '--to is required: TWILIO_PHONE_NUMBER is not set in the environment, local.settings.json or the npm start session',
+    );
   return number;
 }
 
@@ -64,27 +74,50 @@ export function signatureHint(status: number | undefined, target: TwilioTarget):
 }
 
 /** Says which scripted input the TwiML never asked for, so a flow that skipped its <Gather> is not mistaken for one that used it. */
-export function warnUnused(print: Printer, unused: CallFlowResult['unused'], given: { digits?: string[]; speech?: string[]; dialOutcome?: string }) {
-  if (unused.digits.length) print.warn(`--digits ${unused.digits.join(', ')} not used: the TwiML asked for no more keys (no <Gather> or <Record> took them)`);
-  if (unused.speech.length) print.warn(`--speech ${unused.speech.map((words) => `"${words}"`).join(', ')} not used: no <Gather input="speech"> asked for it`);
-  if (given.dialOutcome && !unused.dialed) print.warn(`--dial-outcome ${given.dialOutcome} not used: the call had no <Dial>`);
+export function warnUnused(
+  print: Printer,
+  unused: CallFlowResult['unused'],
+  given: { digits?: string[]; speech?: string[]; dialOutcome?: string },
+) {
+  if (unused.digits.length)
+    print.warn(
+      `--digits ${unused.digits.join(', ')} not used: the TwiML asked for no more keys (no <Gather> or <Record> took them)`,
+    );
+  if (unused.speech.length)
+    print.warn(
+      `--speech ${unused.speech.map((words) => `"${words}"`).join(', ')} not used: no <Gather input="speech"> asked for it`,
+    );
+  if (given.dialOutcome && !unused.dialed)
+    print.warn(`--dial-outcome ${given.dialOutcome} not used: the call had no <Dial>`);
 }
-
 
 /**
  * What the app itself recorded, as one line: a call's path through the flow (`Path`, from
  * GET /api/calls/{sid}/transcript) or the messaging rule that answered a text (`Rule`, from
  * GET /api/messages/{sid}). A deployed app needs its function key for them (--key).
  */
-export async function printRecorded(context: SimulateContext, what: { kind: 'call' | 'message'; sid: string }, key: string | undefined): Promise<void> {
+export async function printRecorded(
+  context: SimulateContext,
+  what: { kind: 'call' | 'message'; sid: string },
+  key: string | undefined,
+): Promise<void> {
   const { print } = context;
-  const [label, url] = what.kind === 'call' ? ['Path', `${context.appUrl}/api/calls/${what.sid}/transcript`] : ['Rule', `${context.appUrl}/api/messages/${what.sid}`];
+  const [label, url] =
+    what.kind === 'call'
+      ? ['Path', `${context.appUrl}/api/calls/${what.sid}/transcript`]
+      : ['Rule', `${context.appUrl}/api/messages/${what.sid}`];
   let problem: string;
   try {
-    const response = await fetch(url, { headers: key ? { 'x-functions-key': key } : {}, signal: AbortSignal.timeout(10_000) });
+    const response = await fetch(url, {
+      headers: key ? { 'x-functions-key': key } : {},
+      signal: AbortSignal.timeout(10_000),
+    });
     const text = await response.text();
     if (response.ok) {
-      const line = what.kind === 'call' ? text.split('\n')[1] : (JSON.parse(text) as { events: Array<{ rule?: string }> }).events.find((event) => event.rule)?.rule;
+      const line =
+        what.kind === 'call'
+          ? text.split('\n')[1]
+          : (JSON.parse(text) as { events: Array<{ rule?: string }> }).events.find((event) => event.rule)?.rule;
       print.line(`${print.paint.bold(label)}     ${line ?? ''}`);
       return;
     }

@@ -14,17 +14,29 @@ import {
   type DialOutcome,
   type WebhookResult,
 } from '../emulator/index';
-import { callerNumber, ourNumber, printRecorded, signatureHint, transcriptRow, warnUnused, type SimulateContext } from './context';
+import {
+  callerNumber,
+  ourNumber,
+  printRecorded,
+  signatureHint,
+  transcriptRow,
+  warnUnused,
+  type SimulateContext,
+} from './context';
 import { callThroughEmulator, textThroughEmulator } from './viaEmulator';
 
 const API_VERSION = '2010-04-01';
 
-export async function simulateSms(context: SimulateContext, values: { from?: string; to?: string; body?: string; key?: string }): Promise<number> {
+export async function simulateSms(
+  context: SimulateContext,
+  values: { from?: string; to?: string; body?: string; key?: string },
+): Promise<number> {
   const { print, target, appUrl } = context;
   const body = requireOption(values.body, 'body');
   const to = ourNumber(values.to, target);
   const from = callerNumber(values.from, to);
-  if (context.emulatorUrl) return textThroughEmulator(context, context.emulatorUrl, { from, to, body, key: values.key });
+  if (context.emulatorUrl)
+    return textThroughEmulator(context, context.emulatorUrl, { from, to, body, key: values.key });
   const sid = newSid('SM');
   const url = routeUrl(appUrl, 'smsWebhook');
   const requests: WebhookResult[] = [];
@@ -47,7 +59,16 @@ export async function simulateSms(context: SimulateContext, values: { from?: str
     onRequest: (request) => requests.push(request),
   });
 
-  print.document({ sid, from, to, body, url, requests: requests.map(requestSummary), replies: result.replies, error: result.error });
+  print.document({
+    sid,
+    from,
+    to,
+    body,
+    url,
+    requests: requests.map(requestSummary),
+    replies: result.replies,
+    error: result.error,
+  });
   const { paint } = print;
   print.lines(
     alignRows([
@@ -71,7 +92,8 @@ export async function simulateSms(context: SimulateContext, values: { from?: str
 
 function parseDialOutcome(value: string | undefined): DialOutcome | undefined {
   if (value === undefined) return undefined;
-  if (!DIAL_OUTCOMES.includes(value as DialOutcome)) throw new UsageError(`--dial-outcome must be one of ${DIAL_OUTCOMES.join(', ')}`);
+  if (!DIAL_OUTCOMES.includes(value as DialOutcome))
+    throw new UsageError(`--dial-outcome must be one of ${DIAL_OUTCOMES.join(', ')}`);
   return value as DialOutcome;
 }
 
@@ -83,7 +105,15 @@ export async function simulateCall(
   const to = ourNumber(values.to, target);
   const from = callerNumber(values.from, to);
   const dialOutcome = parseDialOutcome(values['dial-outcome']);
-  if (context.emulatorUrl) return callThroughEmulator(context, context.emulatorUrl, { from, to, digits: values.digits, speech: values.speech, dialOutcome, key: values.key });
+  if (context.emulatorUrl)
+    return callThroughEmulator(context, context.emulatorUrl, {
+      from,
+      to,
+      digits: values.digits,
+      speech: values.speech,
+      dialOutcome,
+      key: values.key,
+    });
   const callSid = newSid('CA');
   const call = {
     AccountSid: target.accountSid,
@@ -142,9 +172,16 @@ export async function simulateCall(
     error: result.error,
   });
   warnUnused(print, result.unused, { digits: values.digits, speech: values.speech, dialOutcome });
-  print.line(`${paint.bold('Ended')}    ${result.status === 'completed' ? paint.green(result.status) : paint.yellow(result.status)}, ${result.seconds} s ${paint.dim(`(${result.endedBy})`)}`);
-  print.line(`${paint.bold('Status')}   ${paint.dim(`POST ${statusCallback.url}`)} ${statusText(statusCallback, print)}`);
-  if (statusCallback.error) print.warn(`the status callback was not accepted (${statusCallback.error})${signatureHint(statusCallback.status, target)}`);
+  print.line(
+    `${paint.bold('Ended')}    ${result.status === 'completed' ? paint.green(result.status) : paint.yellow(result.status)}, ${result.seconds} s ${paint.dim(`(${result.endedBy})`)}`,
+  );
+  print.line(
+    `${paint.bold('Status')}   ${paint.dim(`POST ${statusCallback.url}`)} ${statusText(statusCallback, print)}`,
+  );
+  if (statusCallback.error)
+    print.warn(
+      `the status callback was not accepted (${statusCallback.error})${signatureHint(statusCallback.status, target)}`,
+    );
   await printRecorded(context, { kind: 'call', sid: callSid }, values.key);
   if (result.error) {
     print.error(`${result.error.code} ${result.error.message}${signatureHint(requests.at(-1)?.status, target)}`);
@@ -158,5 +195,9 @@ export function statusText(request: WebhookResult, print: SimulateContext['print
   return request.error ? print.paint.red(String(request.status)) : print.paint.green(String(request.status));
 }
 
-const requestSummary = (request: WebhookResult) => ({ method: request.method, url: request.url, status: request.status, error: request.error });
-
+const requestSummary = (request: WebhookResult) => ({
+  method: request.method,
+  url: request.url,
+  status: request.status,
+  error: request.error,
+});

@@ -68,15 +68,20 @@ export async function simulatePlaceCall(
       signal: AbortSignal.timeout(20_000),
     });
   } catch (error) {
-    throw new CommandError(`could not reach the app at ${appUrl} (${reason(error)}): is npm start running, or is --url right?`);
+    throw new CommandError(
+      `could not reach the app at ${appUrl} (${reason(error)}): is npm start running, or is --url right?`,
+    );
   }
   const placedBody = await responseJson(response);
   if (!response.ok) {
-    const hint = response.status === 401 || response.status === 403 ? ' (a deployed app needs its function key: --key)' : '';
+    const hint =
+      response.status === 401 || response.status === 403 ? ' (a deployed app needs its function key: --key)' : '';
     throw new CommandError(`POST ${placeUrl} answered ${response.status}: ${describeAppError(placedBody)}${hint}`);
   }
   const placed = placedBody as PlacedCall;
-  print.line(`${paint.bold('Placed')}   ${shortSid(placed.sid)} ${placed.from} → ${placed.to} ${paint.dim(`(POST ${placeUrl} ${response.status})`)}`);
+  print.line(
+    `${paint.bold('Placed')}   ${shortSid(placed.sid)} ${placed.from} → ${placed.to} ${paint.dim(`(POST ${placeUrl} ${response.status})`)}`,
+  );
 
   const problems: string[] = [];
   let report: CallReport | undefined;
@@ -91,7 +96,9 @@ export async function simulatePlaceCall(
     for (const line of report.transcript) print.line(transcriptRow(line, print));
     const status = report.call.status;
     const paintStatus = status === 'completed' ? paint.green : paint.yellow;
-    print.line(`${paint.bold('Twilio')}   ${paintStatus(status)}${report.call.duration ? `, ${report.call.duration} s` : ''}`);
+    print.line(
+      `${paint.bold('Twilio')}   ${paintStatus(status)}${report.call.duration ? `, ${report.call.duration} s` : ''}`,
+    );
     if (report.error) problems.push(`the call hit Twilio error ${report.error.code}: ${report.error.message}`);
     if (!report.done) problems.push(`the call did not finish within ${timeoutMs / 1000} s (still ${status})`);
   }
@@ -101,8 +108,13 @@ export async function simulatePlaceCall(
   const recordUrl = `${appUrl}/api/calls/${placed.sid}`;
   if (record.ok) {
     const status = String(record.value.status ?? '(none)');
-    print.line(`${paint.bold('Records')}  ${status === 'completed' ? paint.green(status) : paint.yellow(status)} ${paint.dim(`(GET ${recordUrl})`)}`);
-    if (expected && status !== expected) problems.push(`the app's record says ${status} but the call ended ${expected}: a status callback was lost or rejected`);
+    print.line(
+      `${paint.bold('Records')}  ${status === 'completed' ? paint.green(status) : paint.yellow(status)} ${paint.dim(`(GET ${recordUrl})`)}`,
+    );
+    if (expected && status !== expected)
+      problems.push(
+        `the app's record says ${status} but the call ended ${expected}: a status callback was lost or rejected`,
+      );
   } else {
     print.line(`${paint.bold('Records')}  ${paint.red('unavailable')} ${paint.dim(`(GET ${recordUrl})`)}`);
     problems.push(record.problem);
@@ -111,7 +123,15 @@ export async function simulatePlaceCall(
   print.document({
     call: placed,
     transcript: report?.transcript ?? null,
-    twilio: report ? { status: report.call.status, duration: report.call.duration, done: report.done, error: report.error, callbacks: report.callbacks } : null,
+    twilio: report
+      ? {
+          status: report.call.status,
+          duration: report.call.duration,
+          done: report.done,
+          error: report.error,
+          callbacks: report.callbacks,
+        }
+      : null,
     record: record.ok ? record.value : null,
     problems,
   });
@@ -136,10 +156,16 @@ async function followOnEmulator(context: SimulateContext, sid: string, timeoutMs
       return { ok: false, problem: `could not reach the emulator at ${emulator} (${reason(error)})` };
     }
     if (response.status === 401) {
-      return { ok: false, problem: `the emulator at ${emulator} refused this account's credentials: is the app using another emulator or account?` };
+      return {
+        ok: false,
+        problem: `the emulator at ${emulator} refused this account's credentials: is the app using another emulator or account?`,
+      };
     }
     if (response.status === 404) {
-      return { ok: false, problem: `the emulator at ${emulator} has no call ${sid}: the app sends its REST calls elsewhere (check TWILIO_API_BASE_URL)` };
+      return {
+        ok: false,
+        problem: `the emulator at ${emulator} has no call ${sid}: the app sends its REST calls elsewhere (check TWILIO_API_BASE_URL)`,
+      };
     }
     if (!response.ok) return { ok: false, problem: `the emulator at ${emulator} answered ${response.status}` };
     const report = (await response.json()) as CallReport;
@@ -165,9 +191,16 @@ async function readRecord(
     }
     const body = await responseJson(response);
     if (response.status === 404) {
-      return { ok: false, problem: `the app has no record of call ${sid}: GET ${url} answered 404 (${describeAppError(body)})` };
+      return {
+        ok: false,
+        problem: `the app has no record of call ${sid}: GET ${url} answered 404 (${describeAppError(body)})`,
+      };
     }
-    if (!response.ok) return { ok: false, problem: `could not read the app's record: GET ${url} answered ${response.status} (${describeAppError(body)})` };
+    if (!response.ok)
+      return {
+        ok: false,
+        problem: `could not read the app's record: GET ${url} answered ${response.status} (${describeAppError(body)})`,
+      };
     const record = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     const status = String(record.status ?? '');
     const settled = expected ? status === expected : TERMINAL.has(status);

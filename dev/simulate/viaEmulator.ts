@@ -19,37 +19,57 @@ interface MessageJson {
   body: string;
 }
 
-async function emulatorRequest<T>(context: SimulateContext, emulatorUrl: string, path: string, form?: URLSearchParams): Promise<T> {
+async function emulatorRequest<T>(
+  context: SimulateContext,
+  emulatorUrl: string,
+  path: string,
+  form?: URLSearchParams,
+): Promise<T> {
   const { accountSid, authToken } = context.target;
   const url = `${new URL(emulatorUrl).origin}${path}`;
   let response: Response;
   try {
     response = await fetch(url, {
       method: form ? 'POST' : 'GET',
-      headers: { authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`, ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`,
+        ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
       ...(form ? { body: form } : {}),
     });
   } catch (error) {
-    throw new CommandError(`could not reach the emulator at ${emulatorUrl} (${error instanceof Error ? error.message : String(error)}): is npm start running? Or give the app with --url`);
+    throw new CommandError(
+      `could not reach the emulator at ${emulatorUrl} (${error instanceof Error ? error.message : String(error)}): is npm start running? Or give the app with --url`,
+    );
   }
   const body = (await response.json().catch(() => ({}))) as T & { code?: number; message?: string };
-  if (!response.ok) throw new CommandError(`the emulator answered ${response.status}${body.code ? ` (${body.code})` : ''}: ${body.message ?? 'no message'}`);
+  if (!response.ok)
+    throw new CommandError(
+      `the emulator answered ${response.status}${body.code ? ` (${body.code})` : ''}: ${body.message ?? 'no message'}`,
+    );
   return body;
 }
 
-export async function textThroughEmulator(context: SimulateContext, emulatorUrl: string, sms: { from: string; to: string; body: string; key?: string | undefined }): Promise<number> {
+export async function textThroughEmulator(
+  context: SimulateContext,
+  emulatorUrl: string,
+  sms: { from: string; to: string; body: string; key?: string | undefined },
+): Promise<number> {
   const { print } = context;
   const { paint } = print;
-  const result = await emulatorRequest<{ message: MessageJson; replies: MessageJson[]; error?: { code: number; message: string } }>(
-    context,
-    emulatorUrl,
-    '/_emulator/messages',
-    new URLSearchParams({ From: sms.from, To: sms.to, Body: sms.body }),
-  );
+  const result = await emulatorRequest<{
+    message: MessageJson;
+    replies: MessageJson[];
+    error?: { code: number; message: string };
+  }>(context, emulatorUrl, '/_emulator/messages', new URLSearchParams({ From: sms.from, To: sms.to, Body: sms.body }));
   print.document(result);
   print.lines(
     alignRows([
-      [paint.dim('SMS'), `${sms.from} → ${sms.to}`, `${sms.body} ${paint.dim(`(${shortSid(result.message.sid)}, to the number's SMS URL on the emulator)`)}`],
+      [
+        paint.dim('SMS'),
+        `${sms.from} → ${sms.to}`,
+        `${sms.body} ${paint.dim(`(${shortSid(result.message.sid)}, to the number's SMS URL on the emulator)`)}`,
+      ],
       ...result.replies.map((reply) => [paint.bold('Reply'), `${reply.from} → ${reply.to}`, paint.green(reply.body)]),
     ]),
   );
@@ -65,7 +85,14 @@ export async function textThroughEmulator(context: SimulateContext, emulatorUrl:
 export async function callThroughEmulator(
   context: SimulateContext,
   emulatorUrl: string,
-  call: { from: string; to: string; digits?: string[]; speech?: string[]; dialOutcome?: string; key?: string | undefined },
+  call: {
+    from: string;
+    to: string;
+    digits?: string[];
+    speech?: string[];
+    dialOutcome?: string;
+    key?: string | undefined;
+  },
 ): Promise<number> {
   const { print } = context;
   const { paint } = print;
@@ -74,14 +101,25 @@ export async function callThroughEmulator(
   for (const speech of call.speech ?? []) form.append('Speech', speech);
   if (call.dialOutcome) form.set('DialOutcome', call.dialOutcome);
   const rung = await emulatorRequest<CallReport>(context, emulatorUrl, '/_emulator/calls', form);
-  print.line(`${paint.bold('Call')}     ${shortSid(rung.call.sid)} ${call.from} → ${call.to} ${paint.dim("(inbound, the number's voice URL on the emulator)")}`);
-  const report = await emulatorRequest<CallReport>(context, emulatorUrl, `/_emulator/calls/${rung.call.sid}?wait=${CALL_WAIT_SECONDS}`);
+  print.line(
+    `${paint.bold('Call')}     ${shortSid(rung.call.sid)} ${call.from} → ${call.to} ${paint.dim("(inbound, the number's voice URL on the emulator)")}`,
+  );
+  const report = await emulatorRequest<CallReport>(
+    context,
+    emulatorUrl,
+    `/_emulator/calls/${rung.call.sid}?wait=${CALL_WAIT_SECONDS}`,
+  );
   for (const line of report.transcript) print.line(transcriptRow(line, print));
   print.document(report);
   if (report.unused) warnUnused(print, report.unused, call);
   const status = report.call.status;
-  print.line(`${paint.bold('Ended')}    ${status === 'completed' ? paint.green(status) : paint.yellow(status)}, ${report.call.duration ?? '?'} s`);
-  for (const callback of report.callbacks) print.line(`${paint.bold('Status')}   ${paint.dim(`POST ${callback.url}`)} ${callback.status ?? callback.error ?? ''}`);
+  print.line(
+    `${paint.bold('Ended')}    ${status === 'completed' ? paint.green(status) : paint.yellow(status)}, ${report.call.duration ?? '?'} s`,
+  );
+  for (const callback of report.callbacks)
+    print.line(
+      `${paint.bold('Status')}   ${paint.dim(`POST ${callback.url}`)} ${callback.status ?? callback.error ?? ''}`,
+    );
   if (!report.done) print.warn(`the call had not ended after ${CALL_WAIT_SECONDS} s`);
   await printRecorded(context, { kind: 'call', sid: rung.call.sid }, call.key);
   if (report.error) {

@@ -6,7 +6,14 @@
  */
 import { routeUrl } from '../../lib/config/routes';
 import { secureOrigin } from '../../lib/config/secureUrl';
-import { CommandError, integerOption, parseCommandLine, phoneNumberOption, requireOption, UsageError } from '../cli/args';
+import {
+  CommandError,
+  integerOption,
+  parseCommandLine,
+  phoneNumberOption,
+  requireOption,
+  UsageError,
+} from '../cli/args';
 import { EXIT, runCommand } from '../cli/command';
 import { alignRows, Printer, type Io } from '../cli/output';
 import { resolveTwilioTarget } from '../cli/settings';
@@ -116,13 +123,17 @@ export async function runWebhooks(argv: string[], io: Io): Promise<number> {
 
     let found;
     try {
-      found = (await client.incomingPhoneNumbers.list({ phoneNumber, limit: 20 })).find((number) => number.phoneNumber === phoneNumber);
+      found = (await client.incomingPhoneNumbers.list({ phoneNumber, limit: 20 })).find(
+        (number) => number.phoneNumber === phoneNumber,
+      );
     } catch (error) {
       throw explainTwilioError(error, target);
     }
     if (!found) {
       const owned = await client.incomingPhoneNumbers.list({ limit: 5 }).catch(() => []);
-      const hint = owned.length ? ` The account has ${owned.map((number) => number.phoneNumber).join(', ')}${owned.length === 5 ? ', …' : ''}.` : ' The account has no numbers.';
+      const hint = owned.length
+        ? ` The account has ${owned.map((number) => number.phoneNumber).join(', ')}${owned.length === 5 ? ', …' : ''}.`
+        : ' The account has no numbers.';
       throw new CommandError(`${phoneNumber} is not a number of this Twilio account.${hint}`);
     }
 
@@ -153,15 +164,25 @@ export async function runWebhooks(argv: string[], io: Io): Promise<number> {
           [paint.dim('webhook'), paint.dim('before'), paint.dim(dryRun ? 'after (dry run)' : 'after')],
           ...ROWS.map(([label, url, method]) => {
             const differs = before[url] !== after[url] || before[method] !== after[method];
-            return [label, show(before, url, method), differs ? paint.green(show(after, url, method)) : show(after, url, method)];
+            return [
+              label,
+              show(before, url, method),
+              differs ? paint.green(show(after, url, method)) : show(after, url, method),
+            ];
           }),
         ],
         { indent: '  ', gap: '   ' },
       ),
     );
     print.line();
-    if (dryRun) print.line(changed ? paint.yellow('Dry run: nothing was changed.') : 'Dry run: the number already points at the functions.');
-    else print.line(changed ? paint.green('Updated.') : 'The number already points at the functions; nothing to change.');
+    if (dryRun)
+      print.line(
+        changed
+          ? paint.yellow('Dry run: nothing was changed.')
+          : 'Dry run: the number already points at the functions.',
+      );
+    else
+      print.line(changed ? paint.green('Updated.') : 'The number already points at the functions; nothing to change.');
     return EXIT.ok;
   });
 }

@@ -33,12 +33,18 @@ const text = (fallback: string) =>
  * which holds a key, never is.
  */
 function checkConnectionString(value: string, ctx: z.RefinementCtx): void {
-  const segments = value.split(';').map((part) => part.trim()).filter(Boolean);
+  const segments = value
+    .split(';')
+    .map((part) => part.trim())
+    .filter(Boolean);
   const parts = new Map<string, string>();
   for (const segment of segments) {
     const at = segment.indexOf('=');
     if (at <= 0) {
-      ctx.addIssue({ code: 'custom', message: 'is not a storage connection string (expected Name=value pairs separated by ";")' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'is not a storage connection string (expected Name=value pairs separated by ";")',
+      });
       return;
     }
     parts.set(segment.slice(0, at).toLowerCase(), segment.slice(at + 1));
@@ -54,7 +60,8 @@ function checkConnectionString(value: string, ctx: z.RefinementCtx): void {
   if (!withKey && !withSas) {
     ctx.addIssue({
       code: 'custom',
-      message: 'must be UseDevelopmentStorage=true, or name AccountName and AccountKey, or TableEndpoint and SharedAccessSignature',
+      message:
+        'must be UseDevelopmentStorage=true, or name AccountName and AccountKey, or TableEndpoint and SharedAccessSignature',
     });
   }
 }
@@ -73,7 +80,13 @@ export const settingsSchema = z
       .string({ error: 'is required' })
       .trim()
       .pipe(accountSid)
-      .meta(meta({ requirement: 'always', description: 'Twilio account SID (`AC` + 32 hex).', example: 'AC00000000000000000000000000000000' })),
+      .meta(
+        meta({
+          requirement: 'always',
+          description: 'Twilio account SID (`AC` + 32 hex).',
+          example: 'AC00000000000000000000000000000000',
+        }),
+      ),
     TWILIO_AUTH_TOKEN: z
       .string({ error: 'is required' })
       .trim()
@@ -82,59 +95,67 @@ export const settingsSchema = z
         meta({
           requirement: 'always',
           secret: true,
-          description: 'Twilio auth token: signs webhooks and authenticates REST calls. A Key Vault reference in Azure.',
+          description:
+            'Twilio auth token: signs webhooks and authenticates REST calls. A Key Vault reference in Azure.',
         }),
       ),
     TWILIO_PHONE_NUMBER: z
       .string({ error: 'is required' })
       .trim()
       .pipe(z.e164())
-      .meta(meta({ requirement: 'always', description: 'Your Twilio number in E.164; the default caller ID and SMS sender.', example: '+15550100000' })),
-    PUBLIC_BASE_URL: z
-      .preprocess(emptyAsUndefined, secureOrigin.optional())
       .meta(
         meta({
-          requirement: 'azure',
-          description:
-            'The https origin Twilio calls, e.g. `https://<app>.azurewebsites.net`. Rebuilds the URL for signature checks and builds callback URLs.',
+          requirement: 'always',
+          description: 'Your Twilio number in E.164; the default caller ID and SMS sender.',
+          example: '+15550100000',
         }),
       ),
+    PUBLIC_BASE_URL: z.preprocess(emptyAsUndefined, secureOrigin.optional()).meta(
+      meta({
+        requirement: 'azure',
+        description:
+          'The https origin Twilio calls, e.g. `https://<app>.azurewebsites.net`. Rebuilds the URL for signature checks and builds callback URLs.',
+      }),
+    ),
     VOICE_GREETING: text(DEFAULT_VOICE_GREETING).meta(
-      meta({ requirement: 'optional', description: `What an incoming call hears. Default \`${DEFAULT_VOICE_GREETING}\`.` }),
+      meta({
+        requirement: 'optional',
+        description: `What an incoming call hears. Default \`${DEFAULT_VOICE_GREETING}\`.`,
+      }),
     ),
     SMS_REPLY: text(DEFAULT_SMS_REPLY).meta(
       meta({ requirement: 'optional', description: `The reply to an incoming SMS. Default \`${DEFAULT_SMS_REPLY}\`.` }),
     ),
-    PHONE_FLOWS: z
-      .preprocess(emptyAsUndefined, z.string().trim().min(1).optional())
-      .meta(
-        meta({
-          requirement: 'optional',
-          description: 'The flow file: what the line does with calls and texts. A path relative to the app root; default `flows.json`. Examples in `flows/examples/`.',
-          example: 'flows.json',
-        }),
-      ),
-    TWILIO_API_BASE_URL: z
-      .preprocess(emptyAsUndefined, secureOrigin.optional())
-      .meta(
-        meta({
-          requirement: 'optional',
-          description: 'Local only: send Twilio REST calls here (the local Twilio emulator) instead of api.twilio.com.',
-        }),
-      ),
-    AzureWebJobsStorage: z
-      .preprocess(emptyAsUndefined, z.string().superRefine(checkConnectionString).optional())
+    PHONE_FLOWS: z.preprocess(emptyAsUndefined, z.string().trim().min(1).optional()).meta(
+      meta({
+        requirement: 'optional',
+        description:
+          'The flow file: what the line does with calls and texts. A path relative to the app root; default `flows.json`. Examples in `flows/examples/`.',
+        example: 'flows.json',
+      }),
+    ),
+    TWILIO_API_BASE_URL: z.preprocess(emptyAsUndefined, secureOrigin.optional()).meta(
+      meta({
+        requirement: 'optional',
+        description: 'Local only: send Twilio REST calls here (the local Twilio emulator) instead of api.twilio.com.',
+      }),
+    ),
+    AzureWebJobsStorage: z.preprocess(emptyAsUndefined, z.string().superRefine(checkConnectionString).optional()).meta(
+      meta({
+        requirement: 'storage',
+        secret: true,
+        description: 'Storage connection string; `UseDevelopmentStorage=true` (Azurite) locally.',
+        example: 'UseDevelopmentStorage=true',
+      }),
+    ),
+    AzureWebJobsStorage__tableServiceUri: z
+      .preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional())
       .meta(
         meta({
           requirement: 'storage',
-          secret: true,
-          description: 'Storage connection string; `UseDevelopmentStorage=true` (Azurite) locally.',
-          example: 'UseDevelopmentStorage=true',
+          description: 'In Azure: the table endpoint, reached with the managed identity.',
         }),
       ),
-    AzureWebJobsStorage__tableServiceUri: z
-      .preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional())
-      .meta(meta({ requirement: 'storage', description: 'In Azure: the table endpoint, reached with the managed identity.' })),
     AzureWebJobsStorage__credential: z
       .preprocess(emptyAsUndefined, z.literal('managedidentity').optional())
       .meta(meta({ requirement: 'optional', description: 'In Azure: `managedidentity`.' })),

@@ -17,7 +17,13 @@ type Segment = PropertyKey;
 
 /** `voice.steps.menu.actions[1].gather.branches.7` */
 export function formatPath(path: readonly Segment[]): string {
-  return path.reduce<string>((out, segment) => (typeof segment === 'number' ? `${out}[${segment}]` : out ? `${out}.${String(segment)}` : String(segment)), '') || '(the file)';
+  return (
+    path.reduce<string>(
+      (out, segment) =>
+        typeof segment === 'number' ? `${out}[${segment}]` : out ? `${out}.${String(segment)}` : String(segment),
+      '',
+    ) || '(the file)'
+  );
 }
 
 /**
@@ -44,7 +50,13 @@ export function zodFlowProblems(error: z.ZodError, input: unknown): FlowProblem[
           : valueAt(input, path) === undefined && issue.code !== 'custom'
             ? 'is required'
             : issue.message;
-      problems.push({ path: formatPath(path), message: issue.code === 'unrecognized_keys' ? `has unknown ${issue.keys.map((key) => `"${key}"`).join(', ')}` : message });
+      problems.push({
+        path: formatPath(path),
+        message:
+          issue.code === 'unrecognized_keys'
+            ? `has unknown ${issue.keys.map((key) => `"${key}"`).join(', ')}`
+            : message,
+      });
     }
   };
   visit(error.issues, []);
@@ -52,7 +64,11 @@ export function zodFlowProblems(error: z.ZodError, input: unknown): FlowProblem[
 }
 
 function valueAt(input: unknown, path: readonly Segment[]): unknown {
-  return path.reduce<unknown>((value, segment) => (value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[segment] : undefined), input);
+  return path.reduce<unknown>(
+    (value, segment) =>
+      value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[segment] : undefined,
+    input,
+  );
 }
 
 /** Every step an action leads to, with where the reference is. */
@@ -73,13 +89,19 @@ function stepReferences(action: VoiceAction): Array<{ path: Segment[]; step: str
     });
   }
   if ('record' in action) return action.record.then ? [{ path: ['record', 'then'], step: action.record.then }] : [];
-  if ('redirect' in action && 'step' in action.redirect) return [{ path: ['redirect', 'step'], step: action.redirect.step }];
+  if ('redirect' in action && 'step' in action.redirect)
+    return [{ path: ['redirect', 'step'], step: action.redirect.step }];
   return [];
 }
 
 /** Actions after which the call waits for the caller or leaves the flow: nothing after them runs until a callback says so. */
 export const endsTwiml = (action: VoiceAction): boolean =>
-  'gather' in action || 'dial' in action || 'record' in action || 'redirect' in action || 'hangup' in action || 'reject' in action;
+  'gather' in action ||
+  'dial' in action ||
+  'record' in action ||
+  'redirect' in action ||
+  'hangup' in action ||
+  'reject' in action;
 
 function voiceProblems(file: FlowFile, voice: VoiceFlow): FlowProblem[] {
   const problems: FlowProblem[] = [];
@@ -87,13 +109,22 @@ function voiceProblems(file: FlowFile, voice: VoiceFlow): FlowProblem[] {
   const starts: Array<{ path: Segment[]; step: string }> = [{ path: ['voice', 'entry'], step: voice.entry }];
   if (voice.closed) starts.push({ path: ['voice', 'closed'], step: voice.closed });
   if (typeof voice.blocked === 'object') starts.push({ path: ['voice', 'blocked', 'step'], step: voice.blocked.step });
-  if (voice.closed && !file.hours) problems.push({ path: 'voice.closed', message: 'needs "hours" at the top of the file to know when the line is closed' });
+  if (voice.closed && !file.hours)
+    problems.push({
+      path: 'voice.closed',
+      message: 'needs "hours" at the top of the file to know when the line is closed',
+    });
 
   const edges = new Map<string, Array<{ path: Segment[]; step: string }>>();
   for (const [name, step] of Object.entries(voice.steps)) {
     edges.set(
       name,
-      step.actions.flatMap((action, index) => stepReferences(action).map((ref) => ({ path: ['voice', 'steps', name, 'actions', index, ...ref.path], step: ref.step }))),
+      step.actions.flatMap((action, index) =>
+        stepReferences(action).map((ref) => ({
+          path: ['voice', 'steps', name, 'actions', index, ...ref.path],
+          step: ref.step,
+        })),
+      ),
     );
   }
   for (const ref of [...starts, ...[...edges.values()].flat()]) {
@@ -109,7 +140,11 @@ function voiceProblems(file: FlowFile, voice: VoiceFlow): FlowProblem[] {
     queue.push(...(edges.get(step) ?? []).map((ref) => ref.step).filter((next) => defined.has(next)));
   }
   for (const name of defined) {
-    if (!reached.has(name)) problems.push({ path: `voice.steps.${name}`, message: 'is unreachable: no entry, branch, outcome or redirect leads to it' });
+    if (!reached.has(name))
+      problems.push({
+        path: `voice.steps.${name}`,
+        message: 'is unreachable: no entry, branch, outcome or redirect leads to it',
+      });
   }
   problems.push(...redirectLoops(voice));
   return problems;
@@ -121,7 +156,8 @@ function redirectLoops(voice: VoiceFlow): FlowProblem[] {
   for (const [name, step] of Object.entries(voice.steps)) {
     const index = step.actions.findIndex(endsTwiml);
     const action = step.actions[index];
-    if (action && 'redirect' in action && 'step' in action.redirect) next.set(name, { index, step: action.redirect.step });
+    if (action && 'redirect' in action && 'step' in action.redirect)
+      next.set(name, { index, step: action.redirect.step });
   }
   const problems: FlowProblem[] = [];
   const reported = new Set<string>();
@@ -146,11 +182,15 @@ function redirectLoops(voice: VoiceFlow): FlowProblem[] {
 function messagingProblems(file: FlowFile): FlowProblem[] {
   const problems: FlowProblem[] = [];
   file.messaging?.rules.forEach((rule, index) => {
-    if (rule.hours && !file.hours) problems.push({ path: `messaging.rules[${index}].hours`, message: 'needs "hours" at the top of the file' });
+    if (rule.hours && !file.hours)
+      problems.push({ path: `messaging.rules[${index}].hours`, message: 'needs "hours" at the top of the file' });
     for (const word of rule.keyword === undefined ? [] : [rule.keyword].flat()) {
       const carrier = CARRIER_KEYWORDS[normalizedKeyword(word)];
       if (carrier) {
-        problems.push({ path: `messaging.rules[${index}].keyword`, message: `"${word}" is ${carrier === 'help' ? 'a' : 'an'} ${carrier} keyword: carriers and Twilio answer it, a flow never does` });
+        problems.push({
+          path: `messaging.rules[${index}].keyword`,
+          message: `"${word}" is ${carrier === 'help' ? 'a' : 'an'} ${carrier} keyword: carriers and Twilio answer it, a flow never does`,
+        });
       }
     }
   });
@@ -166,11 +206,16 @@ function variableProblems(value: unknown, path: Segment[] = []): FlowProblem[] {
     }));
   }
   if (Array.isArray(value)) return value.flatMap((item, index) => variableProblems(item, [...path, index]));
-  if (value && typeof value === 'object') return Object.entries(value).flatMap(([key, item]) => variableProblems(item, [...path, key]));
+  if (value && typeof value === 'object')
+    return Object.entries(value).flatMap(([key, item]) => variableProblems(item, [...path, key]));
   return [];
 }
 
 /** Problems of a flow file that passed the schema; none means it can run. */
 export function flowProblems(file: FlowFile): FlowProblem[] {
-  return [...(file.voice ? voiceProblems(file, file.voice) : []), ...messagingProblems(file), ...variableProblems({ voice: file.voice, messaging: file.messaging })];
+  return [
+    ...(file.voice ? voiceProblems(file, file.voice) : []),
+    ...messagingProblems(file),
+    ...variableProblems({ voice: file.voice, messaging: file.messaging }),
+  ];
 }

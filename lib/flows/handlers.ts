@@ -11,7 +11,12 @@ import { field, type FormParams } from '../http/requests';
 import { twiml } from '../http/responses';
 import { sendMessage } from '../outbound/rest';
 import { recordedWebhook } from '../records/handlers';
-import { flowObservation, recordingObservation, smsWebhookObservation, voiceWebhookObservation } from '../records/observations';
+import {
+  flowObservation,
+  recordingObservation,
+  smsWebhookObservation,
+  voiceWebhookObservation,
+} from '../records/observations';
 import { findRecord, saveObservation } from '../records/store';
 import { StoreRefusedError, StoreUnavailableError } from '../records/tables';
 import { twilioWebhook } from '../twilio/webhook';
@@ -48,12 +53,14 @@ export function flowsOrDefault(settings: Settings, context: InvocationContext): 
   }
 }
 
-const integer = (value: string | null): number | undefined => (value !== null && /^\d{1,6}$/.test(value) ? Number(value) : undefined);
+const integer = (value: string | null): number | undefined =>
+  value !== null && /^\d{1,6}$/.test(value) ? Number(value) : undefined;
 
 /** POST /api/twilio/flow/{kind}: gather, dial and record actions, redirects to a step, recordings, whispers. */
 export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, settings, { request, url }) => {
   const kind = request.params.kind as FlowKind;
-  if (!(FLOW_KINDS as readonly string[]).includes(kind)) throw new NotFoundError(`No flow callback "${request.params.kind}"`);
+  if (!(FLOW_KINDS as readonly string[]).includes(kind))
+    throw new NotFoundError(`No flow callback "${request.params.kind}"`);
   const query = request.query;
   const place: FlowPlace = {
     step: query.get('step') ?? undefined,
@@ -70,7 +77,9 @@ export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, se
   }
   let answer = answerCallback(kind, place, flows, params, settings);
   if (!answer) {
-    context.warn(`Call ${field(params, 'CallSid') ?? '?'} asked for ${kind} at ${place.step ?? '?'}[${place.at ?? '-'}], which the flow file does not have (changed since the call began?); it goes back to the entry step`);
+    context.warn(
+      `Call ${field(params, 'CallSid') ?? '?'} asked for ${kind} at ${place.step ?? '?'}[${place.at ?? '-'}], which the flow file does not have (changed since the call began?); it goes back to the entry step`,
+    );
     answer = stepGone(flows, place, settings, params);
   }
   // The caller is on the line and Twilio does not retry an action URL: a turn that cannot be
@@ -79,7 +88,9 @@ export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, se
     await saveObservation(settings, flowObservation(params, { ...answer.facts, turn: place.turn ?? 0 }));
   } catch (error) {
     if (!(error instanceof StoreUnavailableError || error instanceof StoreRefusedError)) throw error;
-    context.warn(`Call ${field(params, 'CallSid') ?? '?'}: turn ${place.turn ?? '?'} (${kind} at ${place.step ?? '?'}) answered but not recorded: ${error.message}`);
+    context.warn(
+      `Call ${field(params, 'CallSid') ?? '?'}: turn ${place.turn ?? '?'} (${kind} at ${place.step ?? '?'}) answered but not recorded: ${error.message}`,
+    );
   }
   return twiml(answer.twiml);
 });
@@ -88,7 +99,14 @@ export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, se
  * A recording or its transcription: kept on the call's record, and texted to the owner when the
  * record action asks for it. Sent once: a redelivered callback finds its event already there.
  */
-async function recorded(settings: Settings, context: InvocationContext, params: FormParams, flows: FlowFile, place: FlowPlace, origin: string): Promise<void> {
+async function recorded(
+  settings: Settings,
+  context: InvocationContext,
+  params: FormParams,
+  flows: FlowFile,
+  place: FlowPlace,
+  origin: string,
+): Promise<void> {
   const observation = recordingObservation(params);
   // One storage deadline for both reads and writes, and the texts sent at once, each within
   // the Twilio client's own deadline: the whole callback ends within both budgets.
@@ -104,10 +122,12 @@ async function recorded(settings: Settings, context: InvocationContext, params: 
       ? `Transcription of the voicemail from ${call?.from ?? 'an unknown caller'}: ${observation.transcription}`
       : fill(notify.text, variables);
   await Promise.all(
-    [notify.to].flat().map((to) =>
-      sendMessage(settings, origin, { to, body: body.slice(0, MAX_SMS_LENGTH) }).catch((error: unknown) =>
-        context.error(`Could not text ${to} about recording ${observation.recordingSid}: ${describeError(error)}`),
+    [notify.to]
+      .flat()
+      .map((to) =>
+        sendMessage(settings, origin, { to, body: body.slice(0, MAX_SMS_LENGTH) }).catch((error: unknown) =>
+          context.error(`Could not text ${to} about recording ${observation.recordingSid}: ${describeError(error)}`),
+        ),
       ),
-    ),
   );
 }

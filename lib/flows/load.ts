@@ -42,7 +42,10 @@ export function appRoot(): string {
 }
 
 /** Where the flow file is, and whether the settings named it (a named file must exist; the default may not). */
-export function flowFileLocation(settings: Pick<Settings, 'PHONE_FLOWS'>, root = appRoot()): { path: string; shown: string; named: boolean } {
+export function flowFileLocation(
+  settings: Pick<Settings, 'PHONE_FLOWS'>,
+  root = appRoot(),
+): { path: string; shown: string; named: boolean } {
   const path = resolve(root, settings.PHONE_FLOWS ?? DEFAULT_FLOW_FILE);
   const shown = isAbsolute(settings.PHONE_FLOWS ?? '') ? path : relative(root, path) || path;
   return { path, shown, named: settings.PHONE_FLOWS !== undefined };
@@ -53,8 +56,12 @@ export function describeFlows(settings: Pick<Settings, 'PHONE_FLOWS'>, root = ap
   const location = flowFileLocation(settings, root);
   const flows = getFlows(settings, root);
   const source = flows === DEFAULT_FLOWS ? `the built-in default (no ${location.shown})` : location.shown;
-  const voice = flows.voice ? `voice ${Object.keys(flows.voice.steps).length} step(s) from "${flows.voice.entry}"` : 'voice: the greeting';
-  const messaging = flows.messaging ? `messaging ${flows.messaging.rules.length} rule(s)${flows.messaging.reply ? ' and a default reply' : ''}` : 'messaging: the reply';
+  const voice = flows.voice
+    ? `voice ${Object.keys(flows.voice.steps).length} step(s) from "${flows.voice.entry}"`
+    : 'voice: the greeting';
+  const messaging = flows.messaging
+    ? `messaging ${flows.messaging.rules.length} rule(s)${flows.messaging.reply ? ' and a default reply' : ''}`
+    : 'messaging: the reply';
   return `${source}: ${voice}; ${messaging}`;
 }
 
@@ -64,7 +71,12 @@ export function readFlowFile(path: string, shown = path): FlowFile {
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : error instanceof SyntaxError ? `is not JSON (${error.message})` : String(error);
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'does not exist'
+        : error instanceof SyntaxError
+          ? `is not JSON (${error.message})`
+          : String(error);
     throw new FlowFileError(shown, [{ path: '(the file)', message: reason }]);
   }
   const parsed = flowFileSchema.safeParse(json);

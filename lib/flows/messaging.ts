@@ -37,9 +37,20 @@ function matches(rule: MessagingRule, body: string): boolean {
 
 const ruleName = (rule: MessagingRule, index: number): string =>
   rule.description ??
-  (rule.keyword !== undefined ? `keyword ${[rule.keyword].flat()[0]}` : rule.startsWith !== undefined ? `starts with ${[rule.startsWith].flat()[0]}` : rule.pattern !== undefined ? `pattern ${rule.pattern}` : `rule ${index + 1}`);
+  (rule.keyword !== undefined
+    ? `keyword ${[rule.keyword].flat()[0]}`
+    : rule.startsWith !== undefined
+      ? `starts with ${[rule.startsWith].flat()[0]}`
+      : rule.pattern !== undefined
+        ? `pattern ${rule.pattern}`
+        : `rule ${index + 1}`);
 
-export function answerMessage(flows: FlowFile, params: FormParams, settings: Settings, now = new Date()): MessageAnswer {
+export function answerMessage(
+  flows: FlowFile,
+  params: FormParams,
+  settings: Settings,
+  now = new Date(),
+): MessageAnswer {
   const messaging = flows.messaging ?? DEFAULT_FLOWS.messaging!;
   const response = new MessagingResponse();
   const answer = (rule: string): MessageAnswer => ({ twiml: response.toString(), rule });
@@ -51,13 +62,16 @@ export function answerMessage(flows: FlowFile, params: FormParams, settings: Set
   const variables = requestVariables(params, settings);
   const text = (template: string) => xmlSafe(fill(template, variables)).slice(0, MAX_SMS_LENGTH);
   const open = flows.hours ? isOpen(flows.hours, now) : true;
-  const index = messaging.rules.findIndex((rule) => (rule.hours === undefined || (rule.hours === 'open') === open) && matches(rule, body));
+  const index = messaging.rules.findIndex(
+    (rule) => (rule.hours === undefined || (rule.hours === 'open') === open) && matches(rule, body),
+  );
   const rule = messaging.rules[index];
   if (!rule) {
     if (messaging.reply) response.message(text(messaging.reply));
     return answer('default');
   }
-  for (const to of rule.forward === undefined ? [] : [rule.forward].flat()) response.message({ to }, text(rule.forwardText));
+  for (const to of rule.forward === undefined ? [] : [rule.forward].flat())
+    response.message({ to }, text(rule.forwardText));
   if (rule.reply !== undefined || rule.media) {
     const message = response.message({}, '');
     if (rule.reply !== undefined) message.body(text(rule.reply));

@@ -16,13 +16,20 @@ export const MAX_SMS_LENGTH = 1600;
 export function unknownSettingVariables(text: string): string[] {
   return [...text.matchAll(VARIABLE)]
     .map((match) => match[1]!)
-    .filter((name) => name.length > 1 && name === name.toUpperCase() && !(SETTING_VARIABLES as readonly string[]).includes(name));
+    .filter(
+      (name) =>
+        name.length > 1 && name === name.toUpperCase() && !(SETTING_VARIABLES as readonly string[]).includes(name),
+    );
 }
 
 export type Variables = (name: string) => string | undefined;
 
 /** Variables from a Twilio request and the settings; `extra` wins over the request. */
-export function requestVariables(params: FormParams, settings: Settings, extra: Record<string, string | undefined> = {}): Variables {
+export function requestVariables(
+  params: FormParams,
+  settings: Settings,
+  extra: Record<string, string | undefined> = {},
+): Variables {
   return (name) => {
     if (name === 'VOICE_GREETING') return settings.VOICE_GREETING;
     if (name === 'SMS_REPLY') return settings.SMS_REPLY;
@@ -30,4 +37,5 @@ export function requestVariables(params: FormParams, settings: Settings, extra: 
   };
 }
 
-export const fill = (template: string, variables: Variables): string => template.replace(VARIABLE, (_, name: string) => variables(name) ?? '');
+export const fill = (template: string, variables: Variables): string =>
+  template.replace(VARIABLE, (_, name: string) => variables(name) ?? '');

@@ -19,12 +19,20 @@ function pieces(event: RecordEvent): string[] {
 export function pathLine(events: RecordEvent[]): string {
   const turns = events.filter((event) => event.turn !== undefined).sort((a, b) => a.turn! - b.turn!);
   const heard = new Set(turns.map((event) => event.recordingSid).filter(Boolean));
-  const later = events.filter((event) => event.source === 'recording-callback' && (event.transcription !== undefined || !heard.has(event.recordingSid)));
+  const later = events.filter(
+    (event) =>
+      event.source === 'recording-callback' && (event.transcription !== undefined || !heard.has(event.recordingSid)),
+  );
   return [...turns, ...later].flatMap(pieces).join(' · ');
 }
 
 /** Two lines: who called whom and how it ended, then the path. */
 export function callTranscript(call: CallOrMessage & { events: RecordEvent[] }): string {
-  const summary = [call.sid, `${call.direction} ${call.from ?? '?'} → ${call.to ?? '?'}`, call.status, ...(call.duration !== undefined ? [`${call.duration} s`] : [])].join(' · ');
+  const summary = [
+    call.sid,
+    `${call.direction} ${call.from ?? '?'} → ${call.to ?? '?'}`,
+    call.status,
+    ...(call.duration !== undefined ? [`${call.duration} s`] : []),
+  ].join(' · ');
   return `${summary}\n${pathLine(call.events) || '(no flow events)'}\n`;
 }

@@ -33,12 +33,16 @@ const STEP_GONE = 'Sorry, that option is no longer available.';
 
 /** `/api/twilio/flow/gather?step=menu&at=1&turn=2`: relative, so Twilio resolves it against the URL it is calling. */
 export function callbackPath(kind: FlowKind, query: Record<string, string | number>): string {
-  const search = new URLSearchParams(Object.entries(query).map(([name, value]): [string, string] => [name, String(value)]));
+  const search = new URLSearchParams(
+    Object.entries(query).map(([name, value]): [string, string] => [name, String(value)]),
+  );
   return `/${ROUTE_PREFIX}/${ROUTES.flowWebhook.replace('{kind}', kind)}?${search}`;
 }
 
 export const isBlocked = (flows: FlowFile, from: string | undefined): boolean =>
-  from !== undefined && !!flows.blocklist && (flows.blocklist.numbers.includes(from) || flows.blocklist.prefixes.some((prefix) => from.startsWith(prefix)));
+  from !== undefined &&
+  !!flows.blocklist &&
+  (flows.blocklist.numbers.includes(from) || flows.blocklist.prefixes.some((prefix) => from.startsWith(prefix)));
 
 /** Writes steps as TwiML for one request of a call. */
 class CallTwiml {
@@ -76,7 +80,8 @@ class CallTwiml {
     const r = this.response;
     if ('say' in action) this.say(r, action.say);
     else if ('play' in action) this.play(r, action.play);
-    else if ('pause' in action) r.pause({ length: typeof action.pause === 'number' ? action.pause : action.pause.length });
+    else if ('pause' in action)
+      r.pause({ length: typeof action.pause === 'number' ? action.pause : action.pause.length });
     else if ('gather' in action) this.gather(step, at, action.gather, 1);
     else if ('dial' in action) this.dial(step, at, action.dial, 0);
     else if ('record' in action) {
@@ -148,7 +153,13 @@ class CallTwiml {
       method: 'POST',
       ...(dial.timeout !== undefined ? { timeout: dial.timeout } : {}),
       ...(dial.callerId ? { callerId: dial.callerId } : {}),
-      ...(dial.record ? { record: 'record-from-answer', recordingStatusCallback: callbackPath('recording', { step, at }), recordingStatusCallbackEvent: ['completed'] } : {}),
+      ...(dial.record
+        ? {
+            record: 'record-from-answer',
+            recordingStatusCallback: callbackPath('recording', { step, at }),
+            recordingStatusCallbackEvent: ['completed'],
+          }
+        : {}),
     });
     const whisper = dial.whisper ? { url: callbackPath('whisper', { step, at }), method: 'POST' } : {};
     for (const target of ringing) {
@@ -170,14 +181,25 @@ const voiceOf = (flows: FlowFile): VoiceFlow => flows.voice ?? DEFAULT_FLOWS.voi
 export function answerCall(flows: FlowFile, params: FormParams, settings: Settings, now = new Date()): VoiceAnswer {
   const voice = voiceOf(flows);
   const twiml = new CallTwiml(voice, requestVariables(params, settings), 1);
-  if (field(params, 'Direction')?.startsWith('outbound')) return { twiml: twiml.step(voice.entry).response.toString(), facts: { turn: 0, step: voice.entry } };
+  if (field(params, 'Direction')?.startsWith('outbound'))
+    return { twiml: twiml.step(voice.entry).response.toString(), facts: { turn: 0, step: voice.entry } };
   if (isBlocked(flows, field(params, 'From'))) {
-    if (typeof voice.blocked === 'object') return { twiml: twiml.step(voice.blocked.step).response.toString(), facts: { turn: 0, outcome: 'blocked', step: voice.blocked.step } };
+    if (typeof voice.blocked === 'object')
+      return {
+        twiml: twiml.step(voice.blocked.step).response.toString(),
+        facts: { turn: 0, outcome: 'blocked', step: voice.blocked.step },
+      };
     twiml.response.reject({ reason: voice.blocked === 'busy' ? 'busy' : 'rejected' });
-    return { twiml: twiml.response.toString(), facts: { turn: 0, outcome: `blocked: ${voice.blocked === 'busy' ? 'busy' : 'rejected'}` } };
+    return {
+      twiml: twiml.response.toString(),
+      facts: { turn: 0, outcome: `blocked: ${voice.blocked === 'busy' ? 'busy' : 'rejected'}` },
+    };
   }
   if (voice.closed && flows.hours && !isOpen(flows.hours, now)) {
-    return { twiml: twiml.step(voice.closed).response.toString(), facts: { turn: 0, outcome: 'closed', step: voice.closed } };
+    return {
+      twiml: twiml.step(voice.closed).response.toString(),
+      facts: { turn: 0, outcome: 'closed', step: voice.closed },
+    };
   }
   return { twiml: twiml.step(voice.entry).response.toString(), facts: { turn: 0, step: voice.entry } };
 }
@@ -198,7 +220,13 @@ type Outcome = { step?: string | undefined; outcome?: string };
  * undefined when the place it names is not in the flow any more (a deploy removed it while
  * the call was on): the caller then hears an apology and the entry step.
  */
-export function answerCallback(kind: 'step' | 'gather' | 'dial' | 'record', place: FlowPlace, flows: FlowFile, params: FormParams, settings: Settings): VoiceAnswer | undefined {
+export function answerCallback(
+  kind: 'step' | 'gather' | 'dial' | 'record',
+  place: FlowPlace,
+  flows: FlowFile,
+  params: FormParams,
+  settings: Settings,
+): VoiceAnswer | undefined {
   const voice = voiceOf(flows);
   const turn = place.turn ?? 0;
   const twiml = new CallTwiml(voice, requestVariables(params, settings), turn + 1);
@@ -211,7 +239,15 @@ export function answerCallback(kind: 'step' | 'gather' | 'dial' | 'record', plac
   const then = (facts: FlowFacts, next: Outcome): VoiceAnswer => {
     if (next.step) twiml.step(next.step);
     else twiml.step(step, at + 1);
-    return { twiml: twiml.response.toString(), facts: { ...facts, turn, ...(next.outcome ? { outcome: next.outcome } : {}), ...(next.step ? { step: next.step } : {}) } };
+    return {
+      twiml: twiml.response.toString(),
+      facts: {
+        ...facts,
+        turn,
+        ...(next.outcome ? { outcome: next.outcome } : {}),
+        ...(next.step ? { step: next.step } : {}),
+      },
+    };
   };
 
   if (kind === 'gather' && action && 'gather' in action) {
@@ -219,7 +255,9 @@ export function answerCallback(kind: 'step' | 'gather' | 'dial' | 'record', plac
     const digits = field(params, 'Digits') || undefined;
     const speech = field(params, 'SpeechResult')?.trim() || undefined;
     const heard = { ...(digits ? { digits } : {}), ...(speech ? { speech } : {}) };
-    const target = (digits && Object.hasOwn(gather.branches, digits) ? gather.branches[digits] : undefined) ?? (speech ? spokenKeyword(gather.keywords, speech) : undefined);
+    const target =
+      (digits && Object.hasOwn(gather.branches, digits) ? gather.branches[digits] : undefined) ??
+      (speech ? spokenKeyword(gather.keywords, speech) : undefined);
     if (target) return then(heard, { step: target });
     const problem = digits || speech ? 'no match' : 'no input';
     const attempt = place.try ?? 1;
@@ -228,14 +266,24 @@ export function answerCallback(kind: 'step' | 'gather' | 'dial' | 'record', plac
       twiml.gather(step, at, gather, attempt + 1);
       return { twiml: twiml.response.toString(), facts: { ...heard, turn, outcome: `${problem}, asked again` } };
     }
-    return then(heard, { step: (problem === 'no input' ? gather.noInput : undefined) ?? gather.otherwise, outcome: problem });
+    return then(heard, {
+      step: (problem === 'no input' ? gather.noInput : undefined) ?? gather.otherwise,
+      outcome: problem,
+    });
   }
   if (kind === 'dial' && action && 'dial' in action) {
     const dial = action.dial;
     const targets = [dial.to].flat();
     const leg = place.leg ?? 0;
     const status = field(params, 'DialCallStatus') ?? 'failed';
-    const outcome = status === 'completed' || status === 'answered' ? 'answered' : status === 'busy' ? 'busy' : status === 'no-answer' ? 'noAnswer' : 'failed';
+    const outcome =
+      status === 'completed' || status === 'answered'
+        ? 'answered'
+        : status === 'busy'
+          ? 'busy'
+          : status === 'no-answer'
+            ? 'noAnswer'
+            : 'failed';
     const dialed = dial.mode === 'sequential' ? (targets[leg] ?? targets.join(', ')) : targets.join(', ');
     const facts = { dialed, outcome: status };
     if (outcome !== 'answered' && dial.mode === 'sequential' && leg + 1 < targets.length) {
@@ -261,22 +309,35 @@ export function stepGone(flows: FlowFile, place: FlowPlace, settings: Settings, 
   const twiml = new CallTwiml(voice, requestVariables(params, settings), (place.turn ?? 0) + 1);
   twiml.response.say(STEP_GONE);
   twiml.goTo(voice.entry);
-  return { twiml: twiml.response.toString(), facts: { turn: place.turn ?? 0, outcome: `unknown place ${place.step ?? '?'}[${place.at ?? '-'}], back to ${voice.entry}` } };
+  return {
+    twiml: twiml.response.toString(),
+    facts: {
+      turn: place.turn ?? 0,
+      outcome: `unknown place ${place.step ?? '?'}[${place.at ?? '-'}], back to ${voice.entry}`,
+    },
+  };
 }
 
 /** What the answering party of a dial hears before the caller is connected. */
 export function whisperTwiml(flows: FlowFile, place: FlowPlace, params: FormParams, settings: Settings): string {
   const response = new VoiceResponse();
   const action = place.step !== undefined ? voiceOf(flows).steps[place.step]?.actions[place.at ?? -1] : undefined;
-  if (action && 'dial' in action && action.dial.whisper) response.say(xmlSafe(fill(action.dial.whisper, requestVariables(params, settings))));
+  if (action && 'dial' in action && action.dial.whisper)
+    response.say(xmlSafe(fill(action.dial.whisper, requestVariables(params, settings))));
   return response.toString();
 }
 
 /** The step of the first keyword spoken (as words, case and punctuation ignored). */
 function spokenKeyword(keywords: Record<string, string>, speech: string): string | undefined {
-  const words = ` ${speech.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim()} `;
+  const words = ` ${speech
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim()} `;
   for (const [keyword, step] of Object.entries(keywords)) {
-    const wanted = keyword.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+    const wanted = keyword
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}]+/gu, ' ')
+      .trim();
     if (wanted && words.includes(` ${wanted} `)) return step;
   }
   return undefined;

@@ -77,14 +77,25 @@ export async function once(
     response = errorResponse(error, context);
     if (nothingHappened(error)) {
       // Best effort: a key left behind answers 409, then 504 after IN_FLIGHT_LIMIT_MS; never a second call.
-      await keys((table, signal) => table.deleteEntity(claim.partitionKey, claim.rowKey, { abortSignal: signal })).catch(() => {});
+      await keys((table, signal) =>
+        table.deleteEntity(claim.partitionKey, claim.rowKey, { abortSignal: signal }),
+      ).catch(() => {});
       return response;
     }
   }
-  const done: KeyEntity = { ...claim, state: 'done', status: response.status ?? 200, body: JSON.stringify(response.jsonBody ?? null) };
-  await keys((table, signal) => table.updateEntity(done, 'Replace', { abortSignal: signal })).catch((error: unknown) => {
-    context.warn(`Could not store the answer for an idempotency key (${error instanceof Error ? error.message : String(error)}); a repeat will be told it is still in progress`);
-  });
+  const done: KeyEntity = {
+    ...claim,
+    state: 'done',
+    status: response.status ?? 200,
+    body: JSON.stringify(response.jsonBody ?? null),
+  };
+  await keys((table, signal) => table.updateEntity(done, 'Replace', { abortSignal: signal })).catch(
+    (error: unknown) => {
+      context.warn(
+        `Could not store the answer for an idempotency key (${error instanceof Error ? error.message : String(error)}); a repeat will be told it is still in progress`,
+      );
+    },
+  );
   return response;
 }
 
@@ -111,7 +122,12 @@ async function claimKey(table: TableClient, claim: KeyEntity, signal: AbortSigna
 function answerRepeat(earlier: KeyEntity, claim: KeyEntity): HttpResponseInit {
   if (earlier.fingerprint !== claim.fingerprint) {
     throw new AppError(422, `This ${IDEMPOTENCY_KEY_HEADER} was used with a different body`, {
-      problems: [{ field: IDEMPOTENCY_KEY_HEADER, message: 'was already used with a different body; use a new key for a new request' }],
+      problems: [
+        {
+          field: IDEMPOTENCY_KEY_HEADER,
+          message: 'was already used with a different body; use a new key for a new request',
+        },
+      ],
     });
   }
   if (earlier.state === 'done' && earlier.status !== undefined) {
@@ -126,12 +142,16 @@ function answerRepeat(earlier: KeyEntity, claim: KeyEntity): HttpResponseInit {
       extra: { outcome: 'unknown', hint: 'Look the call or message up before trying again with a new key.' },
     });
   }
-  throw new AppError(409, `A request with this ${IDEMPOTENCY_KEY_HEADER} is still in progress; try again in a few seconds`);
+  throw new AppError(
+    409,
+    `A request with this ${IDEMPOTENCY_KEY_HEADER} is still in progress; try again in a few seconds`,
+  );
 }
 
 /** Failures that leave Twilio untouched: forgetting the key lets the retry do the work. */
 const nothingHappened = (error: unknown) =>
-  error instanceof TwilioUnreachableError || (error instanceof TwilioRefusedError && (error.rest.status >= 500 || error.rest.status === 429));
+  error instanceof TwilioUnreachableError ||
+  (error instanceof TwilioRefusedError && (error.rest.status >= 500 || error.rest.status === 429));
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -139,7 +159,9 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);

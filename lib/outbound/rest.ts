@@ -19,7 +19,8 @@ export interface Placed {
 }
 
 /** Where a caller finds a call or message whose creation got no answer: its status callbacks record it there. */
-const lookup = (listing: 'listCalls' | 'listMessages', to: string) => `GET ${routePath(listing)}?number=${encodeURIComponent(to)}&direction=outbound`;
+const lookup = (listing: 'listCalls' | 'listMessages', to: string) =>
+  `GET ${routePath(listing)}?number=${encodeURIComponent(to)}&direction=outbound`;
 
 /**
  * Places a call. Without say, twiml or url the call is answered by our own voiceWebhook,
@@ -69,11 +70,17 @@ export async function sendMessage(settings: Settings, origin: string, request: M
  * must not turn into an error that makes the caller try again (a second call): it is logged,
  * and the record is made by the status callbacks that follow, which carry the same fields.
  */
-export async function recordCreated(settings: Settings, context: InvocationContext, observation: Observation): Promise<void> {
+export async function recordCreated(
+  settings: Settings,
+  context: InvocationContext,
+  observation: Observation,
+): Promise<void> {
   try {
     await saveObservation(settings, observation);
   } catch (error) {
     if (!(error instanceof StoreUnavailableError || error instanceof StoreRefusedError)) throw error;
-    context.warn(`${observation.sid} was created but not recorded yet (${error.message}); its status callbacks will record it`);
+    context.warn(
+      `${observation.sid} was created but not recorded yet (${error.message}); its status callbacks will record it`,
+    );
   }
 }

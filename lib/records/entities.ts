@@ -34,7 +34,10 @@ const recordRow = (sid: string) => `${SID_PREFIX}${sid}`;
 const EVENT_INFIX = '|event|';
 
 /** Where the record of a SID is. */
-export const recordKeys = (kind: Kind, sid: string) => ({ partitionKey: partitionOf(kind, sid), rowKey: recordRow(sid) });
+export const recordKeys = (kind: Kind, sid: string) => ({
+  partitionKey: partitionOf(kind, sid),
+  rowKey: recordRow(sid),
+});
 
 type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string };
 
@@ -59,12 +62,18 @@ export const recordFromEntity = (entity: Record<string, unknown> & { rowKey?: st
 export function eventEntity(observation: Observation, at: string): Entity {
   const event = eventSchema.parse({ ...observation, at });
   const rowKey = `${recordRow(observation.sid)}${EVENT_INFIX}${observation.eventKey}`;
-  return storable({ partitionKey: partitionOf(observation.kind, observation.sid), rowKey, ...asProperties(event) }).entity;
+  return storable({ partitionKey: partitionOf(observation.kind, observation.sid), rowKey, ...asProperties(event) })
+    .entity;
 }
 
 export const eventFromEntity = (entity: Record<string, unknown>): RecordEvent => eventSchema.parse(entity);
 
-export async function readRecord(table: TableClient, kind: Kind, sid: string, signal: AbortSignal): Promise<{ record: CallOrMessage; etag: string } | undefined> {
+export async function readRecord(
+  table: TableClient,
+  kind: Kind,
+  sid: string,
+  signal: AbortSignal,
+): Promise<{ record: CallOrMessage; etag: string } | undefined> {
   try {
     const { partitionKey, rowKey } = recordKeys(kind, sid);
     const entity = await table.getEntity<Record<string, unknown>>(partitionKey, rowKey, { abortSignal: signal });
@@ -88,7 +97,10 @@ export async function readRecordWithEvents(
   const filter = odata`PartitionKey eq ${partitionOf(kind, sid)} and RowKey ge ${first} and RowKey lt ${`${first}}`}`;
   let record: CallOrMessage | undefined;
   const events: RecordEvent[] = [];
-  for await (const entity of table.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal: signal })) {
+  for await (const entity of table.listEntities<Record<string, unknown>>({
+    queryOptions: { filter },
+    abortSignal: signal,
+  })) {
     if (entity.rowKey === first) record = recordFromEntity(entity);
     else if (entity.rowKey?.startsWith(`${first}${EVENT_INFIX}`)) events.push(eventFromEntity(entity));
   }

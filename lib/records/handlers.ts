@@ -19,7 +19,12 @@ export function recordReader(
 ): HttpHandler {
   return handle(async (request: HttpRequest) => {
     const sid = sidSchema.safeParse(request.params.sid ?? '');
-    if (!sid.success) throw new BadRequestError(400, 'Invalid SID', zodProblems(sid.error).map((p) => ({ ...p, field: 'sid' })));
+    if (!sid.success)
+      throw new BadRequestError(
+        400,
+        'Invalid SID',
+        zodProblems(sid.error).map((p) => ({ ...p, field: 'sid' })),
+      );
     const record = await findRecord(getSettings(), kind, sid.data);
     if (!record) throw new NotFoundError(`No ${kind} ${sid.data} is recorded`);
     return respond(record);
@@ -45,7 +50,9 @@ export interface RecordedAnswer {
  * A signature-checked Twilio request that is recorded before it is answered: a 2xx always
  * means recorded; when storage fails the answer is 503 and Twilio may deliver it again.
  */
-export function recordedWebhook(answer: (...args: Parameters<WebhookHandler>) => RecordedAnswer | Promise<RecordedAnswer>): HttpHandler {
+export function recordedWebhook(
+  answer: (...args: Parameters<WebhookHandler>) => RecordedAnswer | Promise<RecordedAnswer>,
+): HttpHandler {
   return twilioWebhook(async (params, context, settings, request) => {
     const { observation, response } = await answer(params, context, settings, request);
     await saveObservation(settings, observation);

@@ -41,7 +41,11 @@ export const listQuery = z.strictObject({
 export type ListQuery = z.output<typeof listQuery>;
 
 /** Records newest first, one page at a time; `nextCursor` is null on the last page. */
-export async function listRecords(settings: Settings, kind: Kind, query: ListQuery): Promise<{ items: CallOrMessage[]; nextCursor: string | null }> {
+export async function listRecords(
+  settings: Settings,
+  kind: Kind,
+  query: ListQuery,
+): Promise<{ items: CallOrMessage[]; nextCursor: string | null }> {
   const signal = storageDeadline();
   return withTables(settings, signal, async (tables) => {
     const { odata } = await import('@azure/data-tables');
@@ -49,7 +53,12 @@ export async function listRecords(settings: Settings, kind: Kind, query: ListQue
     const from = `${prefix}${query.cursor ?? ''}`;
     const shards = await Promise.all(
       SHARDS.map((shard) =>
-        firstRows(tables, odata`PartitionKey eq ${shardPartition(kind, shard)} and RowKey gt ${from} and RowKey lt ${prefix + AFTER_POSITIONS}`, query.limit + 1, signal),
+        firstRows(
+          tables,
+          odata`PartitionKey eq ${shardPartition(kind, shard)} and RowKey gt ${from} and RowKey lt ${prefix + AFTER_POSITIONS}`,
+          query.limit + 1,
+          signal,
+        ),
       ),
     );
     const rows = shards
@@ -67,9 +76,16 @@ export async function listRecords(settings: Settings, kind: Kind, query: ListQue
 }
 
 /** The first `count` rows of one partition that match `filter`, in key order. */
-async function firstRows({ records }: Tables, filter: string, count: number, signal: AbortSignal): Promise<Array<{ rowKey: string; sid: string }>> {
+async function firstRows(
+  { records }: Tables,
+  filter: string,
+  count: number,
+  signal: AbortSignal,
+): Promise<Array<{ rowKey: string; sid: string }>> {
   const rows: Array<{ rowKey: string; sid: string }> = [];
-  const pages = records.listEntities<{ sid: string }>({ queryOptions: { filter, select: ['RowKey', 'sid'] }, abortSignal: signal }).byPage({ maxPageSize: count });
+  const pages = records
+    .listEntities<{ sid: string }>({ queryOptions: { filter, select: ['RowKey', 'sid'] }, abortSignal: signal })
+    .byPage({ maxPageSize: count });
   for await (const page of pages) {
     for (const row of page) rows.push({ rowKey: row.rowKey!, sid: row.sid });
     if (rows.length >= count) break;
@@ -106,6 +122,10 @@ export function listingRows(record: CallOrMessage): Array<{ partitionKey: string
   const numbers = [...new Set([record.from, record.to])].filter((n): n is string => n !== undefined && E164.test(n));
   const position = indexPosition(record);
   return [undefined, ...numbers].flatMap((number) =>
-    [listingFilter(number), listingFilter(number, record.direction)].map((filter) => ({ partitionKey, rowKey: `${filter}|${position}`, sid: record.sid })),
+    [listingFilter(number), listingFilter(number, record.direction)].map((filter) => ({
+      partitionKey,
+      rowKey: `${filter}|${position}`,
+      sid: record.sid,
+    })),
   );
 }

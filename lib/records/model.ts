@@ -33,13 +33,22 @@ export const FACTS = {
 export type FactName = keyof typeof FACTS;
 export type Facts = { [Name in FactName]?: z.output<(typeof FACTS)[Name]['schema']> | undefined };
 
-const optionalFacts = Object.fromEntries(Object.entries(FACTS).map(([name, fact]) => [name, fact.schema.optional()])) as {
+const optionalFacts = Object.fromEntries(
+  Object.entries(FACTS).map(([name, fact]) => [name, fact.schema.optional()]),
+) as {
   [Name in FactName]: z.ZodOptional<(typeof FACTS)[Name]['schema']>;
 };
 
 export const DIRECTIONS = ['inbound', 'outbound'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
-export const EVENT_SOURCES = ['api', 'voice-webhook', 'sms-webhook', 'status-callback', 'flow', 'recording-callback'] as const;
+export const EVENT_SOURCES = [
+  'api',
+  'voice-webhook',
+  'sms-webhook',
+  'status-callback',
+  'flow',
+  'recording-callback',
+] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 
 /** A record, as stored and as callers read it. */
@@ -91,16 +100,17 @@ export const eventSchema = z.object({
 export type RecordEvent = z.output<typeof eventSchema>;
 
 /** One thing Twilio or our API told us about a call or message. */
-export type Observation = Facts & FlowFacts & {
-  kind: Kind;
-  sid: string;
-  direction: Direction;
-  status: string;
-  twilioTimestamp?: string | undefined;
-  source: EventSource;
-  /** Deliveries with the same key are the same event: a redelivery records nothing new. */
-  eventKey: string;
-};
+export type Observation = Facts &
+  FlowFacts & {
+    kind: Kind;
+    sid: string;
+    direction: Direction;
+    status: string;
+    twilioTimestamp?: string | undefined;
+    source: EventSource;
+    /** Deliveries with the same key are the same event: a redelivery records nothing new. */
+    eventKey: string;
+  };
 
 /** The record with the observation's facts applied by each fact's rule; the status is the status rules' business. */
 export function mergeFacts(record: CallOrMessage, observation: Observation): CallOrMessage {
@@ -109,8 +119,10 @@ export function mergeFacts(record: CallOrMessage, observation: Observation): Cal
     const seen = observation[name];
     const current = next[name];
     if (seen === undefined) continue;
-    if (fact.merge === 'union') next[name] = [...new Set([...((current as string[] | undefined) ?? []), ...(seen as string[])])];
-    else if (current === undefined || (fact.merge === 'max' && (seen as number) > (current as number))) next[name] = seen;
+    if (fact.merge === 'union')
+      next[name] = [...new Set([...((current as string[] | undefined) ?? []), ...(seen as string[])])];
+    else if (current === undefined || (fact.merge === 'max' && (seen as number) > (current as number)))
+      next[name] = seen;
   }
   return next as CallOrMessage;
 }

@@ -12,7 +12,11 @@ import { keyPart } from './tables';
 
 const count = z.preprocess(
   (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
-  z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').nonnegative('must not be negative').optional(),
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .nonnegative('must not be negative')
+    .optional(),
 );
 const text = z.string().optional();
 /** Who a request is between: not always E.164 (`client:alice`, `anonymous`). */
@@ -38,7 +42,12 @@ const voiceRequest = z.object({
 
 /** The voice webhook: a new incoming call, or one we placed being answered; `facts`: what the flow did. */
 export function voiceWebhookObservation(params: FormParams, facts: FlowFacts = {}): Observation {
-  return { ...callParties(parse(voiceRequest, params), 'inbound'), ...facts, source: 'voice-webhook', eventKey: 'voice-webhook' };
+  return {
+    ...callParties(parse(voiceRequest, params), 'inbound'),
+    ...facts,
+    source: 'voice-webhook',
+    eventKey: 'voice-webhook',
+  };
 }
 
 /** A request of the call's flow (gather, dial, record, step), one per turn. */
@@ -74,14 +83,30 @@ export function recordingObservation(params: FormParams): Observation {
     recordingSid: recording.RecordingSid,
     ...(recording.RecordingUrl ? { recordingUrl: recording.RecordingUrl, recordings: [recording.RecordingUrl] } : {}),
     ...(recording.RecordingDuration !== undefined ? { recordingDuration: recording.RecordingDuration } : {}),
-    ...(transcribed ? { transcription: recording.TranscriptionStatus === 'failed' ? '(transcription failed)' : (recording.TranscriptionText ?? '') } : {}),
+    ...(transcribed
+      ? {
+          transcription:
+            recording.TranscriptionStatus === 'failed' ? '(transcription failed)' : (recording.TranscriptionText ?? ''),
+        }
+      : {}),
     source: 'recording-callback',
-    eventKey: transcribed ? `transcription|${keyPart(recording.TranscriptionSid!)}` : `recording|${recording.RecordingSid}`,
+    eventKey: transcribed
+      ? `transcription|${keyPart(recording.TranscriptionSid!)}`
+      : `recording|${recording.RecordingSid}`,
   };
 }
 
 /** What every request about a call says: which call, which way, between whom, and its status. */
-function callParties(call: { CallSid: string; CallStatus: string; Direction?: string | undefined; From?: string | undefined; To?: string | undefined }, direction: Direction) {
+function callParties(
+  call: {
+    CallSid: string;
+    CallStatus: string;
+    Direction?: string | undefined;
+    From?: string | undefined;
+    To?: string | undefined;
+  },
+  direction: Direction,
+) {
   return {
     kind: 'call' as const,
     sid: call.CallSid,
@@ -116,7 +141,12 @@ export function smsWebhookObservation(params: FormParams, facts: FlowFacts = {})
   };
 }
 
-const messageStatus = z.object({ MessageSid: messageSid, MessageStatus: z.string().min(1), ErrorCode: count, ...parties });
+const messageStatus = z.object({
+  MessageSid: messageSid,
+  MessageStatus: z.string().min(1),
+  ErrorCode: count,
+  ...parties,
+});
 
 const callStatus = z.object({
   CallSid: callSid,

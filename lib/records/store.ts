@@ -30,9 +30,14 @@ export async function saveObservation(
   observation: Observation,
   { now = new Date(), signal = storageDeadline() }: { now?: Date; signal?: AbortSignal } = {},
 ): Promise<{ duplicate: boolean }> {
-  const storableObservation = { ...observation, mediaUrls: observation.mediaUrls?.slice(0, MAX_MEDIA_URLS).map((url) => url.slice(0, MAX_MEDIA_URL_LENGTH)) };
+  const storableObservation = {
+    ...observation,
+    mediaUrls: observation.mediaUrls?.slice(0, MAX_MEDIA_URLS).map((url) => url.slice(0, MAX_MEDIA_URL_LENGTH)),
+  };
   return withTables(settings, signal, async ({ records }) => {
-    const existing = isFirstWord(storableObservation) ? undefined : await readRecord(records, observation.kind, observation.sid, signal);
+    const existing = isFirstWord(storableObservation)
+      ? undefined
+      : await readRecord(records, observation.kind, observation.sid, signal);
     if (!existing && (await createRecord(records, storableObservation, now, signal))) return { duplicate: false };
     const [added] = await Promise.all([
       addEvent(records, storableObservation, now, signal),
@@ -61,10 +66,17 @@ const creation = (record: CallOrMessage): TransactionAction[] => [
  * written nothing, when the record or the event is already there (a redelivery, or another
  * delivery about the SID that got there first).
  */
-async function createRecord(table: TableClient, observation: Observation, now: Date, signal: AbortSignal): Promise<boolean> {
+async function createRecord(
+  table: TableClient,
+  observation: Observation,
+  now: Date,
+  signal: AbortSignal,
+): Promise<boolean> {
   const record = newRecord(observation, now);
   try {
-    await table.submitTransaction([...creation(record), ['create', eventEntity(observation, record.createdAt)]], { abortSignal: signal });
+    await table.submitTransaction([...creation(record), ['create', eventEntity(observation, record.createdAt)]], {
+      abortSignal: signal,
+    });
     return true;
   } catch (error) {
     if (storageStatus(error) === 409) return false;
@@ -77,7 +89,13 @@ async function createRecord(table: TableClient, observation: Observation, now: D
  * race (412) reads again and retries, so no update is lost. A record that is not there while
  * its event is (the only way createRecord finds a conflict and no record) is created.
  */
-async function advanceRecord(table: TableClient, observation: Observation, now: Date, signal: AbortSignal, known?: { record: CallOrMessage; etag: string }): Promise<void> {
+async function advanceRecord(
+  table: TableClient,
+  observation: Observation,
+  now: Date,
+  signal: AbortSignal,
+  known?: { record: CallOrMessage; etag: string },
+): Promise<void> {
   let current = known;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -87,7 +105,8 @@ async function advanceRecord(table: TableClient, observation: Observation, now: 
         return;
       }
       const merged = merge(current.record, observation, now);
-      if (merged) await table.updateEntity(recordEntity(merged), 'Replace', { etag: current.etag, abortSignal: signal });
+      if (merged)
+        await table.updateEntity(recordEntity(merged), 'Replace', { etag: current.etag, abortSignal: signal });
       return;
     } catch (error) {
       const status = storageStatus(error);
@@ -117,7 +136,12 @@ function merge(record: CallOrMessage, observation: Observation, now: Date): Call
 }
 
 /** Adds the event unless one with its key exists; answers whether it was new. */
-async function addEvent(table: TableClient, observation: Observation, now: Date, signal: AbortSignal): Promise<boolean> {
+async function addEvent(
+  table: TableClient,
+  observation: Observation,
+  now: Date,
+  signal: AbortSignal,
+): Promise<boolean> {
   try {
     await table.createEntity(eventEntity(observation, now.toISOString()), { abortSignal: signal });
     return true;
@@ -151,10 +175,15 @@ function inTimeOrder(kind: Kind, events: RecordEvent[]): RecordEvent[] {
   const comesAfter = (later: RecordEvent, event: RecordEvent) =>
     rank(later) >= 0 &&
     rank(event) >= 0 &&
-    (later.sequence !== undefined && event.sequence !== undefined ? later.sequence > event.sequence : rank(later) > rank(event));
+    (later.sequence !== undefined && event.sequence !== undefined
+      ? later.sequence > event.sequence
+      : rank(later) > rank(event));
   const placed = events.map((event) => ({
     event,
-    time: events.reduce((earliest, other) => (comesAfter(other, event) && other.at < earliest ? other.at : earliest), event.at),
+    time: events.reduce(
+      (earliest, other) => (comesAfter(other, event) && other.at < earliest ? other.at : earliest),
+      event.at,
+    ),
   }));
   placed.sort(
     (a, b) =>

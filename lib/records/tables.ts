@@ -16,7 +16,10 @@ export interface Tables {
 
 type StorageSettings = Pick<
   Settings,
-  'AzureWebJobsStorage' | 'AzureWebJobsStorage__tableServiceUri' | 'AzureWebJobsStorage__credential' | 'AzureWebJobsStorage__clientId'
+  | 'AzureWebJobsStorage'
+  | 'AzureWebJobsStorage__tableServiceUri'
+  | 'AzureWebJobsStorage__credential'
+  | 'AzureWebJobsStorage__clientId'
 >;
 
 /** Storage could not be reached, did not answer in time, or failed: the caller answers 503 so Twilio retries. */
@@ -58,7 +61,12 @@ const retryOptions = { maxRetries: 2, retryDelayInMs: 100, maxRetryDelayInMs: 50
 const openedTables = new Map<string, Promise<Tables>>();
 
 const storageKey = (settings: StorageSettings) =>
-  JSON.stringify([settings.AzureWebJobsStorage, settings.AzureWebJobsStorage__tableServiceUri, settings.AzureWebJobsStorage__credential, settings.AzureWebJobsStorage__clientId]);
+  JSON.stringify([
+    settings.AzureWebJobsStorage,
+    settings.AzureWebJobsStorage__tableServiceUri,
+    settings.AzureWebJobsStorage__credential,
+    settings.AzureWebJobsStorage__clientId,
+  ]);
 
 function tablesFor(settings: StorageSettings): Promise<Tables> {
   const key = storageKey(settings);
@@ -76,7 +84,11 @@ function tablesFor(settings: StorageSettings): Promise<Tables> {
  * Runs storage work with the tables of these settings, within `signal`'s deadline; any
  * failure comes out as StoreUnavailableError or StoreRefusedError.
  */
-export async function withTables<T>(settings: StorageSettings, signal: AbortSignal, work: (tables: Tables) => Promise<T>): Promise<T> {
+export async function withTables<T>(
+  settings: StorageSettings,
+  signal: AbortSignal,
+  work: (tables: Tables) => Promise<T>,
+): Promise<T> {
   try {
     const tables = await untilAborted(tablesFor(settings), signal);
     try {
@@ -99,8 +111,13 @@ export async function withTables<T>(settings: StorageSettings, signal: AbortSign
  * transaction's (whose body is a multipart batch).
  */
 export const storageErrorCode = (error: unknown): unknown => {
-  const failure = error as { statusCode?: unknown; code?: unknown; response?: { parsedBody?: { odataError?: { code?: unknown } } } } | undefined;
-  return failure?.response?.parsedBody?.odataError?.code ?? (typeof failure?.statusCode === 'number' ? failure.code : undefined);
+  const failure = error as
+    | { statusCode?: unknown; code?: unknown; response?: { parsedBody?: { odataError?: { code?: unknown } } } }
+    | undefined;
+  return (
+    failure?.response?.parsedBody?.odataError?.code ??
+    (typeof failure?.statusCode === 'number' ? failure.code : undefined)
+  );
 };
 
 async function openTables(settings: StorageSettings): Promise<Tables> {
@@ -170,11 +187,15 @@ const MAX_KEY_PART_LENGTH = 256;
  */
 export function keyPart(text: string): string {
   const encoded = encodeURIComponent(text.toWellFormed());
-  return encoded.length <= MAX_KEY_PART_LENGTH ? encoded : `sha256~${createHash('sha256').update(encoded).digest('hex')}`;
+  return encoded.length <= MAX_KEY_PART_LENGTH
+    ? encoded
+    : `sha256~${createHash('sha256').update(encoded).digest('hex')}`;
 }
 
 /** The entity with every text property made storable (well-formed, cut to MAX_TEXT_LENGTH), and the names of those cut. */
-export function storable<T extends Record<string, unknown> & { partitionKey: string; rowKey: string }>(entity: T): { entity: T; truncated: string[] } {
+export function storable<T extends Record<string, unknown> & { partitionKey: string; rowKey: string }>(
+  entity: T,
+): { entity: T; truncated: string[] } {
   const truncated: string[] = [];
   const result: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(entity)) {

@@ -126,9 +126,12 @@ export async function callTwilio<T>(request: () => Promise<T>, lookup: string): 
     if (isRestException(error)) throw new TwilioRefusedError(error);
     if (!isNetworkError(error)) throw error;
     const code = (error as { code?: unknown }).code;
-    throw typeof code === 'string' && NOT_SENT.has(code) ? new TwilioUnreachableError(error) : new TwilioOutcomeUnknownError(error, lookup);
+    throw typeof code === 'string' && NOT_SENT.has(code)
+      ? new TwilioUnreachableError(error)
+      : new TwilioOutcomeUnknownError(error, lookup);
   }
 }
 
 /** The SDK's HTTP client (axios) marks the errors of the request itself. */
-const isNetworkError = (error: unknown) => error instanceof Error && (error as { isAxiosError?: unknown }).isAxiosError === true;
+const isNetworkError = (error: unknown) =>
+  error instanceof Error && (error as { isAxiosError?: unknown }).isAxiosError === true;

@@ -36,7 +36,9 @@ export function twimlProblem(document: string): string | undefined {
   try {
     const validation = XMLValidator.validate(document);
     if (validation !== true) return `is not well-formed XML (${validation.err.msg})`;
-    const parsed = new XMLParser({ ignoreDeclaration: true, ignorePiTags: true, processEntities: false }).parse(document) as Record<string, unknown>;
+    const parsed = new XMLParser({ ignoreDeclaration: true, ignorePiTags: true, processEntities: false }).parse(
+      document,
+    ) as Record<string, unknown>;
     const roots = Object.keys(parsed);
     if (roots.length !== 1 || roots[0] !== 'Response' || Array.isArray(parsed.Response)) {
       return 'must have one <Response> as its root element';

@@ -40,12 +40,19 @@ describe('npm run emulator', () => {
   it('serves with the configured account, never printing its token', async () => {
     const accountSid = `AC${randomBytes(16).toString('hex')}`;
     const authToken = randomBytes(16).toString('hex');
-    const emulator = await start(['--port', '0', '--quiet'], { TWILIO_ACCOUNT_SID: accountSid, TWILIO_AUTH_TOKEN: authToken, TWILIO_PHONE_NUMBER: '+15550100000' });
+    const emulator = await start(['--port', '0', '--quiet'], {
+      TWILIO_ACCOUNT_SID: accountSid,
+      TWILIO_AUTH_TOKEN: authToken,
+      TWILIO_PHONE_NUMBER: '+15550100000',
+    });
     try {
       expect(emulator.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const response = await fetch(`${emulator.url}/2010-04-01/Accounts/${accountSid}/IncomingPhoneNumbers.json?PhoneNumber=%2B15550100000`, {
-        headers: { authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}` },
-      });
+      const response = await fetch(
+        `${emulator.url}/2010-04-01/Accounts/${accountSid}/IncomingPhoneNumbers.json?PhoneNumber=%2B15550100000`,
+        {
+          headers: { authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}` },
+        },
+      );
       expect(response.status).toBe(200);
       const page = (await response.json()) as { incoming_phone_numbers: Array<{ phone_number: string }> };
       expect(page.incoming_phone_numbers.map((number) => number.phone_number)).toEqual(['+15550100000']);

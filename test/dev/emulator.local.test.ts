@@ -12,10 +12,17 @@ afterEach(async () => {
 describe("npm start's emulator", () => {
   it("points its number at the app through the REST API, so a ring starts from the number's voice URL", async () => {
     local = await startLocalTwilio(localAccount(), '+15550100000', () => {});
-    const app = await startTwimlApp(local.authToken, { '/api/twilio/voice': () => twiml('<Say>Hi</Say>'), '/api/twilio/status': () => '' });
+    const app = await startTwimlApp(local.authToken, {
+      '/api/twilio/voice': () => twiml('<Say>Hi</Say>'),
+      '/api/twilio/status': () => '',
+    });
     try {
       const webhooks = await local.pointNumberAt(app.url);
-      expect(webhooks).toMatchObject({ voiceUrl: `${app.url}/api/twilio/voice`, smsUrl: `${app.url}/api/twilio/sms`, statusCallback: `${app.url}/api/twilio/status` });
+      expect(webhooks).toMatchObject({
+        voiceUrl: `${app.url}/api/twilio/voice`,
+        smsUrl: `${app.url}/api/twilio/sms`,
+        statusCallback: `${app.url}/api/twilio/status`,
+      });
       const authorization = `Basic ${Buffer.from(`${local.accountSid}:${local.authToken}`).toString('base64')}`;
       const response = await fetch(`${local.emulator.url}/_emulator/calls`, {
         method: 'POST',
@@ -43,7 +50,12 @@ describe("npm start's emulator", () => {
         fetch(`${local!.emulator.url}/2010-04-01/Accounts/${local!.accountSid}/Messages.json`, {
           method: 'POST',
           headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ From: '+15550100000', To: '+15550100199', Body: 'hi', StatusCallback: `${app.url}/status` }),
+          body: new URLSearchParams({
+            From: '+15550100000',
+            To: '+15550100199',
+            Body: 'hi',
+            StatusCallback: `${app.url}/status`,
+          }),
         });
       await Promise.all(Array.from({ length: 5 }, send));
       await expect.poll(() => app.received.length, { timeout: 10_000 }).toBe(5);

@@ -43,14 +43,23 @@ const raw = (path: string, form: Record<string, string>, method = 'POST') =>
     ...(method === 'GET' ? {} : { body: new URLSearchParams(form) }),
   });
 
-const callbacksOf = (sid: string) => app.on('/status').filter((request) => request.params.CallSid === sid || request.params.MessageSid === sid);
+const callbacksOf = (sid: string) =>
+  app.on('/status').filter((request) => request.params.CallSid === sid || request.params.MessageSid === sid);
 
 describe('typed parameters are refused as Twilio types them', () => {
   const BAD: Record<string, string> = { enum: 'bogus', integer: 'abc', number: 'abc', boolean: 'maybe' };
   const operations: Array<{ template: string; path: string; base: Record<string, string> }> = [
-    { template: `${ACCOUNT}/Calls.json`, path: '/Calls.json', base: { To: CALLEE, From: OUR_NUMBER, Url: 'https://example.test/voice' } },
+    {
+      template: `${ACCOUNT}/Calls.json`,
+      path: '/Calls.json',
+      base: { To: CALLEE, From: OUR_NUMBER, Url: 'https://example.test/voice' },
+    },
     { template: `${ACCOUNT}/Messages.json`, path: '/Messages.json', base: { To: CALLEE, From: OUR_NUMBER, Body: 'x' } },
-    { template: `${ACCOUNT}/IncomingPhoneNumbers.json`, path: '/IncomingPhoneNumbers.json', base: { PhoneNumber: '+15550107777' } },
+    {
+      template: `${ACCOUNT}/IncomingPhoneNumbers.json`,
+      path: '/IncomingPhoneNumbers.json',
+      base: { PhoneNumber: '+15550107777' },
+    },
   ];
   for (const { template, path, base } of operations) {
     const typed = typedParameters(template, 'post');
@@ -68,7 +77,13 @@ describe('typed parameters are refused as Twilio types them', () => {
 
   it("refuses the issue's examples: Method=PUT, StatusCallbackEvent=bogus, Timeout=abc, Record=maybe", async () => {
     const base = { To: CALLEE, From: OUR_NUMBER, Url: `${app.url}/voice` };
-    const examples: Array<Record<string, string>> = [{ Method: 'PUT' }, { StatusCallbackEvent: 'bogus' }, { Timeout: 'abc' }, { Record: 'maybe' }, { Timeout: '601' }];
+    const examples: Array<Record<string, string>> = [
+      { Method: 'PUT' },
+      { StatusCallbackEvent: 'bogus' },
+      { Timeout: 'abc' },
+      { Record: 'maybe' },
+      { Timeout: '601' },
+    ];
     for (const bad of examples) {
       const response = await raw('/Calls.json', { ...base, ...bad });
       expect(response.status, JSON.stringify(bad)).toBe(400);
@@ -78,7 +93,9 @@ describe('typed parameters are refused as Twilio types them', () => {
 
   it('list paging is typed as the description types it: PageSize 1 to 1,000, Page from 0', async () => {
     for (const query of ['PageSize=0', 'PageSize=1001', 'PageSize=ten', 'Page=-1']) {
-      const response = await fetch(`${emulator.url}/2010-04-01/Accounts/${accountSid}/Messages.json?${query}`, { headers: { authorization } });
+      const response = await fetch(`${emulator.url}/2010-04-01/Accounts/${accountSid}/Messages.json?${query}`, {
+        headers: { authorization },
+      });
       expect(response.status, query).toBe(400);
     }
   });
@@ -86,7 +103,12 @@ describe('typed parameters are refused as Twilio types them', () => {
 
 describe('calls', () => {
   it('create and fetch agree (phone_number_sid included); Url wins over Twiml as documented', async () => {
-    const call = await client.calls.create({ to: CALLEE, from: OUR_NUMBER, url: `${app.url}/other`, twiml: twiml('<Say>Ignored</Say>') });
+    const call = await client.calls.create({
+      to: CALLEE,
+      from: OUR_NUMBER,
+      url: `${app.url}/other`,
+      twiml: twiml('<Say>Ignored</Say>'),
+    });
     await emulator.waitForCall(call.sid);
     const fetched = await client.calls(call.sid).fetch();
     expect(call.phoneNumberSid).toMatch(/^PN/);
@@ -96,14 +118,17 @@ describe('calls', () => {
 
   it('list with paging (the SDK follows next_page_uri) and filters To, From, Status', async () => {
     const sids: string[] = [];
-    for (const to of ['+15550003001', '+15550003002', '+15550003002']) sids.push((await client.calls.create({ to, from: OUR_NUMBER, url: `${app.url}/voice` })).sid);
+    for (const to of ['+15550003001', '+15550003002', '+15550003002'])
+      sids.push((await client.calls.create({ to, from: OUR_NUMBER, url: `${app.url}/voice` })).sid);
     await Promise.all(sids.map((sid) => emulator.waitForCall(sid)));
     const page = await client.calls.page({ pageSize: 2 });
     expect(page.instances).toHaveLength(2);
     expect(page.nextPageUrl).toBeTruthy();
     const all = await client.calls.list({ pageSize: 1 });
     expect(all.length).toBe(emulator.calls.size);
-    expect((await client.calls.list({ to: '+15550003002' })).map((call) => call.sid).sort()).toEqual(sids.slice(1).sort());
+    expect((await client.calls.list({ to: '+15550003002' })).map((call) => call.sid).sort()).toEqual(
+      sids.slice(1).sort(),
+    );
     expect(await client.calls.list({ from: '+15550100001' })).toEqual([]);
     expect((await client.calls.list({ status: 'completed' })).length).toBe(emulator.calls.size);
     expect(await client.calls.list({ status: 'busy' })).toEqual([]);
@@ -111,13 +136,25 @@ describe('calls', () => {
 
   it('update: Url or Twiml redirects a live call, Status=completed hangs it up, and an ended call refuses both (21220)', async () => {
     const held = await client.calls.create({ to: CALLEE, from: OUR_NUMBER, url: `${app.url}/hold` });
-    await expect.poll(() => app.on('/hold').some((request) => request.params.CallSid === held.sid), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(() => app.on('/hold').some((request) => request.params.CallSid === held.sid), { timeout: 10_000 })
+      .toBe(true);
     await client.calls(held.sid).update({ url: `${app.url}/redirected` });
     await emulator.waitForCall(held.sid);
-    expect(emulator.transcript(held.sid).map((line) => line.text)).toEqual([`redirected through the REST API to ${app.url}/redirected`, 'Redirected by the API']);
+    expect(emulator.transcript(held.sid).map((line) => line.text)).toEqual([
+      `redirected through the REST API to ${app.url}/redirected`,
+      'Redirected by the API',
+    ]);
 
-    const hungUp = await client.calls.create({ to: CALLEE, from: OUR_NUMBER, url: `${app.url}/hold`, statusCallback: `${app.url}/status` });
-    await expect.poll(() => app.on('/hold').some((request) => request.params.CallSid === hungUp.sid), { timeout: 10_000 }).toBe(true);
+    const hungUp = await client.calls.create({
+      to: CALLEE,
+      from: OUR_NUMBER,
+      url: `${app.url}/hold`,
+      statusCallback: `${app.url}/status`,
+    });
+    await expect
+      .poll(() => app.on('/hold').some((request) => request.params.CallSid === hungUp.sid), { timeout: 10_000 })
+      .toBe(true);
     await client.calls(hungUp.sid).update({ status: 'completed' });
     const ended = await emulator.waitForCall(hungUp.sid);
     expect(ended.status).toBe('completed');
@@ -139,30 +176,64 @@ describe('calls', () => {
     });
     await emulator.waitForCall(call.sid);
     const [completed, recordingStatus] = callbacksOf(call.sid);
-    expect(completed!.params).toMatchObject({ CallStatus: 'completed', RecordingSid: expect.stringMatching(/^RE/), Duration: '1' });
-    expect(recordingStatus!.params).toMatchObject({ RecordingStatus: 'completed', RecordingSid: completed!.params.RecordingSid, RecordingSource: 'OutboundAPI' });
+    expect(completed!.params).toMatchObject({
+      CallStatus: 'completed',
+      RecordingSid: expect.stringMatching(/^RE/),
+      Duration: '1',
+    });
+    expect(recordingStatus!.params).toMatchObject({
+      RecordingStatus: 'completed',
+      RecordingSid: completed!.params.RecordingSid,
+      RecordingSource: 'OutboundAPI',
+    });
     expect(recordingStatus!.signatureValid).toBe(true);
     const [recording] = await client.calls(call.sid).recordings.list();
-    expect(recording).toMatchObject({ sid: completed!.params.RecordingSid, callSid: call.sid, source: 'OutboundAPI', status: 'completed' });
+    expect(recording).toMatchObject({
+      sid: completed!.params.RecordingSid,
+      callSid: call.sid,
+      source: 'OutboundAPI',
+      status: 'completed',
+    });
     expect(await client.calls(call.sid).recordings(recording!.sid).fetch()).toMatchObject({ sid: recording!.sid });
-    expect(await client.recordings(recording!.sid).fetch()).toMatchObject({ sid: recording!.sid, duration: completed!.params.RecordingDuration });
+    expect(await client.recordings(recording!.sid).fetch()).toMatchObject({
+      sid: recording!.sid,
+      duration: completed!.params.RecordingDuration,
+    });
   });
 
   it('MachineDetection answers AnsweredBy as scripted; TimeLimit ends a loop="0" call; SendDigits is sent; a no-answer rings Timeout seconds', async () => {
     emulator.setScript({ answeredBy: 'machine_start' });
-    const machine = await client.calls.create({ to: CALLEE, from: OUR_NUMBER, url: `${app.url}/voice`, machineDetection: 'Enable', sendDigits: '1234#' });
+    const machine = await client.calls.create({
+      to: CALLEE,
+      from: OUR_NUMBER,
+      url: `${app.url}/voice`,
+      machineDetection: 'Enable',
+      sendDigits: '1234#',
+    });
     await emulator.waitForCall(machine.sid);
-    expect(app.on('/voice').find((request) => request.params.CallSid === machine.sid)!.params.AnsweredBy).toBe('machine_start');
+    expect(app.on('/voice').find((request) => request.params.CallSid === machine.sid)!.params.AnsweredBy).toBe(
+      'machine_start',
+    );
     expect((await client.calls(machine.sid).fetch()).answeredBy).toBe('machine_start');
     expect(emulator.transcript(machine.sid)[0]).toEqual({ verb: 'SendDigits', text: '1234#' });
 
     emulator.setScript({});
-    const limited = await client.calls.create({ to: CALLEE, from: OUR_NUMBER, twiml: twiml('<Say loop="0">Hold music</Say>'), timeLimit: 30 });
+    const limited = await client.calls.create({
+      to: CALLEE,
+      from: OUR_NUMBER,
+      twiml: twiml('<Say loop="0">Hold music</Say>'),
+      timeLimit: 30,
+    });
     await emulator.waitForCall(limited.sid);
     expect((await client.calls(limited.sid).fetch()).duration).toBe('30');
 
     emulator.setScript({ callOutcome: 'no-answer' });
-    const unanswered = await client.calls.create({ to: CALLEE, from: OUR_NUMBER, url: `${app.url}/voice`, timeout: 15 });
+    const unanswered = await client.calls.create({
+      to: CALLEE,
+      from: OUR_NUMBER,
+      url: `${app.url}/voice`,
+      timeout: 15,
+    });
     await emulator.waitForCall(unanswered.sid);
     expect(emulator.transcript(unanswered.sid)).toEqual([{ verb: 'Ring', text: 'no answer within Timeout 15 s' }]);
   });
@@ -171,7 +242,17 @@ describe('calls', () => {
 describe('messages', () => {
   it('list with paging and filters; num_segments as Twilio counts them (153 GSM-7 / 67 UCS-2 per part)', async () => {
     const to = '+15550004444';
-    const bodies = ['a'.repeat(160), 'a'.repeat(161), 'a'.repeat(306), 'a'.repeat(307), 'ж'.repeat(70), 'ж'.repeat(71), 'ж'.repeat(135), '{'.repeat(80), '{'.repeat(81)];
+    const bodies = [
+      'a'.repeat(160),
+      'a'.repeat(161),
+      'a'.repeat(306),
+      'a'.repeat(307),
+      'ж'.repeat(70),
+      'ж'.repeat(71),
+      'ж'.repeat(135),
+      '{'.repeat(80),
+      '{'.repeat(81),
+    ];
     const created = [];
     for (const body of bodies) created.push(await client.messages.create({ to, from: OUR_NUMBER, body }));
     expect(created.map((message) => message.numSegments)).toEqual(['1', '2', '2', '3', '1', '2', '3', '1', '2']);
@@ -204,14 +285,30 @@ describe('messages', () => {
 
 describe('incoming phone numbers', () => {
   it('create, filter by FriendlyName, fetch, delete; unset URLs and application SIDs are null', async () => {
-    const created = await client.incomingPhoneNumbers.create({ phoneNumber: '+15550109999', friendlyName: 'Support line', smsUrl: 'https://example.test/sms' });
-    expect(created).toMatchObject({ phoneNumber: '+15550109999', friendlyName: 'Support line', smsUrl: 'https://example.test/sms', voiceUrl: null, voiceApplicationSid: null });
-    expect((await client.incomingPhoneNumbers.list({ friendlyName: 'Support line' })).map((number) => number.sid)).toEqual([created.sid]);
+    const created = await client.incomingPhoneNumbers.create({
+      phoneNumber: '+15550109999',
+      friendlyName: 'Support line',
+      smsUrl: 'https://example.test/sms',
+    });
+    expect(created).toMatchObject({
+      phoneNumber: '+15550109999',
+      friendlyName: 'Support line',
+      smsUrl: 'https://example.test/sms',
+      voiceUrl: null,
+      voiceApplicationSid: null,
+    });
+    expect(
+      (await client.incomingPhoneNumbers.list({ friendlyName: 'Support line' })).map((number) => number.sid),
+    ).toEqual([created.sid]);
     expect(await client.incomingPhoneNumbers.list({ friendlyName: 'Nobody' })).toEqual([]);
     expect((await client.incomingPhoneNumbers(created.sid).fetch()).sid).toBe(created.sid);
-    expect((await client.incomingPhoneNumbers(created.sid).update({ voiceUrl: 'https://example.test/voice' })).voiceUrl).toBe('https://example.test/voice');
+    expect(
+      (await client.incomingPhoneNumbers(created.sid).update({ voiceUrl: 'https://example.test/voice' })).voiceUrl,
+    ).toBe('https://example.test/voice');
     expect(await client.incomingPhoneNumbers(created.sid).remove()).toBe(true);
-    expect((await client.incomingPhoneNumbers.list()).map((number) => number.phoneNumber)).not.toContain('+15550109999');
+    expect((await client.incomingPhoneNumbers.list()).map((number) => number.phoneNumber)).not.toContain(
+      '+15550109999',
+    );
   });
 });
 

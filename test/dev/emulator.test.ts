@@ -46,7 +46,14 @@ describe('Twilio emulator REST API through the real twilio SDK', () => {
     const call = await client.calls.create({ to: CALLEE, from: OUR_NUMBER, url: `${app.url}/voice` });
     expect(call).toBeInstanceOf(CallInstance);
     expect(call.sid).toMatch(/^CA[0-9a-f]{32}$/);
-    expect(call).toMatchObject({ status: 'queued', to: CALLEE, from: OUR_NUMBER, direction: 'outbound-api', apiVersion: '2010-04-01', accountSid });
+    expect(call).toMatchObject({
+      status: 'queued',
+      to: CALLEE,
+      from: OUR_NUMBER,
+      direction: 'outbound-api',
+      apiVersion: '2010-04-01',
+      accountSid,
+    });
     expect(call.dateCreated).toBeInstanceOf(Date);
     expect(Number.isNaN(call.dateCreated.getTime())).toBe(false);
     expect(call.uri).toBe(`/2010-04-01/Accounts/${accountSid}/Calls/${call.sid}.json`);
@@ -65,7 +72,15 @@ describe('Twilio emulator REST API through the real twilio SDK', () => {
     const message = await client.messages.create({ to: CALLEE, from: OUR_NUMBER, body: 'Ahoy' });
     expect(message).toBeInstanceOf(MessageInstance);
     expect(message.sid).toMatch(/^SM[0-9a-f]{32}$/);
-    expect(message).toMatchObject({ status: 'queued', body: 'Ahoy', to: CALLEE, from: OUR_NUMBER, numSegments: '1', numMedia: '0', errorCode: null });
+    expect(message).toMatchObject({
+      status: 'queued',
+      body: 'Ahoy',
+      to: CALLEE,
+      from: OUR_NUMBER,
+      numSegments: '1',
+      numMedia: '0',
+      errorCode: null,
+    });
     expect(message.dateCreated).toBeInstanceOf(Date);
     await emulator.waitForMessage(message.sid);
     const fetched = await client.messages(message.sid).fetch();
@@ -78,7 +93,13 @@ describe('Twilio emulator REST API through the real twilio SDK', () => {
     const [number, ...others] = await client.incomingPhoneNumbers.list({ phoneNumber: OUR_NUMBER });
     expect(others).toEqual([]);
     expect(number).toBeInstanceOf(IncomingPhoneNumberInstance);
-    expect(number).toMatchObject({ phoneNumber: OUR_NUMBER, voiceUrl: null, smsUrl: null, statusCallback: null, capabilities: { voice: true, sms: true } });
+    expect(number).toMatchObject({
+      phoneNumber: OUR_NUMBER,
+      voiceUrl: null,
+      smsUrl: null,
+      statusCallback: null,
+      capabilities: { voice: true, sms: true },
+    });
     expect(number!.sid).toMatch(/^PN[0-9a-f]{32}$/);
     expect(await client.incomingPhoneNumbers.list()).toHaveLength(2);
 
@@ -88,38 +109,69 @@ describe('Twilio emulator REST API through the real twilio SDK', () => {
       smsUrl: 'https://example.test/api/twilio/sms',
     });
     expect(updated).toBeInstanceOf(IncomingPhoneNumberInstance);
-    expect(updated).toMatchObject({ voiceUrl: 'https://example.test/api/twilio/voice#rc=3', voiceMethod: 'POST', smsUrl: 'https://example.test/api/twilio/sms' });
+    expect(updated).toMatchObject({
+      voiceUrl: 'https://example.test/api/twilio/voice#rc=3',
+      voiceMethod: 'POST',
+      smsUrl: 'https://example.test/api/twilio/sms',
+    });
     const [again] = await client.incomingPhoneNumbers.list({ phoneNumber: OUR_NUMBER });
     expect(again!.voiceUrl).toBe('https://example.test/api/twilio/voice#rc=3');
   });
 
   it('answers with Twilio-shaped errors the SDK raises as RestExceptions', async () => {
-    const wrong = await twilioClientFor({ accountSid, authToken: 'not-the-token', apiBaseUrl: emulator.url, source: 'settings' });
+    const wrong = await twilioClientFor({
+      accountSid,
+      authToken: 'not-the-token',
+      apiBaseUrl: emulator.url,
+      source: 'settings',
+    });
     expect(await restError(wrong.calls.create({ to: CALLEE, from: OUR_NUMBER, url: `${app.url}/voice` }))).toEqual({
       status: 401,
       code: 20003,
       message: 'Authenticate',
       moreInfo: 'https://www.twilio.com/docs/errors/20003',
     });
-    expect(await restError(client.calls.create({ to: 'not a number', from: OUR_NUMBER, url: `${app.url}/voice` }))).toMatchObject({
+    expect(
+      await restError(client.calls.create({ to: 'not a number', from: OUR_NUMBER, url: `${app.url}/voice` })),
+    ).toMatchObject({
       status: 400,
       code: 21211,
     });
     expect(await restError(client.calls(`CA${'0'.repeat(32)}`).fetch())).toMatchObject({ status: 404, code: 20404 });
     expect(await restError(client.messages(`SM${'0'.repeat(32)}`).fetch())).toMatchObject({ status: 404, code: 20404 });
-    expect(await restError(client.calls.create({ to: CALLEE, from: '+15559999999', url: `${app.url}/voice` }))).toMatchObject({ code: 21210 });
-    expect(await restError(client.calls.create({ to: CALLEE, from: OUR_NUMBER }))).toMatchObject({ status: 400, code: 21205 });
-    expect(await restError(client.messages.create({ to: '', from: OUR_NUMBER, body: 'x' }))).toMatchObject({ status: 400, code: 21604 });
-    expect(await restError(client.messages.create({ to: CALLEE, from: OUR_NUMBER, body: '' }))).toMatchObject({ status: 400, code: 21602 });
-    expect(await restError(client.messages.create({ to: CALLEE, from: '+15559999999', body: 'x' }))).toMatchObject({ code: 21606 });
-    expect(await restError(client.messages.create({ to: '12', from: OUR_NUMBER, body: 'x' }))).toMatchObject({ code: 21211 });
+    expect(
+      await restError(client.calls.create({ to: CALLEE, from: '+15559999999', url: `${app.url}/voice` })),
+    ).toMatchObject({ code: 21210 });
+    expect(await restError(client.calls.create({ to: CALLEE, from: OUR_NUMBER }))).toMatchObject({
+      status: 400,
+      code: 21205,
+    });
+    expect(await restError(client.messages.create({ to: '', from: OUR_NUMBER, body: 'x' }))).toMatchObject({
+      status: 400,
+      code: 21604,
+    });
+    expect(await restError(client.messages.create({ to: CALLEE, from: OUR_NUMBER, body: '' }))).toMatchObject({
+      status: 400,
+      code: 21602,
+    });
+    expect(await restError(client.messages.create({ to: CALLEE, from: '+15559999999', body: 'x' }))).toMatchObject({
+      code: 21606,
+    });
+    expect(await restError(client.messages.create({ to: '12', from: OUR_NUMBER, body: 'x' }))).toMatchObject({
+      code: 21211,
+    });
   });
 
   it('answers raw HTTP like Twilio: JSON error bodies, 401 with a Basic challenge', async () => {
     const response = await fetch(`${emulator.url}/2010-04-01/Accounts/${accountSid}/Calls.json`, { method: 'POST' });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toMatch(/^Basic/);
-    expect(await response.json()).toEqual({ code: 20003, message: 'Authenticate', more_info: 'https://www.twilio.com/docs/errors/20003', status: 401 });
+    expect(await response.json()).toEqual({
+      code: 20003,
+      message: 'Authenticate',
+      more_info: 'https://www.twilio.com/docs/errors/20003',
+      status: 401,
+    });
   });
 });
 
@@ -163,7 +215,11 @@ describe('calls run like Twilio runs them', () => {
     ]);
     for (const callback of callbacks) {
       expect(callback.signatureValid).toBe(true);
-      expect(callback.params).toMatchObject({ CallbackSource: 'call-progress-events', AccountSid: accountSid, Direction: 'outbound-api' });
+      expect(callback.params).toMatchObject({
+        CallbackSource: 'call-progress-events',
+        AccountSid: accountSid,
+        Direction: 'outbound-api',
+      });
       expect(Number.isNaN(Date.parse(callback.params.Timestamp!))).toBe(false);
     }
     expect(callbacks.slice(0, 3).every((callback) => callback.params.CallDuration === undefined)).toBe(true);
@@ -171,7 +227,12 @@ describe('calls run like Twilio runs them', () => {
   });
 
   it('sends only the completed callback when no events are named', async () => {
-    const call = await client.calls.create({ to: CALLEE, from: OUR_NUMBER, url: `${app.url}/voice`, statusCallback: `${app.url}/status` });
+    const call = await client.calls.create({
+      to: CALLEE,
+      from: OUR_NUMBER,
+      url: `${app.url}/voice`,
+      statusCallback: `${app.url}/status`,
+    });
     await emulator.waitForCall(call.sid);
     const callbacks = app.on('/status').filter((request) => request.params.CallSid === call.sid);
     expect(callbacks.map((request) => request.params.CallStatus)).toEqual(['completed']);
@@ -180,7 +241,11 @@ describe('calls run like Twilio runs them', () => {
 
   it('runs inline Twiml without requesting anything', async () => {
     const before = app.received.length;
-    const call = await client.calls.create({ to: CALLEE, from: OUR_NUMBER, twiml: twiml('<Say>Inline</Say><Pause length="2"/>') });
+    const call = await client.calls.create({
+      to: CALLEE,
+      from: OUR_NUMBER,
+      twiml: twiml('<Say>Inline</Say><Pause length="2"/>'),
+    });
     await emulator.waitForCall(call.sid);
     expect(app.received.length).toBe(before);
     expect(emulator.transcript(call.sid)).toEqual([
@@ -191,9 +256,16 @@ describe('calls run like Twilio runs them', () => {
 
   it('lets a scripted callee not answer: no TwiML request, completed callback with the outcome', async () => {
     emulator.setScript({ callOutcome: 'busy' });
-    const call = await client.calls.create({ to: CALLEE, from: OUR_NUMBER, url: `${app.url}/voice`, statusCallback: `${app.url}/status` });
+    const call = await client.calls.create({
+      to: CALLEE,
+      from: OUR_NUMBER,
+      url: `${app.url}/voice`,
+      statusCallback: `${app.url}/status`,
+    });
     await emulator.waitForCall(call.sid);
-    expect(app.received.some((request) => request.path === '/voice' && request.params.CallSid === call.sid)).toBe(false);
+    expect(app.received.some((request) => request.path === '/voice' && request.params.CallSid === call.sid)).toBe(
+      false,
+    );
     expect((await client.calls(call.sid).fetch()).status).toBe('busy');
     const [callback] = app.on('/status').filter((request) => request.params.CallSid === call.sid);
     expect(callback!.params).toMatchObject({ CallStatus: 'busy', CallDuration: '0' });
@@ -214,20 +286,35 @@ describe('calls run like Twilio runs them', () => {
     const response = await fetch(`${emulator.url}/_emulator/calls/${call.sid}?wait=5`, { headers: { authorization } });
     expect(response.status).toBe(200);
     const report = (await response.json()) as { done: boolean; call: { status: string }; transcript: unknown[] };
-    expect(report).toMatchObject({ done: true, call: { status: 'completed' }, transcript: [{ verb: 'Say', text: 'Hello Monkey!' }] });
+    expect(report).toMatchObject({
+      done: true,
+      call: { status: 'completed' },
+      transcript: [{ verb: 'Say', text: 'Hello Monkey!' }],
+    });
     expect((await fetch(`${emulator.url}/_emulator/calls/${call.sid}`)).status).toBe(401);
   });
 });
 
 describe('messages created through the API', () => {
   it('send signed status callbacks sent, delivered (none for the initial queued)', async () => {
-    const message = await client.messages.create({ to: CALLEE, from: OUR_NUMBER, body: 'Hi', statusCallback: `${app.url}/status` });
+    const message = await client.messages.create({
+      to: CALLEE,
+      from: OUR_NUMBER,
+      body: 'Hi',
+      statusCallback: `${app.url}/status`,
+    });
     await emulator.waitForMessage(message.sid);
     const callbacks = app.on('/status').filter((request) => request.params.MessageSid === message.sid);
     expect(callbacks.map((request) => request.params.MessageStatus)).toEqual(['sent', 'delivered']);
     for (const callback of callbacks) {
       expect(callback.signatureValid).toBe(true);
-      expect(callback.params).toMatchObject({ AccountSid: accountSid, SmsSid: message.sid, From: OUR_NUMBER, To: CALLEE, ApiVersion: '2010-04-01' });
+      expect(callback.params).toMatchObject({
+        AccountSid: accountSid,
+        SmsSid: message.sid,
+        From: OUR_NUMBER,
+        To: CALLEE,
+        ApiVersion: '2010-04-01',
+      });
       expect(callback.params.SmsStatus).toBe(callback.params.MessageStatus);
       expect(callback.params.ErrorCode).toBeUndefined();
     }
@@ -235,31 +322,54 @@ describe('messages created through the API', () => {
 
   it('fail as scripted: undelivered after sent with ErrorCode, or failed', async () => {
     emulator.setScript({ messageFailure: { errorCode: 30003 } });
-    const undelivered = await client.messages.create({ to: CALLEE, from: OUR_NUMBER, body: 'Hi', statusCallback: `${app.url}/status` });
+    const undelivered = await client.messages.create({
+      to: CALLEE,
+      from: OUR_NUMBER,
+      body: 'Hi',
+      statusCallback: `${app.url}/status`,
+    });
     emulator.setScript({ messageFailure: { errorCode: 30007, status: 'failed' } });
-    const failed = await client.messages.create({ to: CALLEE, from: OUR_NUMBER, body: 'Hi', statusCallback: `${app.url}/status` });
+    const failed = await client.messages.create({
+      to: CALLEE,
+      from: OUR_NUMBER,
+      body: 'Hi',
+      statusCallback: `${app.url}/status`,
+    });
     await Promise.all([emulator.waitForMessage(undelivered.sid), emulator.waitForMessage(failed.sid)]);
 
     const statuses = (sid: string) =>
-      app.on('/status').filter((request) => request.params.MessageSid === sid).map((request) => [request.params.MessageStatus, request.params.ErrorCode]);
+      app
+        .on('/status')
+        .filter((request) => request.params.MessageSid === sid)
+        .map((request) => [request.params.MessageStatus, request.params.ErrorCode]);
     expect(statuses(undelivered.sid)).toEqual([
       ['sent', undefined],
       ['undelivered', '30003'],
     ]);
-    expect(statuses(failed.sid)).toEqual([['failed', '30007'],
-    ]);
+    expect(statuses(failed.sid)).toEqual([['failed', '30007']]);
     expect(await client.messages(undelivered.sid).fetch()).toMatchObject({ status: 'undelivered', errorCode: 30003 });
   });
 });
 
 describe('webhook signing', () => {
   it("matches Twilio's published test vector", () => {
-    const params = { CallSid: 'CA1234567890ABCDE', Caller: '+14158675309', Digits: '1234', From: '+14158675309', To: '+18005551212' };
-    expect(getExpectedTwilioSignature('12345', 'https://mycompany.com/myapp.php?foo=1&bar=2', params)).toBe('RSOYDt4T1cUTdK1PDd93/VVr8B8=');
+    const params = {
+      CallSid: 'CA1234567890ABCDE',
+      Caller: '+14158675309',
+      Digits: '1234',
+      From: '+14158675309',
+      To: '+18005551212',
+    };
+    expect(getExpectedTwilioSignature('12345', 'https://mycompany.com/myapp.php?foo=1&bar=2', params)).toBe(
+      'RSOYDt4T1cUTdK1PDd93/VVr8B8=',
+    );
   });
 
   it('strips #rc= connection overrides from the request and signs the URL as requested', async () => {
-    const result = await sendWebhook(authToken, { url: `${app.url}/status?x=1#rc=2&ct=1000`, params: { CallSid: 'CA1' } });
+    const result = await sendWebhook(authToken, {
+      url: `${app.url}/status?x=1#rc=2&ct=1000`,
+      params: { CallSid: 'CA1' },
+    });
     expect(result.url).toBe(`${app.url}/status?x=1`);
     const received = app.received.at(-1)!;
     expect(received.url).toBe(`${app.url}/status?x=1`);
@@ -268,7 +378,9 @@ describe('webhook signing', () => {
   });
 
   it('retries a failing webhook as many times as #rc= asks', async () => {
-    const flaky = await startTwimlApp(authToken, { '/flaky': () => ({ status: 503, body: 'busy', type: 'text/plain' }) });
+    const flaky = await startTwimlApp(authToken, {
+      '/flaky': () => ({ status: 503, body: 'busy', type: 'text/plain' }),
+    });
     try {
       const result = await sendWebhook(authToken, { url: `${flaky.url}/flaky#rc=2`, params: {} });
       expect(result).toMatchObject({ attempts: 3, status: 503, error: 'HTTP 503' });

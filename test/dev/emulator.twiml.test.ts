@@ -17,10 +17,13 @@ const CALLEE = '+15550002222';
 const authorization = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
 
 const routes: Record<string, Route> = {
-  '/gather-one': () => twiml('<Gather numDigits="1" action="/gathered"><Say>Press a key</Say></Gather><Say>After the gather</Say>'),
+  '/gather-one': () =>
+    twiml('<Gather numDigits="1" action="/gathered"><Say>Press a key</Say></Gather><Say>After the gather</Say>'),
   '/gathered': (params) => twiml(`<Say>You pressed ${params.Digits}</Say>`),
   '/record': () =>
-    twiml('<Record action="/recorded" recordingStatusCallback="/recording-status" transcribe="true" transcribeCallback="/transcribed" finishOnKey="#5"/>'),
+    twiml(
+      '<Record action="/recorded" recordingStatusCallback="/recording-status" transcribe="true" transcribeCallback="/transcribed" finishOnKey="#5"/>',
+    ),
   '/recorded': (params) => twiml(`<Say>Recording ended by ${params.Digits}</Say>`),
   '/recording-status': () => ({ body: '', type: 'text/plain' }),
   '/transcribed': () => ({ body: '', type: 'text/plain' }),
@@ -40,7 +43,10 @@ const routes: Record<string, Route> = {
   '/cookie': () => ({ body: twiml('<Gather action="/cookie-next"/>'), cookies: ['session=abc123; Path=/'] }),
   '/cookie-next': () => twiml('<Say>Second request</Say>'),
   '/unknown-verb': () => twiml('<Say>never played</Say><Dance/>'),
-  '/not-emulated': () => twiml('<Connect><Stream url="wss://example.test/stream"/></Connect><Enqueue>support</Enqueue><Start><Stream url="wss://x.test"/></Start><Pay/><Refer><Sip>sip:a@b.test</Sip></Refer><Say>still here</Say>'),
+  '/not-emulated': () =>
+    twiml(
+      '<Connect><Stream url="wss://example.test/stream"/></Connect><Enqueue>support</Enqueue><Start><Stream url="wss://x.test"/></Start><Pay/><Refer><Sip>sip:a@b.test</Sip></Refer><Say>still here</Say>',
+    ),
   '/json': () => ({ body: '{"say":"hello"}', type: 'application/json' }),
   '/inbound': () => twiml('<Say>Inbound via the number</Say>'),
   '/sms-inbound': () => twiml('<Message>Got it</Message>'),
@@ -65,10 +71,15 @@ async function call(path: string, script: EmulatorScript = {}, extra: Record<str
   emulator.setScript(script);
   const created = await client.calls.create({ to: CALLEE, from: OUR_NUMBER, url: `${app.url}${path}`, ...extra });
   const ended = await emulator.waitForCall(created.sid);
-  return { sid: created.sid, ended, lines: emulator.transcript(created.sid).map((line) => `${line.verb} ${line.text}`.trim()) };
+  return {
+    sid: created.sid,
+    ended,
+    lines: emulator.transcript(created.sid).map((line) => `${line.verb} ${line.text}`.trim()),
+  };
 }
 
-const requestsOf = (sid: string, path: string) => app.on(path).filter((request) => request.params.CallSid === sid || request.params.ParentCallSid === sid);
+const requestsOf = (sid: string, path: string) =>
+  app.on(path).filter((request) => request.params.CallSid === sid || request.params.ParentCallSid === sid);
 
 describe('<Gather>', () => {
   it('numDigits="1" submits the first key as soon as it arrives (12# → 1)', async () => {
@@ -87,7 +98,11 @@ describe('<Record>', () => {
   it('Digits is the key that ended it; recordingStatusCallback and transcribeCallback are called, signed', async () => {
     const { sid, lines } = await call('/record', { digits: '5', recordingSeconds: 4, transcription: 'Call me back' });
     const action = requestsOf(sid, '/recorded')[0]!.params;
-    expect(action).toMatchObject({ Digits: '5', RecordingDuration: '4', RecordingSid: expect.stringMatching(/^RE[0-9a-f]{32}$/) });
+    expect(action).toMatchObject({
+      Digits: '5',
+      RecordingDuration: '4',
+      RecordingSid: expect.stringMatching(/^RE[0-9a-f]{32}$/),
+    });
     expect(lines.at(-1)).toBe('Say Recording ended by 5');
     const [status] = requestsOf(sid, '/recording-status');
     expect(status!.signatureValid).toBe(true);
@@ -101,7 +116,11 @@ describe('<Record>', () => {
     });
     const [transcribed] = requestsOf(sid, '/transcribed');
     expect(transcribed!.signatureValid).toBe(true);
-    expect(transcribed!.params).toMatchObject({ TranscriptionText: 'Call me back', TranscriptionStatus: 'completed', RecordingSid: action.RecordingSid });
+    expect(transcribed!.params).toMatchObject({
+      TranscriptionText: 'Call me back',
+      TranscriptionStatus: 'completed',
+      RecordingSid: action.RecordingSid,
+    });
   });
 
   it('a caller who hangs up ends it with Digits=hangup: the action is requested, its TwiML not run', async () => {
@@ -139,24 +158,47 @@ describe('<Dial>', () => {
   it('record-from-answer adds RecordingUrl/RecordingSid to the action; callerId, timeLimit and <Number statusCallback> child-leg callbacks', async () => {
     const { sid, lines } = await call('/dial');
     const action = requestsOf(sid, '/dialed')[0]!.params;
-    expect(action).toMatchObject({ DialCallStatus: 'completed', DialCallDuration: '3', RecordingSid: expect.stringMatching(/^RE/), RecordingUrl: expect.stringContaining('/Recordings/') });
+    expect(action).toMatchObject({
+      DialCallStatus: 'completed',
+      DialCallDuration: '3',
+      RecordingSid: expect.stringMatching(/^RE/),
+      RecordingUrl: expect.stringContaining('/Recordings/'),
+    });
     expect(lines[0]).toContain('caller ID +15550100009');
     const legs = requestsOf(sid, '/leg');
     expect(legs.map((leg) => leg.params.CallStatus)).toEqual(['initiated', 'ringing', 'in-progress', 'completed']);
     for (const leg of legs) {
       expect(leg.signatureValid).toBe(true);
-      expect(leg.params).toMatchObject({ CallSid: action.DialCallSid, ParentCallSid: sid, From: '+15550100009', To: '+15550003333', Direction: 'outbound-dial' });
+      expect(leg.params).toMatchObject({
+        CallSid: action.DialCallSid,
+        ParentCallSid: sid,
+        From: '+15550100009',
+        To: '+15550003333',
+        Direction: 'outbound-dial',
+      });
     }
     expect(legs.at(-1)!.params.CallDuration).toBe('3');
-    expect(requestsOf(sid, '/recording-status')[0]!.params).toMatchObject({ RecordingSource: 'DialVerb', RecordingSid: action.RecordingSid });
+    expect(requestsOf(sid, '/recording-status')[0]!.params).toMatchObject({
+      RecordingSource: 'DialVerb',
+      RecordingSid: action.RecordingSid,
+    });
   });
 
-  it('<Number url> whispers to the answering party, with the child leg\'s fields, before the action', async () => {
+  it("<Number url> whispers to the answering party, with the child leg's fields, before the action", async () => {
     const { sid, lines } = await call('/dial-whisper');
     const [whisper] = requestsOf(sid, '/whisper');
     expect(whisper!.signatureValid).toBe(true);
-    expect(whisper!.params).toMatchObject({ ParentCallSid: sid, To: '+15550003333', Direction: 'outbound-dial', CallStatus: 'in-progress' });
-    expect(lines.slice(0, 3)).toEqual([expect.stringMatching(/^Dial \+15550003333: completed/), 'Say Call for +15550003333', 'Pause 1 s']);
+    expect(whisper!.params).toMatchObject({
+      ParentCallSid: sid,
+      To: '+15550003333',
+      Direction: 'outbound-dial',
+      CallStatus: 'in-progress',
+    });
+    expect(lines.slice(0, 3)).toEqual([
+      expect.stringMatching(/^Dial \+15550003333: completed/),
+      'Say Call for +15550003333',
+      'Pause 1 s',
+    ]);
     expect(requestsOf(sid, '/dialed')).toHaveLength(1);
     expect((await call('/dial-whisper', { dialOutcome: 'no-answer' })).lines.join('\n')).not.toContain('Call for');
   });
@@ -171,7 +213,10 @@ describe('<Dial>', () => {
 describe('documents', () => {
   it('<Play loop="0"> and <Say loop="0"> repeat until hangup, at most 1,000 times', async () => {
     const { lines, ended } = await call('/loop');
-    expect(lines).toEqual(['Play https://example.test/music.mp3 (×1000: loop="0" repeats until hangup)', 'Say again (×1000: loop="0" repeats until hangup)']);
+    expect(lines).toEqual([
+      'Play https://example.test/music.mp3 (×1000: loop="0" repeats until hangup)',
+      'Say again (×1000: loop="0" repeats until hangup)',
+    ]);
     expect(ended.duration).toBe(1000 * 5 + 1000 * 1);
   });
 
@@ -182,7 +227,10 @@ describe('documents', () => {
     ['/json', 12300],
   ])('%s fails with %i and the call FallbackUrl is requested with ErrorCode and ErrorUrl', async (path, code) => {
     const { sid, lines } = await call(path, {}, { fallbackUrl: `${app.url}/fallback` });
-    expect(requestsOf(sid, '/fallback')[0]!.params).toMatchObject({ ErrorCode: String(code), ErrorUrl: `${app.url}${path}` });
+    expect(requestsOf(sid, '/fallback')[0]!.params).toMatchObject({
+      ErrorCode: String(code),
+      ErrorUrl: `${app.url}${path}`,
+    });
     expect(lines.at(-1)).toBe(`Say Fallback after ${code}`);
   });
 
@@ -196,7 +244,13 @@ describe('documents', () => {
   it('valid verbs the emulator does not act out are reported as such, then skipped', async () => {
     const { sid } = await call('/not-emulated');
     const transcript = emulator.transcript(sid);
-    expect(transcript.filter((line) => line.notEmulated).map((line) => line.verb)).toEqual(['Connect', 'Enqueue', 'Start', 'Pay', 'Refer']);
+    expect(transcript.filter((line) => line.notEmulated).map((line) => line.verb)).toEqual([
+      'Connect',
+      'Enqueue',
+      'Start',
+      'Pay',
+      'Refer',
+    ]);
     expect(transcript.at(-1)).toEqual({ verb: 'Say', text: 'still here' });
   });
 
@@ -211,11 +265,17 @@ describe('documents', () => {
 
 describe("incoming calls and texts start from the number's configuration", () => {
   const emulatorPost = (path: string, form: Record<string, string>) =>
-    fetch(`${emulator.url}/_emulator/${path}`, { method: 'POST', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
+    fetch(`${emulator.url}/_emulator/${path}`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form),
+    });
 
-  it("ringing the number requests its voice_url with its voice_method, falls back to voice_fallback_url, reports to its status_callback", async () => {
+  it('ringing the number requests its voice_url with its voice_method, falls back to voice_fallback_url, reports to its status_callback', async () => {
     const [number] = await client.incomingPhoneNumbers.list({ phoneNumber: OUR_NUMBER });
-    await client.incomingPhoneNumbers(number!.sid).update({ voiceUrl: `${app.url}/inbound`, voiceMethod: 'GET', statusCallback: `${app.url}/status` });
+    await client
+      .incomingPhoneNumbers(number!.sid)
+      .update({ voiceUrl: `${app.url}/inbound`, voiceMethod: 'GET', statusCallback: `${app.url}/status` });
     const response = await emulatorPost('calls', { From: '+15550001111', To: OUR_NUMBER });
     expect(response.status).toBe(201);
     const { call } = (await response.json()) as { call: { sid: string } };
@@ -225,21 +285,32 @@ describe("incoming calls and texts start from the number's configuration", () =>
     expect(inbound!.url).toContain('CallStatus=ringing');
     expect(emulator.transcript(call.sid)).toEqual([{ verb: 'Say', text: 'Inbound via the number' }]);
     expect(requestsOf(call.sid, '/status').map((request) => request.params.CallStatus)).toEqual(['completed']);
-    expect((await client.calls(call.sid).fetch())).toMatchObject({ direction: 'inbound', phoneNumberSid: number!.sid });
+    expect(await client.calls(call.sid).fetch()).toMatchObject({ direction: 'inbound', phoneNumberSid: number!.sid });
 
-    await client.incomingPhoneNumbers(number!.sid).update({ voiceUrl: `${app.url}/broken`, voiceFallbackUrl: `${app.url}/fallback` });
-    const failing = (await (await emulatorPost('calls', { From: '+15550001111', To: OUR_NUMBER })).json()) as { call: { sid: string } };
+    await client
+      .incomingPhoneNumbers(number!.sid)
+      .update({ voiceUrl: `${app.url}/broken`, voiceFallbackUrl: `${app.url}/fallback` });
+    const failing = (await (await emulatorPost('calls', { From: '+15550001111', To: OUR_NUMBER })).json()) as {
+      call: { sid: string };
+    };
     await emulator.waitForCall(failing.call.sid);
     expect(emulator.transcript(failing.call.sid).at(-1)).toEqual({ verb: 'Say', text: 'Fallback after 11200' });
   });
 
-  it("texting the number requests its sms_url (or sms_fallback_url) and sends the replies", async () => {
+  it('texting the number requests its sms_url (or sms_fallback_url) and sends the replies', async () => {
     const [number] = await client.incomingPhoneNumbers.list({ phoneNumber: OUR_NUMBER });
-    await client.incomingPhoneNumbers(number!.sid).update({ smsUrl: `${app.url}/broken`, smsFallbackUrl: `${app.url}/sms-inbound` });
+    await client
+      .incomingPhoneNumbers(number!.sid)
+      .update({ smsUrl: `${app.url}/broken`, smsFallbackUrl: `${app.url}/sms-inbound` });
     const response = await emulatorPost('messages', { From: '+15550001111', To: OUR_NUMBER, Body: 'hello' });
-    const result = (await response.json()) as { message: { direction: string }; replies: Array<{ body: string; to: string; from: string; direction: string }> };
+    const result = (await response.json()) as {
+      message: { direction: string };
+      replies: Array<{ body: string; to: string; from: string; direction: string }>;
+    };
     expect(result.message.direction).toBe('inbound');
-    expect(result.replies).toEqual([expect.objectContaining({ body: 'Got it', to: '+15550001111', from: OUR_NUMBER, direction: 'outbound-reply' })]);
+    expect(result.replies).toEqual([
+      expect.objectContaining({ body: 'Got it', to: '+15550001111', from: OUR_NUMBER, direction: 'outbound-reply' }),
+    ]);
     const fallback = app.on('/sms-inbound').at(-1)!;
     expect(fallback.params).toMatchObject({ ErrorCode: '11200', Body: 'hello', SmsStatus: 'received' });
   });

@@ -16,8 +16,18 @@ const routes: Record<string, Route> = {
         '<Gather numDigits="1" action="/choice" input="dtmf speech"><Say>Press 1 for sales.</Say><Pause length="1"/></Gather>' +
         '<Say>We did not get that.</Say><Hangup/><Say>never heard</Say>',
     ),
-  '/choice': (params) => twiml(params.Digits === '1' || params.SpeechResult === 'sales' ? '<Dial action="/dialed" timeout="10"><Number>+15550003333</Number></Dial>' : '<Say>Unknown choice.</Say>'),
-  '/dialed': (params) => twiml(params.DialCallStatus === 'completed' ? '<Say>Thanks for calling.</Say>' : '<Say>Leave a message.</Say><Record maxLength="30" action="/recorded"/>'),
+  '/choice': (params) =>
+    twiml(
+      params.Digits === '1' || params.SpeechResult === 'sales'
+        ? '<Dial action="/dialed" timeout="10"><Number>+15550003333</Number></Dial>'
+        : '<Say>Unknown choice.</Say>',
+    ),
+  '/dialed': (params) =>
+    twiml(
+      params.DialCallStatus === 'completed'
+        ? '<Say>Thanks for calling.</Say>'
+        : '<Say>Leave a message.</Say><Record maxLength="30" action="/recorded"/>',
+    ),
   '/recorded': () => twiml('<Sms>We got your message.</Sms><Redirect>/goodbye</Redirect>'),
   '/goodbye': () => twiml('<Play>https://example.test/bye.mp3</Play><Hangup/>'),
   '/loop': () => twiml('<Say>Again.</Say><Redirect method="POST">/loop</Redirect>'),
@@ -37,7 +47,14 @@ afterAll(() => app.close());
 const call = (path: string, script: CallScript = {}, extra: Partial<CallFlowOptions> = {}) =>
   runCallFlow({
     authToken,
-    call: { AccountSid: accountSid, CallSid: `CA${randomBytes(16).toString('hex')}`, From: CALLER, To: OUR_NUMBER, Direction: 'inbound', ApiVersion: '2010-04-01' },
+    call: {
+      AccountSid: accountSid,
+      CallSid: `CA${randomBytes(16).toString('hex')}`,
+      From: CALLER,
+      To: OUR_NUMBER,
+      Direction: 'inbound',
+      ApiVersion: '2010-04-01',
+    },
     start: { url: `${app.url}${path}` },
     script,
     ...extra,
@@ -95,36 +112,57 @@ describe('the TwiML interpreter', () => {
       '/c': (params) => twiml(`<Say>second ${params.Digits}</Say>`),
     });
     try {
-      const result = await runCallFlow({ authToken, call: { CallSid: 'CA1' }, start: { url: `${ivr.url}/a` }, script: { digits: ['12#', '3'] } });
-      expect(result.transcript.filter((line) => line.verb === 'Say').map((line) => line.text)).toEqual(['first 12', 'second 3']);
+      const result = await runCallFlow({
+        authToken,
+        call: { CallSid: 'CA1' },
+        start: { url: `${ivr.url}/a` },
+        script: { digits: ['12#', '3'] },
+      });
+      expect(result.transcript.filter((line) => line.verb === 'Say').map((line) => line.text)).toEqual([
+        'first 12',
+        'second 3',
+      ]);
       expect(ivr.on('/b')[0]!.params).toMatchObject({ Digits: '12', FinishedOnKey: '#' });
     } finally {
       await ivr.close();
     }
   });
 
-  it.each(['busy', 'no-answer', 'failed'] as const)('Dial %s posts DialCallStatus to the action; Record posts the recording; Sms and Redirect follow', async (outcome) => {
-    const result = await call('/menu', { digits: ['1', '#'], dialOutcome: outcome, recordingSeconds: 7 });
-    expect(result.transcript.slice(4).map((line) => `${line.verb} ${line.text}`)).toEqual([
-      `Dial +15550003333: ${outcome}`,
-      'Say Leave a message.',
-      'Record beep, recorded 7 s, ended with #',
-      `Sms to ${CALLER}: We got your message.`,
-      `Redirect ${app.url}/goodbye`,
-      'Play https://example.test/bye.mp3',
-      'Hangup ',
-    ]);
-    const dialed = app.on('/dialed').at(-1)!.params;
-    expect(dialed).toMatchObject({ DialCallStatus: outcome, DialBridged: 'false' });
-    expect(dialed.DialCallDuration).toBeUndefined();
-    const recorded = app.on('/recorded').at(-1)!.params;
-    expect(recorded.RecordingUrl).toMatch(new RegExp(`^https://api\\.twilio\\.com/2010-04-01/Accounts/${accountSid}/Recordings/RE[0-9a-f]{32}$`));
-    expect(recorded).toMatchObject({ RecordingDuration: '7', RecordingSid: expect.stringMatching(/^RE/), Digits: '#' });
-  });
+  it.each(['busy', 'no-answer', 'failed'] as const)(
+    'Dial %s posts DialCallStatus to the action; Record posts the recording; Sms and Redirect follow',
+    async (outcome) => {
+      const result = await call('/menu', { digits: ['1', '#'], dialOutcome: outcome, recordingSeconds: 7 });
+      expect(result.transcript.slice(4).map((line) => `${line.verb} ${line.text}`)).toEqual([
+        `Dial +15550003333: ${outcome}`,
+        'Say Leave a message.',
+        'Record beep, recorded 7 s, ended with #',
+        `Sms to ${CALLER}: We got your message.`,
+        `Redirect ${app.url}/goodbye`,
+        'Play https://example.test/bye.mp3',
+        'Hangup ',
+      ]);
+      const dialed = app.on('/dialed').at(-1)!.params;
+      expect(dialed).toMatchObject({ DialCallStatus: outcome, DialBridged: 'false' });
+      expect(dialed.DialCallDuration).toBeUndefined();
+      const recorded = app.on('/recorded').at(-1)!.params;
+      expect(recorded.RecordingUrl).toMatch(
+        new RegExp(`^https://api\\.twilio\\.com/2010-04-01/Accounts/${accountSid}/Recordings/RE[0-9a-f]{32}$`),
+      );
+      expect(recorded).toMatchObject({
+        RecordingDuration: '7',
+        RecordingSid: expect.stringMatching(/^RE/),
+        Digits: '#',
+      });
+    },
+  );
 
   it('Dial completed posts DialCallDuration and DialCallSid; without an action the call continues', async () => {
     await call('/menu', { digits: '1' });
-    expect(app.on('/dialed').at(-1)!.params).toMatchObject({ DialCallStatus: 'completed', DialCallSid: expect.stringMatching(/^CA/), DialCallDuration: expect.any(String) });
+    expect(app.on('/dialed').at(-1)!.params).toMatchObject({
+      DialCallStatus: 'completed',
+      DialCallSid: expect.stringMatching(/^CA/),
+      DialCallDuration: expect.any(String),
+    });
 
     const result = await call('/dial-no-action', { dialOutcome: 'no-answer' });
     expect(result.transcript.map((line) => line.text)).toEqual(['+15550003333: no-answer', 'After the dial.']);
@@ -162,14 +200,22 @@ describe('the TwiML interpreter', () => {
     try {
       const response = await fetch(`${emulator.url}/2010-04-01/Accounts/${accountSid}/Calls.json`, {
         method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: new URLSearchParams({ To: CALLER, From: OUR_NUMBER, Url: `${app.url}/recorded` }),
       });
       const { sid } = (await response.json()) as { sid: string };
       await emulator.waitForCall(sid);
       const [message] = emulator.messages.values();
       // An outbound call's <Sms> goes to the called party, from the calling party.
-      expect(message).toMatchObject({ to: CALLER, from: OUR_NUMBER, body: 'We got your message.', direction: 'outbound-call' });
+      expect(message).toMatchObject({
+        to: CALLER,
+        from: OUR_NUMBER,
+        body: 'We got your message.',
+        direction: 'outbound-call',
+      });
     } finally {
       await emulator.stop();
     }
@@ -181,7 +227,10 @@ describe('the TwiML interpreter', () => {
     try {
       const response = await fetch(`${emulator.url}/2010-04-01/Accounts/${accountSid}/Calls.json`, {
         method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: new URLSearchParams({ To: CALLER, From: OUR_NUMBER, Url: `${hanging.url}/hang` }),
       });
       expect(response.status).toBe(201);

@@ -43,7 +43,12 @@ export async function startTwimlApp(authToken: string, routes: Record<string, Ro
       const route = routes[url.pathname];
       const reply: Reply = route ? route(params, url) : { status: 404, body: 'not found', type: 'text/plain' };
       if (reply === 'hang') return;
-      const { status = 200, type = 'text/xml', body, cookies = [] } = typeof reply === 'string' ? { body: reply } : reply;
+      const {
+        status = 200,
+        type = 'text/xml',
+        body,
+        cookies = [],
+      } = typeof reply === 'string' ? { body: reply } : reply;
       res.writeHead(status, { 'Content-Type': type, ...(cookies.length ? { 'Set-Cookie': cookies } : {}) }).end(body);
     });
   });
@@ -69,6 +74,8 @@ export function checkAgainstSpec(emulator: Emulator, exchanges: Exchange[]): voi
   for (const exchange of exchanges.splice(0)) expectMatchesSpec(exchange);
 }
 
-export async function stopAll(...running: Array<{ stop(): Promise<void> } | { close(): Promise<void> }>): Promise<void> {
+export async function stopAll(
+  ...running: Array<{ stop(): Promise<void> } | { close(): Promise<void> }>
+): Promise<void> {
   for (const thing of running) await ('stop' in thing ? thing.stop() : thing.close());
 }

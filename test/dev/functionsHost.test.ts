@@ -29,7 +29,9 @@ describe('local Functions host', () => {
   });
 
   it('registers the routes, methods and auth levels of the design', () => {
-    const table = Object.fromEntries(app.functions.map((fn) => [fn.name, `${fn.methods.join(',')} ${fn.route} ${fn.authLevel}`]));
+    const table = Object.fromEntries(
+      app.functions.map((fn) => [fn.name, `${fn.methods.join(',')} ${fn.route} ${fn.authLevel}`]),
+    );
     expect(table).toMatchObject({
       makeCall: 'POST calls function',
       sendSms: 'POST messages function',
@@ -44,10 +46,18 @@ describe('local Functions host', () => {
 
   it('answers a signed inbound SMS over HTTP with the configured reply as text/xml', async () => {
     const url = `${app.url}/api/twilio/sms`;
-    const fields = { MessageSid: 'SM0123456789abcdef0123456789abcdef', From: '+15550001111', To: '+15005550006', Body: 'hi' };
+    const fields = {
+      MessageSid: 'SM0123456789abcdef0123456789abcdef',
+      From: '+15550001111',
+      To: '+15005550006',
+      Body: 'hi',
+    };
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields),
+      },
       body: new URLSearchParams(fields),
     });
     expect(response.status).toBe(200);
@@ -62,7 +72,9 @@ describe('local Functions host', () => {
       body: 'Body=hi',
     });
     expect(response.status).toBe(403);
-    expect(logs.some((line) => line.startsWith('warning smsWebhook') && line.includes(`${app.url}/api/twilio/sms`))).toBe(true);
+    expect(
+      logs.some((line) => line.startsWith('warning smsWebhook') && line.includes(`${app.url}/api/twilio/sms`)),
+    ).toBe(true);
   });
 
   it('places a call through the fake Twilio and answers 201 with its SID', async () => {
@@ -82,7 +94,11 @@ describe('local Functions host', () => {
     const response = await fetch(`${app.url}/api/health`);
     const text = await response.text();
     expect(response.status, text).toBe(200);
-    expect(JSON.parse(text)).toMatchObject({ status: 'ok', version: expect.any(String), twilio: { endpoint: fake.url, emulator: true } });
+    expect(JSON.parse(text)).toMatchObject({
+      status: 'ok',
+      version: expect.any(String),
+      twilio: { endpoint: fake.url, emulator: true },
+    });
     expect(text).not.toContain(TEST_AUTH_TOKEN);
     expect(text).not.toContain(TEST_ACCOUNT_SID);
   });
@@ -118,7 +134,11 @@ function rawRequest(url: string, text: string, { end = true } = {}): Promise<{ r
 
 describe('the local host at its edges', () => {
   it('refuses a 300 MB upload from its Content-Length, before reading it', async () => {
-    const { reply } = await rawRequest(app.url, 'POST /api/messages HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 314572800\r\n\r\n{', { end: false });
+    const { reply } = await rawRequest(
+      app.url,
+      'POST /api/messages HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 314572800\r\n\r\n{',
+      { end: false },
+    );
     expect(reply).toMatch(/^HTTP\/1\.1 413 /);
   });
 
@@ -126,18 +146,26 @@ describe('the local host at its edges', () => {
     const chunks = (async function* () {
       for (let i = 0; i < 64; i++) yield new Uint8Array(64 * 1024);
     })();
-    const response = await fetch(`${app.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chunks, duplex: 'half' } as RequestInit);
+    const response = await fetch(`${app.url}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: chunks,
+      duplex: 'half',
+    } as RequestInit);
     expect(response.status).toBe(413);
   });
 
   it('answers a malformed percent-encoding in the path or an invalid Host with 400, not 500', async () => {
     expect((await fetch(`${app.url}/api/calls/%E0%A4%A`)).status).toBe(400);
     expect((await fetch(`${app.url}/api/%zz`)).status).toBe(400);
-    const { reply } = await rawRequest(app.url, 'GET /api/health HTTP/1.1\r\nHost: bad host\r\nConnection: close\r\n\r\n');
+    const { reply } = await rawRequest(
+      app.url,
+      'GET /api/health HTTP/1.1\r\nHost: bad host\r\nConnection: close\r\n\r\n',
+    );
     expect(reply).toMatch(/^HTTP\/1\.1 400 /);
   });
 
-  it('closes a request whose headers never finish, well before Node\'s 300 s default', async () => {
+  it("closes a request whose headers never finish, well before Node's 300 s default", async () => {
     const { ms } = await rawRequest(app.url, 'POST /api/twilio/sms HTTP/1.1\r\nHost: localhost\r\n', { end: false });
     expect(ms).toBeLessThan(20_000);
   }, 30_000);
@@ -145,13 +173,23 @@ describe('the local host at its edges', () => {
 
 describe('who may choose the URL a signature is checked against', () => {
   const fromPeer = (remoteAddress: string, headers: Record<string, string>) =>
-    ({ socket: { remoteAddress, localAddress: '127.0.0.1', localPort: 7071 }, headers, url: '/api/twilio/sms' }) as unknown as IncomingMessage;
-  const spoofed = { host: 'other-deployment.example.com', 'x-forwarded-host': 'other-deployment.example.com', 'x-forwarded-proto': 'https' };
+    ({
+      socket: { remoteAddress, localAddress: '127.0.0.1', localPort: 7071 },
+      headers,
+      url: '/api/twilio/sms',
+    }) as unknown as IncomingMessage;
+  const spoofed = {
+    host: 'other-deployment.example.com',
+    'x-forwarded-host': 'other-deployment.example.com',
+    'x-forwarded-proto': 'https',
+  };
 
   it('a loopback peer (a local tunnel) may: its Host and forwarded headers pass', () => {
     for (const peer of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) {
       expect(requestUrl(fromPeer(peer, spoofed))?.origin).toBe('http://other-deployment.example.com');
-      expect(trustedHeaders(fromPeer(peer, spoofed))).toMatchObject({ 'x-forwarded-host': 'other-deployment.example.com' });
+      expect(trustedHeaders(fromPeer(peer, spoofed))).toMatchObject({
+        'x-forwarded-host': 'other-deployment.example.com',
+      });
     }
   });
 

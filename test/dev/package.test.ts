@@ -5,7 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { unzipSync } from 'fflate';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { functionFiles, loadFunctions, routePrefix, startHost, type HttpFunction, type RunningHost } from '../../dev/functionsHost';
+import {
+  functionFiles,
+  loadFunctions,
+  routePrefix,
+  startHost,
+  type HttpFunction,
+  type RunningHost,
+} from '../../dev/functionsHost';
 import { buildPackage, type Package } from '../../dev/package';
 import { functionNameOf, functionSourceFiles, ROOT } from '../support/appHost';
 import { TEST_AUTH_TOKEN, useSettings } from '../support/settings';
@@ -33,8 +40,20 @@ afterAll(async () => {
 
 describe('npm run package', () => {
   it('holds the bundle, its source maps and the two manifests, and no node_modules', () => {
-    for (const file of built.files) expect(file).toMatch(/^(host\.json|package\.json|flows\.json|flows\/examples\/[\w-]+\.json|[\w-]+\.mjs(\.map)?)$/);
-    expect(built.files).toEqual(expect.arrayContaining(['host.json', 'package.json', 'main.mjs', 'main.mjs.map', 'flows.json', 'flows/examples/ivr.json']));
+    for (const file of built.files)
+      expect(file).toMatch(
+        /^(host\.json|package\.json|flows\.json|flows\/examples\/[\w-]+\.json|[\w-]+\.mjs(\.map)?)$/,
+      );
+    expect(built.files).toEqual(
+      expect.arrayContaining([
+        'host.json',
+        'package.json',
+        'main.mjs',
+        'main.mjs.map',
+        'flows.json',
+        'flows/examples/ivr.json',
+      ]),
+    );
   });
 
   it('names the bundle as the entry point and depends on nothing at run time', () => {
@@ -49,7 +68,8 @@ describe('npm run package', () => {
     const map = JSON.parse(readFileSync(join(built.appDir, 'main.mjs.map'), 'utf8')) as { sources: string[] };
     expect(map.sources).toEqual(expect.arrayContaining(['functions/smsWebhook.ts', 'lib/records/store.ts']));
     // Named from the project root; a URL (webpack:// in a dependency's own map) is left alone.
-    for (const source of map.sources.filter((name) => !/^[a-z][\w+.-]*:/i.test(name))) expect(existsSync(join(ROOT, source)), source).toBe(true);
+    for (const source of map.sources.filter((name) => !/^[a-z][\w+.-]*:/i.test(name)))
+      expect(existsSync(join(ROOT, source)), source).toBe(true);
     expect(readFileSync(join(built.appDir, 'main.mjs'), 'utf8')).toMatch(/\/\/# sourceMappingURL=main\.mjs\.map\s*$/);
   });
 
@@ -69,7 +89,8 @@ describe('npm run package', () => {
     expect(zip.length).toBeLessThan(5 * MiB);
     const entries = unzipSync(zip);
     expect(Object.keys(entries).sort()).toEqual(built.files);
-    for (const file of built.files) expect(Buffer.from(entries[file]!).equals(readFileSync(join(built.appDir, file)))).toBe(true);
+    for (const file of built.files)
+      expect(Buffer.from(entries[file]!).equals(readFileSync(join(built.appDir, file)))).toBe(true);
     expect(statSync(built.zip).size).toBe(zip.length);
   });
 });
@@ -86,22 +107,38 @@ describe('the package, served by the local host', () => {
     const fields = { MessageSid: sid, From: '+15550001111', To: '+15005550006', Body: 'from the package' };
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields),
+      },
       body: new URLSearchParams(fields),
     });
     expect(response.status).toBe(200);
     expect(await response.text()).toContain('<Message>');
     const record = await fetch(`${host.url}/api/messages/${sid}`);
     expect(record.status).toBe(200);
-    expect(await record.json()).toMatchObject({ sid, direction: 'inbound', body: 'from the package', events: [{ status: 'received' }] });
+    expect(await record.json()).toMatchObject({
+      sid,
+      direction: 'inbound',
+      body: 'from the package',
+      events: [{ status: 'received' }],
+    });
   });
 
   it('runs the flow file PHONE_FLOWS names from the package itself', async () => {
     const url = `${host.url}/api/twilio/voice`;
-    const fields = { CallSid: `CA${randomBytes(16).toString('hex')}`, From: '+15550001111', To: '+15005550006', CallStatus: 'ringing' };
+    const fields = {
+      CallSid: `CA${randomBytes(16).toString('hex')}`,
+      From: '+15550001111',
+      To: '+15005550006',
+      CallStatus: 'ringing',
+    };
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields),
+      },
       body: new URLSearchParams(fields),
     });
     expect(await response.text()).toContain('<Play>https://demo.twilio.com/docs/classic.mp3</Play>');
@@ -109,7 +146,10 @@ describe('the package, served by the local host', () => {
     try {
       const health = await fetch(`${host.url}/api/health`);
       expect(health.status).toBe(503);
-      expect(await health.json()).toMatchObject({ status: 'misconfigured', problems: [expect.stringMatching(/flows\/examples\/ivr\.json: \(the file\): does not exist$/)] });
+      expect(await health.json()).toMatchObject({
+        status: 'misconfigured',
+        problems: [expect.stringMatching(/flows\/examples\/ivr\.json: \(the file\): does not exist$/)],
+      });
     } finally {
       process.env.AzureWebJobsScriptRoot = built.appDir;
     }

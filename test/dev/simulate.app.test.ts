@@ -14,8 +14,16 @@ let root: string;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'simulate-app-'));
-  emulator = await startEmulator({ accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN, phoneNumbers: [TEST_PHONE_NUMBER] });
-  useSettings({ TWILIO_API_BASE_URL: emulator.url, VOICE_GREETING: 'Hello from the functions!', SMS_REPLY: 'Got it, thanks!' });
+  emulator = await startEmulator({
+    accountSid: TEST_ACCOUNT_SID,
+    authToken: TEST_AUTH_TOKEN,
+    phoneNumbers: [TEST_PHONE_NUMBER],
+  });
+  useSettings({
+    TWILIO_API_BASE_URL: emulator.url,
+    VOICE_GREETING: 'Hello from the functions!',
+    SMS_REPLY: 'Got it, thanks!',
+  });
   app = await startAppHost();
 });
 afterAll(async () => {
@@ -30,7 +38,12 @@ function capture() {
   const io: Io = {
     stdout: { write: (chunk: string) => out.push(chunk) },
     stderr: { write: (chunk: string) => err.push(chunk) },
-    env: { TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN, TWILIO_PHONE_NUMBER: TEST_PHONE_NUMBER, TWILIO_API_BASE_URL: emulator.url },
+    env: {
+      TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
+      TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
+      TWILIO_PHONE_NUMBER: TEST_PHONE_NUMBER,
+      TWILIO_API_BASE_URL: emulator.url,
+    },
     root,
   };
   return { io, stdout: () => out.join(''), stderr: () => err.join('') };
@@ -59,7 +72,11 @@ describe('simulate against the functions on the local host', () => {
     expect(run.stdout()).toMatch(/\nRecords\s+completed/);
     const [call] = emulator.calls.values();
     expect(call!.error).toBeUndefined();
-    expect(emulator.requests.filter((request) => request.url.endsWith('/api/twilio/voice')).every((request) => request.status === 200)).toBe(true);
+    expect(
+      emulator.requests
+        .filter((request) => request.url.endsWith('/api/twilio/voice'))
+        .every((request) => request.status === 200),
+    ).toBe(true);
     expect(call!.callbacks.map((callback) => callback.status)).toEqual([204, 204, 204, 204]);
   });
 });
@@ -68,7 +85,10 @@ describe('simulate against the functions on the local host', () => {
 async function recordWhen(path: string, status: string) {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const record = (await (await fetch(`${app.url}${path}`)).json()) as { status: string; events: Array<{ status: string; source: string }> };
+    const record = (await (await fetch(`${app.url}${path}`)).json()) as {
+      status: string;
+      events: Array<{ status: string; source: string }>;
+    };
     if (record.status === status || Date.now() > deadline) return record;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -76,11 +96,21 @@ async function recordWhen(path: string, status: string) {
 
 describe('end to end: the app, the real SDK and the emulator over HTTP', () => {
   it('a call placed through POST /api/calls is answered by the voice webhook and recorded through to completed', async () => {
-    const response = await fetch(`${app.url}/api/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ to: '+15550003333' }) });
+    const response = await fetch(`${app.url}/api/calls`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ to: '+15550003333' }),
+    });
     expect(response.status).toBe(201);
     const { sid } = (await response.json()) as { sid: string };
     const record = await recordWhen(`/api/calls/${sid}`, 'completed');
-    expect(record).toMatchObject({ sid, direction: 'outbound', to: '+15550003333', from: TEST_PHONE_NUMBER, status: 'completed' });
+    expect(record).toMatchObject({
+      sid,
+      direction: 'outbound',
+      to: '+15550003333',
+      from: TEST_PHONE_NUMBER,
+      status: 'completed',
+    });
     const lines = record.events.map((event) => `${event.source} ${event.status}`);
     // Events are in the order they were recorded; the answered callback and the voice webhook are sent together, so either may be first.
     expect([...lines.slice(0, 3), ...lines.slice(3, 5).sort(), ...lines.slice(5)]).toEqual([
@@ -94,7 +124,11 @@ describe('end to end: the app, the real SDK and the emulator over HTTP', () => {
   });
 
   it('a text sent through POST /api/messages is recorded through to delivered', async () => {
-    const response = await fetch(`${app.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ to: '+15550003333', body: 'Hi' }) });
+    const response = await fetch(`${app.url}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ to: '+15550003333', body: 'Hi' }),
+    });
     expect(response.status).toBe(201);
     const { sid } = (await response.json()) as { sid: string };
     const record = await recordWhen(`/api/messages/${sid}`, 'delivered');

@@ -25,11 +25,16 @@ beforeAll(async () => {
     '/api/twilio/sms': (params) =>
       params.Body === 'redirect'
         ? twiml('<Message>First</Message><Redirect>/more</Redirect>')
-        : twiml(`<Message>You said: ${params.Body}</Message><Message to="+15550009999"><Body>Copy</Body><Media>https://example.test/a.png</Media></Message>`),
+        : twiml(
+            `<Message>You said: ${params.Body}</Message><Message to="+15550009999"><Body>Copy</Body><Media>https://example.test/a.png</Media></Message>`,
+          ),
     '/more': () => twiml('<Message>Second</Message>'),
     '/api/twilio/voice': (params) =>
-      twiml(`<Say>Hello ${params.From}</Say><Gather numDigits="1" action="/api/twilio/menu"><Say>Press a key.</Say></Gather><Say>Goodbye.</Say>`),
-    '/api/twilio/menu': (params) => twiml(`<Say>You pressed ${params.Digits}.</Say><Dial action="/api/twilio/dialed">+15550003333</Dial>`),
+      twiml(
+        `<Say>Hello ${params.From}</Say><Gather numDigits="1" action="/api/twilio/menu"><Say>Press a key.</Say></Gather><Say>Goodbye.</Say>`,
+      ),
+    '/api/twilio/menu': (params) =>
+      twiml(`<Say>You pressed ${params.Digits}.</Say><Dial action="/api/twilio/dialed">+15550003333</Dial>`),
     '/api/twilio/dialed': (params) => twiml(`<Say>Dial ${params.DialCallStatus}.</Say>`),
     '/api/twilio/status': () => ({ body: '', type: 'text/plain' }),
   });
@@ -57,16 +62,30 @@ describe('simulate sms', () => {
     expect(await runSimulate(['sms', '--url', app.url, '--from', '+15550001111', '--body', 'hello'], run.io)).toBe(0);
     const request = app.on('/api/twilio/sms').at(-1)!;
     expect(request.signatureValid).toBe(true);
-    expect(request.params).toMatchObject({ From: '+15550001111', To: OUR_NUMBER, Body: 'hello', AccountSid: accountSid, NumMedia: '0', SmsStatus: 'received', ApiVersion: '2010-04-01' });
+    expect(request.params).toMatchObject({
+      From: '+15550001111',
+      To: OUR_NUMBER,
+      Body: 'hello',
+      AccountSid: accountSid,
+      NumMedia: '0',
+      SmsStatus: 'received',
+      ApiVersion: '2010-04-01',
+    });
     expect(request.params.MessageSid).toMatch(/^SM[0-9a-f]{32}$/);
     const lines = run.stdout().split('\n');
-    expect(lines.find((line) => line.includes('You said'))).toMatch(/^Reply\s+\+15550100000 → \+15550001111\s+You said: hello$/);
-    expect(lines.find((line) => line.includes('Copy'))).toMatch(/^Reply\s+\+15550100000 → \+15550009999\s+Copy \+ https:\/\/example\.test\/a\.png$/);
+    expect(lines.find((line) => line.includes('You said'))).toMatch(
+      /^Reply\s+\+15550100000 → \+15550001111\s+You said: hello$/,
+    );
+    expect(lines.find((line) => line.includes('Copy'))).toMatch(
+      /^Reply\s+\+15550100000 → \+15550009999\s+Copy \+ https:\/\/example\.test\/a\.png$/,
+    );
   });
 
   it('follows <Redirect> and prints JSON for scripts', async () => {
     const run = capture();
-    expect(await runSimulate(['sms', '--url', app.url, '--from', 'client:alice', '--body', 'redirect', '--json'], run.io)).toBe(0);
+    expect(
+      await runSimulate(['sms', '--url', app.url, '--from', 'client:alice', '--body', 'redirect', '--json'], run.io),
+    ).toBe(0);
     const document = JSON.parse(run.stdout()) as { replies: Array<{ body: string }>; requests: unknown[] };
     expect(document.replies.map((reply) => reply.body)).toEqual(['First', 'Second']);
     expect(document.requests).toHaveLength(2);
@@ -79,8 +98,15 @@ describe('simulate sms', () => {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
-        const valid = validateRequest(authToken, String(req.headers['x-twilio-signature']), `http://${req.headers.host}${req.url}`, params);
-        res.writeHead(valid ? 200 : 403, { 'Content-Type': 'text/plain' }).end(valid ? '' : 'Invalid X-Twilio-Signature');
+        const valid = validateRequest(
+          authToken,
+          String(req.headers['x-twilio-signature']),
+          `http://${req.headers.host}${req.url}`,
+          params,
+        );
+        res
+          .writeHead(valid ? 200 : 403, { 'Content-Type': 'text/plain' })
+          .end(valid ? '' : 'Invalid X-Twilio-Signature');
       });
     });
     const url = await listen(server);
@@ -107,7 +133,9 @@ describe('simulate sms', () => {
     expect(unknown.stderr()).toContain('unknown command "fax"');
 
     const down = capture();
-    expect(await runSimulate(['sms', '--url', 'http://127.0.0.1:1', '--from', '+1555', '--body', 'hi'], down.io)).toBe(1);
+    expect(await runSimulate(['sms', '--url', 'http://127.0.0.1:1', '--from', '+1555', '--body', 'hi'], down.io)).toBe(
+      1,
+    );
     expect(down.stderr()).toContain('11205 HTTP connection failure');
   });
 });
@@ -115,7 +143,10 @@ describe('simulate sms', () => {
 describe('simulate call', () => {
   it('runs an inbound call through the voice webhook and prints one line per verb', async () => {
     const run = capture();
-    const code = await runSimulate(['call', '--url', app.url, '--from', '+15550001111', '--digits', '7', '--dial-outcome', 'busy'], run.io);
+    const code = await runSimulate(
+      ['call', '--url', app.url, '--from', '+15550001111', '--digits', '7', '--dial-outcome', 'busy'],
+      run.io,
+    );
     expect(run.stderr()).toBe('');
     expect(code).toBe(0);
     const transcript = run
@@ -123,20 +154,40 @@ describe('simulate call', () => {
       .split('\n')
       .filter((line) => line.startsWith('  '))
       .map((line) => line.replace(/\s+→ .*$/, '').trim());
-    expect(transcript).toEqual(['Say      Hello +15550001111', 'Say      Press a key.', 'Gather   pressed 7', 'Say      You pressed 7.', 'Dial     +15550003333: busy', 'Say      Dial busy.']);
+    expect(transcript).toEqual([
+      'Say      Hello +15550001111',
+      'Say      Press a key.',
+      'Gather   pressed 7',
+      'Say      You pressed 7.',
+      'Dial     +15550003333: busy',
+      'Say      Dial busy.',
+    ]);
     expect(run.stdout()).toMatch(/Ended\s+completed, \d+ s \(end-of-twiml\)/);
 
     const voice = app.on('/api/twilio/voice').at(-1)!;
     expect(voice.signatureValid).toBe(true);
-    expect(voice.params).toMatchObject({ Direction: 'inbound', CallStatus: 'ringing', From: '+15550001111', To: OUR_NUMBER });
+    expect(voice.params).toMatchObject({
+      Direction: 'inbound',
+      CallStatus: 'ringing',
+      From: '+15550001111',
+      To: OUR_NUMBER,
+    });
     const status = app.on('/api/twilio/status').at(-1)!;
     expect(status.signatureValid).toBe(true);
-    expect(status.params).toMatchObject({ CallSid: voice.params.CallSid, CallStatus: 'completed', SequenceNumber: '0', CallbackSource: 'call-progress-events' });
+    expect(status.params).toMatchObject({
+      CallSid: voice.params.CallSid,
+      CallStatus: 'completed',
+      SequenceNumber: '0',
+      CallbackSource: 'call-progress-events',
+    });
   });
 
   it('says which --digits, --speech and --dial-outcome the TwiML never asked for, and defaults --from', async () => {
     const run = capture();
-    const code = await runSimulate(['call', '--url', app.url, '--digits', '7', '--digits', '9', '--speech', 'sales', '--dial-outcome', 'busy'], run.io);
+    const code = await runSimulate(
+      ['call', '--url', app.url, '--digits', '7', '--digits', '9', '--speech', 'sales', '--dial-outcome', 'busy'],
+      run.io,
+    );
     expect(code).toBe(0);
     expect(run.stderr()).toContain('--digits 9 not used');
     expect(run.stderr()).toContain('--speech "sales" not used');
@@ -153,7 +204,12 @@ describe('simulate call', () => {
     expect(await runSimulate(['call', '--url', app.url, '--from', 'anonymous', '--json'], run.io)).toBe(0);
     const document = JSON.parse(run.stdout()) as { transcript: Array<{ verb: string; text: string }>; status: string };
     expect(document.status).toBe('completed');
-    expect(document.transcript.map((line) => line.text)).toEqual(['Hello anonymous', 'Press a key.', 'no input; continues', 'Goodbye.']);
+    expect(document.transcript.map((line) => line.text)).toEqual([
+      'Hello anonymous',
+      'Press a key.',
+      'no input; continues',
+      'Goodbye.',
+    ]);
   });
 
   it('fails when the app cannot answer the call', async () => {
@@ -178,14 +234,21 @@ async function startPlacingApp(emulator: Emulator, { records }: { records: boole
     const answer = async () => {
       const origin = `http://${req.headers.host}`;
       const body = Buffer.concat(chunks).toString();
-      const json = (status: number, value: unknown) => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(value));
+      const json = (status: number, value: unknown) =>
+        res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(value));
       if (req.url === '/api/calls' && req.method === 'POST') {
         const { to } = JSON.parse(body) as { to: string };
-        const call = await client.calls.create({ to, from: OUR_NUMBER, url: `${origin}/api/twilio/voice`, statusCallback: `${origin}/api/twilio/status` });
+        const call = await client.calls.create({
+          to,
+          from: OUR_NUMBER,
+          url: `${origin}/api/twilio/voice`,
+          statusCallback: `${origin}/api/twilio/status`,
+        });
         statuses.set(call.sid, call.status);
         return json(201, { sid: call.sid, status: call.status, to: call.to, from: call.from });
       }
-      if (req.url === '/api/twilio/voice') return res.writeHead(200, { 'Content-Type': 'text/xml' }).end(twiml('<Say>Hello Monkey!</Say>'));
+      if (req.url === '/api/twilio/voice')
+        return res.writeHead(200, { 'Content-Type': 'text/xml' }).end(twiml('<Say>Hello Monkey!</Say>'));
       if (req.url === '/api/twilio/status') {
         const params = Object.fromEntries(new URLSearchParams(body));
         if (validateRequest(authToken, String(req.headers['x-twilio-signature']), `${origin}${req.url}`, params)) {
@@ -222,7 +285,9 @@ describe('simulate place-call', () => {
       expect(out).toMatch(/\nRecords\s+completed \(GET .*\/api\/calls\/CA\w+\)\n/);
 
       const json = capture({ TWILIO_API_BASE_URL: emulator.url });
-      expect(await runSimulate(['place-call', '--url', placing.url, '--to', '+15550002222', '--json'], json.io)).toBe(0);
+      expect(await runSimulate(['place-call', '--url', placing.url, '--to', '+15550002222', '--json'], json.io)).toBe(
+        0,
+      );
       expect(JSON.parse(json.stdout())).toMatchObject({
         call: { to: '+15550002222', from: OUR_NUMBER },
         transcript: [{ verb: 'Say', text: 'Hello Monkey!' }],
@@ -254,7 +319,11 @@ describe('simulate place-call', () => {
     expect(down.stderr()).toContain('could not reach the app at http://127.0.0.1:1');
 
     const refusing = createServer((_req, res) =>
-      res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'Invalid request', problems: [{ field: 'to', message: 'Invalid E.164 number' }] })),
+      res
+        .writeHead(400, { 'Content-Type': 'application/json' })
+        .end(
+          JSON.stringify({ error: 'Invalid request', problems: [{ field: 'to', message: 'Invalid E.164 number' }] }),
+        ),
     );
     const url = await listen(refusing);
     try {
@@ -285,13 +354,19 @@ describe('simulate against the local emulator (no --url)', () => {
     emulator = await startEmulator({ accountSid, authToken, phoneNumbers: [OUR_NUMBER] });
     const client = await twilioClientFor({ accountSid, authToken, apiBaseUrl: emulator.url, source: 'settings' });
     const [number] = await client.incomingPhoneNumbers.list({ phoneNumber: OUR_NUMBER });
-    await client.incomingPhoneNumbers(number!.sid).update({ voiceUrl: `${app.url}/api/twilio/voice`, smsUrl: `${app.url}/api/twilio/sms`, statusCallback: `${app.url}/api/twilio/status` });
+    await client.incomingPhoneNumbers(number!.sid).update({
+      voiceUrl: `${app.url}/api/twilio/voice`,
+      smsUrl: `${app.url}/api/twilio/sms`,
+      statusCallback: `${app.url}/api/twilio/status`,
+    });
   });
   afterAll(() => emulator.stop());
 
   it("rings the number: the number's voice URL decides, and unused input is reported", async () => {
     const run = capture({ TWILIO_API_BASE_URL: emulator.url });
-    expect(await runSimulate(['call', '--digits', '7', '--speech', 'hi', '--dial-outcome', 'no-answer'], run.io)).toBe(0);
+    expect(await runSimulate(['call', '--digits', '7', '--speech', 'hi', '--dial-outcome', 'no-answer'], run.io)).toBe(
+      0,
+    );
     expect(run.stdout()).toContain("(inbound, the number's voice URL on the emulator)");
     expect(run.stdout()).toMatch(/Dial\s+\+15550003333: no-answer/);
     expect(run.stderr()).toContain('--speech "hi" not used');

@@ -17,7 +17,11 @@ const refusal = (promise: Promise<unknown>) =>
 describe('what npm start checks before it starts anything', () => {
   it('with nothing configured: the emulator with made-up credentials, Azurite, port 7071', async () => {
     const plan = await planStart(root, {}, { checkPort: false });
-    expect(plan).toMatchObject({ port: 7071, emulated: true, env: { AzureWebJobsStorage: 'UseDevelopmentStorage=true', TWILIO_PHONE_NUMBER: '+15005550006' } });
+    expect(plan).toMatchObject({
+      port: 7071,
+      emulated: true,
+      env: { AzureWebJobsStorage: 'UseDevelopmentStorage=true', TWILIO_PHONE_NUMBER: '+15005550006' },
+    });
     expect(plan.settings.TWILIO_ACCOUNT_SID).toMatch(/^AC[0-9a-f]{32}$/);
   });
 
@@ -28,13 +32,17 @@ describe('what npm start checks before it starts anything', () => {
   });
 
   it('a connection string that is not one is refused, naming the setting, never its value', async () => {
-    const message = await refusal(planStart(root, { AzureWebJobsStorage: 'garbage-with-a-secret' }, { checkPort: false }));
+    const message = await refusal(
+      planStart(root, { AzureWebJobsStorage: 'garbage-with-a-secret' }, { checkPort: false }),
+    );
     expect(message).toContain('AzureWebJobsStorage: is not a storage connection string');
     expect(message).not.toContain('garbage-with-a-secret');
   });
 
   it('a PORT that is not a port, or one already taken, says so and how to choose another', async () => {
-    expect(await refusal(planStart(root, { PORT: 'abc' }))).toBe('Cannot start: PORT must be a port number from 1 to 65535 (got "abc").');
+    expect(await refusal(planStart(root, { PORT: 'abc' }))).toBe(
+      'Cannot start: PORT must be a port number from 1 to 65535 (got "abc").',
+    );
     const taken = createServer();
     await new Promise<void>((done) => taken.listen(0, '127.0.0.1', done));
     const { port } = taken.address() as { port: number };
@@ -48,7 +56,12 @@ describe('what npm start checks before it starts anything', () => {
   });
 
   it('a flow file that does not validate stops it, naming each problem by its path', async () => {
-    writeFileSync(join(root, 'bad-flows.json'), JSON.stringify({ voice: { entry: 'menu', steps: { menu: { actions: [{ gather: { branches: { '7': 'sales' } } }] } } } }));
+    writeFileSync(
+      join(root, 'bad-flows.json'),
+      JSON.stringify({
+        voice: { entry: 'menu', steps: { menu: { actions: [{ gather: { branches: { '7': 'sales' } } }] } } },
+      }),
+    );
     expect(await refusal(planStart(root, { PHONE_FLOWS: 'bad-flows.json' }, { checkPort: false }))).toBe(
       [
         'Cannot start: the flow file is not valid.',
@@ -56,14 +69,18 @@ describe('what npm start checks before it starts anything', () => {
         'Fix it (editors check it against flows.schema.json), or set PHONE_FLOWS to another file.',
       ].join('\n'),
     );
-    expect(await refusal(planStart(root, { PHONE_FLOWS: 'missing.json' }, { checkPort: false }))).toContain('  missing.json: (the file): does not exist');
+    expect(await refusal(planStart(root, { PHONE_FLOWS: 'missing.json' }, { checkPort: false }))).toContain(
+      '  missing.json: (the file): does not exist',
+    );
   });
 
   it('a local.settings.json that is not JSON is named', async () => {
     const broken = mkdtempSync(join(tmpdir(), 'start-checks-broken-'));
     writeFileSync(join(broken, 'local.settings.json'), '{ "Values": ');
     try {
-      expect(await refusal(planStart(broken, {}, { checkPort: false }))).toMatch(/^Cannot start: .*local\.settings\.json is not valid JSON/);
+      expect(await refusal(planStart(broken, {}, { checkPort: false }))).toMatch(
+        /^Cannot start: .*local\.settings\.json is not valid JSON/,
+      );
     } finally {
       rmSync(broken, { recursive: true, force: true });
     }

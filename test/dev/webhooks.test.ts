@@ -22,7 +22,8 @@ beforeAll(async () => {
 afterAll(() => emulator.stop());
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'webhooks-'));
-  for (const number of emulator.phoneNumbers.values()) Object.assign(number, { voiceUrl: '', smsUrl: '', statusCallback: '' });
+  for (const number of emulator.phoneNumbers.values())
+    Object.assign(number, { voiceUrl: '', smsUrl: '', statusCallback: '' });
   return () => rmSync(root, { recursive: true, force: true });
 });
 
@@ -38,7 +39,11 @@ function capture(env: Record<string, string | undefined>, tty = false) {
   return { io, stdout: () => out.join(''), stderr: () => err.join('') };
 }
 
-const credentials = () => ({ TWILIO_ACCOUNT_SID: accountSid, TWILIO_AUTH_TOKEN: authToken, TWILIO_API_BASE_URL: emulator.url });
+const credentials = () => ({
+  TWILIO_ACCOUNT_SID: accountSid,
+  TWILIO_AUTH_TOKEN: authToken,
+  TWILIO_API_BASE_URL: emulator.url,
+});
 const numberOnEmulator = () => [...emulator.phoneNumbers.values()].find((number) => number.phoneNumber === NUMBER)!;
 
 describe('npm run webhooks', () => {
@@ -56,8 +61,12 @@ describe('npm run webhooks', () => {
     const lines = run.stdout().split('\n');
     expect(run.stdout()).toContain(`emulator at ${emulator.url}`);
     expect(lines.find((line) => line.trim().startsWith('webhook'))).toMatch(/webhook\s+before\s+after/);
-    expect(lines.find((line) => line.trim().startsWith('Voice'))).toMatch(new RegExp(`Voice\\s+\\(not set\\)\\s+POST ${BASE}/api/twilio/voice#rc=3&rp=ct,rt,5xx`));
-    expect(lines.find((line) => line.trim().startsWith('Status callback'))).toContain(`POST ${BASE}/api/twilio/status#rc=3&rp=ct,rt,5xx`);
+    expect(lines.find((line) => line.trim().startsWith('Voice'))).toMatch(
+      new RegExp(`Voice\\s+\\(not set\\)\\s+POST ${BASE}/api/twilio/voice#rc=3&rp=ct,rt,5xx`),
+    );
+    expect(lines.find((line) => line.trim().startsWith('Status callback'))).toContain(
+      `POST ${BASE}/api/twilio/status#rc=3&rp=ct,rt,5xx`,
+    );
     expect(run.stdout()).toContain('Updated.');
     expect(run.stdout()).not.toContain('\u001b[');
     expect(run.stdout() + run.stderr()).not.toContain(authToken);
@@ -86,20 +95,28 @@ describe('npm run webhooks', () => {
       changed: true,
       dryRun: false,
       before: { voiceUrl: '' },
-      after: { voiceUrl: `${BASE}/api/twilio/voice`, smsUrl: `${BASE}/api/twilio/sms`, statusCallback: `${BASE}/api/twilio/status` },
+      after: {
+        voiceUrl: `${BASE}/api/twilio/voice`,
+        smsUrl: `${BASE}/api/twilio/sms`,
+        statusCallback: `${BASE}/api/twilio/status`,
+      },
     });
   });
 
   it('says clearly when the number is not on the account', async () => {
     const run = capture(credentials());
     expect(await runWebhooks(['--number', '+15550109999', '--base-url', BASE], run.io)).toBe(1);
-    expect(run.stderr()).toContain('+15550109999 is not a number of this Twilio account. The account has +15550100000, +15550100001.');
+    expect(run.stderr()).toContain(
+      '+15550109999 is not a number of this Twilio account. The account has +15550100000, +15550100001.',
+    );
   });
 
   it('says clearly when Twilio refuses the credentials', async () => {
     const run = capture({ ...credentials(), TWILIO_AUTH_TOKEN: 'wrong-token' });
     expect(await runWebhooks(['--number', NUMBER, '--base-url', BASE], run.io)).toBe(1);
-    expect(run.stderr()).toContain('Twilio refused the credentials (20003 Authenticate): check TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN');
+    expect(run.stderr()).toContain(
+      'Twilio refused the credentials (20003 Authenticate): check TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN',
+    );
     expect(numberOnEmulator().voiceUrl).toBe('');
   });
 
@@ -122,13 +139,22 @@ describe('npm run webhooks', () => {
     expect(await runWebhooks(['--number', NUMBER, '--base-url', BASE, '--dry-run'], none.io)).toBe(1);
     expect(none.stderr()).toContain('No Twilio credentials: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set');
 
-    writeDevSession(root, { accountSid, authToken, phoneNumber: NUMBER, emulatorUrl: emulator.url, appUrl: 'http://localhost:7071' });
+    writeDevSession(root, {
+      accountSid,
+      authToken,
+      phoneNumber: NUMBER,
+      emulatorUrl: emulator.url,
+      appUrl: 'http://localhost:7071',
+    });
     const session = capture({});
     expect(await runWebhooks(['--number', NUMBER, '--base-url', BASE, '--dry-run'], session.io)).toBe(0);
     expect(session.stdout()).toContain('(npm start session)');
 
     mkdirSync(root, { recursive: true });
-    writeFileSync(join(root, 'local.settings.json'), JSON.stringify({ Values: { ...credentials(), TWILIO_AUTH_TOKEN: 'stale-token' } }));
+    writeFileSync(
+      join(root, 'local.settings.json'),
+      JSON.stringify({ Values: { ...credentials(), TWILIO_AUTH_TOKEN: 'stale-token' } }),
+    );
     const local = capture({});
     expect(await runWebhooks(['--number', NUMBER, '--base-url', BASE, '--dry-run'], local.io)).toBe(1);
     expect(local.stderr()).toContain('20003');

@@ -76,9 +76,19 @@ describe('docs/deploy-and-operations.md', () => {
       'az bicep lint',
       'az deployment group what-if',
     ]) {
-      expect(commands.some((line) => line.includes(command)), command).toBe(true);
+      expect(
+        commands.some((line) => line.includes(command)),
+        command,
+      ).toBe(true);
     }
-    for (const title of ['Path A: `azd up`', 'Path B: the Azure CLI and Core Tools', 'Logs', 'Rotate the auth token', 'What it costs at rest', 'Remove everything']) {
+    for (const title of [
+      'Path A: `azd up`',
+      'Path B: the Azure CLI and Core Tools',
+      'Logs',
+      'Rotate the auth token',
+      'What it costs at rest',
+      'Remove everything',
+    ]) {
       expect([...sections.keys()], title).toContain(title);
     }
   });
@@ -118,10 +128,15 @@ describe('docs/deploy-and-operations.md', () => {
       const before = commands.slice(0, index);
       const read = before.findLastIndex((line) => /^read -rs .* TWILIO_AUTH_TOKEN; echo$/.test(line));
       expect(read, command).toBeGreaterThanOrEqual(0);
-      expect(before.slice(read).includes('unset TWILIO_AUTH_TOKEN'), `${command}: read again after an unset`).toBe(false);
+      expect(before.slice(read).includes('unset TWILIO_AUTH_TOKEN'), `${command}: read again after an unset`).toBe(
+        false,
+      );
       const after = commands.slice(index + 1);
       const nextRead = after.findIndex((line) => line.startsWith('read -rs '));
-      expect(after.slice(0, nextRead < 0 ? undefined : nextRead).includes('unset TWILIO_AUTH_TOKEN'), `${command}: unset before the next read`).toBe(true);
+      expect(
+        after.slice(0, nextRead < 0 ? undefined : nextRead).includes('unset TWILIO_AUTH_TOKEN'),
+        `${command}: unset before the next read`,
+      ).toBe(true);
     }
     expect(commands.some((line) => /^export\b.*TWILIO_AUTH_TOKEN/.test(line))).toBe(false);
   });
@@ -129,7 +144,8 @@ describe('docs/deploy-and-operations.md', () => {
   it('points the number with the webhooks command as it is really spelled, giving it the token for that command only, with --retry', () => {
     const webhooks = commands.find((line) => line.includes('npm run webhooks -- '));
     expect(webhooks).toBeDefined();
-    for (const option of webhooks!.split('npm run webhooks -- ')[1]!.match(/--[\w-]+/g) ?? []) expect(WEBHOOKS_USAGE, option).toContain(option);
+    for (const option of webhooks!.split('npm run webhooks -- ')[1]!.match(/--[\w-]+/g) ?? [])
+      expect(WEBHOOKS_USAGE, option).toContain(option);
     expect(webhooks).toMatch(/--number \+\d+ --base-url "\$BASE_URL"/);
     expect(webhooks).toMatch(/--retry \d/);
     expect(webhooks).toMatch(/^TWILIO_ACCOUNT_SID=AC\w+ TWILIO_AUTH_TOKEN="\$TWILIO_AUTH_TOKEN" npm run webhooks /);
@@ -137,7 +153,13 @@ describe('docs/deploy-and-operations.md', () => {
 
   it('names every webhook URL, fallbacks included, in the Twilio console steps', () => {
     const steps = section('Point your Twilio number at the app');
-    for (const output of ['VOICE_WEBHOOK_URL', 'VOICE_FALLBACK_URL', 'STATUS_CALLBACK_URL', 'SMS_WEBHOOK_URL', 'SMS_FALLBACK_URL']) {
+    for (const output of [
+      'VOICE_WEBHOOK_URL',
+      'VOICE_FALLBACK_URL',
+      'STATUS_CALLBACK_URL',
+      'SMS_WEBHOOK_URL',
+      'SMS_FALLBACK_URL',
+    ]) {
       expect(steps).toContain(`the \`${output}\` output`);
     }
   });
@@ -146,7 +168,9 @@ describe('docs/deploy-and-operations.md', () => {
     it('deploys infra/main.bicep with parameters it declares, every required one included', () => {
       const deployments = commands.filter((line) => /^az deployment group (create|what-if) /.test(line));
       expect(deployments.length).toBeGreaterThanOrEqual(2);
-      const required = Object.entries(parameters).filter(([, p]) => !('defaultValue' in p)).map(([name]) => name);
+      const required = Object.entries(parameters)
+        .filter(([, p]) => !('defaultValue' in p))
+        .map(([name]) => name);
       for (const command of deployments) {
         expect(command).toContain('--template-file infra/main.bicep');
         const given = [...parametersOf(command).keys()];
@@ -166,7 +190,9 @@ describe('docs/deploy-and-operations.md', () => {
     });
 
     it('lists every output in its outputs table, and nothing else', () => {
-      const listed = [...section('Outputs').matchAll(/^\| ([^|]+) \|/gm)].flatMap(([, cell]) => [...cell!.matchAll(/`(\w+)`/g)].map((m) => m[1]));
+      const listed = [...section('Outputs').matchAll(/^\| ([^|]+) \|/gm)].flatMap(([, cell]) =>
+        [...cell!.matchAll(/`(\w+)`/g)].map((m) => m[1]),
+      );
       expect(listed.sort()).toEqual([...outputs].sort());
     });
 
@@ -178,7 +204,8 @@ describe('docs/deploy-and-operations.md', () => {
           const param = parameters[name!];
           expect(param, name).toBeDefined();
           const literal = /^`(.*)`$/.exec(defaultCell!.trim())?.[1];
-          if (literal !== undefined && param?.defaultValue !== undefined) expect(String(param.defaultValue), name).toBe(literal);
+          if (literal !== undefined && param?.defaultValue !== undefined)
+            expect(String(param.defaultValue), name).toBe(literal);
         }
       }
     });

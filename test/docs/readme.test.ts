@@ -10,10 +10,15 @@ const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 function readmeSettings(): Map<string, string[]> {
   const section = readme.split(/^## Settings$/m)[1]?.split(/^## /m)[0] ?? '';
   const rows = section.split('\n').filter((line) => /^\| `[^`]+` \|/.test(line));
-  return new Map(rows.map((row) => {
-    const [name, ...rest] = row.split('|').slice(1, -1).map((cell) => cell.trim());
-    return [name!.replace(/`/g, ''), rest];
-  }));
+  return new Map(
+    rows.map((row) => {
+      const [name, ...rest] = row
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim());
+      return [name!.replace(/`/g, ''), rest];
+    }),
+  );
 }
 
 describe('README', () => {
@@ -23,7 +28,12 @@ describe('README', () => {
     expect([...rows.keys()]).toEqual(schema.map((setting) => setting.name));
     for (const setting of schema) {
       const [required] = rows.get(setting.name)!;
-      const expected = { always: /^yes$/, azure: /^in Azure$/, storage: /^(yes, or|in Azure)/, optional: /^(no|in Azure)$/ }[setting.requirement];
+      const expected = {
+        always: /^yes$/,
+        azure: /^in Azure$/,
+        storage: /^(yes, or|in Azure)/,
+        optional: /^(no|in Azure)$/,
+      }[setting.requirement];
       expect(required, setting.name).toMatch(expected);
     }
   });
@@ -61,7 +71,15 @@ describe('README and docs/', () => {
   const docs = readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md'));
 
   it('has the pages the README promises, each linked from the README and linking back', () => {
-    expect(docs.sort()).toEqual(['capacity.md', 'deploy-and-operations.md', 'emulator.md', 'flows.md', 'records.md', 'reliability.md', 'security.md']);
+    expect(docs.sort()).toEqual([
+      'capacity.md',
+      'deploy-and-operations.md',
+      'emulator.md',
+      'flows.md',
+      'records.md',
+      'reliability.md',
+      'security.md',
+    ]);
     for (const name of docs) {
       expect(readme, name).toContain(`](docs/${name})`);
       expect(readFileSync(join(ROOT, 'docs', name), 'utf8'), name).toContain('](../README.md)');
@@ -77,7 +95,9 @@ describe('README and docs/', () => {
         const linked = path ? join(dirname(join(ROOT, file)), path) : join(ROOT, file);
         expect(existsSync(linked), `${file}: ${target}`).toBe(true);
         if (anchor) {
-          const headings = [...readFileSync(linked, 'utf8').matchAll(/^#+ (.+)$/gm)].map(([, heading]) => anchorOf(heading!));
+          const headings = [...readFileSync(linked, 'utf8').matchAll(/^#+ (.+)$/gm)].map(([, heading]) =>
+            anchorOf(heading!),
+          );
           expect(headings, `${file}: ${target} in ${relative(ROOT, linked)}`).toContain(anchor);
         }
       }
@@ -98,7 +118,9 @@ describe('README and docs/', () => {
 });
 
 describe('local.settings.json.example', () => {
-  const example = JSON.parse(readFileSync(join(ROOT, 'local.settings.json.example'), 'utf8')) as { Values: Record<string, string> };
+  const example = JSON.parse(readFileSync(join(ROOT, 'local.settings.json.example'), 'utf8')) as {
+    Values: Record<string, string>;
+  };
 
   it('names only settings the app reads, and never holds a secret value', () => {
     const known = new Set<string>([...settingsTable().map((setting) => setting.name), 'FUNCTIONS_WORKER_RUNTIME']);

@@ -50,19 +50,27 @@ describe('flows/examples/ivr.json', () => {
     expect(call.heard[0]).toBe('Play: https://demo.twilio.com/docs/classic.mp3');
     expect(call.heard).toContain('  Pause: 1 s');
     expect(call.heard).toContain('Say: We are open from 9 to 5, Monday to Friday.');
-    expect(call.path).toBe('welcome · menu · pressed 3 · hours · menu · pressed 1 · sales · dial +15550100001 completed');
+    expect(call.path).toBe(
+      'welcome · menu · pressed 3 · hours · menu · pressed 1 · sales · dial +15550100001 completed',
+    );
   });
 
   it('understands speech, and asks again once before handing an unknown answer to the operator', async () => {
-    expect((await phone().call({ speech: ['I need support please'] })).path).toMatch(/^welcome · menu · said "I need support please" · support · /);
+    expect((await phone().call({ speech: ['I need support please'] })).path).toMatch(
+      /^welcome · menu · said "I need support please" · support · /,
+    );
     const lost = await phone().call({ digits: ['9', '8'] });
-    expect(lost.path).toBe('welcome · menu · pressed 9 · no match, asked again · pressed 8 · no match · operator · dial +15550100000 completed');
+    expect(lost.path).toBe(
+      'welcome · menu · pressed 9 · no match, asked again · pressed 8 · no match · operator · dial +15550100000 completed',
+    );
     expect(lost.heard).toContain("Say: Sorry, I didn't get that.");
   });
 
   it('silence: asked again, then the operator', async () => {
     const call = await phone().call();
-    expect(call.path).toBe('welcome · menu · no input, asked again · no input · operator · dial +15550100000 completed');
+    expect(call.path).toBe(
+      'welcome · menu · no input, asked again · no input · operator · dial +15550100000 completed',
+    );
   });
 });
 
@@ -71,35 +79,57 @@ describe('flows/examples/voicemail.json', () => {
 
   it('an answered call is connected after a whisper to the owner, then the line hangs up', async () => {
     const call = await phone().call({ dialOutcome: 'completed' });
-    expect(call.heard).toEqual([expect.stringMatching(/^Dial: \+15550100000: completed/), '  Say: Call from +15550100199.', 'Hangup:']);
+    expect(call.heard).toEqual([
+      expect.stringMatching(/^Dial: \+15550100000: completed/),
+      '  Say: Call from +15550100199.',
+      'Hangup:',
+    ]);
     expect(call.path).toBe('forward · dial +15550100000 completed');
     expect(call.texts).toEqual([]);
   });
 
   it('no answer: voicemail, kept on the record, texted to the owner with its transcription; the caller gets a thank-you text', async () => {
-    const call = await phone().call({ dialOutcome: 'no-answer', digits: ['#'], recordingSeconds: 14, transcription: 'Please call me back about my order.' });
-    expect(call.path).toBe('forward · dial +15550100000 no-answer · voicemail · recorded 14 s · thanks · transcription "Please call me back about my order."');
+    const call = await phone().call({
+      dialOutcome: 'no-answer',
+      digits: ['#'],
+      recordingSeconds: 14,
+      transcription: 'Please call me back about my order.',
+    });
+    expect(call.path).toBe(
+      'forward · dial +15550100000 no-answer · voicemail · recorded 14 s · thanks · transcription "Please call me back about my order."',
+    );
     expect(call.heard.some((heard) => heard.startsWith('Record: beep, recorded 14 s'))).toBe(true);
-    expect(call.heard).toContain('Sms: to +15550100199: Thanks for calling. We got your voicemail and will call you back soon.');
+    expect(call.heard).toContain(
+      'Sms: to +15550100199: Thanks for calling. We got your voicemail and will call you back soon.',
+    );
     const owner = call.texts.filter((text) => text.to === '+15550100000').map((text) => text.body);
     expect(owner).toHaveLength(2);
-    expect(owner[0]).toMatch(/^Voicemail from \+15550100199, 14 s: http:\/\/127\.0\.0\.1:\d+\/2010-04-01\/Accounts\/AC\w+\/Recordings\/RE\w+$/);
+    expect(owner[0]).toMatch(
+      /^Voicemail from \+15550100199, 14 s: http:\/\/127\.0\.0\.1:\d+\/2010-04-01\/Accounts\/AC\w+\/Recordings\/RE\w+$/,
+    );
     expect(owner[1]).toBe('Transcription of the voicemail from +15550100199: Please call me back about my order.');
-    const record = (await (await fetch(`${phone().appUrl}/api/calls/${call.sid}`)).json()) as { recordings: string[]; events: Array<{ recordingSid?: string; transcription?: string }> };
+    const record = (await (await fetch(`${phone().appUrl}/api/calls/${call.sid}`)).json()) as {
+      recordings: string[];
+      events: Array<{ recordingSid?: string; transcription?: string }>;
+    };
     expect(record.recordings).toHaveLength(1);
     expect(record.recordings[0]).toMatch(/\/Recordings\/RE\w+$/);
     expect(record.events.filter((event) => event.transcription !== undefined)).toHaveLength(1);
   });
 
   it('busy goes to voicemail too', async () => {
-    expect((await phone().call({ dialOutcome: 'busy', digits: ['#'] })).path).toMatch(/^forward · dial \+15550100000 busy · voicemail · recorded 5 s · thanks/);
+    expect((await phone().call({ dialOutcome: 'busy', digits: ['#'] })).path).toMatch(
+      /^forward · dial \+15550100000 busy · voicemail · recorded 5 s · thanks/,
+    );
   });
 });
 
 describe('flows/examples/business-hours.json', () => {
   // The example's own schedule is checked at fixed times in test/lib/flows; here its steps run
   // with the schedule made open now, and closed today, so the test does not depend on the clock.
-  const example = JSON.parse(readFileSync('flows/examples/business-hours.json', 'utf8')) as { hours: { weekly: unknown; closures: string[]; timeZone: string } };
+  const example = JSON.parse(readFileSync('flows/examples/business-hours.json', 'utf8')) as {
+    hours: { weekly: unknown; closures: string[]; timeZone: string };
+  };
   const dir = mkdtempSync(join(tmpdir(), 'flows-'));
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: example.hours.timeZone }).format(new Date());
   const always = ['00:00-24:00'];
@@ -111,21 +141,35 @@ describe('flows/examples/business-hours.json', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   describe('open', () => {
-    const phone = withPhone(variant('open', { weekly: { mon: always, tue: always, wed: always, thu: always, fri: always, sat: always, sun: always }, closures: [] }));
+    const phone = withPhone(
+      variant('open', {
+        weekly: { mon: always, tue: always, wed: always, thu: always, fri: always, sat: always, sun: always },
+        closures: [],
+      }),
+    );
     it('rings the office, and texts get the open reply', async () => {
       expect((await phone().call()).path).toBe('office · dial +15550100000 completed');
-      expect((await phone().text('are you there?')).replies.map((reply) => reply.body)).toEqual(['Thanks for your text. We will answer shortly.']);
+      expect((await phone().text('are you there?')).replies.map((reply) => reply.body)).toEqual([
+        'Thanks for your text. We will answer shortly.',
+      ]);
     });
   });
 
   describe('closed on a closure date', () => {
-    const phone = withPhone(variant('closed', { weekly: { mon: always, tue: always, wed: always, thu: always, fri: always, sat: always, sun: always }, closures: [today] }));
+    const phone = withPhone(
+      variant('closed', {
+        weekly: { mon: always, tue: always, wed: always, thu: always, fri: always, sat: always, sun: always },
+        closures: [today],
+      }),
+    );
     it('takes a message, and texts get the closed reply', async () => {
       const call = await phone().call({ digits: ['#'], recordingSeconds: 8 });
       expect(call.path).toBe('closed · closed · recorded 8 s');
       expect(call.heard.at(-1)).toBe('Say: Thank you. Goodbye.');
       const text = await phone().text('are you there?');
-      expect(text.replies.map((reply) => reply.body)).toEqual([expect.stringMatching(/^Thanks for your text\. We are closed now/)]);
+      expect(text.replies.map((reply) => reply.body)).toEqual([
+        expect.stringMatching(/^Thanks for your text\. We are closed now/),
+      ]);
       expect(text.rule).toBe('closed');
     });
   });
@@ -152,9 +196,13 @@ describe('flows/examples/sms-keywords.json', () => {
   const phone = withPhone('flows/examples/sms-keywords.json');
 
   it('keywords, whatever the case, answer with their reply and media', async () => {
-    expect((await phone().text(' hours ')).replies.map((reply) => reply.body)).toEqual(['We are open from 9 to 5, Monday to Friday.']);
+    expect((await phone().text(' hours ')).replies.map((reply) => reply.body)).toEqual([
+      'We are open from 9 to 5, Monday to Friday.',
+    ]);
     expect((await phone().text('Open')).rule).toBe('keyword HOURS');
-    expect((await phone().text('MENU')).replies).toEqual([{ to: '+15550100199', body: "Here is this week's menu.", media: ['https://demo.twilio.com/owl.png'] }]);
+    expect((await phone().text('MENU')).replies).toEqual([
+      { to: '+15550100199', body: "Here is this week's menu.", media: ['https://demo.twilio.com/owl.png'] },
+    ]);
   });
 
   it('AGENT forwards the text to the owner and tells the sender', async () => {

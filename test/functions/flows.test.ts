@@ -26,7 +26,9 @@ writeFileSync(
     voice: {
       entry: 'menu',
       steps: {
-        menu: { actions: [{ gather: { numDigits: 1, branches: { '1': 'voicemail' }, retries: 0 } }, { say: 'Goodbye.' }] },
+        menu: {
+          actions: [{ gather: { numDigits: 1, branches: { '1': 'voicemail' }, retries: 0 } }, { say: 'Goodbye.' }],
+        },
         voicemail: {
           actions: [
             { say: 'Leave a message.' },
@@ -41,7 +43,11 @@ writeFileSync(
 let emulator: Emulator;
 
 beforeAll(async () => {
-  emulator = await startEmulator({ accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN, phoneNumbers: [TEST_PHONE_NUMBER] });
+  emulator = await startEmulator({
+    accountSid: TEST_ACCOUNT_SID,
+    authToken: TEST_AUTH_TOKEN,
+    phoneNumbers: [TEST_PHONE_NUMBER],
+  });
 });
 afterAll(async () => {
   await emulator.stop();
@@ -49,26 +55,44 @@ afterAll(async () => {
 });
 beforeEach(() => useSettings({ PHONE_FLOWS: flowFile, TWILIO_API_BASE_URL: emulator.url }));
 
-const newCall = () => ({ CallSid: `CA${randomBytes(16).toString('hex')}`, From: '+15550100199', To: TEST_PHONE_NUMBER, CallStatus: 'in-progress' });
-const flow = (kind: string, query: string, fields: Record<string, string>) => invoke(flowWebhook, { ...signedForm(`${origin}/api/twilio/flow/${kind}?${query}`, fields), params: { kind } });
-const transcript = async (sid: string) => (await invoke(getCallTranscript, { method: 'GET', url: `${origin}/api/calls/${sid}/transcript`, params: { sid } })).text;
+const newCall = () => ({
+  CallSid: `CA${randomBytes(16).toString('hex')}`,
+  From: '+15550100199',
+  To: TEST_PHONE_NUMBER,
+  CallStatus: 'in-progress',
+});
+const flow = (kind: string, query: string, fields: Record<string, string>) =>
+  invoke(flowWebhook, { ...signedForm(`${origin}/api/twilio/flow/${kind}?${query}`, fields), params: { kind } });
+const transcript = async (sid: string) =>
+  (await invoke(getCallTranscript, { method: 'GET', url: `${origin}/api/calls/${sid}/transcript`, params: { sid } }))
+    .text;
 
 describe('POST /api/twilio/flow/{kind}', () => {
   it('follows a branch, and records each turn on the call for the transcript', async () => {
     const fields = newCall();
-    expect((await invoke(voiceWebhook, signedForm(`${origin}/api/twilio/voice`, { ...fields, CallStatus: 'ringing' }))).text).toContain('action="/api/twilio/flow/gather?step=menu&amp;at=0&amp;try=1&amp;turn=1"');
+    expect(
+      (await invoke(voiceWebhook, signedForm(`${origin}/api/twilio/voice`, { ...fields, CallStatus: 'ringing' }))).text,
+    ).toContain('action="/api/twilio/flow/gather?step=menu&amp;at=0&amp;try=1&amp;turn=1"');
     const branch = await flow('gather', 'step=menu&at=0&try=1&turn=1', { ...fields, Digits: '1' });
     expect(branch.response.status).toBe(200);
-    expect(branch.text).toContain('<Say>Leave a message.</Say><Record action="/api/twilio/flow/record?step=voicemail&amp;at=1&amp;turn=2"');
+    expect(branch.text).toContain(
+      '<Say>Leave a message.</Say><Record action="/api/twilio/flow/record?step=voicemail&amp;at=1&amp;turn=2"',
+    );
     const anythingElse = await flow('gather', 'step=menu&at=0&try=1&turn=1', { ...fields, Digits: '5' });
     expect(anythingElse.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Say>Goodbye.</Say></Response>');
-    expect(await transcript(fields.CallSid)).toBe(`${fields.CallSid} · inbound +15550100199 → ${TEST_PHONE_NUMBER} · in-progress\nmenu · pressed 1 · voicemail\n`);
+    expect(await transcript(fields.CallSid)).toBe(
+      `${fields.CallSid} · inbound +15550100199 → ${TEST_PHONE_NUMBER} · in-progress\nmenu · pressed 1 · voicemail\n`,
+    );
   });
 
   it('is signed like every Twilio route: the step in the query string cannot be changed', async () => {
     const fields = { ...newCall(), Digits: '1' };
     const signed = signedForm(`${origin}/api/twilio/flow/gather?step=menu&at=0&try=1&turn=1`, fields);
-    const forged = await invoke(flowWebhook, { ...signed, url: `${origin}/api/twilio/flow/gather?step=voicemail&at=0&try=1&turn=1`, params: { kind: 'gather' } });
+    const forged = await invoke(flowWebhook, {
+      ...signed,
+      url: `${origin}/api/twilio/flow/gather?step=voicemail&at=0&try=1&turn=1`,
+      params: { kind: 'gather' },
+    });
     expect(forged.response.status).toBe(403);
   });
 
@@ -79,7 +103,10 @@ describe('POST /api/twilio/flow/{kind}', () => {
     expect(result.text).toBe(
       '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Sorry, that option is no longer available.</Say><Redirect method="POST">/api/twilio/flow/step?step=menu&amp;turn=5</Redirect></Response>',
     );
-    expect(result.logs).toContainEqual({ level: 'warning', message: expect.stringContaining('asked for gather at sales[2], which the flow file does not have') });
+    expect(result.logs).toContainEqual({
+      level: 'warning',
+      message: expect.stringContaining('asked for gather at sales[2], which the flow file does not have'),
+    });
     expect(await transcript(fields.CallSid)).toMatch(/\nunknown place sales\[2\], back to menu\n$/);
   });
 
@@ -89,7 +116,9 @@ describe('POST /api/twilio/flow/{kind}', () => {
 
   it('whispers to the answering party with the fields of its own leg', async () => {
     const result = await flow('whisper', 'step=voicemail&at=2', { ...newCall(), To: '+15550100001' });
-    expect(result.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Say>Call for +15550100001</Say></Response>');
+    expect(result.text).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Call for +15550100001</Say></Response>',
+    );
   });
 
   it('keeps a recording and its transcription on the call, and texts the owner once each, however often Twilio delivers them', async () => {
@@ -103,7 +132,15 @@ describe('POST /api/twilio/flow/{kind}', () => {
       RecordingStatus: 'completed',
       RecordingDuration: '12',
     };
-    const transcription = { ...fields, CallStatus: 'completed', RecordingSid: recording.RecordingSid, RecordingUrl: recording.RecordingUrl, TranscriptionSid: `TR${randomBytes(16).toString('hex')}`, TranscriptionText: 'Call me <back>', TranscriptionStatus: 'completed' };
+    const transcription = {
+      ...fields,
+      CallStatus: 'completed',
+      RecordingSid: recording.RecordingSid,
+      RecordingUrl: recording.RecordingUrl,
+      TranscriptionSid: `TR${randomBytes(16).toString('hex')}`,
+      TranscriptionText: 'Call me <back>',
+      TranscriptionStatus: 'completed',
+    };
     const before = emulator.messages.size;
     for (let delivery = 0; delivery < 2; delivery++) {
       expect((await flow('recording', 'step=voicemail&at=1', recording)).response.status).toBe(204);
@@ -120,17 +157,39 @@ describe('POST /api/twilio/flow/{kind}', () => {
   it('keeps the recording when Twilio refuses a notification text: the other owner still gets theirs, and the log says which failed', async () => {
     const fake = await startFakeTwilio(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN);
     const twoOwners = join(dir, 'two-owners.json');
-    writeFileSync(twoOwners, JSON.stringify({ voice: { entry: 'vm', steps: { vm: { actions: [{ record: { notify: { to: ['+15550100000', '+15550100001'] } } }] } } } }));
+    writeFileSync(
+      twoOwners,
+      JSON.stringify({
+        voice: {
+          entry: 'vm',
+          steps: { vm: { actions: [{ record: { notify: { to: ['+15550100000', '+15550100001'] } } }] } },
+        },
+      }),
+    );
     useSettings({ PHONE_FLOWS: twoOwners, TWILIO_API_BASE_URL: fake.url });
     try {
       const fields = newCall();
       await invoke(voiceWebhook, signedForm(`${origin}/api/twilio/voice`, { ...fields, CallStatus: 'ringing' }));
       fake.failNext({ status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' });
-      const recording = { CallSid: fields.CallSid, RecordingSid: `RE${randomBytes(16).toString('hex')}`, RecordingUrl: `${fake.url}/rec`, RecordingDuration: '3', RecordingStatus: 'completed' };
+      const recording = {
+        CallSid: fields.CallSid,
+        RecordingSid: `RE${randomBytes(16).toString('hex')}`,
+        RecordingUrl: `${fake.url}/rec`,
+        RecordingDuration: '3',
+        RecordingStatus: 'completed',
+      };
       const result = await flow('recording', 'step=vm&at=0', recording);
       expect(result.response.status).toBe(204);
-      expect(fake.received.filter((request) => request.path.endsWith('/Messages.json')).map((request) => request.form.To?.[0]).sort()).toEqual(['+15550100000', '+15550100001']);
-      expect(result.logs).toContainEqual({ level: 'error', message: expect.stringMatching(/^Could not text \+1555010000[01] about recording RE\w+: .*21610/) });
+      expect(
+        fake.received
+          .filter((request) => request.path.endsWith('/Messages.json'))
+          .map((request) => request.form.To?.[0])
+          .sort(),
+      ).toEqual(['+15550100000', '+15550100001']);
+      expect(result.logs).toContainEqual({
+        level: 'error',
+        message: expect.stringMatching(/^Could not text \+1555010000[01] about recording RE\w+: .*21610/),
+      });
       expect(await transcript(fields.CallSid)).toMatch(/\nvm · recorded 3 s\n$/);
     } finally {
       await fake.close();
@@ -140,19 +199,27 @@ describe('POST /api/twilio/flow/{kind}', () => {
   it('names the bad field of a recording callback with 400', async () => {
     const result = await flow('recording', 'step=voicemail&at=1', { CallSid: newCall().CallSid, RecordingSid: 'RE1' });
     expect(result.response.status).toBe(400);
-    expect(result.json()).toMatchObject({ problems: [{ field: 'RecordingSid', message: 'must be a recording SID (RE followed by 32 hex digits)' }] });
+    expect(result.json()).toMatchObject({
+      problems: [{ field: 'RecordingSid', message: 'must be a recording SID (RE followed by 32 hex digits)' }],
+    });
   });
 });
 
 describe('an invalid flow file', () => {
   const broken = join(dir, 'broken.json');
-  writeFileSync(broken, JSON.stringify({ voice: { entry: 'menu', steps: { menu: { actions: [{ redirect: { step: 'sales' } }] } } } }));
+  writeFileSync(
+    broken,
+    JSON.stringify({ voice: { entry: 'menu', steps: { menu: { actions: [{ redirect: { step: 'sales' } }] } } } }),
+  );
   beforeEach(() => useSettings({ PHONE_FLOWS: broken, TWILIO_API_BASE_URL: emulator.url }));
 
   it('makes health 503 misconfigured, naming each problem by its path', async () => {
     const result = await invoke(health, { method: 'GET', url: `${origin}/api/health` });
     expect(result.response.status).toBe(503);
-    expect(result.json()).toMatchObject({ status: 'misconfigured', problems: [`${broken}: voice.steps.menu.actions[0].redirect.step: unknown step "sales"`] });
+    expect(result.json()).toMatchObject({
+      status: 'misconfigured',
+      problems: [`${broken}: voice.steps.menu.actions[0].redirect.step: unknown step "sales"`],
+    });
   });
 
   it('fails the voice webhook (Twilio then asks the fallback URL), and the fallback answers with the default flow', async () => {
@@ -160,9 +227,15 @@ describe('an invalid flow file', () => {
     const webhook = await invoke(voiceWebhook, signedForm(`${origin}/api/twilio/voice`, fields));
     expect(webhook.response.status).toBe(500);
     expect(webhook.text).not.toContain('sales');
-    const fallback = await invoke(voiceFallback, signedForm(`${origin}/api/twilio/voice/fallback`, { ...fields, ErrorCode: '11200' }));
+    const fallback = await invoke(
+      voiceFallback,
+      signedForm(`${origin}/api/twilio/voice/fallback`, { ...fields, ErrorCode: '11200' }),
+    );
     expect(fallback.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hello Monkey!</Say></Response>');
-    expect(fallback.logs).toContainEqual({ level: 'error', message: expect.stringContaining('voice.steps.menu.actions[0].redirect.step: unknown step "sales"') });
+    expect(fallback.logs).toContainEqual({
+      level: 'error',
+      message: expect.stringContaining('voice.steps.menu.actions[0].redirect.step: unknown step "sales"'),
+    });
   });
 
   it('answers a call already in progress with an apology and the default flow, not an error', async () => {

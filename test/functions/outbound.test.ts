@@ -28,9 +28,19 @@ describe('makeCall', () => {
     const result = await invoke(makeCall, jsonRequest(callsUrl, { to }));
     expect(result.response.status).toBe(201);
     const body = result.json() as { sid: string };
-    expect(body).toEqual({ sid: expect.stringMatching(/^CA[0-9a-f]{32}$/), status: 'queued', to, from: TEST_PHONE_NUMBER });
+    expect(body).toEqual({
+      sid: expect.stringMatching(/^CA[0-9a-f]{32}$/),
+      status: 'queued',
+      to,
+      from: TEST_PHONE_NUMBER,
+    });
     expect(fake.received.at(-1)?.path).toBe(`/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Calls.json`);
-    expect(lastForm()).toMatchObject({ To: [to], From: [TEST_PHONE_NUMBER], Url: ['http://localhost:7071/api/twilio/voice'], Method: ['POST'] });
+    expect(lastForm()).toMatchObject({
+      To: [to],
+      From: [TEST_PHONE_NUMBER],
+      Url: ['http://localhost:7071/api/twilio/voice'],
+      Method: ['POST'],
+    });
   });
 
   it('points the call at PUBLIC_BASE_URL when it is set', async () => {
@@ -62,8 +72,16 @@ describe('makeCall', () => {
     [{ to, say: 'x'.repeat(4001) }, 'say', 'Too big: expected string to have <=4000 characters'],
     [{ to, twiml: '<Response><Say>Hi</Response>' }, 'twiml', expect.stringContaining('not well-formed XML')],
     [{ to, twiml: '<Say>Hi</Say>' }, 'twiml', 'must have one <Response> as its root element'],
-    [{ to, twiml: `<Response>${'<Pause>'.repeat(101)}${'</Pause>'.repeat(101)}</Response>` }, 'twiml', expect.stringContaining('cannot be read as TwiML')],
-    [{ to, twiml: '<!DOCTYPE r [<!ENTITY x "y">]><Response><Say>&x;</Say></Response>' }, 'twiml', 'must not contain a DOCTYPE'],
+    [
+      { to, twiml: `<Response>${'<Pause>'.repeat(101)}${'</Pause>'.repeat(101)}</Response>` },
+      'twiml',
+      expect.stringContaining('cannot be read as TwiML'),
+    ],
+    [
+      { to, twiml: '<!DOCTYPE r [<!ENTITY x "y">]><Response><Say>&x;</Say></Response>' },
+      'twiml',
+      'must not contain a DOCTYPE',
+    ],
     [{ to, url: 'http://handler.example.com/answer' }, 'url', 'must use https (http is allowed for localhost only)'],
     [{ to, url: 'ftp://handler.example.com/' }, 'url', 'Invalid URL'],
     [{ to, say: 'Hi', url: 'https://handler.example.com/' }, 'say', 'give at most one of say, twiml or url'],
@@ -80,7 +98,11 @@ describe('makeCall', () => {
     const notJson = await invoke(makeCall, { ...jsonRequest(callsUrl, '{"to": '), body: '{"to": ' });
     expect([notJson.response.status, notJson.json()]).toEqual([400, { error: 'Body is not valid JSON' }]);
 
-    const form = await invoke(makeCall, { url: callsUrl, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `To=${to}` });
+    const form = await invoke(makeCall, {
+      url: callsUrl,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `To=${to}`,
+    });
     expect([form.response.status, form.json()]).toEqual([
       415,
       { error: 'Content-Type must be application/json, not application/x-www-form-urlencoded' },
@@ -112,23 +134,46 @@ describe('what makeCall and sendSms record', () => {
     });
     expect(await readRecord(sid)).toEqual([
       200,
-      expect.objectContaining({ sid, direction: 'outbound', from: TEST_PHONE_NUMBER, to, status: 'queued', events: [expect.objectContaining({ status: 'queued', source: 'api' })] }),
+      expect.objectContaining({
+        sid,
+        direction: 'outbound',
+        from: TEST_PHONE_NUMBER,
+        to,
+        status: 'queued',
+        events: [expect.objectContaining({ status: 'queued', source: 'api' })],
+      }),
     ]);
   });
 
   it('asks for message status at our statusCallback and records the text with its body and media', async () => {
     const mediaUrl = ['https://cdn.example.com/a.png'];
-    const { sid } = (await invoke(sendSms, jsonRequest(messagesUrl, { to, body: 'Hello', mediaUrl }))).json() as { sid: string };
+    const { sid } = (await invoke(sendSms, jsonRequest(messagesUrl, { to, body: 'Hello', mediaUrl }))).json() as {
+      sid: string;
+    };
     expect(lastForm().StatusCallback).toEqual(['http://localhost:7071/api/twilio/status']);
-    expect(await readRecord(sid)).toEqual([200, expect.objectContaining({ sid, status: 'accepted', body: 'Hello', mediaUrls: mediaUrl })]);
+    expect(await readRecord(sid)).toEqual([
+      200,
+      expect.objectContaining({ sid, status: 'accepted', body: 'Hello', mediaUrls: mediaUrl }),
+    ]);
   });
 
   it('still answers 201 with the SID when storage is down: Twilio has acted, and the callbacks will record it', async () => {
-    useSettings({ TWILIO_API_BASE_URL: fake.url, AzureWebJobsStorage: 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;' });
+    useSettings({
+      TWILIO_API_BASE_URL: fake.url,
+      AzureWebJobsStorage:
+        'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;',
+    });
     const result = await invoke(makeCall, jsonRequest(callsUrl, { to }));
     expect(result.response.status).toBe(201);
     const { sid } = result.json() as { sid: string };
-    expect(result.logs).toContainEqual({ level: 'warning', message: expect.stringMatching(new RegExp(`^${sid} was created but not recorded yet \\(Record storage is unavailable: .*\\); its status callbacks will record it$`)) });
+    expect(result.logs).toContainEqual({
+      level: 'warning',
+      message: expect.stringMatching(
+        new RegExp(
+          `^${sid} was created but not recorded yet \\(Record storage is unavailable: .*\\); its status callbacks will record it$`,
+        ),
+      ),
+    });
   });
 });
 
@@ -136,7 +181,12 @@ describe('sendSms', () => {
   it('sends a message from the configured number', async () => {
     const result = await invoke(sendSms, jsonRequest(messagesUrl, { to, body: 'Hello from Azure' }));
     expect(result.response.status).toBe(201);
-    expect(result.json()).toEqual({ sid: expect.stringMatching(/^SM[0-9a-f]{32}$/), status: 'accepted', to, from: TEST_PHONE_NUMBER });
+    expect(result.json()).toEqual({
+      sid: expect.stringMatching(/^SM[0-9a-f]{32}$/),
+      status: 'accepted',
+      to,
+      from: TEST_PHONE_NUMBER,
+    });
     expect(fake.received.at(-1)?.path).toBe(`/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Messages.json`);
     expect(lastForm()).toMatchObject({ To: [to], From: [TEST_PHONE_NUMBER], Body: ['Hello from Azure'] });
   });
@@ -154,7 +204,11 @@ describe('sendSms', () => {
     [{ to: '+1', body: 'hi' }, 'to', 'Invalid E.164 number'],
     [{ to, from: 'anonymous', body: 'hi' }, 'from', 'Invalid E.164 number'],
     [{ to, body: 'hi', mediaUrl: ['http://cdn.example.com/a.png'] }, 'mediaUrl.0', 'must be an https URL'],
-    [{ to, body: 'hi', mediaUrl: Array(11).fill('https://cdn.example.com/a.png') }, 'mediaUrl', 'Too big: expected array to have <=10 items'],
+    [
+      { to, body: 'hi', mediaUrl: Array(11).fill('https://cdn.example.com/a.png') },
+      'mediaUrl',
+      'Too big: expected array to have <=10 items',
+    ],
     [{ to, body: 'hi', statusCallback: 'https://x' }, 'statusCallback', 'is not a known field'],
   ])('refuses %j with 400 naming %s', async (body, field, message) => {
     const result = await invoke(sendSms, jsonRequest(messagesUrl, body));
@@ -196,7 +250,10 @@ describe('Twilio errors', () => {
   it('answers 502 when Twilio cannot be reached', async () => {
     useSettings({ TWILIO_API_BASE_URL: 'http://127.0.0.1:9' });
     const result = await invoke(makeCall, jsonRequest(callsUrl, { to }));
-    expect([result.response.status, result.json()]).toEqual([502, { error: 'Twilio could not be reached', outcome: 'not-sent', hint: expect.any(String) }]);
+    expect([result.response.status, result.json()]).toEqual([
+      502,
+      { error: 'Twilio could not be reached', outcome: 'not-sent', hint: expect.any(String) },
+    ]);
     expect(result.logs.map((log) => log.message).join('\n')).not.toContain(TEST_AUTH_TOKEN);
   });
 });

@@ -46,7 +46,10 @@ async function deliver(fields: Record<string, string>): Promise<number> {
   try {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields),
+      },
       body: new URLSearchParams(fields).toString(),
       signal: AbortSignal.timeout(20_000),
     });
@@ -75,7 +78,9 @@ async function listedSids(number: string): Promise<string[]> {
   const sids: string[] = [];
   let cursor: string | null = null;
   do {
-    const response = await fetch(`${app.url}/api/messages?number=${encodeURIComponent(number)}&limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+    const response = await fetch(
+      `${app.url}/api/messages?number=${encodeURIComponent(number)}&limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+    );
     expect(response.status).toBe(200);
     const page = (await response.json()) as { items: Array<{ sid: string }>; nextCursor: string | null };
     sids.push(...page.items.map((item) => item.sid));
@@ -90,7 +95,8 @@ async function eventCount(sid: string): Promise<number> {
   return ((await response.json()) as { events: unknown[] }).events.length;
 }
 
-const countBy = (values: number[]) => values.reduce<Record<number, number>>((counts, value) => ({ ...counts, [value]: (counts[value] ?? 0) + 1 }), {});
+const countBy = (values: number[]) =>
+  values.reduce<Record<number, number>>((counts, value) => ({ ...counts, [value]: (counts[value] ?? 0) + 1 }), {});
 
 describe('inbound SMS under load', () => {
   it('2,000 messages at 50 in flight, 10% delivered twice: each recorded exactly once, no 5xx', async () => {
@@ -98,7 +104,10 @@ describe('inbound SMS under load', () => {
     const messages = Array.from({ length: 2000 }, () => smsDelivery(to));
     const deliveries = [...messages, ...messages.filter((_, i) => i % 10 === 0)].sort(() => Math.random() - 0.5);
     const started = performance.now();
-    const statuses = await pool(deliveries.map((fields) => () => deliver(fields)), 50);
+    const statuses = await pool(
+      deliveries.map((fields) => () => deliver(fields)),
+      50,
+    );
     const seconds = (performance.now() - started) / 1000;
     const recorded = await listedSids(to);
     console.log(
@@ -124,23 +133,31 @@ describe('storage outage', () => {
     const logged = hostLog.length;
     const down = await Promise.all(during.map(deliver));
     expect(down).toEqual(during.map(() => 503));
-    expect(hostLog.slice(logged).filter((line) => line.startsWith('error smsWebhook: Record storage is unavailable'))).toHaveLength(during.length);
+    expect(
+      hostLog.slice(logged).filter((line) => line.startsWith('error smsWebhook: Record storage is unavailable')),
+    ).toHaveLength(during.length);
     const health = await fetch(`${app.url}/api/health`);
     expect(health.status).toBe(503);
-    expect(await health.json()).toMatchObject({ status: "storage-unreachable", storageReach: { reachable: false } });
+    expect(await health.json()).toMatchObject({ status: 'storage-unreachable', storageReach: { reachable: false } });
 
     azurite = await startAzurite({ services: 'table', location, tablePort });
     // Twilio retries what failed; a retry of what had succeeded is harmless too.
-    expect(await Promise.all([...during, ...before.slice(0, 3)].map(deliver))).toEqual([...during, ...before.slice(0, 3)].map(() => 200));
+    expect(await Promise.all([...during, ...before.slice(0, 3)].map(deliver))).toEqual(
+      [...during, ...before.slice(0, 3)].map(() => 200),
+    );
     const recorded = await listedSids(to);
     expect(new Set(recorded)).toEqual(new Set([...before, ...during].map((fields) => fields.MessageSid)));
     expect(recorded).toHaveLength(20);
-    expect(await Promise.all([...before, ...during].map((fields) => eventCount(fields.MessageSid)))).toEqual(new Array(20).fill(1));
+    expect(await Promise.all([...before, ...during].map((fields) => eventCount(fields.MessageSid)))).toEqual(
+      new Array(20).fill(1),
+    );
   }, 60_000);
 
   it('creates the table again when it is gone: reads find nothing, the next write succeeds', async () => {
     expect(await deliver(smsDelivery(uniqueNumber()))).toBe(200);
-    await TableClient.fromConnectionString(azurite.connectionString, RECORDS_TABLE, { allowInsecureConnection: true }).deleteTable();
+    await TableClient.fromConnectionString(azurite.connectionString, RECORDS_TABLE, {
+      allowInsecureConnection: true,
+    }).deleteTable();
     expect(await listedSids(uniqueNumber())).toEqual([]);
     const fields = smsDelivery(uniqueNumber());
     expect(await deliver(fields)).toBe(200);

@@ -33,7 +33,12 @@ interface SavedRecord {
   events: Array<{ status: string; source: string; sequence?: number; errorCode?: number }>;
 }
 
-const callCallback = (callSid: string, CallStatus: string, SequenceNumber: number, extra: Record<string, string> = {}) =>
+const callCallback = (
+  callSid: string,
+  CallStatus: string,
+  SequenceNumber: number,
+  extra: Record<string, string> = {},
+) =>
   invoke(
     statusCallback,
     signedForm(statusUrl, {
@@ -49,7 +54,16 @@ const callCallback = (callSid: string, CallStatus: string, SequenceNumber: numbe
   );
 
 const messageCallback = (messageSid: string, MessageStatus: string, extra: Record<string, string> = {}) =>
-  invoke(statusCallback, signedForm(statusUrl, { MessageSid: messageSid, MessageStatus, From: TEST_PHONE_NUMBER, To: '+15550002222', ...extra }));
+  invoke(
+    statusCallback,
+    signedForm(statusUrl, {
+      MessageSid: messageSid,
+      MessageStatus,
+      From: TEST_PHONE_NUMBER,
+      To: '+15550002222',
+      ...extra,
+    }),
+  );
 
 const inboundSms = (fields: Record<string, string>) => invoke(smsWebhook, signedForm(smsUrl, fields));
 
@@ -65,17 +79,26 @@ async function record(kind: 'call' | 'message', recordSid: string): Promise<Save
 }
 
 const list = (kind: 'call' | 'message', query: string) =>
-  invoke(kind === 'call' ? listCalls : listMessages, { method: 'GET', url: `${BASE}/api/${kind === 'call' ? 'calls' : 'messages'}?${query}` });
+  invoke(kind === 'call' ? listCalls : listMessages, {
+    method: 'GET',
+    url: `${BASE}/api/${kind === 'call' ? 'calls' : 'messages'}?${query}`,
+  });
 
 /** Every page of a listing, following nextCursor. */
-async function listAll(kind: 'call' | 'message', query: string): Promise<{ pages: number; items: Array<{ sid: string; direction: string; createdAt: string }> }> {
+async function listAll(
+  kind: 'call' | 'message',
+  query: string,
+): Promise<{ pages: number; items: Array<{ sid: string; direction: string; createdAt: string }> }> {
   const items = [];
   let cursor: string | null = null;
   let pages = 0;
   do {
     const result = await list(kind, `${query}${cursor ? `&cursor=${cursor}` : ''}`);
     expect(result.response.status, result.text).toBe(200);
-    const page = result.json() as { items: Array<{ sid: string; direction: string; createdAt: string }>; nextCursor: string | null };
+    const page = result.json() as {
+      items: Array<{ sid: string; direction: string; createdAt: string }>;
+      nextCursor: string | null;
+    };
     items.push(...page.items);
     cursor = page.nextCursor;
     pages++;
@@ -101,8 +124,21 @@ describe('records of calls', () => {
       expect(result.response.status).toBe(204);
     }
     const saved = await record('call', call);
-    expect(saved).toMatchObject({ sid: call, direction: 'outbound', from: TEST_PHONE_NUMBER, to: '+15550002222', status: 'completed', duration: 42 });
-    expect(saved.events[0]).toEqual({ status: 'initiated', source: 'status-callback', sequence: 0, at: expect.any(String), twilioTimestamp: expect.stringMatching(/GMT$/) });
+    expect(saved).toMatchObject({
+      sid: call,
+      direction: 'outbound',
+      from: TEST_PHONE_NUMBER,
+      to: '+15550002222',
+      status: 'completed',
+      duration: 42,
+    });
+    expect(saved.events[0]).toEqual({
+      status: 'initiated',
+      source: 'status-callback',
+      sequence: 0,
+      at: expect.any(String),
+      twilioTimestamp: expect.stringMatching(/GMT$/),
+    });
     expect(saved.events.map((event) => [event.status, event.sequence])).toEqual([
       ['initiated', 0],
       ['ringing', 1],
@@ -119,9 +155,19 @@ describe('records of calls', () => {
     const again = await invoke(voiceWebhook, signedForm(voiceUrl, fields));
     expect(first.response.status).toBe(200);
     expect(again.text).toBe(first.text);
-    expect(await record('call', call)).toMatchObject({ direction: 'inbound', from: caller, status: 'ringing', events: [{ status: 'ringing', source: 'voice-webhook' }] });
+    expect(await record('call', call)).toMatchObject({
+      direction: 'inbound',
+      from: caller,
+      status: 'ringing',
+      events: [{ status: 'ringing', source: 'voice-webhook' }],
+    });
 
-    await callCallback(call, 'completed', 1, { Direction: 'inbound', From: caller, To: TEST_PHONE_NUMBER, CallDuration: '7' });
+    await callCallback(call, 'completed', 1, {
+      Direction: 'inbound',
+      From: caller,
+      To: TEST_PHONE_NUMBER,
+      CallDuration: '7',
+    });
     await callCallback(call, 'in-progress', 0, { Direction: 'inbound', From: caller, To: TEST_PHONE_NUMBER });
     const saved = await record('call', call);
     expect(saved.status).toBe('completed');
@@ -130,9 +176,14 @@ describe('records of calls', () => {
 
   it('50 parallel callbacks for one call: every distinct event once, final status right', async () => {
     const call = sid('CA');
-    const statuses = Array.from({ length: 50 }, (_, sequence) => (sequence === 49 ? 'completed' : sequence === 0 ? 'initiated' : sequence < 10 ? 'ringing' : 'in-progress'));
+    const statuses = Array.from({ length: 50 }, (_, sequence) =>
+      sequence === 49 ? 'completed' : sequence === 0 ? 'initiated' : sequence < 10 ? 'ringing' : 'in-progress',
+    );
     // Each delivered once, and ten of them a second time, all at once.
-    const deliveries = [...statuses.map((status, sequence) => [status, sequence] as const), ...statuses.slice(20, 30).map((status, i) => [status, 20 + i] as const)];
+    const deliveries = [
+      ...statuses.map((status, sequence) => [status, sequence] as const),
+      ...statuses.slice(20, 30).map((status, i) => [status, 20 + i] as const),
+    ];
     const results = await Promise.all(deliveries.map(([status, sequence]) => callCallback(call, status, sequence)));
     expect(results.map((result) => result.response.status)).toEqual(deliveries.map(() => 204));
     const saved = await record('call', call);
@@ -173,7 +224,15 @@ describe('records of messages', () => {
   it('an incoming SMS is recorded with its body and media, once however often it is delivered, with the same reply', async () => {
     const message = sid('SM');
     const from = uniqueNumber();
-    const fields = { MessageSid: message, From: from, To: TEST_PHONE_NUMBER, Body: 'hi there', NumMedia: '2', MediaUrl1: 'https://media.example.com/2', MediaUrl0: 'https://media.example.com/1' };
+    const fields = {
+      MessageSid: message,
+      From: from,
+      To: TEST_PHONE_NUMBER,
+      Body: 'hi there',
+      NumMedia: '2',
+      MediaUrl1: 'https://media.example.com/2',
+      MediaUrl0: 'https://media.example.com/1',
+    };
     const replies = await Promise.all([inboundSms(fields), inboundSms(fields), inboundSms(fields)]);
     expect(new Set(replies.map((reply) => reply.text)).size).toBe(1);
     expect(replies.map((reply) => reply.response.status)).toEqual([200, 200, 200]);
@@ -187,11 +246,15 @@ describe('records of messages', () => {
       mediaUrls: ['https://media.example.com/1', 'https://media.example.com/2'],
       events: [{ status: 'received', source: 'sms-webhook' }],
     });
-    expect((await listAll('message', `number=${encodeURIComponent(from)}`)).items.map((item) => item.sid)).toEqual([message]);
+    expect((await listAll('message', `number=${encodeURIComponent(from)}`)).items.map((item) => item.sid)).toEqual([
+      message,
+    ]);
     // A later redelivery, with another time, changes nothing: still listed once, as first created.
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect((await inboundSms(fields)).response.status).toBe(200);
-    expect((await listAll('message', `number=${encodeURIComponent(from)}`)).items).toEqual([expect.objectContaining({ sid: message, createdAt: saved.createdAt })]);
+    expect((await listAll('message', `number=${encodeURIComponent(from)}`)).items).toEqual([
+      expect.objectContaining({ sid: message, createdAt: saved.createdAt }),
+    ]);
   });
 
   it('a Twilio request without the SID it is about is refused with 400 naming the field, and nothing is recorded', async () => {
@@ -232,8 +295,16 @@ describe('read endpoints', () => {
   });
 
   it('filters by direction, and by either party', async () => {
-    expect((await listAll('message', `number=${encodeURIComponent(ours)}&direction=inbound&limit=100`)).items.map((item) => item.sid).sort()).toEqual([...inbound].sort());
-    expect((await listAll('message', `number=${encodeURIComponent(ours)}&direction=outbound`)).items.map((item) => item.sid).sort()).toEqual([...outbound].sort());
+    expect(
+      (await listAll('message', `number=${encodeURIComponent(ours)}&direction=inbound&limit=100`)).items
+        .map((item) => item.sid)
+        .sort(),
+    ).toEqual([...inbound].sort());
+    expect(
+      (await listAll('message', `number=${encodeURIComponent(ours)}&direction=outbound`)).items
+        .map((item) => item.sid)
+        .sort(),
+    ).toEqual([...outbound].sort());
     expect((await listAll('call', `number=${encodeURIComponent(ours)}`)).items).toEqual([]);
   });
 
@@ -243,7 +314,10 @@ describe('read endpoints', () => {
     expect(unknown.response.status).toBe(404);
     const malformed = await read('call', inbound[0]!);
     expect(malformed.response.status).toBe(400);
-    expect(malformed.json()).toEqual({ error: 'Invalid SID', problems: [{ field: 'sid', message: 'must be a call SID (CA followed by 32 hex digits)' }] });
+    expect(malformed.json()).toEqual({
+      error: 'Invalid SID',
+      problems: [{ field: 'sid', message: 'must be a call SID (CA followed by 32 hex digits)' }],
+    });
   });
 
   it.each([
@@ -258,7 +332,9 @@ describe('read endpoints', () => {
   ])('refuses %s with 400 naming %s', async (query, field) => {
     const result = await list('message', query);
     expect(result.response.status).toBe(400);
-    expect((result.json() as { problems: Array<{ field: string }> }).problems.map((problem) => problem.field)).toEqual([field]);
+    expect((result.json() as { problems: Array<{ field: string }> }).problems.map((problem) => problem.field)).toEqual([
+      field,
+    ]);
   });
 
   it('accepts the function key in the query string, as Azure passes it', async () => {
@@ -269,18 +345,25 @@ describe('read endpoints', () => {
 describe('values storage cannot hold as they are', () => {
   beforeEach(() => useSettings({ PUBLIC_BASE_URL: BASE }));
 
-  it.each([['valueOf'], ['constructor'], ['sent/queued'], ['a#b'], ['what?'], ['back\\slash'], ['ctl\u0001\u001f\u007f'], ['lone\ud800surrogate'], ['x'.repeat(5_000)]])(
-    'records a MessageStatus %j (a key part) as an event, never 503',
-    async (status) => {
-      const message = sid('SM');
-      expect((await messageCallback(message, 'sent')).response.status).toBe(204);
-      expect((await messageCallback(message, status)).response.status).toBe(204);
-      expect((await messageCallback(message, status)).response.status).toBe(204);
-      const saved = await record('message', message);
-      expect(saved.status).toBe('sent');
-      expect(saved.events.map((event) => event.status)).toEqual(['sent', status.toWellFormed()]);
-    },
-  );
+  it.each([
+    ['valueOf'],
+    ['constructor'],
+    ['sent/queued'],
+    ['a#b'],
+    ['what?'],
+    ['back\\slash'],
+    ['ctl\u0001\u001f\u007f'],
+    ['lone\ud800surrogate'],
+    ['x'.repeat(5_000)],
+  ])('records a MessageStatus %j (a key part) as an event, never 503', async (status) => {
+    const message = sid('SM');
+    expect((await messageCallback(message, 'sent')).response.status).toBe(204);
+    expect((await messageCallback(message, status)).response.status).toBe(204);
+    expect((await messageCallback(message, status)).response.status).toBe(204);
+    const saved = await record('message', message);
+    expect(saved.status).toBe('sent');
+    expect(saved.events.map((event) => event.status)).toEqual(['sent', status.toWellFormed()]);
+  });
 
   it('keeps a body longer than a table property holds, cut and flagged, and From/To that are not numbers', async () => {
     const message = sid('SM');
@@ -296,6 +379,11 @@ describe('values storage cannot hold as they are', () => {
   it('lists events in the order they happened: an unknown status received last stays last', async () => {
     const message = sid('SM');
     for (const status of ['sent', 'queued', 'mystery', 'delivered']) await messageCallback(message, status);
-    expect((await record('message', message)).events.map((event) => event.status)).toEqual(['queued', 'sent', 'mystery', 'delivered']);
+    expect((await record('message', message)).events.map((event) => event.status)).toEqual([
+      'queued',
+      'sent',
+      'mystery',
+      'delivered',
+    ]);
   });
 });

@@ -41,7 +41,10 @@ async function signedPost(path: string, fields: Record<string, string>) {
   const started = performance.now();
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields),
+    },
     body: new URLSearchParams(fields).toString(),
   });
   return { status: response.status, text: await response.text(), ms: performance.now() - started };
@@ -53,7 +56,11 @@ async function post(path: string, body: unknown, key?: string) {
     headers: { 'content-type': 'application/json', ...(key === undefined ? {} : { 'Idempotency-Key': key }) },
     body: JSON.stringify(body),
   });
-  return { status: response.status, replayed: response.headers.get('idempotent-replayed'), body: (await response.json()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    replayed: response.headers.get('idempotent-replayed'),
+    body: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 describe('storage that stops answering (Azurite frozen with SIGSTOP)', () => {
@@ -68,14 +75,34 @@ describe('storage that stops answering (Azurite frozen with SIGSTOP)', () => {
 
       const health = await fetch(`${app.url}/api/health`);
       expect(health.status).toBe(503);
-      expect(await health.json()).toMatchObject({ status: 'storage-unreachable', storageReach: { reachable: false, problem: expect.stringMatching(/no answer within/) } });
+      expect(await health.json()).toMatchObject({
+        status: 'storage-unreachable',
+        storageReach: { reachable: false, problem: expect.stringMatching(/no answer within/) },
+      });
 
       const smsFallback = await signedPost('/api/twilio/sms/fallback', { ...sms, ErrorCode: '11200' });
-      expect([smsFallback.status, smsFallback.text]).toEqual([200, expect.stringContaining('<Message>Hey, thanks for the ping!')]);
-      const voiceFallback = await signedPost('/api/twilio/voice/fallback', { CallSid: sid('CA'), From: '+15550001111', To: '+15005550006', ErrorCode: '11200' });
-      expect([voiceFallback.status, voiceFallback.text]).toEqual([200, expect.stringContaining('<Say>Hello Monkey!</Say>')]);
-      expect(hostLog.some((line) => line.startsWith('warning smsFallback:') && line.includes(sms.MessageSid))).toBe(true);
-      const unsigned = await fetch(`${app.url}/api/twilio/voice/fallback`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'CallSid=x' });
+      expect([smsFallback.status, smsFallback.text]).toEqual([
+        200,
+        expect.stringContaining('<Message>Hey, thanks for the ping!'),
+      ]);
+      const voiceFallback = await signedPost('/api/twilio/voice/fallback', {
+        CallSid: sid('CA'),
+        From: '+15550001111',
+        To: '+15005550006',
+        ErrorCode: '11200',
+      });
+      expect([voiceFallback.status, voiceFallback.text]).toEqual([
+        200,
+        expect.stringContaining('<Say>Hello Monkey!</Say>'),
+      ]);
+      expect(hostLog.some((line) => line.startsWith('warning smsFallback:') && line.includes(sms.MessageSid))).toBe(
+        true,
+      );
+      const unsigned = await fetch(`${app.url}/api/twilio/voice/fallback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'CallSid=x',
+      });
       expect(unsigned.status).toBe(403);
 
       const key = `frozen-${randomBytes(4).toString('hex')}`;
@@ -88,7 +115,11 @@ describe('storage that stops answering (Azurite frozen with SIGSTOP)', () => {
     expect((await signedPost('/api/twilio/sms', sms)).status).toBe(200);
     const record = await fetch(`${app.url}/api/messages/${sms.MessageSid}`);
     expect(record.status).toBe(200);
-    expect(await record.json()).toMatchObject({ sid: sms.MessageSid, body: 'frozen', events: [{ status: 'received' }] });
+    expect(await record.json()).toMatchObject({
+      sid: sms.MessageSid,
+      body: 'frozen',
+      events: [{ status: 'received' }],
+    });
   }, 60_000);
 });
 
@@ -98,7 +129,10 @@ describe('a Twilio that reads the request and never answers', () => {
     const key = `hang-${randomBytes(4).toString('hex')}`;
     const first = await post('/api/calls', { to }, key);
     expect(first.status).toBe(504);
-    expect(first.body).toMatchObject({ outcome: 'unknown', lookup: `GET /api/calls?number=${encodeURIComponent(to)}&direction=outbound` });
+    expect(first.body).toMatchObject({
+      outcome: 'unknown',
+      lookup: `GET /api/calls?number=${encodeURIComponent(to)}&direction=outbound`,
+    });
     expect(callsAtFake()).toBe(1);
 
     const again = await post('/api/calls', { to }, key);
@@ -129,7 +163,9 @@ describe('Idempotency-Key', () => {
     for (const bad of ['x'.repeat(256), '']) {
       const refused = await post('/api/messages', { to, body: 'hi' }, bad);
       expect(refused.status).toBe(400);
-      expect(refused.body).toMatchObject({ problems: [{ field: 'Idempotency-Key', message: 'must be 1 to 255 characters' }] });
+      expect(refused.body).toMatchObject({
+        problems: [{ field: 'Idempotency-Key', message: 'must be 1 to 255 characters' }],
+      });
     }
     expect(fake.received).toHaveLength(2);
   });

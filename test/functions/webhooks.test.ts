@@ -6,7 +6,12 @@ import { useSettings } from '../support/settings';
 
 const voiceUrl = 'https://voice.example.com/api/twilio/voice';
 const smsUrl = 'https://voice.example.com/api/twilio/sms';
-const call = { CallSid: 'CA0123456789abcdef0123456789abcdef', From: 'client:alice', To: '+15005550006', CallStatus: 'ringing' };
+const call = {
+  CallSid: 'CA0123456789abcdef0123456789abcdef',
+  From: 'client:alice',
+  To: '+15005550006',
+  CallStatus: 'ringing',
+};
 const sms = { MessageSid: 'SM0123456789abcdef0123456789abcdef', From: 'anonymous', To: '+15005550006', Body: 'hi' };
 
 describe('voiceWebhook and smsWebhook', () => {
@@ -23,7 +28,9 @@ describe('voiceWebhook and smsWebhook', () => {
     useSettings({ SMS_REPLY: 'Thanks, we got it.' });
     const result = await invoke(smsWebhook, signedForm(smsUrl, sms));
     expect(result.response.status).toBe(200);
-    expect(result.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Message>Thanks, we got it.</Message></Response>');
+    expect(result.text).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Thanks, we got it.</Message></Response>',
+    );
   });
 
   it('turns control characters in settings into valid TwiML, not a 500', async () => {
@@ -41,7 +48,9 @@ describe('voiceWebhook and smsWebhook', () => {
     expect(result.response.status).toBe(503);
     expect(result.json()).toEqual({
       error: 'The app is not configured',
-      problems: [{ field: 'TWILIO_AUTH_TOKEN', message: 'must not be empty (an empty token would accept unsigned webhooks)' }],
+      problems: [
+        { field: 'TWILIO_AUTH_TOKEN', message: 'must not be empty (an empty token would accept unsigned webhooks)' },
+      ],
     });
   });
 });

@@ -35,7 +35,6 @@ const onCi = process.env.CI === 'true';
 // Slow only when the machine is busy; the compiler takes a few seconds per run.
 const COMPILE_TIMEOUT = 300_000;
 
-
 const ROLES = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
@@ -118,8 +117,10 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
   /** A resource's `properties`, or the value at a path of keys inside them. */
   const props = (resource: PredictedResource, ...path: string[]): unknown =>
     path.reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], resource.properties);
-  const appSettings = (snapshot: Snapshot) => props(one(snapshot, 'Microsoft.Web/sites/config')) as Record<string, string>;
-  const idOf = (type: string, name: string) => `/subscriptions/${TEST_SCOPE.subscriptionId}/resourceGroups/${TEST_SCOPE.resourceGroup}/providers/${type}/${name}`;
+  const appSettings = (snapshot: Snapshot) =>
+    props(one(snapshot, 'Microsoft.Web/sites/config')) as Record<string, string>;
+  const idOf = (type: string, name: string) =>
+    `/subscriptions/${TEST_SCOPE.subscriptionId}/resourceGroups/${TEST_SCOPE.resourceGroup}/providers/${type}/${name}`;
   /** `[...]` expressions the snapshot could not work out (they need a deployed resource), without the brackets. */
   const expression = (value: unknown) => {
     expect(value).toMatch(/^\[.*\]$/);
@@ -140,23 +141,35 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
       expect(lintDiagnostics).toEqual([]);
     });
 
-    it('does report a property the resource type does not have, so the checks above can fail', async () => {
-      const broken = join(ROOT, 'test', 'infra', 'fixtures', 'unknown-property.bicep');
-      const { diagnostics } = await bicep.build(broken);
-      expect(diagnostics.map((d) => d.code)).toContain('BCP037');
-    }, COMPILE_TIMEOUT);
+    it(
+      'does report a property the resource type does not have, so the checks above can fail',
+      async () => {
+        const broken = join(ROOT, 'test', 'infra', 'fixtures', 'unknown-property.bicep');
+        const { diagnostics } = await bicep.build(broken);
+        expect(diagnostics.map((d) => d.code)).toContain('BCP037');
+      },
+      COMPILE_TIMEOUT,
+    );
 
-    it("knows every rule bicepconfig.json sets, and reports each at the level it sets", async () => {
-      const config = JSON.parse(readFileSync(join(INFRA, 'bicepconfig.json'), 'utf8')) as {
-        analyzers: { core: { rules: Record<string, { level: string }> } };
-      };
-      const rules = Object.entries(config.analyzers.core.rules);
-      expect(rules.length).toBeGreaterThan(0);
-      // A rule name the compiler does not know is ignored without a word, so each rule is broken once on purpose.
-      const fixture = join(ROOT, 'test', 'infra', 'fixtures', 'lint-rules.bicep');
-      const reported = await bicep.lint(fixture, join(INFRA, 'bicepconfig.json'));
-      for (const [rule, { level }] of rules) expect(reported.filter((d) => d.code === rule).map((d) => d.level), rule).toContain(level);
-    }, COMPILE_TIMEOUT);
+    it(
+      'knows every rule bicepconfig.json sets, and reports each at the level it sets',
+      async () => {
+        const config = JSON.parse(readFileSync(join(INFRA, 'bicepconfig.json'), 'utf8')) as {
+          analyzers: { core: { rules: Record<string, { level: string }> } };
+        };
+        const rules = Object.entries(config.analyzers.core.rules);
+        expect(rules.length).toBeGreaterThan(0);
+        // A rule name the compiler does not know is ignored without a word, so each rule is broken once on purpose.
+        const fixture = join(ROOT, 'test', 'infra', 'fixtures', 'lint-rules.bicep');
+        const reported = await bicep.lint(fixture, join(INFRA, 'bicepconfig.json'));
+        for (const [rule, { level }] of rules)
+          expect(
+            reported.filter((d) => d.code === rule).map((d) => d.level),
+            rule,
+          ).toContain(level);
+      },
+      COMPILE_TIMEOUT,
+    );
   });
 
   describe('parameters and outputs (ARM JSON)', () => {
@@ -165,7 +178,8 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
 
     it('describes every parameter of main.bicep and of each module', () => {
       for (const t of templatesIn(template)) {
-        for (const [name, parameter] of Object.entries(t.parameters ?? {})) expect(parameter.metadata?.description, name).toBeTruthy();
+        for (const [name, parameter] of Object.entries(t.parameters ?? {}))
+          expect(parameter.metadata?.description, name).toBeTruthy();
       }
     });
 
@@ -194,7 +208,9 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
       const file = readFileSync(join(INFRA, 'main.parameters.json'), 'utf8');
       const names = Object.keys((JSON.parse(file) as { parameters: Record<string, unknown> }).parameters);
       expect(Object.keys(parameters())).toEqual(expect.arrayContaining(names));
-      const requiredNames = Object.entries(parameters()).filter(([, p]) => !('defaultValue' in p)).map(([name]) => name);
+      const requiredNames = Object.entries(parameters())
+        .filter(([, p]) => !('defaultValue' in p))
+        .map(([name]) => name);
       expect(names).toEqual(expect.arrayContaining(requiredNames.filter((name) => name !== 'twilioAuthToken')));
       expect(file).not.toMatch(/twilioAuthToken/i);
     });
@@ -216,13 +232,15 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
       const token = /^st([a-z0-9]{13})$/.exec(one(derived, 'Microsoft.Storage/storageAccounts').name)?.[1];
       expect(token).toBeDefined();
       for (const name of names) expect(name).toMatch(new RegExp(`^[a-z]+-?${token}$`));
-      for (const [param, type] of Object.entries(namedTypes)) expect(one(custom, type).name, param).toBe(overrides[param as keyof typeof overrides]);
+      for (const [param, type] of Object.entries(namedTypes))
+        expect(one(custom, type).name, param).toBe(overrides[param as keyof typeof overrides]);
     });
 
     it('puts every resource in the deployment location and tags it with the environment', () => {
       for (const resource of derived.predictedResources) {
         if (resource.location !== undefined) expect(resource.location, resource.name).toBe(TEST_SCOPE.location);
-        if (resource.tags !== undefined) expect(resource.tags['azd-env-name'], resource.name).toBe(required.environmentName);
+        if (resource.tags !== undefined)
+          expect(resource.tags['azd-env-name'], resource.name).toBe(required.environmentName);
       }
     });
 
@@ -234,14 +252,22 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
       expect(site.kind).toBe('functionapp,linux');
       expect(props(site, 'serverFarmId')).toBe(plan.id);
       expect(props(site, 'httpsOnly')).toBe(true);
-      expect(props(site, 'siteConfig')).toMatchObject({ minTlsVersion: '1.2', scmMinTlsVersion: '1.2', ftpsState: 'Disabled' });
+      expect(props(site, 'siteConfig')).toMatchObject({
+        minTlsVersion: '1.2',
+        scmMinTlsVersion: '1.2',
+        ftpsState: 'Disabled',
+      });
       expect(props(site, 'functionAppConfig', 'runtime')).toEqual({ name: 'node', version: '22' });
       const ftp = one(derived, 'Microsoft.Web/sites/basicPublishingCredentialsPolicies');
       expect([ftp.name, props(ftp, 'allow')]).toEqual([`${site.name}/ftp`, false]);
     });
 
     it('scales as the parameters say, with no always-ready instance unless asked and then only for the http group', () => {
-      expect(props(one(derived, 'Microsoft.Web/sites'), 'functionAppConfig', 'scaleAndConcurrency')).toEqual({ instanceMemoryMB: 2048, maximumInstanceCount: 40, alwaysReady: [] });
+      expect(props(one(derived, 'Microsoft.Web/sites'), 'functionAppConfig', 'scaleAndConcurrency')).toEqual({
+        instanceMemoryMB: 2048,
+        maximumInstanceCount: 40,
+        alwaysReady: [],
+      });
       expect(props(one(custom, 'Microsoft.Web/sites'), 'functionAppConfig', 'scaleAndConcurrency')).toEqual({
         instanceMemoryMB: 4096,
         maximumInstanceCount: 100,
@@ -259,14 +285,21 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
       expect(props(container, 'publicAccess')).toBe('None');
       const storage = props(site, 'functionAppConfig', 'deployment', 'storage') as Record<string, unknown>;
       expect(storage.type).toBe('blobContainer');
-      expect(expression(storage.value)).toBe(`format('{0}{1}', reference('${account.id}', '${account.apiVersion}').primaryEndpoints.blob, '${container.name.split('/')[2]}')`);
-      expect(storage.authentication).toEqual({ type: 'UserAssignedIdentity', userAssignedIdentityResourceId: identity.id });
+      expect(expression(storage.value)).toBe(
+        `format('{0}{1}', reference('${account.id}', '${account.apiVersion}').primaryEndpoints.blob, '${container.name.split('/')[2]}')`,
+      );
+      expect(storage.authentication).toEqual({
+        type: 'UserAssignedIdentity',
+        userAssignedIdentityResourceId: identity.id,
+      });
     });
 
     it('declares the tables the app uses, so the first request in Azure does not create them', () => {
       const account = one(derived, 'Microsoft.Storage/storageAccounts');
       const tables = ofType(derived, 'Microsoft.Storage/storageAccounts/tableServices/tables').map((t) => t.name);
-      expect(tables.sort()).toEqual([RECORDS_TABLE, IDEMPOTENCY_TABLE].map((table) => `${account.name}/default/${table}`).sort());
+      expect(tables.sort()).toEqual(
+        [RECORDS_TABLE, IDEMPOTENCY_TABLE].map((table) => `${account.name}/default/${table}`).sort(),
+      );
     });
 
     it('turns shared keys and public blobs off in storage, and local auth off in monitoring', () => {
@@ -277,12 +310,19 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
         supportsHttpsTrafficOnly: true,
       });
       expect(props(one(derived, 'Microsoft.Insights/components'), 'DisableLocalAuth')).toBe(true);
-      expect(props(one(derived, 'Microsoft.OperationalInsights/workspaces'), 'features')).toEqual({ disableLocalAuth: true });
+      expect(props(one(derived, 'Microsoft.OperationalInsights/workspaces'), 'features')).toEqual({
+        disableLocalAuth: true,
+      });
     });
 
     it('keeps the token in a Key Vault with RBAC authorization and soft delete, and purge protection only when asked', () => {
       const vault = props(one(derived, 'Microsoft.KeyVault/vaults')) as Record<string, unknown>;
-      expect(vault).toMatchObject({ enableRbacAuthorization: true, enableSoftDelete: true, softDeleteRetentionInDays: 7, tenantId: TEST_SCOPE.tenantId });
+      expect(vault).toMatchObject({
+        enableRbacAuthorization: true,
+        enableSoftDelete: true,
+        softDeleteRetentionInDays: 7,
+        tenantId: TEST_SCOPE.tenantId,
+      });
       // The API refuses enablePurgeProtection: false; "off" is the property left out (null).
       expect(vault.enablePurgeProtection).toBeNull();
       expect(props(one(custom, 'Microsoft.KeyVault/vaults'), 'enablePurgeProtection')).toBe(true);
@@ -292,10 +332,14 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
       const assignments = (snapshot: Snapshot) =>
         ofType(snapshot, 'Microsoft.Authorization/roleAssignments').map((assignment) => {
           // Either `[extensionResourceId('<scope>', ...)]` or `<scope>/providers/Microsoft.Authorization/roleAssignments/<guid>`.
-          const scope = /^\[extensionResourceId\('([^']+)'/.exec(assignment.id)?.[1] ?? assignment.id.replace(/\/providers\/Microsoft\.Authorization\/roleAssignments\/[^/]+$/, '');
+          const scope =
+            /^\[extensionResourceId\('([^']+)'/.exec(assignment.id)?.[1] ??
+            assignment.id.replace(/\/providers\/Microsoft\.Authorization\/roleAssignments\/[^/]+$/, '');
           const { roleDefinitionId, principalId, principalType } = props(assignment) as Record<string, string>;
           const role = roleDefinitionId!.split('/').at(-1)!;
-          expect(roleDefinitionId).toBe(`/subscriptions/${TEST_SCOPE.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${role}`);
+          expect(roleDefinitionId).toBe(
+            `/subscriptions/${TEST_SCOPE.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${role}`,
+          );
           return { name: assignment.name, scope, role, principalId: principalId!, principalType };
         });
       const appPrincipal = (snapshot: Snapshot) => {
@@ -323,7 +367,8 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
         }
         const again = assignments(derived).filter((a) => a.principalId === USER_PRINCIPAL);
         expect(new Set(again.map((a) => a.name)).size).toBe(again.length);
-        for (const a of again) expect(a.name).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+        for (const a of again)
+          expect(a.name).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       });
 
       it('gives the deploying user the same data access plus Key Vault Secrets Officer on the vault, and nothing when principalId is empty', () => {
@@ -332,7 +377,10 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
         const insights = one(derived, 'Microsoft.Insights/components').id;
         const user = assignments(derived).filter((a) => a.principalId === USER_PRINCIPAL);
         expect(user.map(({ scope, role, principalType }) => ({ scope, role, principalType }))).toEqual(
-          expect.arrayContaining([...dataAccess(account, insights, 'User'), { scope: vault, role: ROLES.keyVaultSecretsOfficer, principalType: 'User' }]),
+          expect.arrayContaining([
+            ...dataAccess(account, insights, 'User'),
+            { scope: vault, role: ROLES.keyVaultSecretsOfficer, principalType: 'User' },
+          ]),
         );
         expect(user).toHaveLength(5);
         expect(assignments(custom).filter((a) => a.principalId !== appPrincipal(custom))).toEqual([]);
@@ -344,10 +392,13 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
       const named = (requirement: string) => schema.filter((s) => s.requirement === requirement).map((s) => s.name);
       /** Settings the platform reads (host storage, telemetry), not the app's code. */
       const platformOwn = (name: string) =>
-        /^APPLICATIONINSIGHTS_/.test(name) || ['AzureWebJobsStorage__blobServiceUri', 'AzureWebJobsStorage__queueServiceUri'].includes(name);
+        /^APPLICATIONINSIGHTS_/.test(name) ||
+        ['AzureWebJobsStorage__blobServiceUri', 'AzureWebJobsStorage__queueServiceUri'].includes(name);
 
       it('sets every setting required always or in Azure', () => {
-        expect(Object.keys(appSettings(derived))).toEqual(expect.arrayContaining([...named('always'), ...named('azure')]));
+        expect(Object.keys(appSettings(derived))).toEqual(
+          expect.arrayContaining([...named('always'), ...named('azure')]),
+        );
       });
 
       it('reaches storage by identity: service URIs, managedidentity and the client ID, never a connection string', () => {
@@ -358,16 +409,21 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
         expect(settings).not.toHaveProperty('AzureWebJobsStorage');
         expect(named('storage')).toContain('AzureWebJobsStorage__tableServiceUri');
         for (const service of ['blob', 'queue', 'table']) {
-          expect(settings[`AzureWebJobsStorage__${service}ServiceUri`], service).toBe(`[reference('${account.id}', '${account.apiVersion}').primaryEndpoints.${service}]`);
+          expect(settings[`AzureWebJobsStorage__${service}ServiceUri`], service).toBe(
+            `[reference('${account.id}', '${account.apiVersion}').primaryEndpoints.${service}]`,
+          );
         }
         expect(settings.AzureWebJobsStorage__credential).toBe('managedidentity');
         expect(settings.AzureWebJobsStorage__clientId).toBe(`[${clientId}]`);
-        expect(settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toBe(`[format('ClientId={0};Authorization=AAD', ${clientId})]`);
+        expect(settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toBe(
+          `[format('ClientId={0};Authorization=AAD', ${clientId})]`,
+        );
       });
 
       it("sets nothing the code does not read, apart from the platform's own settings", () => {
         const known = new Set<string>(schema.map((s) => s.name));
-        for (const name of Object.keys(appSettings(derived))) expect(known.has(name) || platformOwn(name), name).toBe(true);
+        for (const name of Object.keys(appSettings(derived)))
+          expect(known.has(name) || platformOwn(name), name).toBe(true);
       });
 
       it('leaves out local-only settings and those Flex Consumption rejects', () => {
@@ -393,12 +449,18 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
           SMS_REPLY: DEFAULT_SMS_REPLY,
           PHONE_FLOWS: 'flows.json',
         });
-        expect(appSettings(custom)).toMatchObject({ VOICE_GREETING: 'Custom greeting', SMS_REPLY: 'Custom reply', PHONE_FLOWS: 'flows/examples/ivr.json' });
+        expect(appSettings(custom)).toMatchObject({
+          VOICE_GREETING: 'Custom greeting',
+          SMS_REPLY: 'Custom reply',
+          PHONE_FLOWS: 'flows/examples/ivr.json',
+        });
       });
 
       it("sets PUBLIC_BASE_URL to the app's own https origin, the BASE_URL output", () => {
         const site = one(derived, 'Microsoft.Web/sites');
-        expect(appSettings(derived).PUBLIC_BASE_URL).toBe(`[format('https://{0}', reference('${site.id}', '${site.apiVersion}').defaultHostName)]`);
+        expect(appSettings(derived).PUBLIC_BASE_URL).toBe(
+          `[format('https://{0}', reference('${site.id}', '${site.apiVersion}').defaultHostName)]`,
+        );
         expect(derived.outputs.BASE_URL).toBe(appSettings(derived).PUBLIC_BASE_URL);
       });
     });
@@ -416,9 +478,16 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
       it('reaches the app as a Key Vault reference to the versionless secret URI, resolved with the identity', () => {
         const secret = one(derived, 'Microsoft.KeyVault/vaults/secrets');
         const identity = one(derived, 'Microsoft.ManagedIdentity/userAssignedIdentities');
-        expect(secret.id).toBe(idOf('Microsoft.KeyVault/vaults', `${one(derived, 'Microsoft.KeyVault/vaults').name}/secrets/twilio-auth-token`));
+        expect(secret.id).toBe(
+          idOf(
+            'Microsoft.KeyVault/vaults',
+            `${one(derived, 'Microsoft.KeyVault/vaults').name}/secrets/twilio-auth-token`,
+          ),
+        );
         // secretUri has no version (secretUriWithVersion would pin one): a new version needs no redeployment.
-        expect(appSettings(derived).TWILIO_AUTH_TOKEN).toBe(`[format('@Microsoft.KeyVault(SecretUri={0})', reference('${secret.id}', '${secret.apiVersion}').secretUri)]`);
+        expect(appSettings(derived).TWILIO_AUTH_TOKEN).toBe(
+          `[format('@Microsoft.KeyVault(SecretUri={0})', reference('${secret.id}', '${secret.apiVersion}').secretUri)]`,
+        );
         expect(props(one(derived, 'Microsoft.Web/sites'), 'keyVaultReferenceIdentity')).toBe(identity.id);
       });
     });
@@ -433,7 +502,8 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
           SMS_FALLBACK_URL: routePath('smsFallback'),
           STATUS_CALLBACK_URL: routePath('statusCallback'),
         };
-        for (const [output, path] of Object.entries(urls)) expect(derived.outputs[output], output).toBe(`[format('{0}${path}', ${base})]`);
+        for (const [output, path] of Object.entries(urls))
+          expect(derived.outputs[output], output).toBe(`[format('{0}${path}', ${base})]`);
       });
 
       it('name the resources the deploy steps work with', () => {

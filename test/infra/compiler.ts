@@ -35,8 +35,15 @@ export function findBicep(env: NodeJS.ProcessEnv = process.env): string | undefi
     if (!isExecutable(env.BICEP_PATH)) throw new Error(`BICEP_PATH=${env.BICEP_PATH} is not an executable file`);
     return env.BICEP_PATH;
   }
-  const onPath = (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'bicep'));
-  const candidates = [...onPath, join(homedir(), '.azure', 'bin', 'bicep'), join(ROOT, '.local', 'tools', 'bin', 'bicep')];
+  const onPath = (env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, 'bicep'));
+  const candidates = [
+    ...onPath,
+    join(homedir(), '.azure', 'bin', 'bicep'),
+    join(ROOT, '.local', 'tools', 'bin', 'bicep'),
+  ];
   return candidates.find(isExecutable);
 }
 
@@ -79,7 +86,13 @@ export class Bicep {
 
   /** `bicep lint`: every diagnostic, the linter's rules as bicepconfig.json sets them (SARIF on stdout). */
   async lint(file = MAIN, config?: string): Promise<Diagnostic[]> {
-    const { stdout } = await this.exec(['lint', file, '--diagnostics-format', 'sarif', ...(config ? ['--config', config] : [])]);
+    const { stdout } = await this.exec([
+      'lint',
+      file,
+      '--diagnostics-format',
+      'sarif',
+      ...(config ? ['--config', config] : []),
+    ]);
     return fromSarif(stdout);
   }
 
@@ -88,13 +101,25 @@ export class Bicep {
    * resources a deployment would create, with every expression that does not depend on the
    * deployment's results worked out (names, settings, role assignment scopes).
    */
-  async snapshot(params: Record<string, string | number | boolean>, scope: DeploymentScope = TEST_SCOPE): Promise<Snapshot> {
+  async snapshot(
+    params: Record<string, string | number | boolean>,
+    scope: DeploymentScope = TEST_SCOPE,
+  ): Promise<Snapshot> {
     const dir = mkdtempSync(join(tmpdir(), 'bicep-snapshot-'));
     try {
       const paramsFile = join(dir, 'test.bicepparam');
       const lines = Object.entries(params).map(([name, value]) => `param ${name} = ${bicepLiteral(value)}`);
       writeFileSync(paramsFile, [`using '${relative(dir, MAIN)}'`, ...lines, ''].join('\n'));
-      const options = ['--subscription-id', scope.subscriptionId, '--resource-group', scope.resourceGroup, '--tenant-id', scope.tenantId, '--location', scope.location];
+      const options = [
+        '--subscription-id',
+        scope.subscriptionId,
+        '--resource-group',
+        scope.resourceGroup,
+        '--tenant-id',
+        scope.tenantId,
+        '--location',
+        scope.location,
+      ];
       await this.exec(['snapshot', paramsFile, '--mode', 'overwrite', ...options]);
       return JSON.parse(readFileSync(join(dir, 'test.snapshot.json'), 'utf8')) as Snapshot;
     } finally {
@@ -177,7 +202,11 @@ export interface ArmResource {
 /** A template and every template nested in it (each module compiles to a nested deployment). */
 export function templatesIn(template: ArmTemplate): ArmTemplate[] {
   const resources = Array.isArray(template.resources) ? template.resources : Object.values(template.resources);
-  const nested = resources.flatMap((resource) => (resource.type === 'Microsoft.Resources/deployments' && resource.properties?.template ? templatesIn(resource.properties.template) : []));
+  const nested = resources.flatMap((resource) =>
+    resource.type === 'Microsoft.Resources/deployments' && resource.properties?.template
+      ? templatesIn(resource.properties.template)
+      : [],
+  );
   return [template, ...nested];
 }
 

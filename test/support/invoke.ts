@@ -1,4 +1,10 @@
-import { HttpRequest, HttpResponse, InvocationContext, type HttpHandler, type HttpResponseInit } from '@azure/functions';
+import {
+  HttpRequest,
+  HttpResponse,
+  InvocationContext,
+  type HttpHandler,
+  type HttpResponseInit,
+} from '@azure/functions';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { capturedLogs } from './logCapture';
 import { TEST_AUTH_TOKEN } from './settings';
@@ -13,7 +19,13 @@ export interface Invocation {
 /** Runs a handler in-process the way the Functions host does, with a fresh InvocationContext. */
 export async function invoke(
   handler: HttpHandler,
-  init: { method?: string; url: string; headers?: Record<string, string>; body?: string | Buffer; params?: Record<string, string> },
+  init: {
+    method?: string;
+    url: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    params?: Record<string, string>;
+  },
 ): Promise<Invocation> {
   const logs: Invocation['logs'] = [];
   const context = new InvocationContext({
@@ -24,7 +36,8 @@ export async function invoke(
       capturedLogs.push(message);
     },
   });
-  const body = init.body === undefined ? undefined : typeof init.body === 'string' ? { string: init.body } : { bytes: init.body };
+  const body =
+    init.body === undefined ? undefined : typeof init.body === 'string' ? { string: init.body } : { bytes: init.body };
   const request = new HttpRequest({
     method: init.method ?? 'POST',
     url: init.url,

@@ -61,8 +61,15 @@ const CALLER = '+15550100199';
 const line = (entry: TranscriptLine) => `${'  '.repeat(entry.depth ?? 0)}${entry.verb}: ${entry.text}`.trimEnd();
 
 /** Starts the app with `flows` (a path like PHONE_FLOWS; default flows.json) and the emulator, its number pointed at the app. */
-export async function startPhone({ flows, settings = {} }: { flows?: string; settings?: Record<string, string> } = {}): Promise<Phone> {
-  const twilio: LocalTwilio = await startLocalTwilio({ accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN }, TEST_PHONE_NUMBER, () => {});
+export async function startPhone({
+  flows,
+  settings = {},
+}: { flows?: string; settings?: Record<string, string> } = {}): Promise<Phone> {
+  const twilio: LocalTwilio = await startLocalTwilio(
+    { accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN },
+    TEST_PHONE_NUMBER,
+    () => {},
+  );
   const { emulator } = twilio;
   useSettings({ TWILIO_API_BASE_URL: emulator.url, PHONE_FLOWS: flows, ...settings });
   const app = await startAppHost();
@@ -94,18 +101,29 @@ export async function startPhone({ flows, settings = {} }: { flows?: string; set
         status: call.status,
         path: transcript.split('\n')[1] ?? '',
         heard: call.transcript.map(line),
-        texts: [...emulator.messages.values()].filter((message) => !before.has(message.sid)).map((message) => ({ to: message.to, body: message.body })),
+        texts: [...emulator.messages.values()]
+          .filter((message) => !before.has(message.sid))
+          .map((message) => ({ to: message.to, body: message.body })),
       };
     },
     async text(body, options = {}) {
-      const result = await emulatorPost<{ message: { sid: string }; replies: Array<{ to: string; body: string; sid: string }> }>(
+      const result = await emulatorPost<{
+        message: { sid: string };
+        replies: Array<{ to: string; body: string; sid: string }>;
+      }>(
         twilio,
         '/_emulator/messages',
         new URLSearchParams({ From: options.from ?? CALLER, To: TEST_PHONE_NUMBER, Body: body }),
       );
-      const record = (await (await appGet(`/api/messages/${result.message.sid}`)).json()) as { events: Array<{ rule?: string }> };
+      const record = (await (await appGet(`/api/messages/${result.message.sid}`)).json()) as {
+        events: Array<{ rule?: string }>;
+      };
       return {
-        replies: result.replies.map((reply) => ({ to: reply.to, body: reply.body, media: emulator.messages.get(reply.sid)?.mediaUrls ?? [] })),
+        replies: result.replies.map((reply) => ({
+          to: reply.to,
+          body: reply.body,
+          media: emulator.messages.get(reply.sid)?.mediaUrls ?? [],
+        })),
         rule: record.events.find((event) => event.rule !== undefined)?.rule,
       };
     },
@@ -119,7 +137,10 @@ export async function startPhone({ flows, settings = {} }: { flows?: string; set
 async function emulatorPost<T>(twilio: LocalTwilio, path: string, form: URLSearchParams): Promise<T> {
   const response = await fetch(`${twilio.emulator.url}${path}`, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${twilio.accountSid}:${twilio.authToken}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      authorization: `Basic ${Buffer.from(`${twilio.accountSid}:${twilio.authToken}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: form,
   });
   if (!response.ok) throw new Error(`the emulator answered ${response.status}: ${await response.text()}`);

@@ -46,15 +46,20 @@ describe('settings', () => {
     expect(problems).toContain('TWILIO_ACCOUNT_SID: must be "AC" followed by 32 hex characters');
     expect(problems).toContain('TWILIO_PHONE_NUMBER: Invalid E.164 number');
     expect(problems).toContain('PUBLIC_BASE_URL: must use https (http is allowed for localhost only)');
-    expect(problems).toContain('PUBLIC_BASE_URL: must be an origin only, such as https://myapp.azurewebsites.net (no path or query)');
+    expect(problems).toContain(
+      'PUBLIC_BASE_URL: must be an origin only, such as https://myapp.azurewebsites.net (no path or query)',
+    );
     expect(problems.some((p) => p.startsWith('TWILIO_API_BASE_URL: '))).toBe(true);
   });
 
-  it.each(['', '   ', '\t\n'])('refuses an empty or blank auth token (%j): it would validate empty signatures', (token) => {
-    expect(problemsOf({ ...baseSettings, TWILIO_AUTH_TOKEN: token })).toEqual([
-      'TWILIO_AUTH_TOKEN: must not be empty (an empty token would accept unsigned webhooks)',
-    ]);
-  });
+  it.each(['', '   ', '\t\n'])(
+    'refuses an empty or blank auth token (%j): it would validate empty signatures',
+    (token) => {
+      expect(problemsOf({ ...baseSettings, TWILIO_AUTH_TOKEN: token })).toEqual([
+        'TWILIO_AUTH_TOKEN: must not be empty (an empty token would accept unsigned webhooks)',
+      ]);
+    },
+  );
 
   it.each(['garbage', 'AccountName=devstoreaccount1', 'TableEndpoint=not a url;SharedAccessSignature=sv=1'])(
     'refuses the storage connection string %j at start, naming the setting and not its value',
@@ -83,7 +88,9 @@ describe('settings', () => {
     expect(loadSettings({ ...baseSettings, PUBLIC_BASE_URL: 'https://app.azurewebsites.net/' }).PUBLIC_BASE_URL).toBe(
       'https://app.azurewebsites.net',
     );
-    expect(loadSettings({ ...baseSettings, PUBLIC_BASE_URL: 'http://localhost:7071' }).PUBLIC_BASE_URL).toBe('http://localhost:7071');
+    expect(loadSettings({ ...baseSettings, PUBLIC_BASE_URL: 'http://localhost:7071' }).PUBLIC_BASE_URL).toBe(
+      'http://localhost:7071',
+    );
   });
 
   it('requires PUBLIC_BASE_URL in Azure, where the request URL is not the one Twilio signed', () => {

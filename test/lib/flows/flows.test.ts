@@ -64,13 +64,30 @@ describe('the flow file this checkout runs', () => {
       for (const step of Object.values(flows.voice?.steps ?? {})) {
         for (const action of step.actions) {
           Object.keys(action).forEach((verb) => used.add(verb));
-          if ('gather' in action) [action.gather.prompt ?? []].flat().forEach((prompt) => (typeof prompt === 'string' ? used.add('say') : Object.keys(prompt).forEach((verb) => used.add(verb))));
+          if ('gather' in action)
+            [action.gather.prompt ?? []]
+              .flat()
+              .forEach((prompt) =>
+                typeof prompt === 'string' ? used.add('say') : Object.keys(prompt).forEach((verb) => used.add(verb)),
+              );
         }
       }
       if (flows.voice && flows.blocklist && typeof flows.voice.blocked === 'string') used.add('reject');
       if (flows.messaging?.rules.some((rule) => rule.reply !== undefined)) used.add('message');
     }
-    expect([...used].sort()).toEqual(['dial', 'gather', 'hangup', 'message', 'pause', 'play', 'record', 'redirect', 'reject', 'say', 'sms']);
+    expect([...used].sort()).toEqual([
+      'dial',
+      'gather',
+      'hangup',
+      'message',
+      'pause',
+      'play',
+      'record',
+      'redirect',
+      'reject',
+      'say',
+      'sms',
+    ]);
   });
 });
 
@@ -142,7 +159,11 @@ describe('a flow file that does not validate', () => {
       problemsOf({
         hours: { timeZone: 'Mars/Olympus', weekly: { mon: ['17:00-09:00'] } },
         messaging: {
-          rules: [{ keyword: ['Stop', 'JOIN'], reply: 'bye' }, { pattern: '(', reply: 'x' }, { keyword: 'A', startsWith: 'B' }],
+          rules: [
+            { keyword: ['Stop', 'JOIN'], reply: 'bye' },
+            { pattern: '(', reply: 'x' },
+            { keyword: 'A', startsWith: 'B' },
+          ],
           reply: 'Token: {TWILIO_AUTH_TOKEN}, from {From}',
         },
       }),
@@ -152,7 +173,14 @@ describe('a flow file that does not validate', () => {
       'flows.json: messaging.rules[1].pattern: must be a valid regular expression',
       'flows.json: messaging.rules[2]: give at most one of keyword, startsWith or pattern',
     ]);
-    expect(problemsOf({ messaging: { rules: [{ keyword: ['Stop', 'JOIN'], reply: 'bye' }], reply: 'Token: {TWILIO_AUTH_TOKEN}, from {From}' } })).toEqual([
+    expect(
+      problemsOf({
+        messaging: {
+          rules: [{ keyword: ['Stop', 'JOIN'], reply: 'bye' }],
+          reply: 'Token: {TWILIO_AUTH_TOKEN}, from {From}',
+        },
+      }),
+    ).toEqual([
       'flows.json: messaging.rules[0].keyword: "Stop" is an opt-out keyword: carriers and Twilio answer it, a flow never does',
       'flows.json: messaging.reply: {TWILIO_AUTH_TOKEN} is not a variable a flow can use: of the settings only {VOICE_GREETING} and {SMS_REPLY} are',
     ]);
@@ -165,18 +193,27 @@ describe('a flow file that does not validate', () => {
   });
 });
 
-const call = { CallSid: 'CA0123456789abcdef0123456789abcdef', From: '+15550100199', To: '+15005550006', CallStatus: 'ringing' };
+const call = {
+  CallSid: 'CA0123456789abcdef0123456789abcdef',
+  From: '+15550100199',
+  To: '+15005550006',
+  CallStatus: 'ringing',
+};
 const parse = (flows: object): FlowFile => flowFileSchema.parse(flows);
 
 describe('voice TwiML', () => {
   it('by default says VOICE_GREETING, as the seed did', () => {
-    expect(answerCall(DEFAULT_FLOWS, call, settings).twiml).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hi there</Say></Response>');
+    expect(answerCall(DEFAULT_FLOWS, call, settings).twiml).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hi there</Say></Response>',
+    );
   });
 
   it('inserts what the caller sent as text: it never becomes TwiML', () => {
     const flows = parse(flow({ steps: { menu: { actions: [{ say: 'You said {SpeechResult}' }, { hangup: true }] } } }));
     const answer = answerCall(flows, { ...call, SpeechResult: '</Say><Dial>+19005550000</Dial><Say>\u0007' }, settings);
-    expect(answer.twiml).toContain('<Say>You said &lt;/Say&gt;&lt;Dial&gt;+19005550000&lt;/Dial&gt;&lt;Say&gt;</Say><Hangup/>');
+    expect(answer.twiml).toContain(
+      '<Say>You said &lt;/Say&gt;&lt;Dial&gt;+19005550000&lt;/Dial&gt;&lt;Say&gt;</Say><Hangup/>',
+    );
     expect(answer.twiml).not.toContain('<Dial>');
   });
 
@@ -184,7 +221,13 @@ describe('voice TwiML', () => {
     const flows = parse(
       flow({
         steps: {
-          menu: { actions: [{ say: 'Hi' }, { gather: { prompt: 'Press 1', numDigits: 1, branches: { '1': 'menu' } } }, { say: 'never in this document' }] },
+          menu: {
+            actions: [
+              { say: 'Hi' },
+              { gather: { prompt: 'Press 1', numDigits: 1, branches: { '1': 'menu' } } },
+              { say: 'never in this document' },
+            ],
+          },
         },
       }),
     );
@@ -207,7 +250,14 @@ describe('voice TwiML', () => {
           menu: {
             actions: [
               { sms: { text: 'Call from {From}', to: '+15550100000' } },
-              { dial: { to: ['client:alice', 'sip:bob@example.com'], callerId: '+15005550006', record: true, whisper: 'Hi' } },
+              {
+                dial: {
+                  to: ['client:alice', 'sip:bob@example.com'],
+                  callerId: '+15005550006',
+                  record: true,
+                  whisper: 'Hi',
+                },
+              },
             ],
           },
         },
@@ -215,8 +265,12 @@ describe('voice TwiML', () => {
     );
     const twiml = answerCall(flows, call, settings).twiml;
     expect(twiml).toContain('<Sms to="+15550100000">Call from +15550100199</Sms>');
-    expect(twiml).toContain('callerId="+15005550006" record="record-from-answer" recordingStatusCallback="/api/twilio/flow/recording?step=menu&amp;at=1"');
-    expect(twiml).toContain('<Client url="/api/twilio/flow/whisper?step=menu&amp;at=1" method="POST">alice</Client><Sip url="/api/twilio/flow/whisper?step=menu&amp;at=1" method="POST">sip:bob@example.com</Sip>');
+    expect(twiml).toContain(
+      'callerId="+15005550006" record="record-from-answer" recordingStatusCallback="/api/twilio/flow/recording?step=menu&amp;at=1"',
+    );
+    expect(twiml).toContain(
+      '<Client url="/api/twilio/flow/whisper?step=menu&amp;at=1" method="POST">alice</Client><Sip url="/api/twilio/flow/whisper?step=menu&amp;at=1" method="POST">sip:bob@example.com</Sip>',
+    );
   });
 });
 
@@ -237,13 +291,19 @@ describe('business hours', () => {
   it('route a call to the closed step, and a text to the closed rule, when closed', () => {
     const closed = new Date('2026-12-25T15:00:00Z');
     expect(answerCall(example, call, settings, closed).facts).toEqual({ turn: 0, outcome: 'closed', step: 'closed' });
-    expect(answerCall(example, call, settings, new Date('2026-11-24T15:00:00Z')).facts).toEqual({ turn: 0, step: 'office' });
+    expect(answerCall(example, call, settings, new Date('2026-11-24T15:00:00Z')).facts).toEqual({
+      turn: 0,
+      step: 'office',
+    });
     expect(answerMessage(example, { Body: 'hi', From: '+15550100199' }, settings, closed).rule).toBe('closed');
   });
 
   it('do not apply to a call the app placed: it starts at the entry step, whenever it is', () => {
     const placed = { ...call, Direction: 'outbound-api', From: '+15005550006', To: '+15550100199' };
-    expect(answerCall(example, placed, settings, new Date('2026-12-25T15:00:00Z')).facts).toEqual({ turn: 0, step: 'office' });
+    expect(answerCall(example, placed, settings, new Date('2026-12-25T15:00:00Z')).facts).toEqual({
+      turn: 0,
+      step: 'office',
+    });
   });
 });
 

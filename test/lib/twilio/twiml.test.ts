@@ -3,7 +3,9 @@ import { messageTwiml, sayTwiml, twimlProblem, xmlSafe } from '../../../lib/twil
 
 describe('TwiML', () => {
   it("builds the seed's voice and SMS answers with the SDK's builders", () => {
-    expect(sayTwiml('Hello Monkey!')).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hello Monkey!</Say></Response>');
+    expect(sayTwiml('Hello Monkey!')).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hello Monkey!</Say></Response>',
+    );
     expect(messageTwiml('Hi & <bye>')).toBe(
       '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Hi &amp; &lt;bye&gt;</Message></Response>',
     );

@@ -9,11 +9,22 @@ import { useSettings } from '../../support/settings';
 const vector = {
   token: '12345',
   url: 'https://mycompany.com/myapp.php?foo=1&bar=2',
-  params: { CallSid: 'CA1234567890ABCDE', Caller: '+14158675309', Digits: '1234', From: '+14158675309', To: '+18005551212' },
+  params: {
+    CallSid: 'CA1234567890ABCDE',
+    Caller: '+14158675309',
+    Digits: '1234',
+    From: '+14158675309',
+    To: '+18005551212',
+  },
   signature: 'RSOYDt4T1cUTdK1PDd93/VVr8B8=',
 };
 
-const smsFields = { MessageSid: 'SM0123456789abcdef0123456789abcdef', From: '+15550001111', To: '+15005550006', Body: 'hello' };
+const smsFields = {
+  MessageSid: 'SM0123456789abcdef0123456789abcdef',
+  From: '+15550001111',
+  To: '+15005550006',
+  Body: 'hello',
+};
 const publicSmsUrl = 'https://voice.example.com/api/twilio/sms';
 
 describe("Twilio's published signature vector", () => {
@@ -134,7 +145,9 @@ describe('webhook signature check', () => {
         body: JSON.stringify(smsFields),
       });
       expect(result.response.status).toBe(415);
-      expect(result.json()).toEqual({ error: 'Content-Type must be application/x-www-form-urlencoded, not application/json' });
+      expect(result.json()).toEqual({
+        error: 'Content-Type must be application/x-www-form-urlencoded, not application/json',
+      });
     });
 
     it('refuses a body over 64 KiB with 413', async () => {
