@@ -1,0 +1,98 @@
+/**
+ * Text in a flow is a Liquid template, in the syntax Twilio Studio users know:
+ * `{{ flow.variables.name }}`, `{{ trigger.call.From }}`, `{{ widgets.crm.parsed.name }}`,
+ * filters such as `{{ flow.variables.name | default: "there" }}`. It is rendered by liquidjs,
+ * sandboxed: no file system (includes and layouts find nothing), own properties only, unknown
+ * filters refused, and limits on what one template may parse, render and allocate. A variable
+ * that has no value renders empty, as in Studio. The result is text: it reaches TwiML only
+ * through the SDK's builders.
+ *
+ * liquidjs is loaded on first use, so a flow without templates never pays for it; a text with
+ * neither `{{` nor `{%` is returned as it is.
+ */
+import type { Liquid, Template } from 'liquidjs' with { 'resolution-mode': 'import' };
+
+/** What a template can read. */
+export interface TemplateScope {
+  flow: { variables: Record<string, unknown> };
+  /** The request that started this turn, by channel: `trigger.call.From`, `trigger.message.Body`. */
+  trigger: { call?: Record<string, string>; message?: Record<string, string> };
+  /** Results of the flow's named actions (an `http` answer: `widgets.crm.parsed`, `widgets.crm.status`). */
+  widgets: Record<string, unknown>;
+  /** The settings a flow may read. */
+  settings: { VOICE_GREETING: string; SMS_REPLY: string };
+}
+
+export const TEMPLATE_ROOTS = ['flow', 'trigger', 'widgets', 'settings'] as const;
+
+/** Limits a flow file's author cannot raise: a template is small text, rendered in well under a millisecond. */
+const LIMITS = { parseLimit: 64 * 1024, renderLimit: 50, memoryLimit: 1024 * 1024 } as const;
+
+const OLD_PLACEHOLDER = /(?<!\{)\{([A-Za-z][A-Za-z0-9_]*)\}(?!\})/g;
+
+let engine: Promise<Liquid> | undefined;
+
+function liquid(): Promise<Liquid> {
+  engine ??= import('liquidjs').then(
+    ({ Liquid }) =>
+      new Liquid({
+        templates: {},
+        strictFilters: true,
+        strictVariables: false,
+        ownPropertyOnly: true,
+        jsTruthy: false,
+        ...LIMITS,
+      }),
+  );
+  return engine;
+}
+
+export const isTemplate = (text: string): boolean => text.includes('{{') || text.includes('{%');
+
+const parsed = new Map<string, Template[]>();
+
+async function parse(text: string): Promise<Template[]> {
+  const known = parsed.get(text);
+  if (known) return known;
+  const templates = (await liquid()).parse(text);
+  // Keyed by the flow file's own texts, never by a request's: bounded by the file.
+  parsed.set(text, templates);
+  return templates;
+}
+
+/** The text with its template rendered; plain text as it is. */
+export async function render(text: string, scope: TemplateScope): Promise<string> {
+  if (!isTemplate(text)) return text;
+  const result: unknown = await (await liquid()).render(await parse(text), scope);
+  return String(result);
+}
+
+/**
+ * What is wrong with a flow text, for the check at start: a syntax error, an unknown filter, a
+ * variable outside the four roots, or a placeholder in the old `{From}` syntax.
+ */
+export async function templateProblems(text: string): Promise<string[]> {
+  const problems = [...text.matchAll(OLD_PLACEHOLDER)].map(([whole, name]) => oldPlaceholderProblem(whole, name!));
+  if (!isTemplate(text)) return problems;
+  try {
+    const engine = await liquid();
+    const templates = engine.parse(text);
+    for (const name of engine.globalVariablesSync(templates)) {
+      if (!(TEMPLATE_ROOTS as readonly string[]).includes(name))
+        problems.push(`"${name}" is not something a template can read: use ${TEMPLATE_ROOTS.join(', ')}`);
+    }
+  } catch (error) {
+    problems.push(`is not a valid template: ${firstLine(error)}`);
+  }
+  return problems;
+}
+
+function oldPlaceholderProblem(whole: string, name: string): string {
+  const now =
+    name === 'VOICE_GREETING' || name === 'SMS_REPLY'
+      ? `{{ settings.${name} }}`
+      : `{{ trigger.call.${name} }} (in a text rule, {{ trigger.message.${name} }})`;
+  return `${whole} is the old placeholder syntax: write ${now}`;
+}
+
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
