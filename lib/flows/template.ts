@@ -49,6 +49,43 @@ function liquid(): Promise<Liquid> {
 
 export const isTemplate = (text: string): boolean => text.includes('{{') || text.includes('{%');
 
+/** `{{ flow.variables.name }}`: an output of one variable, no filter, no tag. */
+const SIMPLE_OUTPUT = /\{\{\s*([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)\s*\}\}/g;
+
+/**
+ * The variables a template outputs, when outputs of plain variables are all it has: those need
+ * no template engine (most flow texts, the default flow's included), so the webhook's cold path
+ * does not load one for them.
+ */
+function simpleOutputs(text: string): string[][] | undefined {
+  if (isTemplate(text.replace(SIMPLE_OUTPUT, ''))) return undefined;
+  return [...text.matchAll(SIMPLE_OUTPUT)].map((match) => match[1]!.split('.'));
+}
+
+/** A plain variable's value as Liquid outputs it; undefined for what only Liquid knows how to show. */
+function lookup(scope: TemplateScope, path: string[]): string | undefined {
+  let value: unknown = scope;
+  for (const name of path) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, name)) return '';
+    value = (value as Record<string, unknown>)[name];
+  }
+  if (value === undefined || value === null) return '';
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? String(value)
+    : undefined;
+}
+
+function renderSimple(text: string, scope: TemplateScope): string | undefined {
+  if (!simpleOutputs(text)) return undefined;
+  let complex = false;
+  const rendered = text.replace(SIMPLE_OUTPUT, (_whole, path: string) => {
+    const value = lookup(scope, path.split('.'));
+    if (value === undefined) complex = true;
+    return value ?? '';
+  });
+  return complex ? undefined : rendered;
+}
+
 const parsed = new Map<string, Template[]>();
 
 async function parse(text: string): Promise<Template[]> {
@@ -63,6 +100,8 @@ async function parse(text: string): Promise<Template[]> {
 /** The text with its template rendered; plain text as it is. */
 export async function render(text: string, scope: TemplateScope): Promise<string> {
   if (!isTemplate(text)) return text;
+  const simple = renderSimple(text, scope);
+  if (simple !== undefined) return simple;
   const result: unknown = await (await liquid()).render(await parse(text), scope);
   return String(result);
 }
@@ -74,18 +113,28 @@ export async function render(text: string, scope: TemplateScope): Promise<string
 export async function templateProblems(text: string): Promise<string[]> {
   const problems = [...text.matchAll(OLD_PLACEHOLDER)].map(([whole, name]) => oldPlaceholderProblem(whole, name!));
   if (!isTemplate(text)) return problems;
+  const simple = simpleOutputs(text);
+  if (simple)
+    return [
+      ...problems,
+      ...simple
+        .map(([root]) => root!)
+        .filter(notARoot)
+        .map(rootProblem),
+    ];
   try {
     const engine = await liquid();
     const templates = engine.parse(text);
-    for (const name of engine.globalVariablesSync(templates)) {
-      if (!(TEMPLATE_ROOTS as readonly string[]).includes(name))
-        problems.push(`"${name}" is not something a template can read: use ${TEMPLATE_ROOTS.join(', ')}`);
-    }
+    problems.push(...engine.globalVariablesSync(templates).filter(notARoot).map(rootProblem));
   } catch (error) {
     problems.push(`is not a valid template: ${firstLine(error)}`);
   }
   return problems;
 }
+
+const notARoot = (name: string) => !(TEMPLATE_ROOTS as readonly string[]).includes(name);
+const rootProblem = (name: string) =>
+  `"${name}" is not something a template can read: use ${TEMPLATE_ROOTS.join(', ')}`;
 
 function oldPlaceholderProblem(whole: string, name: string): string {
   const now =

@@ -51,10 +51,26 @@ describe('flow templates (Liquid, as in Studio)', () => {
     ).rejects.toThrow();
   });
 
+  it('renders outputs of plain variables as Liquid does, without loading it', async () => {
+    const texts = [
+      '{{ flow.variables.tries }}x{{flow.variables.name}}',
+      '{{ trigger.call.Nope }}!',
+      '{{ widgets.crm.status }}',
+    ];
+    for (const text of texts)
+      expect(await render(text, scope())).toBe(await render(`${text}{% if true %}{% endif %}`, scope()));
+    expect(await render('{{ widgets.crm.parsed }}', scope())).toBe(
+      await render('{{ widgets.crm.parsed }}{%- if true -%}{%- endif -%}', scope()),
+    );
+  });
+
   it('names each problem at start: syntax, unknown filters, roots, old placeholders', async () => {
     expect(await templateProblems('Hello {{ flow.variables.name }}')).toEqual([]);
     expect((await templateProblems('Hello {{ flow.variables.name '))[0]).toMatch(/^is not a valid template: /);
     expect((await templateProblems('{{ flow.variables.name | shout }}'))[0]).toMatch(/undefined filter: shout/);
+    expect(await templateProblems('{{ env.TWILIO_AUTH_TOKEN | upcase }}')).toEqual([
+      '"env" is not something a template can read: use flow, trigger, widgets, settings',
+    ]);
     expect(await templateProblems('{{ env.TWILIO_AUTH_TOKEN }}')).toEqual([
       '"env" is not something a template can read: use flow, trigger, widgets, settings',
     ]);
