@@ -101,6 +101,9 @@ function voiceProblems(file: FlowFile, voice: VoiceFlow): FlowProblem[] {
 
   const edges = new Map<string, Array<{ path: Segment[]; step: string }>>();
   for (const [name, step] of Object.entries(voice.steps)) {
+    step.actions.forEach((action, index) =>
+      problems.push(...actionProblems(action, ['voice', 'steps', name, 'actions', index])),
+    );
     edges.set(
       name,
       step.actions.flatMap((action, index) =>
@@ -111,10 +114,6 @@ function voiceProblems(file: FlowFile, voice: VoiceFlow): FlowProblem[] {
       ),
     );
   }
-  for (const [name, step] of Object.entries(voice.steps))
-    step.actions.forEach((action, index) =>
-      problems.push(...actionProblems(action, ['voice', 'steps', name, 'actions', index])),
-    );
   for (const ref of [...starts, ...[...edges.values()].flat()]) {
     if (!defined.has(ref.step)) problems.push({ path: formatPath(ref.path), message: `unknown step "${ref.step}"` });
   }
