@@ -3,8 +3,9 @@
  * number pointed at the local app through the REST API, as `npm run webhooks` points a real
  * Twilio number, so an incoming call or text starts from the number's own configuration.
  */
-import { functionWebhooks, type NumberWebhooks } from '../webhooks/command';
-import { startEmulator, type Emulator } from './server';
+import { functionWebhooks } from '../webhooks/command';
+import { accountUrl, type NumberWebhooks } from './interpreter/twilioApi';
+import { startEmulator, type Emulator } from './rest/server';
 
 export interface LocalTwilio {
   emulator: Emulator;
@@ -30,7 +31,7 @@ export async function startLocalTwilio(
       const [number] = emulator.phoneNumbers.values();
       const webhooks = functionWebhooks(origin);
       const response = await fetch(
-        `${emulator.url}/2010-04-01/Accounts/${account.accountSid}/IncomingPhoneNumbers/${number!.sid}.json`,
+        `${accountUrl(account.accountSid, emulator.url)}/IncomingPhoneNumbers/${number!.sid}.json`,
         {
           method: 'POST',
           headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },

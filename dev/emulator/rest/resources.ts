@@ -1,11 +1,15 @@
 /** The emulator's records and their Twilio REST representations (snake_case JSON the twilio SDK reads). */
-import type { CallControl } from './callFlow';
-import type { CallFlowResult, CallScript, CallStart, RecordingMade, TranscriptLine } from './callTypes';
-import type { NumberWebhooks } from '../webhooks/command';
-import { rfc2822 } from './sids';
-import type { WebhookResult } from './webhook';
-
-export const API_VERSION = '2010-04-01';
+import type {
+  CallControl,
+  CallFlowResult,
+  CallScript,
+  CallStart,
+  RecordingMade,
+  TranscriptLine,
+} from '../interpreter/callTypes';
+import { rfc2822 } from '../interpreter/sids';
+import { API_VERSION, type NumberWebhooks } from '../interpreter/twilioApi';
+import type { WebhookResult } from '../interpreter/webhook';
 
 export type CallStatus =
   'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';

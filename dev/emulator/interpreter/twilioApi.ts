@@ -1,0 +1,53 @@
+/**
+ * What Twilio fixes and both halves of the emulator (and `simulate`) repeat: the REST API's
+ * version and base URL, the longest a call may last, the parameters every request about a
+ * call carries, and the webhooks a phone number has.
+ */
+
+/** The version of Twilio's REST API that the app uses and the emulator serves; every request and resource names it. */
+export const API_VERSION = '2010-04-01';
+
+/** Where Twilio's REST API lives, and so where its recordings and transcriptions are served. */
+export const TWILIO_API_BASE_URL = 'https://api.twilio.com';
+
+/** Twilio ends a call after four hours: the default and the largest `TimeLimit` (a call's or a `<Dial>`'s). */
+export const MAX_CALL_SECONDS = 14_400;
+
+/** `{base}/2010-04-01/Accounts/{AccountSid}`: the account's resources under an API base URL (default Twilio's own). */
+export function accountUrl(accountSid: string, apiBaseUrl: string = TWILIO_API_BASE_URL): string {
+  return `${apiBaseUrl.replace(/\/+$/, '')}/${API_VERSION}/Accounts/${accountSid}`;
+}
+
+/** What every request about a call says of it: the parameters Twilio sends with its answer and status callback requests. */
+export function callParams(call: {
+  accountSid: string;
+  sid: string;
+  direction: string;
+  from: string;
+  to: string;
+}): Record<string, string> {
+  return {
+    AccountSid: call.accountSid,
+    ApiVersion: API_VERSION,
+    CallSid: call.sid,
+    Direction: call.direction,
+    From: call.from,
+    To: call.to,
+    Caller: call.from,
+    Called: call.to,
+  };
+}
+
+/** A phone number's webhooks, as the IncomingPhoneNumbers resource holds them ('' when unset). */
+export interface NumberWebhooks {
+  voiceUrl: string;
+  voiceMethod: string;
+  voiceFallbackUrl: string;
+  voiceFallbackMethod: string;
+  smsUrl: string;
+  smsMethod: string;
+  smsFallbackUrl: string;
+  smsFallbackMethod: string;
+  statusCallback: string;
+  statusCallbackMethod: string;
+}
