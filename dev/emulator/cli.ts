@@ -10,7 +10,7 @@ import { readSettings, resolveTwilioTarget, type TwilioTarget } from '../cli/set
 import { shortSid } from '../cli/twilio';
 import { DIAL_OUTCOMES, type DialOutcome } from './interpreter/callTypes';
 import { startEmulator, type Emulator } from './rest/server';
-import { localAccount } from './interpreter/sids';
+import { localAccount } from './interpreter/twilioApi';
 import { LOCAL_PHONE_NUMBER } from '../../lib/config/settings';
 
 export const USAGE = `Usage: npm run emulator -- [options]

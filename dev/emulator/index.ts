@@ -16,5 +16,4 @@ export {
 } from './interpreter/callTypes';
 export { runMessagingFlow } from './interpreter/messagingFlow';
 export { sendWebhook, type WebhookResult } from './interpreter/webhook';
-export { newSid, rfc2822 } from './interpreter/sids';
-export { API_VERSION, callParams } from './interpreter/twilioApi';
+export { API_VERSION, callParams, newSid, rfc2822 } from './interpreter/twilioApi';

@@ -12,8 +12,7 @@ import {
   type Step,
   type TranscriptLine,
 } from './callTypes';
-import { newSid, rfc2822 } from './sids';
-import { accountUrl, API_VERSION, MAX_CALL_SECONDS } from './twilioApi';
+import { accountUrl, API_VERSION, MAX_CALL_SECONDS, newSid, rfc2822 } from './twilioApi';
 import { isElement, parseTwiml, textOf, TwimlError, type TwimlElement } from './twiml';
 import { httpMethod, type WebhookRequest, type WebhookResult } from './webhook';
 

@@ -21,8 +21,7 @@ import {
 import { recordCall } from './recordings';
 import { callJson, pageJson, TwilioApiError, type CallStatus, type EmulatedCall } from './resources';
 import { api, notFound, type ApiRequest, type Route } from './router';
-import { newSid, rfc2822 } from '../interpreter/sids';
-import { callParams, MAX_CALL_SECONDS } from '../interpreter/twilioApi';
+import { callParams, MAX_CALL_SECONDS, newSid, rfc2822 } from '../interpreter/twilioApi';
 import { deliver, numberByPhone, ownsNumber, recordRequest, type EmulatorState } from './state';
 
 const CALL_EVENTS = ['initiated', 'ringing', 'answered', 'completed'] as const;

@@ -2,10 +2,9 @@
 import type { OutgoingSms } from '../interpreter/callTypes';
 import { runMessagingFlow, type MessagingFlowResult } from '../interpreter/messagingFlow';
 import { checkPaging, checkTypes, E164, first, isHttpUrl, oneOf, TYPED_PARAMETERS, url, type Form } from './params';
-import { API_VERSION } from '../interpreter/twilioApi';
+import { API_VERSION, newSid } from '../interpreter/twilioApi';
 import { messageJson, pageJson, segments, TwilioApiError, type EmulatedMessage, type MessageStatus } from './resources';
 import { api, notFound, type ApiRequest, type Route } from './router';
-import { newSid } from '../interpreter/sids';
 import { deliver, numberByPhone, ownsNumber, recordRequest, type EmulatorScript, type EmulatorState } from './state';
 
 const MAX_BODY_CHARACTERS = 1600;

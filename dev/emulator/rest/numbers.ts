@@ -2,7 +2,7 @@
 import { boolean, checkPaging, checkTypes, E164, first, method, TYPED_PARAMETERS, url, type Form } from './params';
 import { pageJson, phoneNumberJson, TwilioApiError, type EmulatedPhoneNumber } from './resources';
 import { api, notFound, type ApiRequest, type Route } from './router';
-import { newSid } from '../interpreter/sids';
+import { newSid } from '../interpreter/twilioApi';
 import { numberByPhone, type EmulatorState } from './state';
 
 export function numberRoutes(state: EmulatorState): Route[] {

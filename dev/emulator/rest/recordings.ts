@@ -6,8 +6,7 @@
 import type { RecordingMade } from '../interpreter/callTypes';
 import { callRecordingJson, pageJson, recordingJson, type EmulatedCall, type EmulatedRecording } from './resources';
 import { api, notFound, type ApiRequest, type ApiResponse, type Route } from './router';
-import { rfc2822 } from '../interpreter/sids';
-import { accountUrl } from '../interpreter/twilioApi';
+import { accountUrl, rfc2822 } from '../interpreter/twilioApi';
 import type { EmulatorState } from './state';
 
 const SID = '(RE[0-9a-fA-F]{32})';

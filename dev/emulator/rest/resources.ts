@@ -7,8 +7,7 @@ import type {
   RecordingMade,
   TranscriptLine,
 } from '../interpreter/callTypes';
-import { rfc2822 } from '../interpreter/sids';
-import { API_VERSION, type NumberWebhooks } from '../interpreter/twilioApi';
+import { API_VERSION, type NumberWebhooks, rfc2822 } from '../interpreter/twilioApi';
 import type { WebhookResult } from '../interpreter/webhook';
 
 export type CallStatus =
