@@ -3,8 +3,9 @@
  * number pointed at the local app through the REST API, as `npm run webhooks` points a real
  * Twilio number, so an incoming call or text starts from the number's own configuration.
  */
-import { functionWebhooks } from '../webhooks/command';
-import { accountUrl, type NumberWebhooks } from './interpreter/twilioApi';
+import { functionWebhooks, type NumberWebhooks } from '../webhooks/command';
+import { accountUrl } from './interpreter/twilioApi';
+import { NUMBER_METHOD_FIELDS, NUMBER_URL_FIELDS } from './rest/resources';
 import { startEmulator, type Emulator } from './rest/server';
 
 export interface LocalTwilio {
@@ -35,18 +36,14 @@ export async function startLocalTwilio(
         {
           method: 'POST',
           headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({
-            VoiceUrl: webhooks.voiceUrl,
-            VoiceMethod: webhooks.voiceMethod,
-            VoiceFallbackUrl: webhooks.voiceFallbackUrl,
-            VoiceFallbackMethod: webhooks.voiceFallbackMethod,
-            SmsUrl: webhooks.smsUrl,
-            SmsMethod: webhooks.smsMethod,
-            SmsFallbackUrl: webhooks.smsFallbackUrl,
-            SmsFallbackMethod: webhooks.smsFallbackMethod,
-            StatusCallback: webhooks.statusCallback,
-            StatusCallbackMethod: webhooks.statusCallbackMethod,
-          }),
+          body: new URLSearchParams(
+            Object.fromEntries(
+              Object.entries({ ...NUMBER_URL_FIELDS, ...NUMBER_METHOD_FIELDS }).map(([param, key]) => [
+                param,
+                webhooks[key],
+              ]),
+            ),
+          ),
         },
       );
       if (!response.ok)

@@ -5,7 +5,6 @@
  * optionally with Twilio's retry connection overrides (#rc=N&rp=ct,rt,5xx), and shows before and after.
  */
 import { routeUrl } from '../../lib/config/routes';
-import type { NumberWebhooks } from '../emulator/interpreter/twilioApi';
 import { secureOrigin } from '../../lib/config/secureUrl';
 import {
   CommandError,
@@ -36,6 +35,19 @@ Options:
 Credentials come from the environment or local.settings.json (TWILIO_ACCOUNT_SID,
 TWILIO_AUTH_TOKEN, and TWILIO_API_BASE_URL for the local emulator), else from npm start's
 session (.local/dev-session-<port>.json).`;
+
+export interface NumberWebhooks {
+  voiceUrl: string;
+  voiceMethod: string;
+  voiceFallbackUrl: string;
+  voiceFallbackMethod: string;
+  smsUrl: string;
+  smsMethod: string;
+  smsFallbackUrl: string;
+  smsFallbackMethod: string;
+  statusCallback: string;
+  statusCallbackMethod: string;
+}
 
 /**
  * The webhooks for an app at `origin`. `retry` appends Twilio's connection overrides: a retry

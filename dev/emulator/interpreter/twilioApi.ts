@@ -1,7 +1,7 @@
 /**
  * What Twilio fixes and both halves of the emulator (and `simulate`) repeat: the REST API's
- * version and base URL, SIDs and dates as it writes them, the longest a call may last, the
- * parameters every request about a call carries, and the webhooks a phone number has.
+ * version and base URL, SIDs and dates as it writes them, the longest a call may last, and the
+ * parameters every request about a call carries.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -47,18 +47,4 @@ export function callParams(call: {
     Caller: call.from,
     Called: call.to,
   };
-}
-
-/** A phone number's webhooks, as the IncomingPhoneNumbers resource holds them ('' when unset). */
-export interface NumberWebhooks {
-  voiceUrl: string;
-  voiceMethod: string;
-  voiceFallbackUrl: string;
-  voiceFallbackMethod: string;
-  smsUrl: string;
-  smsMethod: string;
-  smsFallbackUrl: string;
-  smsFallbackMethod: string;
-  statusCallback: string;
-  statusCallbackMethod: string;
 }

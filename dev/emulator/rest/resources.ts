@@ -7,7 +7,7 @@ import type {
   RecordingMade,
   TranscriptLine,
 } from '../interpreter/callTypes';
-import { API_VERSION, type NumberWebhooks, rfc2822 } from '../interpreter/twilioApi';
+import { API_VERSION, rfc2822 } from '../interpreter/twilioApi';
 import type { WebhookResult } from '../interpreter/webhook';
 
 export type CallStatus =
@@ -85,8 +85,30 @@ export interface EmulatedMessage {
   done: boolean;
 }
 
+/** A number's webhook URLs: the parameter Twilio's API takes, and the key the emulator keeps it under. */
+export const NUMBER_URL_FIELDS = {
+  VoiceUrl: 'voiceUrl',
+  VoiceFallbackUrl: 'voiceFallbackUrl',
+  SmsUrl: 'smsUrl',
+  SmsFallbackUrl: 'smsFallbackUrl',
+  StatusCallback: 'statusCallback',
+} as const;
+
+/** The methods those URLs are requested with. */
+export const NUMBER_METHOD_FIELDS = {
+  VoiceMethod: 'voiceMethod',
+  VoiceFallbackMethod: 'voiceFallbackMethod',
+  SmsMethod: 'smsMethod',
+  SmsFallbackMethod: 'smsFallbackMethod',
+  StatusCallbackMethod: 'statusCallbackMethod',
+} as const;
+
+type NumberWebhookKey =
+  | (typeof NUMBER_URL_FIELDS)[keyof typeof NUMBER_URL_FIELDS]
+  | (typeof NUMBER_METHOD_FIELDS)[keyof typeof NUMBER_METHOD_FIELDS];
+
 /** Its webhooks are '' while unset, as a POST with an empty value leaves them. */
-export interface EmulatedPhoneNumber extends NumberWebhooks {
+export interface EmulatedPhoneNumber extends Record<NumberWebhookKey, string> {
   sid: string;
   accountSid: string;
   phoneNumber: string;
