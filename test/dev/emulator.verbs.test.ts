@@ -195,7 +195,7 @@ describe('the TwiML interpreter', () => {
     expect(plain.transcript).toEqual([{ verb: 'Say', text: 'Plain text is read out.' }]);
   });
 
-  it('knows a verb by the verb table alone: a name an object has anyway is not a verb (12200), a listed verb not acted out is skipped', async () => {
+  it('only names in the verb table are verbs: toString, valueOf, hasOwnProperty fail with 12200; Echo, listed but not acted out, is skipped', async () => {
     for (const name of ['toString', 'valueOf', 'hasOwnProperty']) {
       const result = await call('/unused', {}, { start: { twiml: `<Response><Say>hi</Say><${name}/></Response>` } });
       expect(result.error).toMatchObject({ code: 12200 });
