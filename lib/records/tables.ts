@@ -25,10 +25,22 @@ type StorageSettings = Pick<
 /** Storage could not be reached, did not answer in time, or failed: the caller answers 503 so Twilio retries. */
 export class StoreUnavailableError extends UnavailableError {
   constructor(cause: unknown) {
-    const why = isTimeout(cause) ? `no answer within ${DEADLINES.storageMs / 1000} s` : describeError(cause);
+    const why = isTimeout(cause) ? `no answer within ${DEADLINES.storageMs / 1000} s` : storageAnswer(cause);
     super(`Record storage is unavailable: ${why}`, 'Records are unavailable; try again later');
     this.name = 'StoreUnavailableError';
   }
+}
+
+/**
+ * What storage answered, in a line: `storage answered 403 AuthorizationPermissionMismatch`, its
+ * code read from the JSON or XML error body it sent; any other failure by name and message.
+ */
+function storageAnswer(error: unknown): string {
+  const status = storageStatus(error);
+  if (status === undefined) return describeError(error);
+  const code =
+    storageErrorCode(error) || /<Code>([^<]+)<\/Code>/.exec(error instanceof Error ? error.message : '')?.[1];
+  return `storage answered ${status}${code ? ` ${String(code)}` : ''}`;
 }
 
 /**
