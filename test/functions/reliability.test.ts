@@ -124,7 +124,7 @@ describe('storage that stops answering (Azurite frozen with SIGSTOP)', () => {
 });
 
 describe('storage that answers reads and refuses every write (a read-only SAS)', () => {
-  it('health says 503 and that the write failed, not the read, as a signed SMS gets 503', async () => {
+  it('health says 503 and that the write failed, not the read', async () => {
     // The tables exist (this file's earlier requests, or this upsert made them) and hold an entity.
     expect(
       (await signedPost('/api/twilio/sms', { MessageSid: sid('SM'), From: '+15550001111', Body: 'x' })).status,
