@@ -106,7 +106,7 @@ export async function healthReport(): Promise<Health> {
   try {
     settings = getSettings();
   } catch (error) {
-    if (error instanceof ConfigError) return { status: 'misconfigured', version, problems: error.problems };
+    if (error instanceof ConfigError) return { status: 'misconfigured', version, problems: error.lines };
     throw error;
   }
   let flows: string;

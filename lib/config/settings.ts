@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { AppError, type Problem } from '../errors';
 import { secureOrigin } from './secureUrl';
 
 /**
@@ -196,10 +197,22 @@ function runningInAzure(): boolean {
   return Boolean(process.env.WEBSITE_INSTANCE_ID);
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid settings: ${problems.join('; ')}`);
+const settingLine = ({ field, message }: Problem) => `${field}: ${message}`;
+
+/** Settings that are missing or invalid: 503 until they are fixed, each named with why, never with its value. */
+export class ConfigError extends AppError {
+  constructor(readonly problems: Problem[]) {
+    super(503, 'The app is not configured', {
+      problems,
+      log: 'error',
+      logMessage: `Invalid settings: ${problems.map(settingLine).join('; ')}`,
+    });
     this.name = 'ConfigError';
+  }
+
+  /** One line per bad setting, `NAME: why`, for health and the start-time message. */
+  get lines(): string[] {
+    return this.problems.map(settingLine);
   }
 }
 
@@ -207,11 +220,10 @@ export class ConfigError extends Error {
 export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
   const result = settingsSchema.safeParse(env);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const name = issue.path.map(String).join('.');
-    const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
-    return `${name}: ${message}`;
-  });
+  const problems = result.error.issues.map((issue) => ({
+    field: issue.path.map(String).join('.'),
+    message: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
+  }));
   throw new ConfigError(problems);
 }
 
