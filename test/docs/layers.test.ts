@@ -7,11 +7,8 @@ import { ROOT } from '../support/appHost';
 /** The README's layer line, top to bottom: `functions/` → `lib/health.ts` → … */
 function readmeLayers(): string[] {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const line = readme.split('Dependencies point one way')[1]?.split(';')[0] ?? '';
-  return line
-    .slice(line.indexOf('`functions/`'))
-    .split('→')
-    .map((layer) => layer.trim().replace(/`/g, '').replace(/\/$/, ''));
+  const line = /`functions\/`(?:\s*→\s*`[^`]+`)+/.exec(readme)?.[0] ?? '';
+  return line.split('→').map((layer) => layer.trim().replace(/`/g, '').replace(/\/$/, ''));
 }
 
 /** One real TypeScript file of a layer, the one the import is written from. */
