@@ -78,9 +78,9 @@ async function startEmulatorFor(env: Env, stops: Stops): Promise<(appUrl: string
 /**
  * With `UseDevelopmentStorage=true` records go to Azurite on its default ports: started here
  * from the project's own dependencies, with data under .local/azurite, unless one already runs.
- * Core Tools need blob and queue as well; the local host needs tables only.
+ * Core Tools need blob as well; the app needs tables and queues (texts it sends on its own).
  */
-async function startAzuriteIfNeeded(env: Env, services: 'all' | 'table', stops: Stops): Promise<void> {
+async function startAzuriteIfNeeded(env: Env, stops: Stops): Promise<void> {
   if (!/UseDevelopmentStorage=true/i.test(env.AzureWebJobsStorage ?? '')) return;
   if (await isListening(DEFAULT_PORTS.table)) {
     console.log(`Storage: something already listens on 127.0.0.1:${DEFAULT_PORTS.table}; using it as Azurite.`);
@@ -88,10 +88,10 @@ async function startAzuriteIfNeeded(env: Env, services: 'all' | 'table', stops: 
   }
   const location = join(ROOT, '.local', 'azurite');
   mkdirSync(location, { recursive: true });
-  const azurite = await startAzurite({ services, location, tablePort: DEFAULT_PORTS.table });
+  const azurite = await startAzurite({ services: 'all', location, tablePort: DEFAULT_PORTS.table });
   stops.storage = () => azurite.stop();
   console.log(
-    `Storage: started Azurite (${services === 'all' ? 'blob, queue and table' : 'table'}) on 127.0.0.1; data in ${location}`,
+    `Storage: started Azurite (blob, queue and table) on 127.0.0.1; data in ${location}`,
   );
 }
 
@@ -128,7 +128,7 @@ async function main() {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
-  await startAzuriteIfNeeded(env, coreTools ? 'all' : 'table', stops);
+  await startAzuriteIfNeeded(env, stops);
 
   if (coreTools) {
     console.log(`Twilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}`);
