@@ -90,9 +90,7 @@ async function startAzuriteIfNeeded(env: Env, stops: Stops): Promise<void> {
   mkdirSync(location, { recursive: true });
   const azurite = await startAzurite({ services: 'all', location, tablePort: DEFAULT_PORTS.table });
   stops.storage = () => azurite.stop();
-  console.log(
-    `Storage: started Azurite (blob, queue and table) on 127.0.0.1; data in ${location}`,
-  );
+  console.log(`Storage: started Azurite (blob, queue and table) on 127.0.0.1; data in ${location}`);
 }
 
 /** Storage must answer as table storage does; a foreign server on Azurite's port is named here, as health names it. */

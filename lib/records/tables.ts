@@ -152,8 +152,10 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** In Azure the user-assigned identity named by clientId; elsewhere whoever is signed in (az login). */
-async function identityCredential(settings: StorageSettings) {
+/** In Azure the user-assigned identity named by clientId; elsewhere whoever is signed in (az login). Tables and queues share it. */
+export async function identityCredential(
+  settings: Pick<Settings, 'AzureWebJobsStorage__credential' | 'AzureWebJobsStorage__clientId'>,
+) {
   const identity = await import('@azure/identity');
   return settings.AzureWebJobsStorage__credential === 'managedidentity'
     ? new identity.ManagedIdentityCredential(
@@ -163,8 +165,8 @@ async function identityCredential(settings: StorageSettings) {
 }
 
 /** Shared-key auth over plain http is allowed only for Azurite on this machine. */
-function isLoopback(connection: string): boolean {
-  const endpoint = /TableEndpoint=(http:\/\/[^;]+)/i.exec(connection)?.[1];
+export function isLoopback(connection: string, service: 'Table' | 'Queue' = 'Table'): boolean {
+  const endpoint = new RegExp(`${service}Endpoint=(http://[^;]+)`, 'i').exec(connection)?.[1];
   if (!endpoint || !URL.canParse(endpoint)) return false;
   return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(endpoint).hostname);
 }

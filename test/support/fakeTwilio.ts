@@ -64,7 +64,13 @@ export async function startFakeTwilio(accountSid: string, authToken: string, por
     const sid = `${isCall ? 'CA' : 'SM'}${randomBytes(16).toString('hex')}`;
     const date_created = new Date().toUTCString();
     if (!isCall)
-      messages.push({ sid, to: form.To?.[0] ?? '', from: form.From?.[0] ?? '', body: form.Body?.[0] ?? '', date_created });
+      messages.push({
+        sid,
+        to: form.To?.[0] ?? '',
+        from: form.From?.[0] ?? '',
+        body: form.Body?.[0] ?? '',
+        date_created,
+      });
     if (planned && 'hang' in planned) {
       if (!planned.acted && !isCall) messages.pop();
       return;
