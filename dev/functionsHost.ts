@@ -189,7 +189,7 @@ export interface RunningHost {
   close(): Promise<void>;
 }
 
-const consoleLog: LogLine = (level, functionName, message) => {
+export const consoleLog: LogLine = (level, functionName, message) => {
   const line = `[${new Date().toISOString()}] ${functionName}: ${message}`;
   if (level === 'error') console.error(line);
   else if (level === 'warning') console.warn(line);

@@ -14,7 +14,17 @@ import { describeSetup, probeStorage } from '../lib/health';
 import { DEFAULT_PORTS, isListening, startAzurite } from './azurite';
 import { removeDevSession, writeDevSession } from './cli/settings';
 import { startLocalTwilio } from './emulator/local';
-import { functionFiles, loadFunctions, routePrefix, startHost, type HttpFunction } from './functionsHost';
+import {
+  consoleLog,
+  functionFiles,
+  loadFunctions,
+  registeredTriggers,
+  routePrefix,
+  startHost,
+  type HttpFunction,
+} from './functionsHost';
+import { queueOptions, startQueueHost } from './queueHost';
+import { startTimerHost } from './timerHost';
 import { planStart, StartError, type Env } from './startChecks';
 
 const ROOT = resolve(__dirname, '../..');
@@ -152,12 +162,21 @@ async function main() {
   const functions = await loadFunctions(functionFiles(ROOT));
   const prefix = routePrefix(ROOT);
   const host = await startHost({ functions, prefix, port });
-  stops.app = () => host.close();
+  const triggers = registeredTriggers();
+  const queues = startQueueHost({ functions: triggers.queues, options: queueOptions(ROOT), log: consoleLog });
+  const timers = startTimerHost({ functions: triggers.timers, log: consoleLog });
+  stops.app = async () => {
+    timers.close();
+    await queues.close();
+    await host.close();
+  };
   const origin = `http://localhost:${new URL(host.url).port}`;
   await announceSession?.(origin);
 
   console.log('Azure Functions Core Tools are not installed: serving the functions with the local host in dev/.\n');
   printRoutes(functions, origin, prefix);
+  for (const fn of triggers.queues) console.log(`  queue ${fn.queueName.padEnd(48)} ${fn.name}`);
+  for (const fn of triggers.timers) console.log(`  timer ${fn.schedule.padEnd(48)} ${fn.name}`);
   console.log(`\nFlows:   ${describeFlows(settings, ROOT)}`);
   console.log(
     `\nTwilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}, account ${setup.twilio.account}`,
