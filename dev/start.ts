@@ -94,6 +94,10 @@ async function startAzuriteIfNeeded(env: Env, stops: Stops): Promise<void> {
   if (!/UseDevelopmentStorage=true/i.test(env.AzureWebJobsStorage ?? '')) return;
   if (await isListening(DEFAULT_PORTS.table)) {
     console.log(`Storage: something already listens on 127.0.0.1:${DEFAULT_PORTS.table}; using it as Azurite.`);
+    if (!(await isListening(DEFAULT_PORTS.queue)))
+      console.warn(
+        `Storage: nothing serves queues on 127.0.0.1:${DEFAULT_PORTS.queue}: voicemail texts and forwards cannot be queued (503) until an Azurite with its queue service runs.`,
+      );
     return;
   }
   const location = join(ROOT, '.local', 'azurite');
