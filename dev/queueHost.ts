@@ -42,6 +42,8 @@ const DEFAULTS: QueueOptions = {
 /** How long a message is hidden while its function runs (the Functions host's lease). */
 const LEASE_SECONDS = 10 * 60;
 const FIRST_POLL_MS = 100;
+/** A poll that fails is tried again at the next poll: the SDK's own retries (up to a minute) would stall the loop. */
+const retryOptions = { maxTries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1_000 };
 
 /** `hh:mm:ss` (a .NET TimeSpan, as host.json writes durations) in milliseconds. */
 export function timeSpanMs(value: string): number {
@@ -100,7 +102,8 @@ export function startQueueHost({
     if (!connection)
       throw new Error(`${fn.name}: the setting ${fn.connection} (a storage connection string) is not set`);
     let service = clients.get(connection);
-    if (!service) clients.set(connection, (service = QueueServiceClient.fromConnectionString(connection)));
+    if (!service)
+      clients.set(connection, (service = QueueServiceClient.fromConnectionString(connection, { retryOptions })));
     return service.getQueueClient(name);
   };
   const run = async (fn: QueueFunction, item: DequeuedMessageItem) => {

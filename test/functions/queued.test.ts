@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startAzurite, type RunningAzurite } from '../../dev/azurite';
+import { freePort, startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { QUEUE_OPTIONS } from '../../lib/config/queues';
 import { startAppHost, type AppHostWithQueues } from '../support/appHost';
 import { startFakeTwilio } from '../support/fakeTwilio';
@@ -188,6 +188,30 @@ describe('a messaging rule forward', () => {
     await app.queues.idle();
     expect(texts()).toEqual([`${FORWARD_TO}: From ${CALLER}: urgent`]);
     expect(fake.messages[0]?.from).toBe(TEST_PHONE_NUMBER);
+  });
+});
+
+describe('when the queue cannot be reached', () => {
+  it('the recording callback and the SMS webhook answer 503, so Twilio delivers again, and the error is logged', async () => {
+    const closedPort = await freePort();
+    useSettings({
+      AzureWebJobsStorage: azurite.connectionString.replace(
+        /QueueEndpoint=http:\/\/[^/]+/,
+        `QueueEndpoint=http://127.0.0.1:${closedPort}`,
+      ),
+      TWILIO_API_BASE_URL: fake.url,
+      PHONE_FLOWS: flowFile,
+    });
+    const voicemail = recording();
+    await voicemail.answerCall();
+    const recorded = await voicemail.deliver();
+    expect(recorded.status).toBe(503);
+    expect(recorded.ms).toBeLessThan(10_000);
+    const sms = { MessageSid: sid('SM'), From: CALLER, To: TEST_PHONE_NUMBER, Body: 'urgent' };
+    expect((await signedPost('/api/twilio/sms', sms)).status).toBe(503);
+    expect(hostLog.join('\n')).toMatch(/error flowWebhook: The outbound queue is unavailable/);
+    expect(hostLog.join('\n')).toMatch(/error smsWebhook: The outbound queue is unavailable/);
+    expect(posts()).toBe(0);
   });
 });
 
