@@ -126,7 +126,8 @@ export async function claimKey(
   }
 }
 
-function answerRepeat(earlier: KeyEntity, claim: KeyEntity): HttpResponseInit {
+/** What a request whose key was claimed before gets: the first answer again, or why it cannot have one yet. */
+export function answerRepeat(earlier: KeyEntity, claim: KeyEntity): HttpResponseInit {
   if (earlier.fingerprint !== claim.fingerprint) {
     throw new AppError(422, `This ${IDEMPOTENCY_KEY_HEADER} was used with a different body`, {
       problems: [

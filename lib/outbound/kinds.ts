@@ -6,8 +6,7 @@
  */
 import * as z from 'zod';
 import type { Settings } from '../config/settings';
-import type { Observation } from '../records/model';
-import type { Placed } from './rest';
+import type { Observation, Placed } from '../records/model';
 import { smsKind } from './kinds/sms';
 
 export interface OutboundKind<Payload> {

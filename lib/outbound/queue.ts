@@ -57,7 +57,7 @@ async function makeClients(settings: QueueSettings): Promise<(queue: string) => 
       )
     : QueueServiceClient.fromConnectionString(settings.AzureWebJobsStorage ?? '', {
         retryOptions,
-        ...(isLoopback(settings.AzureWebJobsStorage ?? '', 'Queue') ? { allowInsecureConnection: true } : {}),
+        ...(isLoopback(settings.AzureWebJobsStorage ?? '', 'queue') ? { allowInsecureConnection: true } : {}),
       });
   return (queue) => service.getQueueClient(queue);
 }

@@ -23,7 +23,8 @@ import { TwilioRefusedError } from '../twilio/client';
 import { canonicalJson, claimKey, nothingHappened, sha256, type KeyEntity } from './idempotency';
 import { OUTBOUND_KINDS, queuedMessage, type OutboundKind, type QueuedMessage } from './kinds';
 import { enqueue } from './queue';
-import { recordCreated, type Placed } from './rest';
+import type { Placed } from '../records/model';
+import { recordCreated } from './rest';
 
 const SCOPE = 'queued';
 /** How far before an unanswered try's start Twilio's clock may be, when looking for what it created. */

@@ -2,7 +2,8 @@ import * as z from 'zod';
 import { placedObservation } from '../../records/observations';
 import { callTwilio, getTwilioClient } from '../../twilio/client';
 import type { OutboundKind } from '../kinds';
-import { sendMessage, type Placed } from '../rest';
+import type { Placed } from '../../records/model';
+import { sendMessage } from '../rest';
 
 const payload = z.object({
   to: z.string().min(1),
