@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ConfigError, loadSettings, LOCAL_PHONE_NUMBER, type Settings } from '../lib/config/settings';
 import { FlowFileError, getFlows } from '../lib/flows/load';
 import { isListening } from './azurite';
-import { localAccount } from './emulator/sids';
+import { localAccount } from './emulator/interpreter/twilioApi';
 import { LOCAL_SETTINGS_FILE, localEnvironment } from './localSettings';
 
 export const DEFAULT_PORT = 7071;
@@ -60,7 +60,7 @@ export async function planStart(root: string, processEnv: Env, { checkPort = tru
     if (!(error instanceof ConfigError)) throw error;
     throw new StartError([
       'Cannot start: the settings are not valid.',
-      ...error.problems.map((problem) => `  ${problem}`),
+      ...error.lines.map((line) => `  ${line}`),
       `Fix them in ${join(root, LOCAL_SETTINGS_FILE)} (see local.settings.json.example) or the environment.`,
     ]);
   }

@@ -1,12 +1,14 @@
 /**
  * The messaging flow as TwiML: the blocklist (no reply), the carriers' keywords (never
  * answered), then the first rule that matches (reply, media, forwards), else the default reply.
+ * Forwards are not TwiML: the webhook puts them on the outbound queue.
  */
 import MessagingResponse from 'twilio/lib/twiml/MessagingResponse';
 import type { Settings } from '../config/settings';
 import { field, type FormParams } from '../http/requests';
 import { xmlSafe } from '../twilio/twiml';
 import { isOpen } from './hours';
+import { compilePattern } from './pattern';
 import { carrierKeyword, normalizedKeyword } from './keywords';
 import { DEFAULT_FLOWS, type FlowFile, type MessagingRule } from './schema';
 import { fill, MAX_SMS_LENGTH, requestVariables } from './text';
@@ -16,9 +18,9 @@ export interface MessageAnswer {
   twiml: string;
   /** Which rule decided, for the record: `keyword HOURS`, `blocked`, `carrier keyword STOP`, `default`. */
   rule: string;
+  /** Texts to others (a rule's forwards): sent through the outbound queue, never in the TwiML, so none is lost. */
+  forwards: Array<{ to: string; body: string }>;
 }
-
-const patterns = new Map<string, RegExp>();
 
 function matches(rule: MessagingRule, body: string): boolean {
   const words = (value: string | string[]) => [value].flat().map(normalizedKeyword);
@@ -28,9 +30,7 @@ function matches(rule: MessagingRule, body: string): boolean {
     return words(rule.startsWith).some((word) => said === word || said.startsWith(`${word} `));
   }
   if (rule.pattern !== undefined) {
-    let pattern = patterns.get(rule.pattern);
-    if (!pattern) patterns.set(rule.pattern, (pattern = new RegExp(rule.pattern, 'iu')));
-    return pattern.test(body);
+    return compilePattern(rule.pattern).test(body);
   }
   return true;
 }
@@ -53,7 +53,8 @@ export function answerMessage(
 ): MessageAnswer {
   const messaging = flows.messaging ?? DEFAULT_FLOWS.messaging!;
   const response = new MessagingResponse();
-  const answer = (rule: string): MessageAnswer => ({ twiml: response.toString(), rule });
+  const forwards: MessageAnswer['forwards'] = [];
+  const answer = (rule: string): MessageAnswer => ({ twiml: response.toString(), rule, forwards });
   const body = field(params, 'Body') ?? '';
   if (isBlocked(flows, field(params, 'From'))) return answer('blocked');
   const carrier = carrierKeyword(body);
@@ -71,7 +72,7 @@ export function answerMessage(
     return answer('default');
   }
   for (const to of rule.forward === undefined ? [] : [rule.forward].flat())
-    response.message({ to }, text(rule.forwardText));
+    forwards.push({ to, body: text(rule.forwardText) });
   if (rule.reply !== undefined || rule.media) {
     const message = response.message({}, '');
     if (rule.reply !== undefined) message.body(text(rule.reply));

@@ -8,6 +8,7 @@
 import * as z from 'zod';
 import { ACTION_KINDS, ACTIONS, type VoiceAction, type VoiceActionInput } from './actions';
 import { e164, https, stepName, text } from './fields';
+import { patternProblem } from './pattern';
 
 // Voice actions: one module each, listed in actions/index.ts ---------------------------------
 
@@ -97,9 +98,15 @@ const rule = z
     startsWith: words.optional().meta({ description: 'The message starts with this word.' }),
     pattern: z
       .string()
-      .refine(isRegExp, 'must be a valid regular expression')
+      .superRefine((source, context) => {
+        const problem = patternProblem(source);
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      })
       .optional()
-      .meta({ description: 'A regular expression the message matches (case-insensitive).' }),
+      .meta({
+        description:
+          'A regular expression the message matches (case-insensitive, RE2 syntax: no lookaround or backreferences).',
+      }),
     hours: z
       .enum(['open', 'closed'])
       .optional()
@@ -120,15 +127,6 @@ const rule = z
   )
   .meta({ description: 'A rule: when the message matches (no match field: any message), reply and/or forward.' });
 export type MessagingRule = z.output<typeof rule>;
-
-function isRegExp(source: string): boolean {
-  try {
-    new RegExp(source, 'iu');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const messaging = z
   .strictObject({
