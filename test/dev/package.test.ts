@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +13,7 @@ import {
   type HttpFunction,
   type RunningHost,
 } from '../../dev/functionsHost';
-import { buildPackage, type Package } from '../../dev/package';
+import { buildPackage, flowFilesToShip, PackageError, type Package } from '../../dev/package';
 import { functionNameOf, functionSourceFiles, ROOT } from '../support/appHost';
 import { TEST_AUTH_TOKEN, useSettings } from '../support/settings';
 
@@ -56,6 +56,15 @@ describe('npm run package', () => {
     );
   });
 
+  it('ships the flow file PHONE_FLOWS names (flows.json by default) and the examples, and says so', () => {
+    const examples = built.files.filter((file) => file.startsWith('flows/examples/'));
+    expect(examples.length).toBeGreaterThanOrEqual(5);
+    expect(built.flows).toEqual(['flows.json', ...examples]);
+    expect(built.files.filter((file) => file.endsWith('.json') && !/^(host|package)\.json$/.test(file))).toEqual(
+      built.flows,
+    );
+  });
+
   it('names the bundle as the entry point and depends on nothing at run time', () => {
     const manifest = JSON.parse(readFileSync(join(built.appDir, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest.main).toBe('main.mjs');
@@ -92,6 +101,52 @@ describe('npm run package', () => {
     for (const file of built.files)
       expect(Buffer.from(entries[file]!).equals(readFileSync(join(built.appDir, file)))).toBe(true);
     expect(statSync(built.zip).size).toBe(zip.length);
+  });
+});
+
+describe('the flow files a package ships', () => {
+  let project: string;
+  beforeAll(() => {
+    project = mkdtempSync(join(tmpdir(), 'package-flows-'));
+    cpSync(join(ROOT, 'flows'), join(project, 'flows'), { recursive: true });
+    cpSync(join(ROOT, 'flows.json'), join(project, 'flows.json'));
+    // The user's own flows beside the examples: one for the line, one only their tests use.
+    cpSync(join(ROOT, 'flows', 'examples', 'ivr.json'), join(project, 'flows', 'dental.json'));
+    cpSync(join(ROOT, 'flows', 'examples', 'ivr.json'), join(project, 'flows', 'test-only.json'));
+    mkdirSync(join(project, 'flows', 'drafts'));
+    writeFileSync(join(project, 'flows', 'drafts', 'broken.json'), '{');
+    writeFileSync(join(project, 'outside.json'), readFileSync(join(ROOT, 'flows.json')));
+  });
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
+  const examples = () => flowFilesToShip(project, undefined).filter((file) => file.startsWith('flows/examples/'));
+
+  it('ships only the file PHONE_FLOWS names and the examples, never the rest of flows/', () => {
+    expect(flowFilesToShip(project, undefined)).toEqual(['flows.json', ...examples()]);
+    expect(flowFilesToShip(project, 'flows/dental.json')).toEqual(['flows/dental.json', ...examples()]);
+    expect(flowFilesToShip(project, 'flows/examples/ivr.json')).toEqual(examples());
+    expect(examples().length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('without flows.json ships the examples only (the app then runs its built-in default)', () => {
+    const bare = mkdtempSync(join(tmpdir(), 'package-bare-'));
+    try {
+      cpSync(join(ROOT, 'flows'), join(bare, 'flows'), { recursive: true });
+      expect(flowFilesToShip(bare, undefined).every((file) => file.startsWith('flows/examples/'))).toBe(true);
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses, naming it, a PHONE_FLOWS outside the package, missing or invalid', () => {
+    for (const [value, message] of [
+      ['../outside.json', /PHONE_FLOWS "\.\.\/outside\.json" points outside the package/],
+      [join(project, 'outside.json'), /PHONE_FLOWS ".*outside\.json" is an absolute path/],
+      ['flows/missing.json', /PHONE_FLOWS names flows\/missing\.json, which does not exist/],
+      ['flows/drafts/broken.json', /PHONE_FLOWS names flows\/drafts\/broken\.json, which is not a valid flow file/],
+    ] as const) {
+      expect(() => flowFilesToShip(project, value), value).toThrow(PackageError);
+      expect(() => flowFilesToShip(project, value), value).toThrow(message);
+    }
   });
 });
 
