@@ -156,6 +156,20 @@ export const settingsSchema = z
           description: 'In Azure: the table endpoint, reached with the managed identity.',
         }),
       ),
+    // The Functions host's own storage, by identity; the app's code reads neither.
+    AzureWebJobsStorage__blobServiceUri: z
+      .preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional())
+      .meta(
+        meta({ requirement: 'optional', description: "In Azure: the blob endpoint, the Functions host's own state." }),
+      ),
+    AzureWebJobsStorage__queueServiceUri: z
+      .preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional())
+      .meta(
+        meta({
+          requirement: 'optional',
+          description: "In Azure: the queue endpoint, the Functions host's own queues.",
+        }),
+      ),
     AzureWebJobsStorage__credential: z
       .preprocess(emptyAsUndefined, z.literal('managedidentity').optional())
       .meta(meta({ requirement: 'optional', description: 'In Azure: `managedidentity`.' })),

@@ -104,6 +104,65 @@ describe('npm run package', () => {
   });
 });
 
+describe('what README.md and docs/deploy-and-operations.md say about the package', () => {
+  const paragraphs = ['README.md', join('docs', 'deploy-and-operations.md')].flatMap((page) =>
+    readFileSync(join(ROOT, page), 'utf8')
+      .split(/\n\s*\n/)
+      .filter((text) => /\.artifacts\/app|npm run package/.test(text))
+      .map((text) => ({ page, text: text.replace(/\s+/g, ' ') })),
+  );
+  const bytes = (file: string) => statSync(join(built.appDir, file)).size;
+  /** The chunk holding the Twilio REST client: the one whose map lists the SDK's REST resources. */
+  const twilioChunk = () =>
+    built.files
+      .filter(
+        (file) =>
+          file.endsWith('.mjs') &&
+          /node_modules\/twilio\/lib\/rest\//.test(readFileSync(join(built.appDir, `${file}.map`), 'utf8')),
+      )
+      .sort((a, b) => bytes(b) - bytes(a))[0]!;
+  /** Each way the pages state a number about the package, and what it is checked against (in MB of 10^6 bytes, or a count). */
+  const claims: Array<[RegExp, () => number]> = [
+    [/about ([\d.]+) MB zipped/g, () => statSync(built.zip).size / 1e6],
+    [/the folder is about ([\d.]+) MB/g, () => built.files.reduce((sum, file) => sum + bytes(file), 0) / 1e6],
+    [/Twilio REST client \(a ([\d.]+) MB chunk\)/g, () => bytes(twilioChunk()) / 1e6],
+    [/(\d+) files/g, () => built.files.length],
+  ];
+
+  it('states sizes and counts the package built here has, "about" meaning within 10%', () => {
+    let checked = 0;
+    for (const { page, text } of paragraphs)
+      for (const [pattern, actual] of claims)
+        for (const [claim, stated] of text.matchAll(pattern)) {
+          checked += 1;
+          expect(
+            Math.abs(Number(stated) - actual()) / actual(),
+            `${page}: "${claim}" (actual ${actual().toFixed(2)})`,
+          ).toBeLessThanOrEqual(0.1);
+        }
+    expect(checked).toBeGreaterThanOrEqual(4);
+  });
+
+  it('states no other number about the package, so that each has a check', () => {
+    for (const { page, text } of paragraphs) {
+      const covered = claims.flatMap(([pattern]) => [...text.matchAll(pattern)].map((match) => match[0]));
+      for (const [number] of text.matchAll(/\d[\d.,]*\s*(?:MB|KB|KiB|MiB|GB|files|chunks)\b/g))
+        expect(
+          covered.some((claim) => claim.includes(number)),
+          `${page}: "${number}"`,
+        ).toBe(true);
+    }
+  });
+
+  it('says half the folder is source maps only while it is', () => {
+    const maps = built.files.filter((file) => file.endsWith('.map')).reduce((sum, file) => sum + bytes(file), 0);
+    const total = built.files.reduce((sum, file) => sum + bytes(file), 0);
+    if (paragraphs.some(({ text }) => text.includes('half of it source maps')))
+      expect(maps / total).toBeGreaterThan(0.4);
+    expect(maps / total).toBeLessThan(0.6);
+  });
+});
+
 describe('the flow files a package ships', () => {
   let project: string;
   beforeAll(() => {

@@ -84,6 +84,7 @@ const runnable = (command: DocCommand) => !command.line.includes('$');
 /** The text without colours, the app's origin as the pages show it, and runs of spaces as one. */
 const normalize = (text: string, origin: string) =>
   text
+    // eslint-disable-next-line no-control-regex -- colours start with ESC
     .replace(/\u001b\[[0-9;]*m/g, '')
     .split(origin)
     .join(SHOWN_ORIGIN)
