@@ -1,9 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
+/** The load test measures the app under 50 requests at once: it runs last, alone, so the rest of the suite does not starve it. */
+const LOAD_TEST = 'test/functions/records.load.test.ts';
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
@@ -14,5 +16,12 @@ export default defineConfig({
     globalSetup: ['test/support/globalSetup.ts'],
     // The deployment package (npm run package) is loaded by Node itself, as the Functions worker loads it.
     server: { deps: { external: [/[\\/]app[\\/][\w-]+\.mjs$/] } },
+    projects: [
+      {
+        extends: true,
+        test: { name: 'suite', include: ['test/**/*.test.ts'], exclude: [LOAD_TEST], sequence: { groupOrder: 0 } },
+      },
+      { extends: true, test: { name: 'load', include: [LOAD_TEST], sequence: { groupOrder: 1 } } },
+    ],
   },
 });
