@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
-/** The load test measures the app under 50 requests at once: it runs last, alone, so the rest of the suite does not starve it. */
-const LOAD_TEST = 'test/functions/records.load.test.ts';
+/** Load tests time the app under many requests at once: they run last, one at a time, so the rest of the suite does not starve them. */
+const LOAD_TESTS = 'test/**/*.load.test.ts';
 
 export default defineConfig({
   test: {
@@ -19,9 +19,9 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'suite', include: ['test/**/*.test.ts'], exclude: [LOAD_TEST], sequence: { groupOrder: 0 } },
+        test: { name: 'suite', include: ['test/**/*.test.ts'], exclude: [LOAD_TESTS], sequence: { groupOrder: 0 } },
       },
-      { extends: true, test: { name: 'load', include: [LOAD_TEST], sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'load', include: [LOAD_TESTS], sequence: { groupOrder: 1 }, maxWorkers: 1 } },
     ],
   },
 });
