@@ -3,10 +3,11 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Files that put the app under many requests at once and hold it to a deadline: the load tests,
- * and records.test.ts, whose 50 parallel callbacks for one call all write one record through the
- * shared Azurite. They run last, one at a time, so the rest of the suite does not starve them.
+ * records.test.ts, whose 50 parallel callbacks for one call all write one record through the
+ * shared Azurite, and the soak test, which sends hundreds of requests and weighs the heap. They
+ * run last, one at a time, so the rest of the suite does not starve them.
  */
-const LOAD_TESTS = ['test/**/*.load.test.ts', 'test/functions/records.test.ts'];
+const LOAD_TESTS = ['test/**/*.load.test.ts', 'test/functions/records.test.ts', 'test/functions/soak.test.ts'];
 
 export default defineConfig({
   test: {
