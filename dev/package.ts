@@ -18,9 +18,10 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { zipSync, type Zippable } from 'fflate';
+import { DEFAULT_FLOW_FILE, FlowFileError, readFlowFile } from '../lib/flows/load';
 import { findProjectRoot } from './cli/settings';
 
 const ROOT = findProjectRoot(__dirname);
@@ -36,6 +37,8 @@ export interface Package {
   zip: string;
   /** The files in appDir, relative, sorted. */
   files: string[];
+  /** The flow files among them: the one PHONE_FLOWS names, then the examples. */
+  flows: string[];
 }
 
 /**
@@ -131,17 +134,52 @@ function writeManifests(appDir: string): void {
   writeFileSync(join(appDir, 'host.json'), readFileSync(join(ROOT, 'host.json')));
 }
 
-/** The flow files PHONE_FLOWS may name, read at run time from the app root: flows.json and flows/**.json. */
-function copyFlows(appDir: string): void {
-  const flowFiles = [
-    ...(existsSync(join(ROOT, 'flows.json')) ? ['flows.json'] : []),
-    ...(existsSync(join(ROOT, 'flows'))
-      ? filesUnder(join(ROOT, 'flows'))
-          .filter((name) => name.endsWith('.json'))
-          .map((name) => join('flows', name))
-      : []),
-  ];
-  for (const name of flowFiles) {
+/** Why the package cannot be built as asked, in one line that names the setting or file. */
+export class PackageError extends Error {
+  override name = 'PackageError';
+}
+
+const EXAMPLES = join('flows', 'examples');
+
+/**
+ * The flow files the package ships: the file PHONE_FLOWS names (flows.json when unset, if
+ * there is one) and the examples, so that a flow of the user's that only their tests use
+ * never reaches Azure. The app reads PHONE_FLOWS relative to the package at run time, so a
+ * path that leaves it, or an absolute one, could never be found there and is refused, as is
+ * a named file that is missing or invalid.
+ */
+export function flowFilesToShip(root: string, phoneFlows: string | undefined): string[] {
+  const named = phoneFlows?.trim() || undefined;
+  const examples = existsSync(join(root, EXAMPLES))
+    ? filesUnder(join(root, EXAMPLES))
+        .filter((name) => name.endsWith('.json'))
+        .map((name) => join(EXAMPLES, name).split(sep).join('/'))
+    : [];
+  if (named === undefined)
+    return existsSync(join(root, DEFAULT_FLOW_FILE)) ? [DEFAULT_FLOW_FILE, ...examples] : examples;
+  if (isAbsolute(named))
+    throw new PackageError(
+      `PHONE_FLOWS "${named}" is an absolute path: the app reads it relative to the package, so give a path inside the project, such as flows/my-line.json`,
+    );
+  const shipped = relative(root, resolve(root, named)).split(sep).join('/');
+  if (shipped.startsWith('../') || shipped === '..')
+    throw new PackageError(
+      `PHONE_FLOWS "${named}" points outside the package: give a path inside the project, such as flows/my-line.json`,
+    );
+  if (!existsSync(join(root, shipped))) throw new PackageError(`PHONE_FLOWS names ${shipped}, which does not exist`);
+  try {
+    readFlowFile(join(root, shipped), shipped);
+  } catch (error) {
+    if (!(error instanceof FlowFileError)) throw error;
+    throw new PackageError(
+      `PHONE_FLOWS names ${shipped}, which is not a valid flow file:\n${error.lines.map((line) => `  ${line}`).join('\n')}`,
+    );
+  }
+  return examples.includes(shipped) ? examples : [shipped, ...examples];
+}
+
+function copyFlows(appDir: string, flows: string[]): void {
+  for (const name of flows) {
     mkdirSync(dirname(join(appDir, name)), { recursive: true });
     copyFileSync(join(ROOT, name), join(appDir, name));
   }
@@ -173,8 +211,9 @@ function zipFolder(folder: string, target: string): void {
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
-/** Builds `<artifacts>/app/` and `<artifacts>/app.zip` afresh. */
-export async function buildPackage(artifacts = ARTIFACTS): Promise<Package> {
+/** Builds `<artifacts>/app/` and `<artifacts>/app.zip` afresh, with the flow file `phoneFlows` names. */
+export async function buildPackage(artifacts = ARTIFACTS, phoneFlows = process.env.PHONE_FLOWS): Promise<Package> {
+  const flows = flowFilesToShip(ROOT, phoneFlows);
   const appDir = join(artifacts, 'app');
   const zip = join(artifacts, 'app.zip');
   rmSync(appDir, { recursive: true, force: true });
@@ -183,17 +222,25 @@ export async function buildPackage(artifacts = ARTIFACTS): Promise<Package> {
   await bundle(appDir);
   rootRelativeSources(appDir);
   writeManifests(appDir);
-  copyFlows(appDir);
+  copyFlows(appDir, flows);
   zipFolder(appDir, zip);
-  return { appDir, zip, files: filesUnder(appDir) };
+  return { appDir, zip, files: filesUnder(appDir).map((name) => name.split(sep).join('/')), flows };
 }
 
 async function main() {
-  const { appDir, zip, files } = await buildPackage();
+  const { appDir, zip, files, flows } = await buildPackage();
   const total = files.reduce((sum, name) => sum + statSync(join(appDir, name)).size, 0);
   console.log(`${relative(ROOT, appDir)}/ (${files.length} files, ${kib(total)}):`);
   for (const name of files) console.log(`  ${name.padEnd(32)} ${kib(statSync(join(appDir, name)).size).padStart(10)}`);
   const bytes = readFileSync(zip);
+  const own = flows.filter((name) => !name.startsWith('flows/examples/'));
+  const named = process.env.PHONE_FLOWS?.trim();
+  const line = named
+    ? `${named} (PHONE_FLOWS)`
+    : own.length
+      ? `${own[0]} (the default; PHONE_FLOWS names another)`
+      : 'no flows.json (the app runs its built-in default)';
+  console.log(`Flows: ${line}, and ${flows.length - own.length} examples from flows/examples/`);
   console.log(
     `${relative(ROOT, zip)}: ${kib(bytes.length)}, sha256 ${createHash('sha256').update(bytes).digest('hex')}`,
   );
