@@ -19,7 +19,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { zipSync, type Zippable } from 'fflate';
 import { findProjectRoot } from './cli/settings';
 
@@ -70,33 +70,36 @@ function functionsEntry(): Plugin {
   };
 }
 
+/**
+ * How the package is bundled, apart from what goes in it: shared with the bench's floor
+ * (dev/bench/floor.ts), so the floor is built the way the app is.
+ */
+export const BUNDLE_OPTIONS = {
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outExtension: { '.js': '.mjs' },
+  chunkNames: '[name]-[hash]',
+  external: ['@azure/functions-core'],
+  // The bundled CommonJS code (twilio, @azure/functions) calls require(): for Node's
+  // built-ins and for @azure/functions-core, which the worker answers through require.
+  banner: {
+    js: "import { createRequire as __appCreateRequire } from 'node:module';\nconst require = __appCreateRequire(import.meta.url);",
+  },
+  sourcemap: 'linked',
+  // Stack traces need the mappings only; the sources stay in the repository.
+  sourcesContent: false,
+  minify: true,
+  // Error and class names appear in logs and in errors' `name`.
+  keepNames: false,
+  legalComments: 'eof',
+  logLevel: 'warning',
+} satisfies BuildOptions;
+
 async function bundle(appDir: string): Promise<void> {
-  await build({
-    entryPoints: [ENTRY],
-    plugins: [functionsEntry()],
-    outdir: appDir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    outExtension: { '.js': '.mjs' },
-    chunkNames: '[name]-[hash]',
-    external: ['@azure/functions-core'],
-    // The bundled CommonJS code (twilio, @azure/functions) calls require(): for Node's
-    // built-ins and for @azure/functions-core, which the worker answers through require.
-    banner: {
-      js: "import { createRequire as __appCreateRequire } from 'node:module';\nconst require = __appCreateRequire(import.meta.url);",
-    },
-    sourcemap: 'linked',
-    // Stack traces need the mappings only; the sources stay in the repository.
-    sourcesContent: false,
-    minify: true,
-    // Error and class names appear in logs and in errors' `name`.
-    keepNames: false,
-    legalComments: 'eof',
-    logLevel: 'warning',
-  });
+  await build({ ...BUNDLE_OPTIONS, entryPoints: [ENTRY], plugins: [functionsEntry()], outdir: appDir });
 }
 
 /**
