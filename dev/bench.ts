@@ -13,7 +13,9 @@
  *
  * Rounds: `--rounds N` or BENCH_ROUNDS (cold, default 20); `--requests N` or BENCH_REQUESTS
  * (warm requests a process, default 300); `--warm N` or BENCH_WARM (warm processes a row,
- * default 3). `npm run bench -- --rounds 5 --requests 100` takes under a minute.
+ * default 3). `npm run bench -- --rounds 5 --requests 100 --warm 1` takes under a minute.
+ * `--imports` measures instead what each module's top level costs in the app's cold start
+ * (dev/bench/imports.ts), over the same number of rounds.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,6 +27,7 @@ import { build } from 'esbuild';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { RECORDS_TABLE } from '../lib/records/tables';
 import { checkRecorded, type Written } from './bench/check';
+import { buildMarked, printModuleCpu } from './bench/imports';
 import {
   BENCH_RESULT_PREFIX,
   NAIVE_TABLE,
@@ -38,6 +41,7 @@ import { APP_DIR, APP_ZIP, ARTIFACTS, BUNDLE_OPTIONS } from './package';
 
 const ROOT = resolve(__dirname, '../..');
 const FLOOR_DIR = join(ARTIFACTS, 'bench-floor');
+const MARKED_DIR = join(ARTIFACTS, 'bench-marked');
 
 function option(flag: string, env: string, fallback: number): number {
   const at = process.argv.indexOf(`--${flag}`);
@@ -117,10 +121,10 @@ function signedSms(): SignedSms {
 }
 
 /** Runs one row in a fresh process with nothing of this process's environment but PATH. */
-function runRow(row: Row, job: BenchJob, folder: string, connectionString: string): Promise<Run> {
+function runRow(row: Row, job: BenchJob, folder: string, connectionString: string, extraEnv = {}): Promise<Run> {
   const jobFile = join(folder, `${randomBytes(6).toString('hex')}.json`);
   writeFileSync(jobFile, JSON.stringify(job));
-  const env = { PATH: process.env.PATH, ...SETTINGS, AzureWebJobsStorage: connectionString };
+  const env = { PATH: process.env.PATH, ...SETTINGS, AzureWebJobsStorage: connectionString, ...extraEnv };
   const args = [join(__dirname, 'bench', 'worker.js'), jobFile, row.app];
   const started = performance.now();
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -230,6 +234,18 @@ async function warm(folder: string, connectionString: string): Promise<void> {
   );
 }
 
+/** `--imports`: the app bundled with import marks, cold, ROUNDS times. */
+async function importCost(folder: string, connectionString: string): Promise<void> {
+  await buildMarked(ROOT, MARKED_DIR);
+  const marked: Row = { name: 'this app, with import marks', app: MARKED_DIR };
+  const runs: Array<Record<string, number>> = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const run = await runRow(marked, job('cold', [signedSms()], 0), folder, connectionString, { BENCH_MARKS: '1' });
+    runs.push(run.result.moduleCpu ?? {});
+  }
+  printModuleCpu(runs);
+}
+
 /** The floor, bundled the way the package is. */
 async function buildFloor(): Promise<void> {
   rmSync(FLOOR_DIR, { recursive: true, force: true });
@@ -253,6 +269,10 @@ async function main() {
       await TableClient.fromConnectionString(azurite.connectionString, table, {
         allowInsecureConnection: true,
       }).createTable();
+    }
+    if (process.argv.includes('--imports')) {
+      await importCost(folder, azurite.connectionString);
+      return;
     }
     const written = await coldStart(folder, azurite.connectionString);
     await checkRecorded(azurite.connectionString, written);

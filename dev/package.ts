@@ -98,8 +98,9 @@ export const BUNDLE_OPTIONS = {
   logLevel: 'warning',
 } satisfies BuildOptions;
 
-async function bundle(appDir: string): Promise<void> {
-  await build({ ...BUNDLE_OPTIONS, entryPoints: [ENTRY], plugins: [functionsEntry()], outdir: appDir });
+/** The package's code into appDir; `plugins` (the bench's import marks) see every module after the entry's. */
+export async function bundle(appDir: string, plugins: Plugin[] = []): Promise<void> {
+  await build({ ...BUNDLE_OPTIONS, entryPoints: [ENTRY], plugins: [functionsEntry(), ...plugins], outdir: appDir });
 }
 
 /**

@@ -35,6 +35,8 @@ export interface BenchResult {
   wallPerRequest?: number;
   /** HTTP requests this process sent (to storage) per counted request. */
   callsPerRequest?: number;
+  /** With BENCH_MARKS=1 and a build with import marks (imports.ts): CPU ms of each module's top level, by package or file. */
+  moduleCpu?: Record<string, number>;
 }
 
 /** The table the fair naive port writes its one entity to. */
@@ -78,6 +80,7 @@ export async function runJob(
     result.answeredAt = performance.now();
   }
   result.maxRssKiB = process.resourceUsage().maxRSS;
+  result.moduleCpu = (globalThis as { benchModuleCpu?: Record<string, number> }).benchModuleCpu;
   process.stdout.write(`${BENCH_RESULT_PREFIX}${JSON.stringify(result)}\n`);
 }
 

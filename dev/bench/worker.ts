@@ -56,6 +56,30 @@ function provideCoreApi(): void {
   };
 }
 
+/**
+ * For a build with import marks (imports.ts): each module's top level calls these at its
+ * start and end; the CPU between them, less that of modules it loaded meanwhile, is its own.
+ */
+function countModuleCpu(): void {
+  const cpu = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  const own: Record<string, number> = {};
+  const open: Array<{ name: string; start: number; nested: number }> = [];
+  Object.assign(globalThis, {
+    benchModuleCpu: own,
+    benchEnter: (name: string) => open.push({ name, start: cpu(), nested: 0 }),
+    benchLeave: () => {
+      const module = open.pop();
+      if (!module) return;
+      const spent = cpu() - module.start;
+      own[module.name] = (own[module.name] ?? 0) + spent - module.nested;
+      if (open.length) open[open.length - 1]!.nested += spent;
+    },
+  });
+}
+
 /** A folder's package.json `main`, as the worker finds it, or the module itself. */
 function entryOf(app: string): string {
   if (!statSync(app).isDirectory()) return app;
@@ -67,6 +91,7 @@ runChild(async () => {
   const job = readJob();
   const app = process.argv[3]!;
   provideCoreApi();
+  if (process.env.BENCH_MARKS === '1') countModuleCpu();
   await import(pathToFileURL(entryOf(app)).href);
   const sms = registered.get('smsWebhook');
   if (!sms || !model) throw new Error(`${app} registered no smsWebhook through @azure/functions`);
