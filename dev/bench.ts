@@ -222,7 +222,7 @@ async function warm(folder: string, connectionString: string): Promise<void> {
   const of = (row: Row, measure: (result: BenchResult) => number) =>
     median(runs.get(row)!.map((run) => measure(run.result)));
   console.log(
-    `\nWarm: ${WARM_REQUESTS} sequential requests after ${WARMUP} in one process (median of ${WARM_PROCESSES} processes)`,
+    `\nWarm: ${WARM_REQUESTS} sequential requests after ${WARMUP} in one process (median of ${WARM_PROCESSES} process${WARM_PROCESSES === 1 ? '' : 'es'})`,
   );
   table(
     ['CPU/req', 'wall/req', 'calls/req'],
