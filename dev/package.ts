@@ -98,9 +98,51 @@ export const BUNDLE_OPTIONS = {
   logLevel: 'warning',
 } satisfies BuildOptions;
 
+/**
+ * Packages the app require()s lazily, on the first request that needs them (re2js, for flow
+ * files with a pattern: lib/flows/pattern.ts). Inline, esbuild would put them in main.mjs,
+ * which every cold start compiles (re2js is 148 KiB); instead each is bundled into a CommonJS
+ * file of its own beside main, `<name>.cjs`, which that require() loads.
+ */
+const LAZY_REQUIRES = ['re2js'];
+
+function lazyRequires(): Plugin {
+  return {
+    name: 'lazy-requires',
+    setup(bundler) {
+      bundler.onResolve({ filter: new RegExp(`^(${LAZY_REQUIRES.join('|')})$`) }, (args) =>
+        args.kind === 'require-call' ? { path: `./${args.path}.cjs`, external: true } : undefined,
+      );
+    },
+  };
+}
+
+async function bundleLazyRequires(appDir: string): Promise<void> {
+  await Promise.all(
+    LAZY_REQUIRES.map((name) =>
+      build({
+        ...BUNDLE_OPTIONS,
+        // One CommonJS file: no chunks, and no ESM banner (CommonJS has its own require).
+        format: 'cjs',
+        splitting: false,
+        banner: {},
+        outExtension: {},
+        entryPoints: [require.resolve(name, { paths: [ROOT] })],
+        outfile: join(appDir, `${name}.cjs`),
+      }),
+    ),
+  );
+}
+
 /** The package's code into appDir; `plugins` (the bench's import marks) see every module after the entry's. */
 export async function bundle(appDir: string, plugins: Plugin[] = []): Promise<void> {
-  await build({ ...BUNDLE_OPTIONS, entryPoints: [ENTRY], plugins: [functionsEntry(), ...plugins], outdir: appDir });
+  await build({
+    ...BUNDLE_OPTIONS,
+    entryPoints: [ENTRY],
+    plugins: [functionsEntry(), lazyRequires(), ...plugins],
+    outdir: appDir,
+  });
+  await bundleLazyRequires(appDir);
 }
 
 /**
