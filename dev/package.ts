@@ -5,7 +5,8 @@
  * names, so the package holds the bundle and nothing else: no node_modules, no sources. The
  * Functions worker provides `@azure/functions-core` at run time, the only module left outside.
  * What only some requests need (the Twilio REST client, the table client, the identity
- * client) sits in chunks of its own that Node loads on the first `import()` that asks for it.
+ * client) sits in chunks of its own that Node loads on the first `import()` that asks for it;
+ * what the app require()s lazily (re2js) in a CommonJS file of its own (LAZY_REQUIRES).
  */
 import { createHash } from 'node:crypto';
 import {
