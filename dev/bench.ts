@@ -262,7 +262,7 @@ async function main() {
   await buildFloor();
   console.log(`Package: ${packageSummary()}`);
   console.log(`Node ${process.version}; ${load()}; storage: an in-memory Azurite of this bench's own.`);
-  const azurite = await startAzurite({ services: 'table' });
+  const azurite = await startAzurite({ services: 'app' });
   const folder = mkdtempSync(join(tmpdir(), 'bench-'));
   try {
     for (const table of [NAIVE_TABLE, SAME_WORK_TABLE, RECORDS_TABLE]) {
