@@ -5,7 +5,8 @@
  * names, so the package holds the bundle and nothing else: no node_modules, no sources. The
  * Functions worker provides `@azure/functions-core` at run time, the only module left outside.
  * What only some requests need (the Twilio REST client, the table client, the identity
- * client) sits in chunks of its own that Node loads on the first `import()` that asks for it.
+ * client) sits in chunks of its own that Node loads on the first `import()` that asks for it;
+ * what the app require()s lazily (re2js) in a CommonJS file of its own (LAZY_REQUIRES).
  */
 import { createHash } from 'node:crypto';
 import {
@@ -19,7 +20,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { zipSync, type Zippable } from 'fflate';
 import { DEFAULT_FLOW_FILE, FlowFileError, readFlowFile } from '../lib/flows/load';
 import { findProjectRoot } from './cli/settings';
@@ -73,33 +74,79 @@ function functionsEntry(): Plugin {
   };
 }
 
-async function bundle(appDir: string): Promise<void> {
-  await build({
-    entryPoints: [ENTRY],
-    plugins: [functionsEntry()],
-    outdir: appDir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    outExtension: { '.js': '.mjs' },
-    chunkNames: '[name]-[hash]',
-    external: ['@azure/functions-core'],
-    // The bundled CommonJS code (twilio, @azure/functions) calls require(): for Node's
-    // built-ins and for @azure/functions-core, which the worker answers through require.
-    banner: {
-      js: "import { createRequire as __appCreateRequire } from 'node:module';\nconst require = __appCreateRequire(import.meta.url);",
+/**
+ * How the package is bundled, apart from what goes in it: shared with the bench's floor
+ * (dev/bench/floor.ts), so the floor is built the way the app is.
+ */
+export const BUNDLE_OPTIONS = {
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outExtension: { '.js': '.mjs' },
+  chunkNames: '[name]-[hash]',
+  external: ['@azure/functions-core'],
+  // The bundled CommonJS code (twilio, @azure/functions) calls require(): for Node's
+  // built-ins and for @azure/functions-core, which the worker answers through require.
+  banner: {
+    js: "import { createRequire as __appCreateRequire } from 'node:module';\nconst require = __appCreateRequire(import.meta.url);",
+  },
+  sourcemap: 'linked',
+  // Stack traces need the mappings only; the sources stay in the repository.
+  sourcesContent: false,
+  minify: true,
+  // Error and class names appear in logs and in errors' `name`.
+  keepNames: false,
+  legalComments: 'eof',
+  logLevel: 'warning',
+} satisfies BuildOptions;
+
+/**
+ * Packages the app require()s lazily, on the first request that needs them (re2js, for flow
+ * files with a pattern: lib/flows/pattern.ts). Inline, esbuild would put them in main.mjs,
+ * which every cold start compiles (re2js is 148 KiB); instead each is bundled into a CommonJS
+ * file of its own beside main, `<name>.cjs`, which that require() loads.
+ */
+const LAZY_REQUIRES = ['re2js'];
+
+function lazyRequires(): Plugin {
+  return {
+    name: 'lazy-requires',
+    setup(bundler) {
+      bundler.onResolve({ filter: new RegExp(`^(${LAZY_REQUIRES.join('|')})$`) }, (args) =>
+        args.kind === 'require-call' ? { path: `./${args.path}.cjs`, external: true } : undefined,
+      );
     },
-    sourcemap: 'linked',
-    // Stack traces need the mappings only; the sources stay in the repository.
-    sourcesContent: false,
-    minify: true,
-    // Error and class names appear in logs and in errors' `name`.
-    keepNames: false,
-    legalComments: 'eof',
-    logLevel: 'warning',
+  };
+}
+
+async function bundleLazyRequires(appDir: string): Promise<void> {
+  await Promise.all(
+    LAZY_REQUIRES.map((name) =>
+      build({
+        ...BUNDLE_OPTIONS,
+        // One CommonJS file: no chunks, and no ESM banner (CommonJS has its own require).
+        format: 'cjs',
+        splitting: false,
+        banner: {},
+        outExtension: {},
+        entryPoints: [require.resolve(name, { paths: [ROOT] })],
+        outfile: join(appDir, `${name}.cjs`),
+      }),
+    ),
+  );
+}
+
+/** The package's code into appDir; `plugins` (the bench's import marks) see every module after the entry's. */
+export async function bundle(appDir: string, plugins: Plugin[] = []): Promise<void> {
+  await build({
+    ...BUNDLE_OPTIONS,
+    entryPoints: [ENTRY],
+    plugins: [functionsEntry(), lazyRequires(), ...plugins],
+    outdir: appDir,
   });
+  await bundleLazyRequires(appDir);
 }
 
 /**

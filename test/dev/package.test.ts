@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { unzipSync } from 'fflate';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,7 +44,7 @@ describe('npm run package', () => {
   it('holds the bundle, its source maps and the two manifests, and no node_modules', () => {
     for (const file of built.files)
       expect(file).toMatch(
-        /^(host\.json|package\.json|flows\.json|flows\/examples\/[\w-]+\.json|[\w-]+\.mjs(\.map)?)$/,
+        /^(host\.json|package\.json|flows\.json|flows\/examples\/[\w-]+\.json|[\w-]+\.[mc]js(\.map)?)$/,
       );
     expect(built.files).toEqual(
       expect.arrayContaining([
@@ -72,6 +73,14 @@ describe('npm run package', () => {
     expect(manifest).not.toHaveProperty('dependencies');
     expect(manifest).not.toHaveProperty('devDependencies');
     expect(readFileSync(join(built.appDir, 'host.json'), 'utf8')).toBe(readFileSync(join(ROOT, 'host.json'), 'utf8'));
+  });
+
+  it('keeps re2js out of main.mjs, which every cold start compiles, in a file of its own that its lazy require loads', () => {
+    const map = JSON.parse(readFileSync(join(built.appDir, 'main.mjs.map'), 'utf8')) as { sources: string[] };
+    expect(map.sources.filter((source) => source.includes('node_modules/re2js/'))).toEqual([]);
+    const fromMain = createRequire(join(built.appDir, 'main.mjs'));
+    const { RE2JS } = fromMain('./re2js.cjs') as typeof import('re2js');
+    expect(RE2JS.compile('^menus?$').matcher('menu').find()).toBe(true);
   });
 
   it('maps the bundle back to the TypeScript sources for stack traces', () => {
