@@ -82,6 +82,10 @@ const voice = z
       })
       .default('reject')
       .meta({ description: 'A blocked caller: rejected (not answered, not billed), a busy tone, or a step.' }),
+    onError: stepName.optional().meta({
+      description:
+        'The step a failed http or code action (with no "failed" step of its own) leads to, and where a call goes when its variables cannot be read.',
+    }),
     steps: z.record(stepName, step),
   })
   .meta({ description: 'The voice flow: named steps, each a list of actions.' });

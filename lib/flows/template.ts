@@ -7,10 +7,11 @@
  * that has no value renders empty, as in Studio. The result is text: it reaches TwiML only
  * through the SDK's builders.
  *
- * liquidjs is loaded on first use, so a flow without templates never pays for it; a text with
- * neither `{{` nor `{%` is returned as it is.
+ * liquidjs is required on first use (a file of its own in the package), so a flow without
+ * templates never pays for it; a text with neither `{{` nor `{%` is returned as it is, and one
+ * that only outputs plain variables is rendered here, as Liquid would.
  */
-import type { Liquid, Template } from 'liquidjs' with { 'resolution-mode': 'import' };
+import type { Liquid, Template } from 'liquidjs';
 
 /** What a template can read. */
 export interface TemplateScope {
@@ -30,20 +31,22 @@ const LIMITS = { parseLimit: 64 * 1024, renderLimit: 50, memoryLimit: 1024 * 102
 
 const OLD_PLACEHOLDER = /(?<!\{)\{([A-Za-z][A-Za-z0-9_]*)\}(?!\})/g;
 
-let engine: Promise<Liquid> | undefined;
+let engine: Liquid | undefined;
 
-function liquid(): Promise<Liquid> {
-  engine ??= import('liquidjs').then(
-    ({ Liquid }) =>
-      new Liquid({
-        templates: {},
-        strictFilters: true,
-        strictVariables: false,
-        ownPropertyOnly: true,
-        jsTruthy: false,
-        ...LIMITS,
-      }),
-  );
+function liquid(): Liquid {
+  if (!engine) {
+    // A lazy require: about 40 ms of loading that only flows with real templates pay.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Liquid } = require('liquidjs') as typeof import('liquidjs');
+    engine = new Liquid({
+      templates: {},
+      strictFilters: true,
+      strictVariables: false,
+      ownPropertyOnly: true,
+      jsTruthy: false,
+      ...LIMITS,
+    });
+  }
   return engine;
 }
 
@@ -88,21 +91,21 @@ function renderSimple(text: string, scope: TemplateScope): string | undefined {
 
 const parsed = new Map<string, Template[]>();
 
-async function parse(text: string): Promise<Template[]> {
+function parse(text: string): Template[] {
   const known = parsed.get(text);
   if (known) return known;
-  const templates = (await liquid()).parse(text);
+  const templates = liquid().parse(text);
   // Keyed by the flow file's own texts, never by a request's: bounded by the file.
   parsed.set(text, templates);
   return templates;
 }
 
 /** The text with its template rendered; plain text as it is. */
-export async function render(text: string, scope: TemplateScope): Promise<string> {
+export function render(text: string, scope: TemplateScope): string {
   if (!isTemplate(text)) return text;
   const simple = renderSimple(text, scope);
   if (simple !== undefined) return simple;
-  const result: unknown = await (await liquid()).render(await parse(text), scope);
+  const result: unknown = liquid().renderSync(parse(text), scope);
   return String(result);
 }
 
@@ -110,7 +113,7 @@ export async function render(text: string, scope: TemplateScope): Promise<string
  * What is wrong with a flow text, for the check at start: a syntax error, an unknown filter, a
  * variable outside the four roots, or a placeholder in the old `{From}` syntax.
  */
-export async function templateProblems(text: string): Promise<string[]> {
+export function templateProblems(text: string): string[] {
   const problems = [...text.matchAll(OLD_PLACEHOLDER)].map(([whole, name]) => oldPlaceholderProblem(whole, name!));
   if (!isTemplate(text)) return problems;
   const simple = simpleOutputs(text);
@@ -123,7 +126,7 @@ export async function templateProblems(text: string): Promise<string[]> {
         .map(rootProblem),
     ];
   try {
-    const engine = await liquid();
+    const engine = liquid();
     const templates = engine.parse(text);
     problems.push(...engine.globalVariablesSync(templates).filter(notARoot).map(rootProblem));
   } catch (error) {

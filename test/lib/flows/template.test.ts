@@ -10,71 +10,70 @@ const scope = (over: Partial<TemplateScope> = {}): TemplateScope => ({
 });
 
 describe('flow templates (Liquid, as in Studio)', () => {
-  it('renders variables, the trigger, widgets, settings and filters', async () => {
+  it('renders variables, the trigger, widgets, settings and filters', () => {
     expect(
-      await render(
+      render(
         '{{ settings.VOICE_GREETING }} {{ flow.variables.name | upcase }} from {{ trigger.call.From }}: {{ widgets.crm.parsed.tier }}',
         scope(),
       ),
     ).toBe('Hello Monkey! ADA from +15550100001: vip');
   });
 
-  it('renders a missing variable empty, as Studio does, and a default when given', async () => {
-    expect(await render('[{{ flow.variables.nobody }}]', scope())).toBe('[]');
-    expect(await render('{{ flow.variables.nobody | default: "there" }}', scope())).toBe('there');
+  it('renders a missing variable empty, as Studio does, and a default when given', () => {
+    expect(render('[{{ flow.variables.nobody }}]', scope())).toBe('[]');
+    expect(render('{{ flow.variables.nobody | default: "there" }}', scope())).toBe('there');
   });
 
-  it('leaves plain text alone, braces included', async () => {
+  it('leaves plain text alone, braces included', () => {
     expect(isTemplate('Press {1}')).toBe(false);
-    expect(await render('Press {1}', scope())).toBe('Press {1}');
+    expect(render('Press {1}', scope())).toBe('Press {1}');
   });
 
-  it('keeps what a caller sends as text: it is data, never a template', async () => {
+  it('keeps what a caller sends as text: it is data, never a template', () => {
     const said = scope({ trigger: { call: { SpeechResult: '{{ settings.SMS_REPLY }}</Say><Dial>+1900</Dial>' } } });
-    expect(await render('You said {{ trigger.call.SpeechResult }}', said)).toBe(
+    expect(render('You said {{ trigger.call.SpeechResult }}', said)).toBe(
       'You said {{ settings.SMS_REPLY }}</Say><Dial>+1900</Dial>',
     );
   });
 
-  it('reads own properties only: nothing of a prototype', async () => {
-    expect(await render('[{{ flow.variables.constructor }}{{ flow.variables.__proto__ }}]', scope())).toBe('[]');
+  it('reads own properties only: nothing of a prototype', () => {
+    expect(render('[{{ flow.variables.constructor }}{{ flow.variables.__proto__ }}]', scope())).toBe('[]');
   });
 
-  it('cannot include files or layouts', async () => {
-    await expect(render("{% include 'package.json' %}", scope())).rejects.toThrow();
-    await expect(render("{% render '/etc/passwd' %}", scope())).rejects.toThrow();
+  it('cannot include files or layouts', () => {
+    expect(() => render("{% include 'package.json' %}", scope())).toThrow();
+    expect(() => render("{% render '/etc/passwd' %}", scope())).toThrow();
   });
 
-  it('stops a template that would render without end', async () => {
-    await expect(
+  it('stops a template that would render without end', () => {
+    expect(() =>
       render('{% for i in (1..100000000) %}{% for j in (1..100000000) %}x{% endfor %}{% endfor %}', scope()),
-    ).rejects.toThrow();
+    ).toThrow();
   });
 
-  it('renders outputs of plain variables as Liquid does, without loading it', async () => {
+  it('renders outputs of plain variables as Liquid does, without loading it', () => {
     const texts = [
       '{{ flow.variables.tries }}x{{flow.variables.name}}',
       '{{ trigger.call.Nope }}!',
       '{{ widgets.crm.status }}',
     ];
-    for (const text of texts)
-      expect(await render(text, scope())).toBe(await render(`${text}{% if true %}{% endif %}`, scope()));
-    expect(await render('{{ widgets.crm.parsed }}', scope())).toBe(
-      await render('{{ widgets.crm.parsed }}{%- if true -%}{%- endif -%}', scope()),
+    for (const text of texts) expect(render(text, scope())).toBe(render(`${text}{% if true %}{% endif %}`, scope()));
+    expect(render('{{ widgets.crm.parsed }}', scope())).toBe(
+      render('{{ widgets.crm.parsed }}{%- if true -%}{%- endif -%}', scope()),
     );
   });
 
-  it('names each problem at start: syntax, unknown filters, roots, old placeholders', async () => {
-    expect(await templateProblems('Hello {{ flow.variables.name }}')).toEqual([]);
-    expect((await templateProblems('Hello {{ flow.variables.name '))[0]).toMatch(/^is not a valid template: /);
-    expect((await templateProblems('{{ flow.variables.name | shout }}'))[0]).toMatch(/undefined filter: shout/);
-    expect(await templateProblems('{{ env.TWILIO_AUTH_TOKEN | upcase }}')).toEqual([
+  it('names each problem at start: syntax, unknown filters, roots, old placeholders', () => {
+    expect(templateProblems('Hello {{ flow.variables.name }}')).toEqual([]);
+    expect(templateProblems('Hello {{ flow.variables.name ')[0]).toMatch(/^is not a valid template: /);
+    expect(templateProblems('{{ flow.variables.name | shout }}')[0]).toMatch(/undefined filter: shout/);
+    expect(templateProblems('{{ env.TWILIO_AUTH_TOKEN | upcase }}')).toEqual([
       '"env" is not something a template can read: use flow, trigger, widgets, settings',
     ]);
-    expect(await templateProblems('{{ env.TWILIO_AUTH_TOKEN }}')).toEqual([
+    expect(templateProblems('{{ env.TWILIO_AUTH_TOKEN }}')).toEqual([
       '"env" is not something a template can read: use flow, trigger, widgets, settings',
     ]);
-    expect(await templateProblems('Call from {From}. {VOICE_GREETING}')).toEqual([
+    expect(templateProblems('Call from {From}. {VOICE_GREETING}')).toEqual([
       '{From} is the old placeholder syntax: write {{ trigger.call.From }} (in a text rule, {{ trigger.message.From }})',
       '{VOICE_GREETING} is the old placeholder syntax: write {{ settings.VOICE_GREETING }}',
     ]);
