@@ -10,6 +10,7 @@ import { ROUTE_PREFIX, ROUTES } from '../config/routes';
 import type { Settings } from '../config/settings';
 import { field, type FormParams } from '../http/requests';
 import type { FlowFacts } from '../records/model';
+import { own } from '../own';
 import { xmlSafe } from '../twilio/twiml';
 import { endsTwiml } from './check';
 import { isOpen } from './hours';
@@ -256,7 +257,7 @@ export function answerCallback(
     const speech = field(params, 'SpeechResult')?.trim() || undefined;
     const heard = { ...(digits ? { digits } : {}), ...(speech ? { speech } : {}) };
     const target =
-      (digits && Object.hasOwn(gather.branches, digits) ? gather.branches[digits] : undefined) ??
+      (digits ? own(gather.branches, digits) : undefined) ??
       (speech ? spokenKeyword(gather.keywords, speech) : undefined);
     if (target) return then(heard, { step: target });
     const problem = digits || speech ? 'no match' : 'no input';
@@ -321,7 +322,7 @@ export function stepGone(flows: FlowFile, place: FlowPlace, settings: Settings, 
 /** What the answering party of a dial hears before the caller is connected. */
 export function whisperTwiml(flows: FlowFile, place: FlowPlace, params: FormParams, settings: Settings): string {
   const response = new VoiceResponse();
-  const action = place.step !== undefined ? voiceOf(flows).steps[place.step]?.actions[place.at ?? -1] : undefined;
+  const action = place.step !== undefined ? own(voiceOf(flows).steps, place.step)?.actions[place.at ?? -1] : undefined;
   if (action && 'dial' in action && action.dial.whisper)
     response.say(xmlSafe(fill(action.dial.whisper, requestVariables(params, settings))));
   return response.toString();

@@ -1,6 +1,7 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ConfigError } from '../config/settings';
 import { AppError, describeError, type Problem } from '../errors';
+import { logText } from '../logText';
 import { problem } from './responses';
 
 /**
@@ -28,7 +29,7 @@ export function errorResponse(error: unknown, context: InvocationContext): HttpR
     context.error(error.message);
     return problem(503, 'The app is not configured', error.problems.map(settingProblem));
   }
-  context.error(`Unhandled error: ${describeError(error)}`);
+  context.error(`Unhandled error: ${logText(describeError(error), 2000)}`);
   return problem(500, 'Internal error');
 }
 
