@@ -24,4 +24,19 @@ export default tseslint.config(
       '@typescript-eslint/await-thenable': 'error',
     },
   },
+  {
+    // The emulator's TwiML interpreter is what `simulate` runs against any app: the REST side
+    // (dev/emulator/rest/) uses it, never the other way round (dev/emulator/README.md).
+    files: ['dev/emulator/interpreter/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../*'], message: 'dev/emulator/interpreter/ imports only its own files and packages.' },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ConfigError, loadSettings, LOCAL_PHONE_NUMBER, type Settings } from '../lib/config/settings';
 import { FlowFileError, getFlows } from '../lib/flows/load';
 import { isListening } from './azurite';
-import { localAccount } from './emulator/sids';
+import { localAccount } from './emulator/interpreter/twilioApi';
 import { LOCAL_SETTINGS_FILE, localEnvironment } from './localSettings';
 
 export const DEFAULT_PORT = 7071;

@@ -7,9 +7,16 @@ import { version } from '../package.json';
 
 const TWILIO_API = 'https://api.twilio.com';
 
+export type StepOutcome = 'ok' | 'failed';
+
 export interface StorageReach {
+  /** Both the write and the read of the health entity succeeded within the probe's deadline. */
   reachable: boolean;
-  /** Why not, when it is not: no secret, only what failed. */
+  /** The upsert of the health entity: what every webhook needs. */
+  write: StepOutcome;
+  /** The point read of it (or storage's own 404 for it). */
+  read: StepOutcome;
+  /** Which failed and why, when one did: no secret, only what failed. */
   problem?: string;
   checkedAt: string;
 }
@@ -62,10 +69,12 @@ function describeStorage(settings: Settings): string {
 let lastProbe: { settings: Settings; at: number; result: Promise<StorageReach> } | undefined;
 
 /**
- * Whether storage answers as Azure Table Storage does: a read of an entity that does not
- * exist must come back as storage's own 404 (`ResourceNotFound`). A server that is not
- * table storage (something else on Azurite's port) or does not answer in time fails. The
- * answer is kept for a few seconds, so a busy health endpoint does not load storage.
+ * Whether storage does what the webhooks need: a write of a small health entity, then a read
+ * of it, each within the probe's deadline. Each is reported on its own (storage that reads but
+ * refuses writes is down for every webhook). The read must come back as table storage answers:
+ * the entity, or storage's own 404 (`ResourceNotFound`) when the write did not land, so a server
+ * that is not table storage fails. The answer is kept for a few seconds, so a busy health
+ * endpoint does not load storage.
  */
 export function probeStorage(settings: Settings): Promise<StorageReach> {
   if (lastProbe?.settings !== settings || Date.now() - lastProbe.at > DEADLINES.healthCacheMs) {
@@ -74,29 +83,59 @@ export function probeStorage(settings: Settings): Promise<StorageReach> {
   return lastProbe.result;
 }
 
+/** One entity every instance overwrites: the probe never grows the table. Its partition is no record's. */
+const HEALTH_ENTITY = { partitionKey: 'health-probe', rowKey: 'probe' };
+
 async function runProbe(settings: Settings): Promise<StorageReach> {
   const checkedAt = new Date().toISOString();
   const signal = storageDeadline(DEADLINES.healthProbeMs);
-  try {
-    const answeredAsTableStorage = await withTables(settings, signal, async ({ records }) => {
+  const write = await probeStep(signal, () =>
+    withTables(settings, signal, async ({ records }) => {
+      await records.upsertEntity({ ...HEALTH_ENTITY, checkedAt }, 'Replace', { abortSignal: signal });
+    }),
+  );
+  const read = await probeStep(signal, () =>
+    withTables(settings, signal, async ({ records }) => {
       try {
-        await records.getEntity('health-probe', 'absent', { abortSignal: signal });
-        return false;
+        const entity = await records.getEntity<{ checkedAt?: unknown }>(
+          HEALTH_ENTITY.partitionKey,
+          HEALTH_ENTITY.rowKey,
+          {
+            abortSignal: signal,
+          },
+        );
+        if (typeof entity.checkedAt !== 'string') throw new Error('the health entity came back without its checkedAt');
       } catch (error) {
-        if (storageErrorCode(error) === 'ResourceNotFound' || storageErrorCode(error) === 'TableNotFound') return true;
-        throw error;
+        if (storageErrorCode(error) !== 'ResourceNotFound' || write.ok) throw error;
       }
-    });
-    return answeredAsTableStorage
-      ? { reachable: true, checkedAt }
-      : { reachable: false, problem: 'a read of an absent entity succeeded', checkedAt };
+    }),
+  );
+  const problem = [
+    write.problem && `the write of the health entity failed: ${write.problem}`,
+    read.problem && `the read of the health entity failed: ${read.problem}`,
+  ]
+    .filter(Boolean)
+    .join('; ');
+  return {
+    reachable: write.ok && read.ok,
+    write: write.ok ? 'ok' : 'failed',
+    read: read.ok ? 'ok' : 'failed',
+    ...(problem ? { problem } : {}),
+    checkedAt,
+  };
+}
+
+async function probeStep(signal: AbortSignal, step: () => Promise<void>): Promise<{ ok: boolean; problem?: string }> {
+  try {
+    await step();
+    return { ok: true };
   } catch (error) {
     const problem = signal.aborted
       ? `no answer within ${DEADLINES.healthProbeMs / 1000} s`
       : error instanceof StoreUnavailableError
         ? error.message
         : describeError(error);
-    return { reachable: false, problem, checkedAt };
+    return { ok: false, problem };
   }
 }
 

@@ -8,9 +8,9 @@ import { EXIT, runCommand } from '../cli/command';
 import { Printer, type Io } from '../cli/output';
 import { readSettings, resolveTwilioTarget, type TwilioTarget } from '../cli/settings';
 import { shortSid } from '../cli/twilio';
-import { DIAL_OUTCOMES, type DialOutcome } from './callTypes';
-import { startEmulator, type Emulator } from './server';
-import { localAccount } from './sids';
+import { DIAL_OUTCOMES, type DialOutcome } from './interpreter/callTypes';
+import { startEmulator, type Emulator } from './rest/server';
+import { localAccount } from './interpreter/twilioApi';
 import { LOCAL_PHONE_NUMBER } from '../../lib/config/settings';
 
 export const USAGE = `Usage: npm run emulator -- [options]

@@ -1,12 +1,19 @@
-export { startEmulator, type CallReport, type Emulator, type EmulatorOptions, type EmulatorScript } from './server';
-export { runCallFlow, type CallFlowOptions } from './callFlow';
+export {
+  startEmulator,
+  type CallReport,
+  type Emulator,
+  type EmulatorOptions,
+  type EmulatorScript,
+} from './rest/server';
+export { runCallFlow } from './interpreter/callFlow';
 export {
   DIAL_OUTCOMES,
+  type CallFlowOptions,
   type CallFlowResult,
   type CallScript,
   type DialOutcome,
   type TranscriptLine,
-} from './callTypes';
-export { runMessagingFlow } from './messagingFlow';
-export { sendWebhook, type WebhookResult } from './webhook';
-export { newSid, rfc2822 } from './sids';
+} from './interpreter/callTypes';
+export { runMessagingFlow } from './interpreter/messagingFlow';
+export { sendWebhook, type WebhookResult } from './interpreter/webhook';
+export { API_VERSION, callParams, newSid, rfc2822 } from './interpreter/twilioApi';

@@ -4,7 +4,9 @@
  * Twilio number, so an incoming call or text starts from the number's own configuration.
  */
 import { functionWebhooks, type NumberWebhooks } from '../webhooks/command';
-import { startEmulator, type Emulator } from './server';
+import { accountUrl } from './interpreter/twilioApi';
+import { NUMBER_METHOD_FIELDS, NUMBER_URL_FIELDS } from './rest/resources';
+import { startEmulator, type Emulator } from './rest/server';
 
 export interface LocalTwilio {
   emulator: Emulator;
@@ -30,22 +32,18 @@ export async function startLocalTwilio(
       const [number] = emulator.phoneNumbers.values();
       const webhooks = functionWebhooks(origin);
       const response = await fetch(
-        `${emulator.url}/2010-04-01/Accounts/${account.accountSid}/IncomingPhoneNumbers/${number!.sid}.json`,
+        `${accountUrl(account.accountSid, emulator.url)}/IncomingPhoneNumbers/${number!.sid}.json`,
         {
           method: 'POST',
           headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({
-            VoiceUrl: webhooks.voiceUrl,
-            VoiceMethod: webhooks.voiceMethod,
-            VoiceFallbackUrl: webhooks.voiceFallbackUrl,
-            VoiceFallbackMethod: webhooks.voiceFallbackMethod,
-            SmsUrl: webhooks.smsUrl,
-            SmsMethod: webhooks.smsMethod,
-            SmsFallbackUrl: webhooks.smsFallbackUrl,
-            SmsFallbackMethod: webhooks.smsFallbackMethod,
-            StatusCallback: webhooks.statusCallback,
-            StatusCallbackMethod: webhooks.statusCallbackMethod,
-          }),
+          body: new URLSearchParams(
+            Object.fromEntries(
+              Object.entries({ ...NUMBER_URL_FIELDS, ...NUMBER_METHOD_FIELDS }).map(([param, key]) => [
+                param,
+                webhooks[key],
+              ]),
+            ),
+          ),
         },
       );
       if (!response.ok)

@@ -5,6 +5,8 @@ import { EXIT } from '../cli/command';
 import { alignRows } from '../cli/output';
 import { shortSid } from '../cli/twilio';
 import {
+  API_VERSION,
+  callParams,
   DIAL_OUTCOMES,
   newSid,
   rfc2822,
@@ -24,8 +26,6 @@ import {
   type SimulateContext,
 } from './context';
 import { callThroughEmulator, textThroughEmulator } from './viaEmulator';
-
-const API_VERSION = '2010-04-01';
 
 export async function simulateSms(
   context: SimulateContext,
@@ -115,16 +115,7 @@ export async function simulateCall(
       key: values.key,
     });
   const callSid = newSid('CA');
-  const call = {
-    AccountSid: target.accountSid,
-    ApiVersion: API_VERSION,
-    CallSid: callSid,
-    Direction: 'inbound',
-    From: from,
-    To: to,
-    Caller: from,
-    Called: to,
-  };
+  const call = callParams({ accountSid: target.accountSid, sid: callSid, direction: 'inbound', from, to });
   const url = routeUrl(appUrl, 'voiceWebhook');
   const { paint } = print;
   print.line(`${paint.bold('Call')}     ${shortSid(callSid)} ${from} → ${to} ${paint.dim(`(inbound, POST ${url})`)}`);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLocalTwilio, type LocalTwilio } from '../../dev/emulator/local';
-import { localAccount } from '../../dev/emulator/sids';
+import { localAccount } from '../../dev/emulator/interpreter/twilioApi';
 import { startTwimlApp, twiml } from './emulatorTwimlApp';
 
 let local: LocalTwilio | undefined;

@@ -195,6 +195,19 @@ describe('the TwiML interpreter', () => {
     expect(plain.transcript).toEqual([{ verb: 'Say', text: 'Plain text is read out.' }]);
   });
 
+  it('only names in the verb table are verbs: toString, valueOf, hasOwnProperty fail with 12200; Echo, listed but not acted out, is skipped', async () => {
+    for (const name of ['toString', 'valueOf', 'hasOwnProperty']) {
+      const result = await call('/unused', {}, { start: { twiml: `<Response><Say>hi</Say><${name}/></Response>` } });
+      expect(result.error).toMatchObject({ code: 12200 });
+      expect(result.transcript).toEqual([expect.objectContaining({ verb: 'Error' })]);
+    }
+    const echo = await call('/unused', {}, { start: { twiml: '<Response><Echo/><Say>after</Say></Response>' } });
+    expect(echo.transcript).toEqual([
+      { verb: 'Echo', text: 'not emulated; skipped', notEmulated: true },
+      { verb: 'Say', text: 'after' },
+    ]);
+  });
+
   it('Sms inside a call becomes a message on the emulator', async () => {
     const emulator = await startEmulator({ accountSid, authToken });
     try {

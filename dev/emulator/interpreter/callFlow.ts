@@ -10,78 +10,20 @@ import { parseTwiml, TwimlError } from './twiml';
 import {
   CallFailure,
   type CallEnd,
+  type CallFlowOptions,
   type CallFlowResult,
-  type CallScript,
   type CallStart,
   type Document,
   type FinalCallStatus,
   type Navigate,
-  type OutgoingSms,
-  type RecordingMade,
   type Step,
   type TranscriptLine,
 } from './callTypes';
-import { executeVerb, NOT_EMULATED, type VerbContext } from './voiceVerbs';
+import { MAX_CALL_SECONDS } from './twilioApi';
+import { executeVerb, isVerb, type VerbContext } from './voiceVerbs';
 import { httpMethod, sendWebhook, type WebhookRequest, type WebhookResult } from './webhook';
 
-/** Hangs up or redirects a live call, as `POST Calls/{sid}.json` with Status or Url/Twiml does. */
-export class CallControl {
-  private controller = new AbortController();
-  private pending: { hangup: true } | { redirect: CallStart } | undefined;
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  hangup(): void {
-    this.interrupt({ hangup: true });
-  }
-
-  redirect(to: CallStart): void {
-    this.interrupt({ redirect: to });
-  }
-
-  /** The interruption to act on, if any; the next one can come after. */
-  take(): { hangup: true } | { redirect: CallStart } | undefined {
-    const pending = this.pending;
-    if (pending) this.controller = new AbortController();
-    this.pending = undefined;
-    return pending;
-  }
-
-  private interrupt(what: { hangup: true } | { redirect: CallStart }) {
-    this.pending = what;
-    this.controller.abort();
-  }
-}
-
-export interface CallFlowOptions {
-  authToken: string;
-  /** The parameters every request carries: AccountSid, CallSid, From, To, Direction, ApiVersion, Called, Caller… */
-  call: Record<string, string>;
-  start: CallStart;
-  /** Requested with ErrorCode and ErrorUrl when the first document cannot be fetched or read. */
-  fallback?: { url: string; method?: string };
-  script?: CallScript;
-  /** Outbound API calls are answered before their TwiML is requested; inbound calls are not. */
-  answered?: boolean;
-  /** Verbs run before the emulated caller gives up (bounds Redirect loops); default 50. */
-  maxSteps?: number;
-  /** Simulated seconds after which Twilio ends the call (TimeLimit); default 14400. */
-  timeLimit?: number;
-  /** Where RecordingUrl points; default https://api.twilio.com. */
-  apiBaseUrl?: string;
-  signal?: AbortSignal;
-  control?: CallControl;
-  onLine?: (line: TranscriptLine) => void;
-  onRequest?: (result: WebhookResult) => void;
-  onRecording?: (recording: RecordingMade) => void;
-  /** Sends an <Sms> from the call; answers its SID. */
-  sendSms?: (sms: OutgoingSms) => Promise<string> | string;
-}
-
 export const DEFAULT_MAX_STEPS = 50;
-const DEFAULT_TIME_LIMIT = 14_400;
 
 class Interrupted extends Error {}
 
@@ -182,8 +124,8 @@ class CallFlow implements VerbContext {
         return { endedBy: 'max-steps' };
       }
       const step: Step = await executeVerb(this, verb, document);
-      if (this.seconds >= (this.options.timeLimit ?? DEFAULT_TIME_LIMIT)) {
-        this.seconds = this.options.timeLimit ?? DEFAULT_TIME_LIMIT;
+      if (this.seconds >= (this.options.timeLimit ?? MAX_CALL_SECONDS)) {
+        this.seconds = this.options.timeLimit ?? MAX_CALL_SECONDS;
         this.say({ verb: 'Stop', text: `time limit of ${this.seconds} s reached` });
         return { endedBy: 'time-limit' };
       }
@@ -195,7 +137,7 @@ class CallFlow implements VerbContext {
 
   /** Twilio rejects a document with an element that is not a TwiML verb (error 12200) before running any of it. */
   private check(document: Document) {
-    const unknown = document.verbs.find((verb) => !KNOWN_VERBS.has(verb.name));
+    const unknown = document.verbs.find((verb) => !isVerb(verb.name));
     if (unknown)
       throw new CallFailure(12200, `Schema validation warning: <${unknown.name}> is not a TwiML verb`, document.url);
   }
@@ -310,22 +252,6 @@ class CallFlow implements VerbContext {
     this.options.onLine?.(line);
   }
 }
-
-/** Every verb of Twilio's voice TwiML: voiceVerbs.ts acts out some; the others are reported as not emulated. */
-const KNOWN_VERBS = new Set([
-  'Say',
-  'Play',
-  'Pause',
-  'Gather',
-  'Dial',
-  'Record',
-  'Redirect',
-  'Hangup',
-  'Reject',
-  'Sms',
-  'Message',
-  ...NOT_EMULATED,
-]);
 
 function snippet(body: string): string {
   const text = body.replace(/\s+/g, ' ').trim();

@@ -3,10 +3,10 @@
  * Recordings resources) and their audio, as Twilio serves RecordingUrl: WAV by default or
  * with .wav, MP3 with .mp3, the metadata with .json. The audio is silence of the recorded length.
  */
-import type { RecordingMade } from './callTypes';
+import type { RecordingMade } from '../interpreter/callTypes';
 import { callRecordingJson, pageJson, recordingJson, type EmulatedCall, type EmulatedRecording } from './resources';
 import { api, notFound, type ApiRequest, type ApiResponse, type Route } from './router';
-import { rfc2822 } from './sids';
+import { accountUrl, rfc2822 } from '../interpreter/twilioApi';
 import type { EmulatorState } from './state';
 
 const SID = '(RE[0-9a-fA-F]{32})';
@@ -65,7 +65,7 @@ export function recordCall(state: EmulatorState, call: EmulatedCall, made: Recor
     dateCreated: new Date(),
   };
   state.recordings.set(recording.sid, recording);
-  const url = `${state.url}/2010-04-01/Accounts/${state.accountSid}/Recordings/${recording.sid}`;
+  const url = `${accountUrl(state.accountSid, state.url)}/Recordings/${recording.sid}`;
   return {
     sid: recording.sid,
     url,

@@ -1,18 +1,18 @@
 /**
  * The voice TwiML verbs as Twilio acts them out (https://www.twilio.com/docs/voice/twiml):
- * one function per verb, each given the call it runs in. Where Twilio's documentation is
- * silent, dev/emulator/README.md says what was chosen.
+ * one table, `VERBS`, of every verb and the function that acts it out, each given the call it
+ * runs in. Where Twilio's documentation is silent, dev/emulator/README.md says what was chosen.
  */
-import type { CallFlowOptions } from './callFlow';
 import {
   CallFailure,
+  type CallFlowOptions,
   type Document,
   type Navigate,
   type OutgoingSms,
   type Step,
   type TranscriptLine,
 } from './callTypes';
-import { newSid, rfc2822 } from './sids';
+import { accountUrl, API_VERSION, MAX_CALL_SECONDS, newSid, rfc2822 } from './twilioApi';
 import { isElement, parseTwiml, textOf, TwimlError, type TwimlElement } from './twiml';
 import { httpMethod, type WebhookRequest, type WebhookResult } from './webhook';
 
@@ -32,43 +32,68 @@ export interface VerbContext {
   sendLater(request: WebhookRequest): void;
 }
 
-/** Valid TwiML the emulator does not act out: each is reported in the transcript, then skipped. */
-export const NOT_EMULATED = ['Enqueue', 'Leave', 'Connect', 'Start', 'Stop', 'Pay', 'Refer', 'Queue', 'Echo', 'Prompt'];
-
 /** Twilio repeats loop="0" until the caller hangs up, at most 1,000 times. */
 const LOOP_FOREVER = 1000;
 const DEFAULT_RECORD_FINISH_KEYS = '1234567890*#';
 const wordsSeconds = (text: string) => Math.max(1, Math.ceil(text.split(/\s+/).filter(Boolean).length / 2.5));
 const CONTINUE: Step = { then: 'continue' };
 
+type VerbHandler = (call: VerbContext, verb: TwimlElement, document: Document) => Step | Promise<Step>;
+
+/**
+ * Every verb of Twilio's voice TwiML, and what the emulator does with it. A name that is not
+ * here is not a verb: the document fails with 12200 before any of it runs. To act out a verb
+ * that is only reported today, give it its function here.
+ */
+const VERBS = {
+  Say: mediaVerb,
+  Play: mediaVerb,
+  Pause: mediaVerb,
+  Gather: gather,
+  Dial: dial,
+  Record: record,
+  Redirect: redirect,
+  Hangup: hangup,
+  Reject: reject,
+  Sms: sms,
+  Message: sms,
+  // Valid TwiML the emulator does not act out: each is reported in the transcript, then skipped.
+  Enqueue: notEmulated,
+  Leave: notEmulated,
+  Connect: notEmulated,
+  Start: notEmulated,
+  Stop: notEmulated,
+  Pay: notEmulated,
+  Refer: notEmulated,
+  Queue: notEmulated,
+  Echo: notEmulated,
+  Prompt: notEmulated,
+} satisfies Record<string, VerbHandler>;
+
+export type VoiceVerb = keyof typeof VERBS;
+
+/** Whether `name` is a verb of Twilio's voice TwiML (acted out or not). */
+export const isVerb = (name: string): name is VoiceVerb => Object.hasOwn(VERBS, name);
+
 export async function executeVerb(call: VerbContext, verb: TwimlElement, document: Document): Promise<Step> {
   if (verb.name !== 'Reject') call.answered = true;
-  switch (verb.name) {
-    case 'Say':
-    case 'Play':
-    case 'Pause':
-      media(call, verb, 0);
-      return CONTINUE;
-    case 'Gather':
-      return gather(call, verb, document);
-    case 'Dial':
-      return dial(call, verb, document);
-    case 'Record':
-      return record(call, verb, document);
-    case 'Redirect':
-      return redirect(call, verb, document);
-    case 'Hangup':
-      call.say({ verb: 'Hangup', text: '' });
-      return { then: 'end', endedBy: 'hangup' };
-    case 'Reject':
-      return reject(call, verb);
-    case 'Sms':
-    case 'Message':
-      return sms(call, verb, document);
-    default:
-      call.say({ verb: verb.name, text: 'not emulated; skipped', notEmulated: true });
-      return CONTINUE;
-  }
+  const act: VerbHandler = isVerb(verb.name) ? VERBS[verb.name] : notEmulated;
+  return act(call, verb, document);
+}
+
+function mediaVerb(call: VerbContext, verb: TwimlElement): Step {
+  media(call, verb, 0);
+  return CONTINUE;
+}
+
+function hangup(call: VerbContext): Step {
+  call.say({ verb: 'Hangup', text: '' });
+  return { then: 'end', endedBy: 'hangup' };
+}
+
+function notEmulated(call: VerbContext, verb: TwimlElement): Step {
+  call.say({ verb: verb.name, text: 'not emulated; skipped', notEmulated: true });
+  return CONTINUE;
 }
 
 /** An absolute URL for a verb's action: relative to the document, or the document itself when omitted. */
@@ -198,9 +223,9 @@ function reject(call: VerbContext, verb: TwimlElement): Step {
 
 // Recordings ------------------------------------------------------------------------------
 
-function recordingUrl(call: VerbContext, sid: string): string {
-  const base = (call.options.apiBaseUrl ?? 'https://api.twilio.com').replace(/\/+$/, '');
-  return `${base}/2010-04-01/Accounts/${call.options.call.AccountSid ?? ''}/Recordings/${sid}`;
+/** A resource of the call's account under the API base URL: RecordingUrl, TranscriptionUrl. */
+function accountResource(call: VerbContext, path: string): string {
+  return `${accountUrl(call.options.call.AccountSid ?? '', call.options.apiBaseUrl)}/${path}`;
 }
 
 /** Makes a recording, and queues its recordingStatusCallback (Twilio calls it once the recording is available). */
@@ -212,7 +237,7 @@ function makeRecording(
   source: 'RecordVerb' | 'DialVerb',
 ) {
   const sid = newSid('RE');
-  const url = recordingUrl(call, sid);
+  const url = accountResource(call, `Recordings/${sid}`);
   const startTime = new Date();
   call.options.onRecording?.({ sid, seconds, source, startTime });
   const callback = verb.attributes.recordingStatusCallback;
@@ -247,7 +272,6 @@ function transcription(
   const callback = verb.attributes.transcribeCallback;
   if (!callback || verb.attributes.transcribe === 'false') return;
   const sid = newSid('TR');
-  const base = (call.options.apiBaseUrl ?? 'https://api.twilio.com').replace(/\/+$/, '');
   call.sendLater({
     url: resolveUrl(callback, document, verb.name),
     method: 'POST',
@@ -256,7 +280,7 @@ function transcription(
       TranscriptionSid: sid,
       TranscriptionText: call.options.script?.transcription ?? 'Emulated transcription.',
       TranscriptionStatus: 'completed',
-      TranscriptionUrl: `${base}/2010-04-01/Accounts/${call.options.call.AccountSid ?? ''}/Transcriptions/${sid}`,
+      TranscriptionUrl: accountResource(call, `Transcriptions/${sid}`),
       RecordingSid: recording.sid,
       RecordingUrl: recording.url,
       CallStatus: 'completed',
@@ -299,7 +323,7 @@ const DIAL_EVENTS: Record<string, string> = { initiated: 'initiated', ringing: '
 /** What every request about a dialed (child) leg says of it. */
 const childLeg = (call: VerbContext, leg: { sid: string; from: string; to: string }) => ({
   AccountSid: call.options.call.AccountSid ?? '',
-  ApiVersion: '2010-04-01',
+  ApiVersion: API_VERSION,
   CallSid: leg.sid,
   ParentCallSid: call.options.call.CallSid ?? '',
   Direction: 'outbound-dial',
@@ -342,7 +366,7 @@ function childLegCallbacks(
 
 /** How long the dialed party talks, cut short by timeLimit or by the caller pressing * when hangupOnStar is set. */
 function talkSeconds(call: VerbContext, verb: TwimlElement): { seconds: number; how: string } {
-  const limit = Number(verb.attributes.timeLimit ?? 14_400) || 14_400;
+  const limit = Number(verb.attributes.timeLimit ?? MAX_CALL_SECONDS) || MAX_CALL_SECONDS;
   if (verb.attributes.hangupOnStar === 'true' && call.digits[0]?.startsWith('*')) {
     call.digits.shift();
     return { seconds: Math.min(1, limit), how: ', the caller pressed * to hang up the dialed party' };

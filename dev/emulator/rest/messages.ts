@@ -1,18 +1,10 @@
 /** The Messages resource: create, list, fetch, update (redact the body, cancel) and delete, and each message's delivery. */
-import type { OutgoingSms } from './callTypes';
-import { runMessagingFlow, type MessagingFlowResult } from './messagingFlow';
+import type { OutgoingSms } from '../interpreter/callTypes';
+import { runMessagingFlow, type MessagingFlowResult } from '../interpreter/messagingFlow';
 import { checkPaging, checkTypes, E164, first, isHttpUrl, oneOf, TYPED_PARAMETERS, url, type Form } from './params';
-import {
-  API_VERSION,
-  messageJson,
-  pageJson,
-  segments,
-  TwilioApiError,
-  type EmulatedMessage,
-  type MessageStatus,
-} from './resources';
+import { API_VERSION, newSid } from '../interpreter/twilioApi';
+import { messageJson, pageJson, segments, TwilioApiError, type EmulatedMessage, type MessageStatus } from './resources';
 import { api, notFound, type ApiRequest, type Route } from './router';
-import { newSid } from './sids';
 import { deliver, numberByPhone, ownsNumber, recordRequest, type EmulatorScript, type EmulatorState } from './state';
 
 const MAX_BODY_CHARACTERS = 1600;

@@ -5,7 +5,7 @@
  */
 import { ringNumber } from './calls';
 import { textNumber } from './messages';
-import { DIAL_OUTCOMES, type DialOutcome, type TranscriptLine } from './callTypes';
+import { DIAL_OUTCOMES, type DialOutcome, type TranscriptLine } from '../interpreter/callTypes';
 import { first, isCallAddress, oneOf, type Form } from './params';
 import { callJson, messageJson, TwilioApiError, type EmulatedCall } from './resources';
 import { notFound, type Route } from './router';

@@ -1,5 +1,9 @@
-/** The shapes the TwiML interpreter (callFlow.ts) and its verbs (voiceVerbs.ts) share. */
+/**
+ * The shapes the TwiML interpreter (callFlow.ts), its verbs (voiceVerbs.ts) and whoever runs a
+ * call with it (the REST side, `simulate`) share: its options, its control, its result.
+ */
 import type { TwimlElement } from './twiml';
+import type { WebhookResult } from './webhook';
 
 export type DialOutcome = 'completed' | 'answered' | 'busy' | 'no-answer' | 'failed' | 'canceled';
 export const DIAL_OUTCOMES: readonly DialOutcome[] = [
@@ -95,3 +99,59 @@ export type Step =
   | { then: 'continue' }
   | { then: 'navigate'; to: Navigate; hangupAfter?: true }
   | { then: 'end'; endedBy: CallEnd; status?: FinalCallStatus };
+
+/** Hangs up or redirects a live call, as `POST Calls/{sid}.json` with Status or Url/Twiml does. */
+export class CallControl {
+  private controller = new AbortController();
+  private pending: { hangup: true } | { redirect: CallStart } | undefined;
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  hangup(): void {
+    this.interrupt({ hangup: true });
+  }
+
+  redirect(to: CallStart): void {
+    this.interrupt({ redirect: to });
+  }
+
+  /** The interruption to act on, if any; the next one can come after. */
+  take(): { hangup: true } | { redirect: CallStart } | undefined {
+    const pending = this.pending;
+    if (pending) this.controller = new AbortController();
+    this.pending = undefined;
+    return pending;
+  }
+
+  private interrupt(what: { hangup: true } | { redirect: CallStart }) {
+    this.pending = what;
+    this.controller.abort();
+  }
+}
+
+export interface CallFlowOptions {
+  authToken: string;
+  /** The parameters every request carries: AccountSid, CallSid, From, To, Direction, ApiVersion, Called, Caller… */
+  call: Record<string, string>;
+  start: CallStart;
+  /** Requested with ErrorCode and ErrorUrl when the first document cannot be fetched or read. */
+  fallback?: { url: string; method?: string };
+  script?: CallScript;
+  /** Outbound API calls are answered before their TwiML is requested; inbound calls are not. */
+  answered?: boolean;
+  /** Verbs run before the emulated caller gives up (bounds Redirect loops); default 50. */
+  maxSteps?: number;
+  /** Simulated seconds after which Twilio ends the call (TimeLimit); default 14400. */
+  timeLimit?: number;
+  /** Where RecordingUrl points; default https://api.twilio.com. */
+  apiBaseUrl?: string;
+  signal?: AbortSignal;
+  control?: CallControl;
+  onLine?: (line: TranscriptLine) => void;
+  onRequest?: (result: WebhookResult) => void;
+  onRecording?: (recording: RecordingMade) => void;
+  /** Sends an <Sms> from the call; answers its SID. */
+  sendSms?: (sms: OutgoingSms) => Promise<string> | string;
+}

@@ -7,7 +7,7 @@ import type {
   EmulatedRecording,
   EmulatorCallScript,
 } from './resources';
-import { sendWebhook, type WebhookRequest, type WebhookResult } from './webhook';
+import { sendWebhook, type WebhookRequest, type WebhookResult } from '../interpreter/webhook';
 
 export interface EmulatorScript extends EmulatorCallScript {
   /** Makes every message fail with this Twilio error code: `undelivered` (after sent) by default, or `failed`. */

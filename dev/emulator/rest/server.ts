@@ -6,7 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { callRoutes } from './calls';
-import type { TranscriptLine } from './callTypes';
+import type { TranscriptLine } from '../interpreter/callTypes';
 import { Clock } from './clock';
 import { messageRoutes } from './messages';
 import { addNumber, numberRoutes } from './numbers';
@@ -15,8 +15,8 @@ import type { EmulatedCall, EmulatedMessage, EmulatedPhoneNumber, EmulatedRecord
 import { createRouter } from './router';
 import type { EmulatorScript, EmulatorState } from './state';
 import { toolRoutes } from './tools';
-import type { WebhookResult } from './webhook';
-import { accountSid as accountSidSchema } from '../../lib/config/settings';
+import type { WebhookResult } from '../interpreter/webhook';
+import { accountSid as accountSidSchema } from '../../../lib/config/settings';
 
 export type { CallReport } from './tools';
 export type { EmulatorScript } from './state';

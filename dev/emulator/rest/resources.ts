@@ -1,11 +1,14 @@
 /** The emulator's records and their Twilio REST representations (snake_case JSON the twilio SDK reads). */
-import type { CallControl } from './callFlow';
-import type { CallFlowResult, CallScript, CallStart, RecordingMade, TranscriptLine } from './callTypes';
-import type { NumberWebhooks } from '../webhooks/command';
-import { rfc2822 } from './sids';
-import type { WebhookResult } from './webhook';
-
-export const API_VERSION = '2010-04-01';
+import type {
+  CallControl,
+  CallFlowResult,
+  CallScript,
+  CallStart,
+  RecordingMade,
+  TranscriptLine,
+} from '../interpreter/callTypes';
+import { API_VERSION, rfc2822 } from '../interpreter/twilioApi';
+import type { WebhookResult } from '../interpreter/webhook';
 
 export type CallStatus =
   'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
@@ -82,8 +85,30 @@ export interface EmulatedMessage {
   done: boolean;
 }
 
+/** A number's webhook URLs: the parameter Twilio's API takes, and the key the emulator keeps it under. */
+export const NUMBER_URL_FIELDS = {
+  VoiceUrl: 'voiceUrl',
+  VoiceFallbackUrl: 'voiceFallbackUrl',
+  SmsUrl: 'smsUrl',
+  SmsFallbackUrl: 'smsFallbackUrl',
+  StatusCallback: 'statusCallback',
+} as const;
+
+/** The methods those URLs are requested with. */
+export const NUMBER_METHOD_FIELDS = {
+  VoiceMethod: 'voiceMethod',
+  VoiceFallbackMethod: 'voiceFallbackMethod',
+  SmsMethod: 'smsMethod',
+  SmsFallbackMethod: 'smsFallbackMethod',
+  StatusCallbackMethod: 'statusCallbackMethod',
+} as const;
+
+type NumberWebhookKey =
+  | (typeof NUMBER_URL_FIELDS)[keyof typeof NUMBER_URL_FIELDS]
+  | (typeof NUMBER_METHOD_FIELDS)[keyof typeof NUMBER_METHOD_FIELDS];
+
 /** Its webhooks are '' while unset, as a POST with an empty value leaves them. */
-export interface EmulatedPhoneNumber extends NumberWebhooks {
+export interface EmulatedPhoneNumber extends Record<NumberWebhookKey, string> {
   sid: string;
   accountSid: string;
   phoneNumber: string;

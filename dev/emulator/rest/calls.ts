@@ -1,6 +1,6 @@
 /** The Calls resource: create, list, fetch and update (hang up, redirect), and each call's run from queued to its end. */
-import { CallControl, DEFAULT_MAX_STEPS, runCallFlow } from './callFlow';
-import type { CallStart } from './callTypes';
+import { DEFAULT_MAX_STEPS, runCallFlow } from '../interpreter/callFlow';
+import { CallControl, type CallStart } from '../interpreter/callTypes';
 import { createMessage } from './messages';
 import {
   boolean,
@@ -19,15 +19,14 @@ import {
   type Form,
 } from './params';
 import { recordCall } from './recordings';
-import { API_VERSION, callJson, pageJson, TwilioApiError, type CallStatus, type EmulatedCall } from './resources';
+import { callJson, pageJson, TwilioApiError, type CallStatus, type EmulatedCall } from './resources';
 import { api, notFound, type ApiRequest, type Route } from './router';
-import { newSid, rfc2822 } from './sids';
+import { callParams, MAX_CALL_SECONDS, newSid, rfc2822 } from '../interpreter/twilioApi';
 import { deliver, numberByPhone, ownsNumber, recordRequest, type EmulatorState } from './state';
 
 const CALL_EVENTS = ['initiated', 'ringing', 'answered', 'completed'] as const;
 const TERMINAL: ReadonlySet<CallStatus> = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
 const DEFAULT_TIMEOUT = 60;
-const DEFAULT_TIME_LIMIT = 14_400;
 
 export function callRoutes(state: EmulatorState): Route[] {
   return [
@@ -116,7 +115,7 @@ function createCall(state: EmulatorState, form: Form): EmulatedCall {
     statusCallbackMethod: method(form, 'StatusCallbackMethod') ?? 'POST',
     statusCallbackEvents: listOf(form, 'StatusCallbackEvent', CALL_EVENTS) ?? ['completed'],
     timeout: integer(form, 'Timeout', { min: 1, max: 600 }) ?? DEFAULT_TIMEOUT,
-    timeLimit: integer(form, 'TimeLimit', { min: 1 }) ?? DEFAULT_TIME_LIMIT,
+    timeLimit: integer(form, 'TimeLimit', { min: 1 }) ?? MAX_CALL_SECONDS,
     recording: recordingOptions(form),
     machineDetection: oneOf(form, 'MachineDetection', ['Enable', 'DetectMessageEnd']),
     sendDigits,
@@ -156,19 +155,6 @@ function setStatus(state: EmulatorState, call: EmulatedCall, status: CallStatus)
   state.log(`call ${call.sid} ${status}`);
 }
 
-export function callParams(state: EmulatorState, call: EmulatedCall): Record<string, string> {
-  return {
-    AccountSid: state.accountSid,
-    ApiVersion: API_VERSION,
-    CallSid: call.sid,
-    Direction: call.direction,
-    From: call.from,
-    To: call.to,
-    Caller: call.from,
-    Called: call.to,
-  };
-}
-
 /** Sends the call's status callback for `event` when the call asked for it. */
 async function progress(
   state: EmulatorState,
@@ -182,7 +168,7 @@ async function progress(
     url: call.statusCallback,
     method: call.statusCallbackMethod,
     params: {
-      ...callParams(state, call),
+      ...callParams(call),
       // Twilio reports the initiated event as CallStatus=initiated, a status the call itself never shows.
       CallStatus: event === 'initiated' ? 'initiated' : call.status,
       CallbackSource: 'call-progress-events',
@@ -224,7 +210,7 @@ async function converse(state: EmulatorState, call: EmulatedCall): Promise<numbe
   if (call.sendDigits) call.transcript.push({ verb: 'SendDigits', text: call.sendDigits });
   const result = await runCallFlow({
     authToken: state.authToken,
-    call: { ...callParams(state, call), ...(call.answeredBy ? { AnsweredBy: call.answeredBy } : {}) },
+    call: { ...callParams(call), ...(call.answeredBy ? { AnsweredBy: call.answeredBy } : {}) },
     start: call.start,
     fallback: call.fallback,
     script: call.script,
@@ -371,7 +357,7 @@ export function ringNumber(
     statusCallbackMethod: number.statusCallbackMethod,
     statusCallbackEvents: ['completed'],
     timeout: DEFAULT_TIMEOUT,
-    timeLimit: DEFAULT_TIME_LIMIT,
+    timeLimit: MAX_CALL_SECONDS,
     startTime: basics.dateCreated,
     script,
   };

@@ -1,8 +1,15 @@
 /** The IncomingPhoneNumbers resource: the account's numbers, their webhooks, and list filters. */
 import { boolean, checkPaging, checkTypes, E164, first, method, TYPED_PARAMETERS, url, type Form } from './params';
-import { pageJson, phoneNumberJson, TwilioApiError, type EmulatedPhoneNumber } from './resources';
+import {
+  NUMBER_METHOD_FIELDS,
+  NUMBER_URL_FIELDS,
+  pageJson,
+  phoneNumberJson,
+  TwilioApiError,
+  type EmulatedPhoneNumber,
+} from './resources';
 import { api, notFound, type ApiRequest, type Route } from './router';
-import { newSid } from './sids';
+import { newSid } from '../interpreter/twilioApi';
 import { numberByPhone, type EmulatorState } from './state';
 
 export function numberRoutes(state: EmulatorState): Route[] {
@@ -97,35 +104,19 @@ function freeNumberIn(state: EmulatorState, areaCode: string): string {
   throw new TwilioApiError(400, 21452, `No phone numbers found in area code ${areaCode}`);
 }
 
-const URL_FIELDS = {
-  VoiceUrl: 'voiceUrl',
-  VoiceFallbackUrl: 'voiceFallbackUrl',
-  SmsUrl: 'smsUrl',
-  SmsFallbackUrl: 'smsFallbackUrl',
-  StatusCallback: 'statusCallback',
-} as const;
-
-const METHOD_FIELDS = {
-  VoiceMethod: 'voiceMethod',
-  VoiceFallbackMethod: 'voiceFallbackMethod',
-  SmsMethod: 'smsMethod',
-  SmsFallbackMethod: 'smsFallbackMethod',
-  StatusCallbackMethod: 'statusCallbackMethod',
-} as const;
-
 /** Checks every typed parameter before anything changes, so a bad request changes nothing. */
 function validate(form: Form) {
-  for (const field of Object.keys(URL_FIELDS)) url(form, field, 21502);
+  for (const field of Object.keys(NUMBER_URL_FIELDS)) url(form, field, 21502);
   checkTypes(form, TYPED_PARAMETERS.incomingPhoneNumber);
 }
 
 function updateNumber(state: EmulatorState, number: EmulatedPhoneNumber, form: Form): EmulatedPhoneNumber {
   validate(form);
-  for (const [field, key] of Object.entries(URL_FIELDS)) {
+  for (const [field, key] of Object.entries(NUMBER_URL_FIELDS)) {
     const value = first(form, field);
     if (value !== undefined) number[key] = value;
   }
-  for (const [field, key] of Object.entries(METHOD_FIELDS)) {
+  for (const [field, key] of Object.entries(NUMBER_METHOD_FIELDS)) {
     const value = method(form, field);
     if (value !== undefined) number[key] = value;
   }

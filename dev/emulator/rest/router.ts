@@ -4,9 +4,10 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { readLimited } from '../readLimited';
+import { readLimited } from '../../readLimited';
 import type { Form } from './params';
-import { API_VERSION, TwilioApiError } from './resources';
+import { API_VERSION } from '../interpreter/twilioApi';
+import { TwilioApiError } from './resources';
 import type { EmulatorState } from './state';
 
 export interface ApiRequest {
