@@ -1,8 +1,8 @@
 import { app } from '@azure/functions';
 import { ROUTES } from '../lib/config/routes';
-import { callRequest } from '../lib/http/schemas';
+import { callRequest } from '../lib/outbound/schemas';
 import { json } from '../lib/http/responses';
-import { logText } from '../lib/logText';
+import { logText } from '../lib/http/logText';
 import { createOnce } from '../lib/outbound/handler';
 import { recordCreated, placeCall } from '../lib/outbound/rest';
 import { placedObservation } from '../lib/records/observations';

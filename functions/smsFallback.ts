@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { field } from '../lib/http/requests';
-import { logText } from '../lib/logText';
+import { logText } from '../lib/http/logText';
 import { twiml } from '../lib/http/responses';
 import { flowsOrDefault } from '../lib/flows/handlers';
 import { answerMessage } from '../lib/flows/messaging';

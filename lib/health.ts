@@ -1,5 +1,6 @@
 import { ConfigError, getSettings, type Settings } from './config/settings';
 import { DEADLINES, storageDeadline } from './config/deadlines';
+import { parseStorageConnection } from './config/storageConnection';
 import { describeError } from './errors';
 import { describeFlows, FlowFileError } from './flows/load';
 import { storageErrorCode, StoreUnavailableError, withTables } from './records/tables';
@@ -49,16 +50,10 @@ function describeStorage(settings: Settings): string {
   if (settings.AzureWebJobsStorage__tableServiceUri) {
     return `${settings.AzureWebJobsStorage__tableServiceUri} (managed identity)`;
   }
-  const connection = settings.AzureWebJobsStorage ?? '';
-  if (/UseDevelopmentStorage=true/i.test(connection)) return 'Azurite (UseDevelopmentStorage=true)';
-  const parts = new Map(
-    connection.split(';').flatMap((part) => {
-      const at = part.indexOf('=');
-      return at > 0 ? [[part.slice(0, at).toLowerCase(), part.slice(at + 1)] as const] : [];
-    }),
-  );
-  const endpoint = parts.get('tableendpoint');
-  const account = parts.get('accountname');
+  const connection = parseStorageConnection(settings.AzureWebJobsStorage ?? '');
+  if (connection?.development) return 'Azurite (UseDevelopmentStorage=true)';
+  const endpoint = connection?.endpoints.table;
+  const account = connection?.accountName;
   return endpoint
     ? `${endpoint} (connection string)`
     : account
@@ -145,7 +140,7 @@ export async function healthReport(): Promise<Health> {
   try {
     settings = getSettings();
   } catch (error) {
-    if (error instanceof ConfigError) return { status: 'misconfigured', version, problems: error.problems };
+    if (error instanceof ConfigError) return { status: 'misconfigured', version, problems: error.lines };
     throw error;
   }
   let flows: string;

@@ -4,7 +4,7 @@
  * as Twilio does: the whole message, case and surrounding spaces and punctuation ignored.
  * https://help.twilio.com/articles/223134027
  */
-import { own } from '../own';
+import { own } from '../http/own';
 
 export const CARRIER_KEYWORDS: Record<string, 'opt-out' | 'opt-in' | 'help'> = {
   STOP: 'opt-out',

@@ -5,7 +5,7 @@
  */
 import type { HttpRequest } from '@azure/functions';
 import { BadRequestError, NotFoundError } from '../errors';
-import { own } from '../own';
+import { own } from '../http/own';
 import { queryOf, type QueryRule } from '../twilio/query';
 import type { FlowKind, FlowPlace } from './voice';
 

@@ -7,7 +7,7 @@ import type { InvocationContext } from '@azure/functions';
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
 import { field, type FormParams } from '../http/requests';
-import { logText } from '../logText';
+import { logText } from '../http/logText';
 import { flowObservation } from '../records/observations';
 import { findEvent, saveObservation } from '../records/store';
 import { MAX_TEXT_LENGTH, StoreRefusedError, StoreUnavailableError } from '../records/tables';

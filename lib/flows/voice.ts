@@ -10,7 +10,7 @@ import { ROUTE_PREFIX, ROUTES } from '../config/routes';
 import type { Settings } from '../config/settings';
 import { field, type FormParams } from '../http/requests';
 import type { FlowFacts } from '../records/model';
-import { own } from '../own';
+import { own } from '../http/own';
 import { xmlSafe } from '../twilio/twiml';
 import { endsTwiml } from './check';
 import { isOpen } from './hours';

@@ -1,7 +1,7 @@
 import type { HttpRequest } from '@azure/functions';
 import type * as z from 'zod';
 import { BadRequestError, type Problem } from '../errors';
-import { own } from '../own';
+import { own } from './own';
 
 /** Larger bodies are refused before parsing: no Twilio webhook or API call of ours comes near it. */
 export const MAX_BODY_BYTES = 64 * 1024;

@@ -3,7 +3,7 @@
  * once and in any order, so a record keeps the most advanced status it has seen, and a
  * final status never goes back.
  */
-import { own } from '../own';
+import { own } from '../http/own';
 
 export type Kind = 'call' | 'message';
 

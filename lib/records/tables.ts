@@ -2,6 +2,7 @@ import type { TableClient } from '@azure/data-tables' with { 'resolution-mode': 
 import { createHash } from 'node:crypto';
 import type { Settings } from '../config/settings';
 import { DEADLINES, isTimeout } from '../config/deadlines';
+import { parseStorageConnection } from '../config/storageConnection';
 import { BadRequestError, describeError, UnavailableError } from '../errors';
 
 /** Records, their events and their listing rows, in shard partitions (entities.ts). */
@@ -208,9 +209,10 @@ async function identityCredential(settings: StorageSettings) {
 
 /** Shared-key auth over plain http is allowed only for Azurite on this machine. */
 function isLoopback(connection: string): boolean {
-  const endpoint = /TableEndpoint=(http:\/\/[^;]+)/i.exec(connection)?.[1];
+  const endpoint = parseStorageConnection(connection)?.endpoints.table;
   if (!endpoint || !URL.canParse(endpoint)) return false;
-  return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(endpoint).hostname);
+  const url = new URL(endpoint);
+  return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
 }
 
 /** The HTTP status of a storage error, when storage answered at all. */

@@ -6,7 +6,7 @@ import { AppError } from '../errors';
 import { handle } from '../http/handle';
 import { readForm, type FormParams } from '../http/requests';
 import { publicUrl } from '../http/publicUrl';
-import { logText } from '../logText';
+import { logText } from '../http/logText';
 import { OWNER_QUERY, signedQuery, type QueryRule } from './query';
 
 export type WebhookHandler = (

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { logText } from '../../lib/logText';
-import { own } from '../../lib/own';
+import { logText, oneLine } from '../../../lib/http/logText';
+import { own } from '../../../lib/http/own';
 
 describe('logText', () => {
   it('keeps a plain token as it is and quotes anything else, so a value is one line', () => {
@@ -13,6 +13,12 @@ describe('logText', () => {
     expect(logText('')).toBe('""');
     expect(logText(undefined)).toBe('?');
     expect(logText('x'.repeat(300))).toBe(JSON.stringify(`${'x'.repeat(200)}…`));
+  });
+});
+
+describe('oneLine', () => {
+  it('escapes the control characters of a message and leaves the rest as it is', () => {
+    expect(oneLine('TypeError: bad\n[2026] fake\u2028line')).toBe('TypeError: bad\\n[2026] fake\\u2028line');
   });
 });
 
