@@ -18,7 +18,10 @@ export const text = z.string().min(1, 'must not be empty').max(4000, 'must be at
 export const templateText = z.string().max(4000, 'must be at most 4000 characters');
 export const variableName = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a variable name: a letter or _, then letters, digits or _ (64 at most)');
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]{0,63}$/,
+    'must be a variable name: a letter or _, then letters, digits or _ (64 at most)',
+  );
 export const actionName = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'must be a name: a letter, then letters, digits, - or _ (64 at most)');

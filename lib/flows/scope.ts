@@ -11,7 +11,10 @@ import type { TemplateScope } from './template';
 export type Channel = 'call' | 'message';
 
 /** The request's fields, one value each, plus `extra` (what the record knows: a call's From and To). */
-export function triggerFields(params: FormParams, extra: Record<string, string | undefined> = {}): Record<string, string> {
+export function triggerFields(
+  params: FormParams,
+  extra: Record<string, string | undefined> = {},
+): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const [name, value] of Object.entries(params)) {
     const first = Array.isArray(value) ? value[0] : value;

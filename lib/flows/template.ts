@@ -116,6 +116,7 @@ export function render(text: string, scope: TemplateScope): string {
 export function templateProblems(text: string): string[] {
   const problems = [...text.matchAll(OLD_PLACEHOLDER)].map(([whole, name]) => oldPlaceholderProblem(whole, name!));
   if (!isTemplate(text)) return problems;
+  problems.push(...unknownSettings(text));
   const simple = simpleOutputs(text);
   if (simple)
     return [
@@ -140,11 +141,19 @@ const rootProblem = (name: string) =>
   `"${name}" is not something a template can read: use ${TEMPLATE_ROOTS.join(', ')}`;
 
 function oldPlaceholderProblem(whole: string, name: string): string {
-  const now =
-    name === 'VOICE_GREETING' || name === 'SMS_REPLY'
-      ? `{{ settings.${name} }}`
-      : `{{ trigger.call.${name} }} (in a text rule, {{ trigger.message.${name} }})`;
-  return `${whole} is the old placeholder syntax: write ${now}`;
+  if (SETTINGS.includes(name)) return `${whole} is the old placeholder syntax: write {{ settings.${name} }}`;
+  if (name.length > 1 && name === name.toUpperCase()) return settingProblem(whole);
+  return `${whole} is the old placeholder syntax: write {{ trigger.call.${name} }} (in a text rule, {{ trigger.message.${name} }})`;
 }
+
+const SETTINGS = ['VOICE_GREETING', 'SMS_REPLY'];
+const settingProblem = (what: string) =>
+  `${what} is not something a flow can read: of the settings only {{ settings.VOICE_GREETING }} and {{ settings.SMS_REPLY }} are`;
+
+/** `{{ settings.TWILIO_AUTH_TOKEN }}` would render empty; say so at start instead. */
+const unknownSettings = (text: string) =>
+  [...text.matchAll(/\bsettings\.([A-Za-z_][\w]*)/g)]
+    .filter(([, name]) => !SETTINGS.includes(name!))
+    .map(([whole]) => settingProblem(whole));
 
 const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!;

@@ -9,19 +9,16 @@
  */
 import VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
 import type { InvocationContext } from '@azure/functions';
-import { DEADLINES } from '../config/deadlines';
 import type { Settings } from '../config/settings';
-import { describeError } from '../errors';
 import { field, type FormParams } from '../http/requests';
-import { emptyFlowState, MAX_FLOW_STATE_BYTES, type FlowState } from '../records/flowState';
+import { own } from '../http/own';
+import { emptyFlowState, type FlowState } from '../records/flowState';
 import type { FlowFacts } from '../records/model';
 import { xmlSafe } from '../twilio/twiml';
 import {
   callbackPath,
   type ActionCallback,
   type ActionEffect,
-  type ActionModule,
-  type ActionRun,
   type ActionTwiml,
   type FlowPlace,
   type VoiceAnswer,
@@ -29,6 +26,7 @@ import {
 import { ACTIONS, actionOf, CALLBACK_KINDS, type CallbackKind } from './actions';
 import { whisperTwiml as dialWhisper } from './actions/dial';
 import { isOpen } from './hours';
+import { effectLine, runLogic, type LogicContext } from './logic';
 import { templateScope, triggerFields } from './scope';
 import { render, type TemplateScope } from './template';
 import type { FlowFile, VoiceFlow } from './schema';
@@ -55,6 +53,8 @@ export interface Turn {
   context?: Pick<InvocationContext, 'warn' | 'error'>;
   /** When the request began: logic actions share a budget that ends DEADLINES.flowTurnMs later. */
   started?: number;
+  /** The call's state could not be read: the flow's onError step, if it has one, answers. */
+  unavailable?: boolean;
 }
 
 /** Writes steps as TwiML for one request of a call; each action writes its own verbs. */
@@ -94,7 +94,7 @@ class CallTwiml {
       const { kind, module, value } = actionOf(action);
       if (module.run) {
         if (++ran > MAX_LOGIC_ACTIONS) return this.stuck(step);
-        const next = await this.run(kind, module, value, step, at);
+        const next = await runLogic(this.logic(step), kind, module, value, at);
         if (next !== undefined) [step, at] = [next, -1];
         continue;
       }
@@ -103,54 +103,25 @@ class CallTwiml {
     }
   }
 
-  /** A logic action, its changes undone when they would make the state too large (then its failure). */
-  private async run(kind: string, module: ActionModule, value: unknown, step: string, at: number) {
-    const before = structuredClone(this.state);
-    const run = this.runner(kind, step, at);
-    let next: string | undefined;
-    try {
-      next = await module.run!(run, value as never);
-    } catch (error) {
-      run.log('error', `${run.name} failed`, error);
-      return this.voice.onError;
-    }
-    const bytes = Buffer.byteLength(JSON.stringify(this.state));
-    if (bytes <= MAX_FLOW_STATE_BYTES) return next;
-    Object.assign(this.state, before);
-    run.log('error', `${run.name}: the call's variables would take ${bytes} bytes, more than ${MAX_FLOW_STATE_BYTES}`);
-    this.effects.push({ kind, name: run.name, outcome: 'failed', reason: 'variables too large' });
-    const failed = (value as { failed?: string }).failed;
-    return failed ?? this.voice.onError;
-  }
-
-  private runner(kind: string, step: string, at: number): ActionRun {
-    const log = this.turn.context;
+  private logic(step: string): LogicContext {
     return {
-      step,
-      at,
-      name: `${kind} at ${step}[${at}]`,
       state: this.state,
+      scope: this.scope,
       trigger: this.trigger,
-      render: (template) => render(template, this.scope),
-      renderUrl: (template) => render(template, encodedScope(this.scope)),
-      setting: (name) => process.env[name],
-      inAzure: Boolean(process.env.WEBSITE_INSTANCE_ID),
-      deadline: (ms) => AbortSignal.timeout(Math.max(1, Math.min(ms, this.budgetLeft()))),
+      effects: this.effects,
+      started: this.started,
       onError: this.voice.onError,
       hasStep: (name) => Object.hasOwn(this.voice.steps, name),
-      note: (effect) => this.effects.push(effect),
-      log: (level, message, error) =>
-        log?.[level](error === undefined ? message : `${message}: ${describeError(error)}`, ...(error instanceof Error && error.stack ? [error.stack] : [])),
+      context: this.turn.context,
+      where: step,
     };
-  }
-
-  private budgetLeft(): number {
-    return DEADLINES.flowTurnMs - (performance.now() - this.started);
   }
 
   /** A flow that keeps moving without waiting for the caller: said plainly, then the call ends. */
   private stuck(step: string): this {
-    this.turn.context?.error(`The flow ran ${MAX_LOGIC_ACTIONS} logic actions at ${step} without waiting for the caller; the call ends`);
+    this.turn.context?.error(
+      `The flow ran ${MAX_LOGIC_ACTIONS} logic actions at ${step} without waiting for the caller; the call ends`,
+    );
     this.response.say('Sorry, something went wrong. Goodbye.');
     this.response.hangup();
     return this;
@@ -184,30 +155,6 @@ class CallTwiml {
   }
 }
 
-/** The scope with every value URL-encoded: a template in a URL's path or query cannot change its shape. */
-function encodedScope(scope: TemplateScope): TemplateScope {
-  const encode = (value: unknown): unknown =>
-    typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
-      ? encodeURIComponent(String(value))
-      : Array.isArray(value)
-        ? value.map(encode)
-        : typeof value === 'object' && value !== null
-          ? Object.fromEntries(Object.entries(value).map(([name, inner]) => [name, encode(inner)]))
-          : value;
-  return encode(scope) as TemplateScope;
-}
-
-/** `http crm: ok 200 in 143 ms → vip`. */
-export function effectLine(effect: ActionEffect): string {
-  return [
-    `${effect.kind} ${effect.name}: ${effect.outcome}`,
-    effect.status ? ` ${effect.status}` : '',
-    effect.reason ? ` (${effect.reason})` : '',
-    effect.ms !== undefined ? ` in ${effect.ms} ms` : '',
-    effect.next ? ` → ${effect.next}` : '',
-  ].join('');
-}
-
 const voiceOf = (flows: FlowFile): VoiceFlow => flows.voice ?? DEFAULT_FLOWS.voice!;
 
 /**
@@ -226,6 +173,7 @@ export async function answerCall(
   const twiml = new CallTwiml(voice, settings, params, 1, turn);
   const enter = async (step: string, facts: FlowFacts = {}) =>
     (await twiml.step(step)).answer({ turn: 0, step, ...facts });
+  if (turn.unavailable && voice.onError) return enter(voice.onError, { outcome: 'variables unavailable' });
   if (field(params, 'Direction')?.startsWith('outbound')) return enter(voice.entry);
   if (isBlocked(flows, field(params, 'From'))) {
     if (typeof voice.blocked === 'object') return enter(voice.blocked.step, { outcome: 'blocked' });
@@ -255,6 +203,8 @@ export async function answerCallback(
   const twiml = new CallTwiml(voice, settings, params, turn + 1, turnState);
   const step = place.step !== undefined && Object.hasOwn(voice.steps, place.step) ? place.step : undefined;
   if (step === undefined) return undefined;
+  if (turnState.unavailable && voice.onError)
+    return (await twiml.step(voice.onError)).answer({ turn, step: voice.onError, outcome: 'variables unavailable' });
   if (kind === 'step') return (await twiml.step(step)).answer({ turn, step });
   const at = place.at ?? -1;
   const action = voice.steps[step]!.actions[at];
@@ -300,10 +250,7 @@ export function whisperTwiml(
   state?: FlowState,
 ): string {
   const voice = voiceOf(flows);
-  const action =
-    place.step !== undefined && Object.hasOwn(voice.steps, place.step)
-      ? voice.steps[place.step]!.actions[place.at ?? -1]
-      : undefined;
+  const action = place.step !== undefined ? own(voice.steps, place.step)?.actions[place.at ?? -1] : undefined;
   return dialWhisper(
     action && 'dial' in action ? action.dial : undefined,
     templateScope('call', triggerFields(params), settings, state),

@@ -7,7 +7,7 @@
  */
 import type { Settings } from '../config/settings';
 import { AppError } from '../errors';
-import { partitionOf } from './entities';
+import { partitionOf, STATE_SUFFIX } from './entities';
 import type { Kind } from './status';
 import { storageStatus, withTables } from './tables';
 
@@ -34,7 +34,6 @@ export class FlowStateTooLargeError extends AppError {
   }
 }
 
-const STATE_SUFFIX = '|state';
 export const flowStateKeys = (kind: Kind, sid: string) => ({
   partitionKey: partitionOf(kind, sid),
   rowKey: `sid|${sid}${STATE_SUFFIX}`,

@@ -17,8 +17,15 @@ const schema = z
       .min(100, 'must be at least 100 ms')
       .max(DEADLINES.flowActionMaxMs, `must be at most ${DEADLINES.flowActionMaxMs} ms`)
       .default(DEADLINES.flowActionMs),
-    ok: stepName.optional().meta({ description: 'Step when the hook returns without `next`; default: the next action.' }),
-    failed: stepName.optional().meta({ description: 'Step when the hook throws or runs out of time; default: the flow’s onError, else the next action.' }),
+    ok: stepName
+      .optional()
+      .meta({ description: 'Step when the hook returns without `next`; default: the next action.' }),
+    failed: stepName
+      .optional()
+      .meta({
+        description:
+          'Step when the hook throws or runs out of time; default: the flow’s onError, else the next action.',
+      }),
   })
   .meta({ description: 'Run a hook: your TypeScript in hooks/<name>.ts, written with defineHook.' });
 
@@ -27,7 +34,12 @@ class HookTimeout extends Error {
 }
 
 /** The hook's result, or a throw when it fails or outlives its deadline. */
-async function runWithin(hook: string, ms: number, input: Omit<Parameters<Awaited<ReturnType<typeof loadHook>>>[0], 'signal'>, signal: AbortSignal): Promise<HookResult> {
+async function runWithin(
+  hook: string,
+  ms: number,
+  input: Omit<Parameters<Awaited<ReturnType<typeof loadHook>>>[0], 'signal'>,
+  signal: AbortSignal,
+): Promise<HookResult> {
   const fn = await loadHook(hook);
   const timeout = new Promise<never>((_, reject) => {
     const fail = () => reject(new HookTimeout(`hook ${hook} did not finish within ${ms} ms`));
@@ -50,7 +62,12 @@ export const code = defineAction({
     const started = performance.now();
     const signal = run.deadline(value.timeoutMs);
     try {
-      const result = await runWithin(value.hook, value.timeoutMs, { trigger: run.trigger, variables: structuredClone(run.state.variables), setting: run.setting }, signal);
+      const result = await runWithin(
+        value.hook,
+        value.timeoutMs,
+        { trigger: run.trigger, variables: structuredClone(run.state.variables), setting: run.setting },
+        signal,
+      );
       const set = result.set ?? {};
       for (const [name, given] of Object.entries(set)) run.state.variables[name] = structuredClone(given);
       const next = result.next ?? value.ok;
@@ -59,7 +76,14 @@ export const code = defineAction({
     } catch (error) {
       run.log('error', `Hook ${value.hook} failed`, error);
       const next = value.failed ?? run.onError;
-      run.note({ kind: 'code', name: value.hook, outcome: 'failed', ms: Math.round(performance.now() - started), next, reason: error instanceof Error ? error.name : 'error' });
+      run.note({
+        kind: 'code',
+        name: value.hook,
+        outcome: 'failed',
+        ms: Math.round(performance.now() - started),
+        next,
+        reason: error instanceof Error ? error.name : 'error',
+      });
       return next;
     }
   },

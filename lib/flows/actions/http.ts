@@ -12,16 +12,26 @@ import { callOwner, type OwnerRequest } from '../../outbound/ownerRequest';
 import { actionName, stepName, templateText } from '../fields';
 import { defineAction, type ActionProblem, type ActionRun } from './action';
 
-const header = z.union([templateText, z.strictObject({ setting: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an app setting name'), prefix: z.string().default('') })], {
-  error: 'must be a template, or { "setting": "<APP_SETTING>", "prefix": "Bearer " }',
-});
+const header = z.union(
+  [
+    templateText,
+    z.strictObject({
+      setting: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an app setting name'),
+      prefix: z.string().default(''),
+    }),
+  ],
+  {
+    error: 'must be a template, or { "setting": "<APP_SETTING>", "prefix": "Bearer " }',
+  },
+);
 
 const schema = z
   .strictObject({
     name: actionName.meta({ description: 'Where the answer is kept: {{ widgets.<name>.parsed }}.' }),
     method: z.enum(['GET', 'POST'], { error: 'must be GET or POST' }).default('GET'),
     url: templateText.meta({
-      description: 'https://host/path?query; templates only in the path and query. http only to this machine (127.0.0.1, localhost), for local tests.',
+      description:
+        'https://host/path?query; templates only in the path and query. http only to this machine (127.0.0.1, localhost), for local tests.',
     }),
     headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name'), header).default({}),
     json: z.record(z.string(), z.unknown()).optional().meta({ description: 'A JSON body; its strings are templates.' }),
@@ -32,7 +42,9 @@ const schema = z
       .max(DEADLINES.flowActionMaxMs, `must be at most ${DEADLINES.flowActionMaxMs} ms`)
       .default(DEADLINES.flowActionMs),
     ok: stepName.optional().meta({ description: 'Step after a 2xx answer; default: the next action.' }),
-    failed: stepName.optional().meta({ description: 'Step after any failure; default: the flow’s onError, else the next action.' }),
+    failed: stepName
+      .optional()
+      .meta({ description: 'Step after any failure; default: the flow’s onError, else the next action.' }),
   })
   .meta({ description: "Ask the owner's system over HTTP; the answer is kept under the action's name." });
 type Http = z.output<typeof schema>;
@@ -85,7 +97,9 @@ async function renderJson(run: ActionRun, value: unknown): Promise<unknown> {
   if (typeof value === 'string') return run.render(value);
   if (Array.isArray(value)) return Promise.all(value.map((item) => renderJson(run, item)));
   if (typeof value === 'object' && value !== null)
-    return Object.fromEntries(await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await renderJson(run, v)])));
+    return Object.fromEntries(
+      await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await renderJson(run, v)])),
+    );
   return value;
 }
 
@@ -113,7 +127,15 @@ export const http = defineAction({
       ...(answer.outcome === 'failed' ? { error: answer.reason } : {}),
     };
     const next = answer.outcome === 'ok' ? value.ok : (value.failed ?? run.onError);
-    run.note({ kind: 'http', name: value.name, outcome: answer.outcome, status: answer.status, ms: answer.ms, next, ...(answer.outcome === 'failed' ? { reason: answer.reason } : {}) });
+    run.note({
+      kind: 'http',
+      name: value.name,
+      outcome: answer.outcome,
+      status: answer.status,
+      ms: answer.ms,
+      next,
+      ...(answer.outcome === 'failed' ? { reason: answer.reason } : {}),
+    });
     return next;
   },
 });

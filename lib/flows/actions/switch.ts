@@ -24,11 +24,9 @@ const TESTS = {
 type TestName = keyof typeof TESTS;
 
 const switchCase = z.union(
-  (Object.keys(TESTS) as TestName[]).map((test) => z.strictObject({ [test]: TESTS[test], step: stepName })) as unknown as [
-    z.ZodType,
-    z.ZodType,
-    ...z.ZodType[],
-  ],
+  (Object.keys(TESTS) as TestName[]).map((test) =>
+    z.strictObject({ [test]: TESTS[test], step: stepName }),
+  ) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]],
   { error: `must be one test (${Object.keys(TESTS).join(', ')}) and a "step"` },
 );
 type Case = { step: string } & Partial<{ [T in TestName]: z.output<(typeof TESTS)[T]> }>;
@@ -42,7 +40,8 @@ const schema = z
   .meta({ description: 'Go to the step of the first case the value matches (Split Based On).' });
 type Switch = { value: string; cases: Case[]; otherwise?: string | undefined };
 
-const number = (text: string): number | undefined => (text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : undefined);
+const number = (text: string): number | undefined =>
+  text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : undefined;
 
 /** Whether `value` passes the case's test; text compared case-insensitively, as Studio does. */
 export function matchesCase(value: string, test: Case): boolean {

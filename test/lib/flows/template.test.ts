@@ -70,6 +70,9 @@ describe('flow templates (Liquid, as in Studio)', () => {
     expect(templateProblems('{{ env.TWILIO_AUTH_TOKEN | upcase }}')).toEqual([
       '"env" is not something a template can read: use flow, trigger, widgets, settings',
     ]);
+    expect(templateProblems('{{ settings.TWILIO_AUTH_TOKEN }}')).toEqual([
+      'settings.TWILIO_AUTH_TOKEN is not something a flow can read: of the settings only {{ settings.VOICE_GREETING }} and {{ settings.SMS_REPLY }} are',
+    ]);
     expect(templateProblems('{{ env.TWILIO_AUTH_TOKEN }}')).toEqual([
       '"env" is not something a template can read: use flow, trigger, widgets, settings',
     ]);
