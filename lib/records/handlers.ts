@@ -7,7 +7,7 @@ import { zodProblems } from '../http/requests';
 import { json } from '../http/responses';
 import { twilioWebhook, type WebhookHandler } from '../twilio/webhook';
 import { listQuery, listRecords } from './listing';
-import type { CallOrMessage, Observation, RecordEvent } from './model';
+import type { Observation } from './model';
 import type { Kind } from './status';
 import { findRecord, saveObservation, shownRecord, type FoundRecord } from './store';
 

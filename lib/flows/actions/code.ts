@@ -20,12 +20,9 @@ const schema = z
     ok: stepName
       .optional()
       .meta({ description: 'Step when the hook returns without `next`; default: the next action.' }),
-    failed: stepName
-      .optional()
-      .meta({
-        description:
-          'Step when the hook throws or runs out of time; default: the flow’s onError, else the next action.',
-      }),
+    failed: stepName.optional().meta({
+      description: 'Step when the hook throws or runs out of time; default: the flow’s onError, else the next action.',
+    }),
   })
   .meta({ description: 'Run a hook: your TypeScript in hooks/<name>.ts, written with defineHook.' });
 

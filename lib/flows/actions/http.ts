@@ -68,12 +68,12 @@ export function urlProblem(url: string): string | undefined {
   return 'must be https (http only to 127.0.0.1 or localhost, for local tests)';
 }
 
-async function request(run: ActionRun, http: Http): Promise<OwnerRequest | string> {
-  const url = await run.renderUrl(http.url);
+function request(run: ActionRun, http: Http): OwnerRequest | string {
+  const url = run.renderUrl(http.url);
   if (new URL(url).protocol === 'http:' && run.inAzure) return 'http is for local tests only: use https in Azure';
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(http.headers)) {
-    if (typeof value === 'string') headers[name] = await run.render(value);
+    if (typeof value === 'string') headers[name] = run.render(value);
     else {
       const secret = run.setting(value.setting);
       if (secret === undefined) return `the app setting ${value.setting} (header ${name}) is not set`;
@@ -82,24 +82,22 @@ async function request(run: ActionRun, http: Http): Promise<OwnerRequest | strin
   }
   if (http.json !== undefined) {
     headers['content-type'] = 'application/json';
-    return { method: http.method, url, headers, body: JSON.stringify(await renderJson(run, http.json)) };
+    return { method: http.method, url, headers, body: JSON.stringify(renderJson(run, http.json)) };
   }
   if (http.form !== undefined) {
     headers['content-type'] = 'application/x-www-form-urlencoded';
     const form = new URLSearchParams();
-    for (const [name, value] of Object.entries(http.form)) form.append(name, await run.render(value));
+    for (const [name, value] of Object.entries(http.form)) form.append(name, run.render(value));
     return { method: http.method, url, headers, body: form.toString() };
   }
   return { method: http.method, url, headers };
 }
 
-async function renderJson(run: ActionRun, value: unknown): Promise<unknown> {
+function renderJson(run: ActionRun, value: unknown): unknown {
   if (typeof value === 'string') return run.render(value);
-  if (Array.isArray(value)) return Promise.all(value.map((item) => renderJson(run, item)));
+  if (Array.isArray(value)) return value.map((item) => renderJson(run, item));
   if (typeof value === 'object' && value !== null)
-    return Object.fromEntries(
-      await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await renderJson(run, v)])),
-    );
+    return Object.fromEntries(Object.entries(value).map(([name, inner]) => [name, renderJson(run, inner)]));
   return value;
 }
 
@@ -116,7 +114,7 @@ export const http = defineAction({
   },
   write: () => undefined,
   run: async (run, value) => {
-    const made = await request(run, value);
+    const made = request(run, value);
     const answer =
       typeof made === 'string'
         ? { outcome: 'failed' as const, reason: made, ms: 0 }

@@ -38,10 +38,10 @@ export const set = defineAction({
   schema,
   ends: false,
   write: () => undefined,
-  run: async (run, value) => {
+  run: (run, value) => {
     const { variables, secret } = assignments(value);
     for (const [name, given] of Object.entries(variables)) {
-      run.state.variables[name] = typeof given === 'string' ? await run.render(given) : given;
+      run.state.variables[name] = typeof given === 'string' ? run.render(given) : given;
     }
     for (const name of secret) if (!run.state.secret.includes(name)) run.state.secret.push(name);
     return undefined;

@@ -79,8 +79,8 @@ export const switchAction = defineAction({
       return problem ? [{ path: ['cases', index, 'matches'], message: problem }] : [];
     }),
   write: () => undefined,
-  run: async (run, value) => {
-    const tested = await run.render(value.value);
+  run: (run, value) => {
+    const tested = run.render(value.value);
     const next = switchTarget(tested, value as Switch);
     run.note({ kind: 'switch', name: run.name, outcome: next ?? 'no match' });
     return next;

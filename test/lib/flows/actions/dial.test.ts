@@ -63,7 +63,7 @@ describe('dial: its callback', () => {
       flows,
       { ...call, DialCallStatus: status },
       settings,
-    ))!!;
+    ))!;
 
   it('rings the next leg after one that did not answer, in the same turn of facts', async () => {
     expect(await answer(0, 'no-answer')).toEqual({

@@ -62,7 +62,7 @@ describe('gather: its callback', () => {
       flows,
       { ...call, ...params },
       settings,
-    ))!!;
+    ))!;
 
   it('goes to the branch pressed', async () => {
     expect(await answer({ Digits: '1' }, 1)).toEqual({
