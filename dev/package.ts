@@ -22,6 +22,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { zipSync, type Zippable } from 'fflate';
 import { findProjectRoot } from './cli/settings';
+import { buildConsole } from './consoleBuild';
 
 const ROOT = findProjectRoot(__dirname);
 export const ARTIFACTS = join(ROOT, '.artifacts');
@@ -184,6 +185,7 @@ export async function buildPackage(artifacts = ARTIFACTS): Promise<Package> {
   rootRelativeSources(appDir);
   writeManifests(appDir);
   copyFlows(appDir);
+  await buildConsole(appDir);
   zipFolder(appDir, zip);
   return { appDir, zip, files: filesUnder(appDir) };
 }

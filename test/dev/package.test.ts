@@ -42,7 +42,7 @@ describe('npm run package', () => {
   it('holds the bundle, its source maps and the two manifests, and no node_modules', () => {
     for (const file of built.files)
       expect(file).toMatch(
-        /^(host\.json|package\.json|flows\.json|flows\/examples\/[\w-]+\.json|[\w-]+\.mjs(\.map)?)$/,
+        /^(host\.json|package\.json|flows\.json|flows\/examples\/[\w-]+\.json|[\w-]+\.mjs(\.map)?|dist\/console\/index\.html)$/,
       );
     expect(built.files).toEqual(
       expect.arrayContaining([
@@ -52,6 +52,7 @@ describe('npm run package', () => {
         'main.mjs.map',
         'flows.json',
         'flows/examples/ivr.json',
+        'dist/console/index.html',
       ]),
     );
   });

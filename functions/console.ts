@@ -1,0 +1,6 @@
+import { app } from '@azure/functions';
+import { ROUTES } from '../lib/config/routes';
+import { consolePage } from '../lib/console/page';
+
+/** GET /api/console: the web console (call and message log, timelines, the flow drawn). */
+app.http('console', { methods: ['GET'], route: ROUTES.console, authLevel: 'function', handler: consolePage });
