@@ -167,10 +167,9 @@ export function flowGraph(file: FlowFile): FlowGraph {
         step: name,
         title: name,
         lines: step.actions.map(actionLine),
+        // Problems inside the step; the step's own (unreachable) is the node's mark.
         problems: problems
-          .filter(
-            (problem) => problem.path === `voice.steps.${name}` || problem.path.startsWith(`voice.steps.${name}.`),
-          )
+          .filter((problem) => problem.path.startsWith(`voice.steps.${name}.`))
           .map((problem) => problem.message),
       });
       for (const action of step.actions)
