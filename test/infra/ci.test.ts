@@ -23,9 +23,15 @@ describe('.ci/run', () => {
   it("installs Debian's chromium with apt for the console's browser tests, unless it is there", () => {
     const commands = commandsOf(script('run'));
     expect(commands).toEqual(
-      expect.arrayContaining(['if [ ! -x /usr/bin/chromium ]; then', 'apt-get update', 'DEBIAN_FRONTEND=noninteractive apt-get install -y chromium']),
+      expect.arrayContaining([
+        'if [ ! -x /usr/bin/chromium ]; then',
+        'apt-get update',
+        'DEBIAN_FRONTEND=noninteractive apt-get install -y chromium',
+      ]),
     );
-    expect(commands.indexOf('DEBIAN_FRONTEND=noninteractive apt-get install -y chromium')).toBeLessThan(commands.indexOf('npm ci'));
+    expect(commands.indexOf('DEBIAN_FRONTEND=noninteractive apt-get install -y chromium')).toBeLessThan(
+      commands.indexOf('npm ci'),
+    );
   });
 
   it('pins one Bicep version, in .ci/bicep-version, which install-bicep reads and restores with dotnet from NuGet', () => {
