@@ -1,5 +1,6 @@
 import { ConfigError, getSettings, type Settings } from './config/settings';
 import { DEADLINES, storageDeadline } from './config/deadlines';
+import { parseStorageConnection } from './config/storageConnection';
 import { describeError } from './errors';
 import { describeFlows, FlowFileError } from './flows/load';
 import { storageErrorCode, StoreUnavailableError, withTables } from './records/tables';
@@ -7,9 +8,16 @@ import { version } from '../package.json';
 
 const TWILIO_API = 'https://api.twilio.com';
 
+export type StepOutcome = 'ok' | 'failed';
+
 export interface StorageReach {
+  /** Both the write and the read of the health entity succeeded within the probe's deadline. */
   reachable: boolean;
-  /** Why not, when it is not: no secret, only what failed. */
+  /** The upsert of the health entity: what every webhook needs. */
+  write: StepOutcome;
+  /** The point read of it (or storage's own 404 for it). */
+  read: StepOutcome;
+  /** Which failed and why, when one did: no secret, only what failed. */
   problem?: string;
   checkedAt: string;
 }
@@ -42,16 +50,10 @@ function describeStorage(settings: Settings): string {
   if (settings.AzureWebJobsStorage__tableServiceUri) {
     return `${settings.AzureWebJobsStorage__tableServiceUri} (managed identity)`;
   }
-  const connection = settings.AzureWebJobsStorage ?? '';
-  if (/UseDevelopmentStorage=true/i.test(connection)) return 'Azurite (UseDevelopmentStorage=true)';
-  const parts = new Map(
-    connection.split(';').flatMap((part) => {
-      const at = part.indexOf('=');
-      return at > 0 ? [[part.slice(0, at).toLowerCase(), part.slice(at + 1)] as const] : [];
-    }),
-  );
-  const endpoint = parts.get('tableendpoint');
-  const account = parts.get('accountname');
+  const connection = parseStorageConnection(settings.AzureWebJobsStorage ?? '');
+  if (connection?.development) return 'Azurite (UseDevelopmentStorage=true)';
+  const endpoint = connection?.endpoints.table;
+  const account = connection?.accountName;
   return endpoint
     ? `${endpoint} (connection string)`
     : account
@@ -62,10 +64,12 @@ function describeStorage(settings: Settings): string {
 let lastProbe: { settings: Settings; at: number; result: Promise<StorageReach> } | undefined;
 
 /**
- * Whether storage answers as Azure Table Storage does: a read of an entity that does not
- * exist must come back as storage's own 404 (`ResourceNotFound`). A server that is not
- * table storage (something else on Azurite's port) or does not answer in time fails. The
- * answer is kept for a few seconds, so a busy health endpoint does not load storage.
+ * Whether storage does what the webhooks need: a write of a small health entity, then a read
+ * of it, each within the probe's deadline. Each is reported on its own (storage that reads but
+ * refuses writes is down for every webhook). The read must come back as table storage answers:
+ * the entity, or storage's own 404 (`ResourceNotFound`) when the write did not land, so a server
+ * that is not table storage fails. The answer is kept for a few seconds, so a busy health
+ * endpoint does not load storage.
  */
 export function probeStorage(settings: Settings): Promise<StorageReach> {
   if (lastProbe?.settings !== settings || Date.now() - lastProbe.at > DEADLINES.healthCacheMs) {
@@ -74,29 +78,59 @@ export function probeStorage(settings: Settings): Promise<StorageReach> {
   return lastProbe.result;
 }
 
+/** One entity every instance overwrites: the probe never grows the table. Its partition is no record's. */
+const HEALTH_ENTITY = { partitionKey: 'health-probe', rowKey: 'probe' };
+
 async function runProbe(settings: Settings): Promise<StorageReach> {
   const checkedAt = new Date().toISOString();
   const signal = storageDeadline(DEADLINES.healthProbeMs);
-  try {
-    const answeredAsTableStorage = await withTables(settings, signal, async ({ records }) => {
+  const write = await probeStep(signal, () =>
+    withTables(settings, signal, async ({ records }) => {
+      await records.upsertEntity({ ...HEALTH_ENTITY, checkedAt }, 'Replace', { abortSignal: signal });
+    }),
+  );
+  const read = await probeStep(signal, () =>
+    withTables(settings, signal, async ({ records }) => {
       try {
-        await records.getEntity('health-probe', 'absent', { abortSignal: signal });
-        return false;
+        const entity = await records.getEntity<{ checkedAt?: unknown }>(
+          HEALTH_ENTITY.partitionKey,
+          HEALTH_ENTITY.rowKey,
+          {
+            abortSignal: signal,
+          },
+        );
+        if (typeof entity.checkedAt !== 'string') throw new Error('the health entity came back without its checkedAt');
       } catch (error) {
-        if (storageErrorCode(error) === 'ResourceNotFound' || storageErrorCode(error) === 'TableNotFound') return true;
-        throw error;
+        if (storageErrorCode(error) !== 'ResourceNotFound' || write.ok) throw error;
       }
-    });
-    return answeredAsTableStorage
-      ? { reachable: true, checkedAt }
-      : { reachable: false, problem: 'a read of an absent entity succeeded', checkedAt };
+    }),
+  );
+  const problem = [
+    write.problem && `the write of the health entity failed: ${write.problem}`,
+    read.problem && `the read of the health entity failed: ${read.problem}`,
+  ]
+    .filter(Boolean)
+    .join('; ');
+  return {
+    reachable: write.ok && read.ok,
+    write: write.ok ? 'ok' : 'failed',
+    read: read.ok ? 'ok' : 'failed',
+    ...(problem ? { problem } : {}),
+    checkedAt,
+  };
+}
+
+async function probeStep(signal: AbortSignal, step: () => Promise<void>): Promise<{ ok: boolean; problem?: string }> {
+  try {
+    await step();
+    return { ok: true };
   } catch (error) {
     const problem = signal.aborted
       ? `no answer within ${DEADLINES.healthProbeMs / 1000} s`
       : error instanceof StoreUnavailableError
         ? error.message
         : describeError(error);
-    return { reachable: false, problem, checkedAt };
+    return { ok: false, problem };
   }
 }
 
@@ -106,7 +140,7 @@ export async function healthReport(): Promise<Health> {
   try {
     settings = getSettings();
   } catch (error) {
-    if (error instanceof ConfigError) return { status: 'misconfigured', version, problems: error.problems };
+    if (error instanceof ConfigError) return { status: 'misconfigured', version, problems: error.lines };
     throw error;
   }
   let flows: string;

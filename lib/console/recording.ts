@@ -9,7 +9,7 @@ import { getSettings } from '../config/settings';
 import { BadRequestError, NotFoundError } from '../errors';
 import { handle } from '../http/handle';
 import { zodProblems } from '../http/requests';
-import { callSid, recordingSid } from '../http/schemas';
+import { callSid, recordingSid } from '../twilio/ids';
 import { findRecord } from '../records/store';
 import { fetchRecordingAudio } from '../twilio/client';
 

@@ -7,6 +7,7 @@ import type { Settings } from '../config/settings';
 import { field, type FormParams } from '../http/requests';
 import { xmlSafe } from '../twilio/twiml';
 import { isOpen } from './hours';
+import { compilePattern } from './pattern';
 import { carrierKeyword, normalizedKeyword } from './keywords';
 import { DEFAULT_FLOWS, type FlowFile, type MessagingRule } from './schema';
 import { fill, MAX_SMS_LENGTH, requestVariables } from './text';
@@ -18,8 +19,6 @@ export interface MessageAnswer {
   rule: string;
 }
 
-const patterns = new Map<string, RegExp>();
-
 function matches(rule: MessagingRule, body: string): boolean {
   const words = (value: string | string[]) => [value].flat().map(normalizedKeyword);
   if (rule.keyword !== undefined) return words(rule.keyword).includes(normalizedKeyword(body));
@@ -28,9 +27,7 @@ function matches(rule: MessagingRule, body: string): boolean {
     return words(rule.startsWith).some((word) => said === word || said.startsWith(`${word} `));
   }
   if (rule.pattern !== undefined) {
-    let pattern = patterns.get(rule.pattern);
-    if (!pattern) patterns.set(rule.pattern, (pattern = new RegExp(rule.pattern, 'iu')));
-    return pattern.test(body);
+    return compilePattern(rule.pattern).test(body);
   }
   return true;
 }

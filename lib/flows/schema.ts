@@ -5,6 +5,7 @@
  * Cross-references (step names, reachability, loops) are checked in check.ts.
  */
 import * as z from 'zod';
+import { patternProblem } from './pattern';
 
 const https = z.url({ protocol: /^https$/, error: 'must be an https URL' });
 const e164 = z.e164({ error: 'must be a phone number in E.164, like +15550100000' });
@@ -260,9 +261,15 @@ const rule = z
     startsWith: words.optional().meta({ description: 'The message starts with this word.' }),
     pattern: z
       .string()
-      .refine(isRegExp, 'must be a valid regular expression')
+      .superRefine((source, context) => {
+        const problem = patternProblem(source);
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      })
       .optional()
-      .meta({ description: 'A regular expression the message matches (case-insensitive).' }),
+      .meta({
+        description:
+          'A regular expression the message matches (case-insensitive, RE2 syntax: no lookaround or backreferences).',
+      }),
     hours: z
       .enum(['open', 'closed'])
       .optional()
@@ -283,15 +290,6 @@ const rule = z
   )
   .meta({ description: 'A rule: when the message matches (no match field: any message), reply and/or forward.' });
 export type MessagingRule = z.output<typeof rule>;
-
-function isRegExp(source: string): boolean {
-  try {
-    new RegExp(source, 'iu');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const messaging = z
   .strictObject({

@@ -24,7 +24,7 @@ export const KEY_LIFETIME_MS = 24 * 60 * 60 * 1000;
 /** A first attempt still in flight after this died on the way (its instance stopped): nobody knows what it did. */
 const IN_FLIGHT_LIMIT_MS = 2 * DEADLINES.storageMs + DEADLINES.twilioRequestMs + 30_000;
 
-interface KeyEntity {
+export interface KeyEntity {
   partitionKey: string;
   rowKey: string;
   state: 'in-flight' | 'done';
@@ -119,7 +119,8 @@ async function claimKey(table: TableClient, claim: KeyEntity, signal: AbortSigna
   }
 }
 
-function answerRepeat(earlier: KeyEntity, claim: KeyEntity): HttpResponseInit {
+/** What a request whose key was claimed before gets: the first answer again, or why it cannot have one yet. */
+export function answerRepeat(earlier: KeyEntity, claim: KeyEntity): HttpResponseInit {
   if (earlier.fingerprint !== claim.fingerprint) {
     throw new AppError(422, `This ${IDEMPOTENCY_KEY_HEADER} was used with a different body`, {
       problems: [
@@ -156,7 +157,7 @@ const nothingHappened = (error: unknown) =>
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** JSON with object keys sorted, so the same body in another key order is the same request. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value)

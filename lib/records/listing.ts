@@ -9,7 +9,7 @@
 import * as z from 'zod';
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
-import { phoneNumber } from '../http/schemas';
+import { phoneNumber } from '../twilio/ids';
 import { partitionOf, readRecord, shardPartition, SHARDS } from './entities';
 import { DIRECTIONS, type CallOrMessage, type Direction } from './model';
 import type { Kind } from './status';

@@ -2,6 +2,7 @@ import type { TableClient } from '@azure/data-tables' with { 'resolution-mode': 
 import { createHash } from 'node:crypto';
 import type { Settings } from '../config/settings';
 import { DEADLINES, isTimeout } from '../config/deadlines';
+import { parseStorageConnection } from '../config/storageConnection';
 import { BadRequestError, describeError, UnavailableError } from '../errors';
 
 /** Records, their events and their listing rows, in shard partitions (entities.ts). */
@@ -25,10 +26,22 @@ type StorageSettings = Pick<
 /** Storage could not be reached, did not answer in time, or failed: the caller answers 503 so Twilio retries. */
 export class StoreUnavailableError extends UnavailableError {
   constructor(cause: unknown) {
-    const why = isTimeout(cause) ? `no answer within ${DEADLINES.storageMs / 1000} s` : describeError(cause);
+    const why = isTimeout(cause) ? `no answer within ${DEADLINES.storageMs / 1000} s` : storageAnswer(cause);
     super(`Record storage is unavailable: ${why}`, 'Records are unavailable; try again later');
     this.name = 'StoreUnavailableError';
   }
+}
+
+/**
+ * What storage answered, in a line: `storage answered 403 AuthorizationPermissionMismatch`, its
+ * code read from the JSON or XML error body it sent; any other failure by name and message.
+ */
+function storageAnswer(error: unknown): string {
+  const status = storageStatus(error);
+  if (status === undefined) return describeError(error);
+  const code =
+    storageErrorCode(error) || /<Code>([^<]+)<\/Code>/.exec(error instanceof Error ? error.message : '')?.[1];
+  return `storage answered ${status}${code ? ` ${String(code)}` : ''}`;
 }
 
 /**
@@ -136,11 +149,43 @@ async function clientFactory(settings: StorageSettings): Promise<(table: string)
     // The storage account's primaryEndpoints.table ends in a slash; the client adds its own.
     const endpoint = settings.AzureWebJobsStorage__tableServiceUri.replace(/\/+$/, '');
     const credential = await identityCredential(settings);
-    return (table) => new TableClient(endpoint, table, credential, { retryOptions });
+    return (table) => withEscapedSeparators(new TableClient(endpoint, table, credential, { retryOptions }));
   }
   const connection = settings.AzureWebJobsStorage ?? '';
   const allowInsecureConnection = isLoopback(connection);
-  return (table) => TableClient.fromConnectionString(connection, table, { retryOptions, allowInsecureConnection });
+  return (table) =>
+    withEscapedSeparators(
+      TableClient.fromConnectionString(connection, table, { retryOptions, allowInsecureConnection }),
+    );
+}
+
+const SEPARATORS = /[\u2028\u2029]/g;
+
+/**
+ * U+2028 and U+2029 go to storage as the JSON escapes `\u2028` and `\u2029`. JSON may hold them
+ * raw, and single writes do, but Azurite reads a transaction's body with JavaScript's line
+ * handling, for which they end a line: it cannot find the sub-request's URL and answers 500
+ * (400 for a one-operation transaction), so a text holding one was never recorded. Escaped, they
+ * are the same text to every JSON reader (Azure Table Storage's as well), and come back as they
+ * were. Outside JSON strings a body has none: keys travel percent-encoded in URLs.
+ */
+function withEscapedSeparators(client: TableClient): TableClient {
+  client.pipeline.addPolicy(
+    {
+      name: 'escapeLineSeparators',
+      sendRequest(request, next) {
+        if (typeof request.body === 'string' && /[\u2028\u2029]/.test(request.body)) {
+          request.body = request.body.replace(SEPARATORS, (char) => `\\u${char.charCodeAt(0).toString(16)}`);
+          // An earlier policy counted the body's bytes; an escape is longer than the character.
+          if (request.headers.has('Content-Length'))
+            request.headers.set('Content-Length', Buffer.byteLength(request.body));
+        }
+        return next(request);
+      },
+    },
+    { afterPhase: 'Serialize' },
+  );
+  return client;
 }
 
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -164,9 +209,10 @@ async function identityCredential(settings: StorageSettings) {
 
 /** Shared-key auth over plain http is allowed only for Azurite on this machine. */
 function isLoopback(connection: string): boolean {
-  const endpoint = /TableEndpoint=(http:\/\/[^;]+)/i.exec(connection)?.[1];
+  const endpoint = parseStorageConnection(connection)?.endpoints.table;
   if (!endpoint || !URL.canParse(endpoint)) return false;
-  return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(endpoint).hostname);
+  const url = new URL(endpoint);
+  return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
 }
 
 /** The HTTP status of a storage error, when storage answered at all. */

@@ -354,6 +354,7 @@ describe('values storage cannot hold as they are', () => {
     ['back\\slash'],
     ['ctl\u0001\u001f\u007f'],
     ['lone\ud800surrogate'],
+    ['line\u2028separator\u2029'],
     ['x'.repeat(5_000)],
   ])('records a MessageStatus %j (a key part) as an event, never 503', async (status) => {
     const message = sid('SM');
@@ -374,6 +375,19 @@ describe('values storage cannot hold as they are', () => {
     const saved = (await record('message', message)) as SavedRecord & { truncated?: string[] };
     expect(saved).toMatchObject({ from, truncated: ['body'] });
     expect(saved.body).toBe('a'.repeat(32_000));
+  });
+
+  it('records an SMS whose Body and From hold U+2028, U+2029 and U+0085 (line separators to a JavaScript parser), as they were', async () => {
+    // Azurite split a transaction's lines on U+2028/U+2029 and answered 500, so this text got 503 forever.
+    const message = sid('SM');
+    const from = `client:line\u2028para\u2029next\u0085`;
+    const body = `one\u2028two\u2029three\u0085four \\u2028 stays six characters`;
+    const result = await inboundSms({ MessageSid: message, From: from, To: TEST_PHONE_NUMBER, Body: body });
+    expect(result.response.status).toBe(200);
+    expect(await record('message', message)).toMatchObject({ from, body, events: [{ status: 'received' }] });
+    expect(
+      (await inboundSms({ MessageSid: message, From: from, To: TEST_PHONE_NUMBER, Body: body })).response.status,
+    ).toBe(200);
   });
 
   it('lists events in the order they happened: an unknown status received last stays last', async () => {

@@ -123,6 +123,52 @@ describe('storage that stops answering (Azurite frozen with SIGSTOP)', () => {
   }, 60_000);
 });
 
+describe('storage that answers reads and refuses every write (a read-only SAS)', () => {
+  it('health says 503 and that the write failed, not the read', async () => {
+    // The tables exist (this file's earlier requests, or this upsert made them) and hold an entity.
+    expect(
+      (await signedPost('/api/twilio/sms', { MessageSid: sid('SM'), From: '+15550001111', Body: 'x' })).status,
+    ).toBe(200);
+    const { AzureNamedKeyCredential, generateAccountSas } = await import('@azure/data-tables');
+    const accountKey = /AccountKey=([^;]+)/.exec(azurite.connectionString)![1]!;
+    const readOnly = generateAccountSas(new AzureNamedKeyCredential('devstoreaccount1', accountKey), {
+      permissions: { query: true },
+      expiresOn: new Date(Date.now() + 3_600_000),
+    });
+    useSettings({
+      AzureWebJobsStorage: `TableEndpoint=${azurite.tableEndpoint};SharedAccessSignature=${readOnly}`,
+      TWILIO_API_BASE_URL: fake.url,
+    });
+    // Azurite does not check a SAS's permissions on a transaction ($batch), so a text is still
+    // recorded here; Azure refuses it (docs/records.md). A single write is refused on both.
+    const health = await fetch(`${app.url}/api/health`);
+    const body = await health.json();
+    expect([health.status, body]).toMatchObject([
+      503,
+      {
+        status: 'storage-unreachable',
+        storageReach: {
+          reachable: false,
+          write: 'failed',
+          read: 'ok',
+          problem: expect.stringMatching(
+            /^the write of the health entity failed: Record storage is unavailable: storage answered 403 AuthorizationPermissionMismatch$/,
+          ),
+        },
+      },
+    ]);
+    expect(JSON.stringify(body)).not.toContain(readOnly);
+  }, 30_000);
+
+  it('health says ok, the write and the read both done, when storage takes both', async () => {
+    const health = await fetch(`${app.url}/api/health`);
+    expect([health.status, await health.json()]).toMatchObject([
+      200,
+      { status: 'ok', storageReach: { reachable: true, write: 'ok', read: 'ok' } },
+    ]);
+  });
+});
+
 describe('a Twilio that reads the request and never answers', () => {
   it('answers 504 "outcome unknown" naming the lookup; the same key answers 504 again and Twilio sees one request', async () => {
     fake.hangNext();

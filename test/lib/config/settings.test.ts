@@ -6,7 +6,7 @@ const problemsOf = (env: Record<string, string | undefined>): string[] => {
   try {
     loadSettings(env);
   } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
+    if (error instanceof ConfigError) return error.lines;
     throw error;
   }
   throw new Error('settings were accepted');

@@ -170,7 +170,7 @@ describe('a flow file that does not validate', () => {
     ).toEqual([
       'flows.json: hours.timeZone: must be an IANA time zone, like America/New_York',
       'flows.json: hours.weekly.mon[0]: must end after it starts',
-      'flows.json: messaging.rules[1].pattern: must be a valid regular expression',
+      'flows.json: messaging.rules[1].pattern: is not a pattern the linear-time engine (RE2) can run: missing closing ): `(`',
       'flows.json: messaging.rules[2]: give at most one of keyword, startsWith or pattern',
     ]);
     expect(
