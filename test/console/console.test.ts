@@ -71,6 +71,17 @@ describe.runIf(HAVE_BROWSER)('the console in a browser', () => {
     await page.screenshot({ path: join(SHOTS, 'call.png'), fullPage: true });
   });
 
+  it('lists a text and opens it with its reply rule', async () => {
+    const text = await phone.text('What time do you open?');
+    await page.goto(`${consoleUrl()}#/messages`);
+    const row = page.locator('tbody tr', { hasText: 'What time do you open?' });
+    await row.waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(SHOTS, 'messages.png') });
+    await row.locator('a').click();
+    await page.locator('ol.events li').first().waitFor();
+    expect((await page.locator('ol.events').textContent()) ?? '').toContain(`rule ${text.rule}`);
+  });
+
   it('draws every step and branch of the IVR example', async () => {
     await page.goto(`${consoleUrl()}#/flow`);
     await page.locator('svg.flow').waitFor();
