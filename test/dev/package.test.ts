@@ -57,6 +57,16 @@ describe('npm run package', () => {
     );
   });
 
+  it("keeps the console's server code in chunks of its own, loaded by its routes only", () => {
+    const main = readFileSync(join(built.appDir, 'main.mjs.map'), 'utf8');
+    expect(main).not.toMatch(/lib\/console\//);
+    for (const name of ['page', 'recording', 'flowGraph'])
+      expect(
+        built.files.some((file) => new RegExp(`^${name}-\\w+\\.mjs$`).test(file)),
+        name,
+      ).toBe(true);
+  });
+
   it('names the bundle as the entry point and depends on nothing at run time', () => {
     const manifest = JSON.parse(readFileSync(join(built.appDir, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest.main).toBe('main.mjs');
@@ -67,7 +77,7 @@ describe('npm run package', () => {
 
   it('maps the bundle back to the TypeScript sources for stack traces', () => {
     const map = JSON.parse(readFileSync(join(built.appDir, 'main.mjs.map'), 'utf8')) as { sources: string[] };
-    expect(map.sources).toEqual(expect.arrayContaining(['functions/smsWebhook.ts', 'lib/records/store.ts']));
+    expect(map.sources).toEqual(expect.arrayContaining(['functions/smsWebhook.ts', 'lib/records/handlers.ts']));
     // Named from the project root; a URL (webpack:// in a dependency's own map) is left alone.
     for (const source of map.sources.filter((name) => !/^[a-z][\w+.-]*:/i.test(name)))
       expect(existsSync(join(ROOT, source)), source).toBe(true);
