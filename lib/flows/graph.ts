@@ -4,6 +4,7 @@
  * node; messaging rules in a node of their own. The one structure that `npm run flows:diagram`
  * writes as Mermaid and the console draws (GET /api/flows/graph).
  */
+import { actionOf } from './actions';
 import { flowProblems, type FlowProblem } from './check';
 import type { FlowFile, MessagingRule, VoiceAction, VoiceFlow } from './schema';
 
@@ -60,27 +61,24 @@ export function actionLine(action: VoiceAction): string {
   return `reject (${action.reject.reason})`;
 }
 
-const DIAL_OUTCOMES = { answered: 'answered', busy: 'busy', noAnswer: 'no answer', failed: 'failed' } as const;
+/** Names a way out of an action for a person: its place in the action's value (`branches.1`, `noAnswer`). */
+const EXIT_LABELS: Record<string, string> = {
+  noInput: 'no input',
+  noAnswer: 'no answer',
+  then: 'recorded',
+  step: 'redirect',
+};
 
-/** The steps an action leads to, each with the label of the way there. */
+function exitLabel([field, key]: PropertyKey[]): string {
+  if (field === 'branches') return `press ${String(key)}`;
+  if (field === 'keywords') return `say "${String(key)}"`;
+  return EXIT_LABELS[String(field)] ?? String(field);
+}
+
+/** The steps an action leads to (its module's `steps`, lib/flows/actions/), each with the label of the way there. */
 export function actionEdges(action: VoiceAction): Array<{ label: string; step: string }> {
-  if ('gather' in action) {
-    const { branches, keywords, noInput, otherwise } = action.gather;
-    return [
-      ...Object.entries(branches).map(([keys, step]) => ({ label: `press ${keys}`, step })),
-      ...Object.entries(keywords).map(([word, step]) => ({ label: `say "${word}"`, step })),
-      ...(noInput ? [{ label: 'no input', step: noInput }] : []),
-      ...(otherwise ? [{ label: 'otherwise', step: otherwise }] : []),
-    ];
-  }
-  if ('dial' in action)
-    return (Object.keys(DIAL_OUTCOMES) as Array<keyof typeof DIAL_OUTCOMES>).flatMap((outcome) => {
-      const step = action.dial[outcome];
-      return step ? [{ label: DIAL_OUTCOMES[outcome], step }] : [];
-    });
-  if ('record' in action) return action.record.then ? [{ label: 'recorded', step: action.record.then }] : [];
-  if ('redirect' in action && 'step' in action.redirect) return [{ label: 'redirect', step: action.redirect.step }];
-  return [];
+  const { module, value } = actionOf(action);
+  return (module.steps?.(value) ?? []).map((exit) => ({ label: exitLabel(exit.path), step: exit.step }));
 }
 
 function entryNode(file: FlowFile): FlowNode {
