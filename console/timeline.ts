@@ -24,6 +24,7 @@ const KNOWN = new Set([
   'recordingUrl',
   'recordingDuration',
   'transcription',
+  'twiml',
   'duration',
   'errorCode',
 ]);
@@ -55,6 +56,8 @@ function eventDetails(sid: string, event: RecordEvent): Array<HTMLElement | stri
       ),
     );
   if (event.transcription !== undefined) parts.push(h('q', {}, event.transcription));
+  if (typeof event.twiml === 'string')
+    parts.push(h('details', { class: 'twiml' }, h('summary', {}, 'TwiML'), h('pre', {}, event.twiml)));
   return parts;
 }
 
@@ -63,11 +66,18 @@ function eventItem(sid: string, event: RecordEvent): HTMLLIElement {
     'li',
     { class: event.turn !== undefined ? 'turn' : 'status-event' },
     h('time', { datetime: event.at }, time(event.at)),
+    ' ',
     h('span', { class: `status status-${event.status}` }, event.status),
+    ' ',
     h('span', { class: 'source' }, event.source),
-    ...eventDetails(sid, event)
-      .flatMap((part) => [' · ', part])
-      .slice(1),
+    ' ',
+    h(
+      'span',
+      { class: 'details' },
+      ...eventDetails(sid, event)
+        .flatMap((part) => [' · ', part])
+        .slice(1),
+    ),
   );
 }
 
