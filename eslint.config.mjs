@@ -2,6 +2,52 @@ import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The layers of the app, top to bottom, as the README's "How the code is laid out" states them
+ * (test/docs/layers.test.ts holds the two together). A file may import its own layer and any
+ * below it, never one above; nothing deployed (lib/, functions/) imports dev/ or test/.
+ */
+const LAYERS = [
+  'functions',
+  'lib/health.ts',
+  'lib/flows',
+  'lib/outbound',
+  'lib/records',
+  'lib/twilio',
+  'lib/http',
+  'lib/config',
+  'lib/errors.ts',
+];
+const LOCAL_ONLY = ['dev', 'test'];
+
+/** An import of `target` written relative to any file of lib/ or functions/, at any depth. */
+const importOf = (target) => {
+  const [top, ...rest] = target.replace(/\.ts$/, '').split('/');
+  const path = rest.length === 0 ? top : `(?:${top}/)?${rest.join('/')}`;
+  return `^(?:\\.\\.?/)+${path}(?:/|$)`;
+};
+
+const layerRules = LAYERS.map((layer, index) => ({
+  files: layer.endsWith('.ts') ? [layer] : [`${layer}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          ...LAYERS.slice(0, index).map((above) => ({
+            regex: importOf(above),
+            message: `${layer} is below ${above}: dependencies point ${LAYERS.join(' → ')} (README, "How the code is laid out").`,
+          })),
+          ...LOCAL_ONLY.map((folder) => ({
+            regex: importOf(folder),
+            message: `${folder}/ is local only and never deployed: ${layer} must not import it.`,
+          })),
+        ],
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', '.local/', '.artifacts/'] },
   js.configs.recommended,
@@ -24,6 +70,7 @@ export default tseslint.config(
       '@typescript-eslint/await-thenable': 'error',
     },
   },
+  ...layerRules,
   {
     // The emulator's TwiML interpreter is what `simulate` runs against any app: the REST side
     // (dev/emulator/rest/) uses it, never the other way round (dev/emulator/README.md).

@@ -1,7 +1,7 @@
 /**
  * Azurite, the storage emulator, run from the project's own dependencies: `npm start` runs all
- * three services on their default ports with data on disk; tests run the table service alone,
- * in memory or on disk, on a free port.
+ * three services on their default ports with data on disk; tests run what the app uses (tables
+ * and queues; blob idles on a port of its own), in memory or on disk, on free ports.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
@@ -20,8 +20,8 @@ const WATCHDOG = `data:text/javascript,${encodeURIComponent(
 )}`;
 
 export interface AzuriteOptions {
-  /** `table` runs the table service alone (tests); `all` runs blob, queue and table (the Functions host needs all three). */
-  services: 'table' | 'all';
+  /** `app`: tables and queues on free ports (tests); `all`: blob, queue and table on the default ports (npm start). */
+  services: 'app' | 'all';
   /** Where data lives; in memory when absent. */
   location?: string;
   /** The table port; 0 or absent picks a free one (`all` uses the default ports). */
@@ -32,12 +32,13 @@ export interface RunningAzurite {
   /** The Azurite process, for tests that freeze it (SIGSTOP) to play storage that stops answering. */
   pid: number;
   tableEndpoint: string;
+  queueEndpoint: string;
   connectionString: string;
   stop(): Promise<void>;
 }
 
-const connectionStringFor = (tableEndpoint: string) =>
-  `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_ACCOUNT_KEY};TableEndpoint=${tableEndpoint};`;
+const connectionStringFor = (tableEndpoint: string, queueEndpoint: string) =>
+  `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_ACCOUNT_KEY};TableEndpoint=${tableEndpoint};QueueEndpoint=${queueEndpoint};`;
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -61,39 +62,33 @@ export function isListening(port: number, host = HOST): Promise<boolean> {
 }
 
 export async function startAzurite(options: AzuriteOptions): Promise<RunningAzurite> {
-  const tablePort =
-    options.services === 'all' ? (options.tablePort ?? DEFAULT_PORTS.table) : options.tablePort || (await freePort());
-  const common = [
+  const all = options.services === 'all';
+  const tablePort = all ? (options.tablePort ?? DEFAULT_PORTS.table) : options.tablePort || (await freePort());
+  const queuePort = all ? DEFAULT_PORTS.queue : await freePort();
+  const blobPort = all ? DEFAULT_PORTS.blob : await freePort();
+  const args = [
+    join(AZURITE, 'azurite.js'),
     '--silent',
     '--disableTelemetry',
     '--skipApiVersionCheck',
     ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
+    ...['--blobHost', HOST, '--blobPort', String(blobPort)],
+    ...['--queueHost', HOST, '--queuePort', String(queuePort)],
+    ...['--tableHost', HOST, '--tablePort', String(tablePort)],
   ];
-  const args =
-    options.services === 'all'
-      ? [
-          join(AZURITE, 'azurite.js'),
-          ...common,
-          '--blobHost',
-          HOST,
-          '--queueHost',
-          HOST,
-          '--tableHost',
-          HOST,
-          '--tablePort',
-          String(tablePort),
-        ]
-      : [join(AZURITE, 'table', 'main.js'), ...common, '--tableHost', HOST, '--tablePort', String(tablePort)];
   const child = spawn(process.execPath, ['--import', WATCHDOG, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   await waitUntilListening(child, tablePort, output);
+  await waitUntilListening(child, queuePort, output);
   const tableEndpoint = `http://${HOST}:${tablePort}/${DEV_ACCOUNT}`;
+  const queueEndpoint = `http://${HOST}:${queuePort}/${DEV_ACCOUNT}`;
   return {
     pid: child.pid!,
     tableEndpoint,
-    connectionString: connectionStringFor(tableEndpoint),
+    queueEndpoint,
+    connectionString: connectionStringFor(tableEndpoint, queueEndpoint),
     stop: () => stopProcess(child),
   };
 }

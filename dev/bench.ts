@@ -216,7 +216,7 @@ async function main() {
   console.log(
     `Node ${process.version}; storage: an in-memory Azurite of this bench's own; tables created beforehand, as Bicep does in Azure.`,
   );
-  const azurite = await startAzurite({ services: 'table' });
+  const azurite = await startAzurite({ services: 'app' });
   const folder = mkdtempSync(join(tmpdir(), 'bench-'));
   try {
     for (const table of [NAIVE_TABLE, RECORDS_TABLE]) {

@@ -14,7 +14,17 @@ import { describeSetup, probeStorage } from '../lib/health';
 import { DEFAULT_PORTS, isListening, startAzurite } from './azurite';
 import { removeDevSession, writeDevSession } from './cli/settings';
 import { startLocalTwilio } from './emulator/local';
-import { functionFiles, loadFunctions, routePrefix, startHost, type HttpFunction } from './functionsHost';
+import {
+  consoleLog,
+  functionFiles,
+  loadFunctions,
+  registeredTriggers,
+  routePrefix,
+  startHost,
+  type HttpFunction,
+} from './functionsHost';
+import { queueOptions, startQueueHost } from './queueHost';
+import { startTimerHost } from './timerHost';
 import { planStart, StartError, type Env } from './startChecks';
 
 const ROOT = resolve(__dirname, '../..');
@@ -78,21 +88,23 @@ async function startEmulatorFor(env: Env, stops: Stops): Promise<(appUrl: string
 /**
  * With `UseDevelopmentStorage=true` records go to Azurite on its default ports: started here
  * from the project's own dependencies, with data under .local/azurite, unless one already runs.
- * Core Tools need blob and queue as well; the local host needs tables only.
+ * Core Tools need blob as well; the app needs tables and queues (texts it sends on its own).
  */
-async function startAzuriteIfNeeded(env: Env, services: 'all' | 'table', stops: Stops): Promise<void> {
+async function startAzuriteIfNeeded(env: Env, stops: Stops): Promise<void> {
   if (!/UseDevelopmentStorage=true/i.test(env.AzureWebJobsStorage ?? '')) return;
   if (await isListening(DEFAULT_PORTS.table)) {
     console.log(`Storage: something already listens on 127.0.0.1:${DEFAULT_PORTS.table}; using it as Azurite.`);
+    if (!(await isListening(DEFAULT_PORTS.queue)))
+      console.warn(
+        `Storage: nothing serves queues on 127.0.0.1:${DEFAULT_PORTS.queue}: voicemail texts and forwards cannot be queued (503) until an Azurite with its queue service runs.`,
+      );
     return;
   }
   const location = join(ROOT, '.local', 'azurite');
   mkdirSync(location, { recursive: true });
-  const azurite = await startAzurite({ services, location, tablePort: DEFAULT_PORTS.table });
+  const azurite = await startAzurite({ services: 'all', location, tablePort: DEFAULT_PORTS.table });
   stops.storage = () => azurite.stop();
-  console.log(
-    `Storage: started Azurite (${services === 'all' ? 'blob, queue and table' : 'table'}) on 127.0.0.1; data in ${location}`,
-  );
+  console.log(`Storage: started Azurite (blob, queue and table) on 127.0.0.1; data in ${location}`);
 }
 
 /** Storage must answer as table storage does; a foreign server on Azurite's port is named here, as health names it. */
@@ -128,7 +140,7 @@ async function main() {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
-  await startAzuriteIfNeeded(env, coreTools ? 'all' : 'table', stops);
+  await startAzuriteIfNeeded(env, stops);
 
   if (coreTools) {
     console.log(`Twilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}`);
@@ -154,12 +166,21 @@ async function main() {
   const functions = await loadFunctions(functionFiles(ROOT));
   const prefix = routePrefix(ROOT);
   const host = await startHost({ functions, prefix, port });
-  stops.app = () => host.close();
+  const triggers = registeredTriggers();
+  const queues = startQueueHost({ functions: triggers.queues, options: queueOptions(ROOT), log: consoleLog });
+  const timers = startTimerHost({ functions: triggers.timers, log: consoleLog });
+  stops.app = async () => {
+    timers.close();
+    await queues.close();
+    await host.close();
+  };
   const origin = `http://localhost:${new URL(host.url).port}`;
   await announceSession?.(origin);
 
   console.log('Azure Functions Core Tools are not installed: serving the functions with the local host in dev/.\n');
   printRoutes(functions, origin, prefix);
+  for (const fn of triggers.queues) console.log(`  queue ${fn.queueName.padEnd(48)} ${fn.name}`);
+  for (const fn of triggers.timers) console.log(`  timer ${fn.schedule.padEnd(48)} ${fn.name}`);
   console.log(`\nFlows:   ${describeFlows(settings, ROOT)}`);
   console.log(
     `\nTwilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}, account ${setup.twilio.account}`,

@@ -60,7 +60,7 @@ export async function planStart(root: string, processEnv: Env, { checkPort = tru
     if (!(error instanceof ConfigError)) throw error;
     throw new StartError([
       'Cannot start: the settings are not valid.',
-      ...error.problems.map((problem) => `  ${problem}`),
+      ...error.lines.map((line) => `  ${line}`),
       `Fix them in ${join(root, LOCAL_SETTINGS_FILE)} (see local.settings.json.example) or the environment.`,
     ]);
   }

@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { recordReader } from '../lib/records/handlers';
-import { callSid } from '../lib/http/schemas';
+import { callSid } from '../lib/twilio/ids';
 import { ROUTES } from '../lib/config/routes';
 
 /** GET /api/calls/{sid}: a call's record and status history. */

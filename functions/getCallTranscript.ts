@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
 import { ROUTES } from '../lib/config/routes';
 import { callTranscript } from '../lib/flows/transcript';
-import { callSid } from '../lib/http/schemas';
+import { callSid } from '../lib/twilio/ids';
 import { recordReader } from '../lib/records/handlers';
 
 /** GET /api/calls/{sid}/transcript: the call's path through the flow, as text. */

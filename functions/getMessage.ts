@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { recordReader } from '../lib/records/handlers';
-import { messageSid } from '../lib/http/schemas';
+import { messageSid } from '../lib/twilio/ids';
 import { ROUTES } from '../lib/config/routes';
 
 /** GET /api/messages/{sid}: a message's record and status history. */

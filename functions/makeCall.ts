@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { ROUTES } from '../lib/config/routes';
-import { callRequest } from '../lib/http/schemas';
+import { callRequest } from '../lib/outbound/schemas';
 import { json } from '../lib/http/responses';
 import { createOnce } from '../lib/outbound/handler';
 import { recordCreated, placeCall } from '../lib/outbound/rest';

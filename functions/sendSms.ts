@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { ROUTES } from '../lib/config/routes';
-import { messageRequest } from '../lib/http/schemas';
+import { messageRequest } from '../lib/outbound/schemas';
 import { json } from '../lib/http/responses';
 import { createOnce } from '../lib/outbound/handler';
 import { recordCreated, sendMessage } from '../lib/outbound/rest';

@@ -1,7 +1,9 @@
 /**
- * Every answer other than success is one of these errors, thrown where the problem is found
- * and turned into its status and body in one place (`handle` in lib/http/handle.ts). A new kind
- * of error is a new class here or beside the client that raises it; nothing else changes.
+ * The one error type: every failure the app reports is an AppError, thrown where the problem is
+ * found with its status, its public message and the problems a caller can fix (one per field),
+ * and turned into an answer in one place (`errorResponse` in lib/http/handle.ts); anything else
+ * is a bare 500 whose detail only the log sees. A new kind of error is a subclass here or beside
+ * the code that raises it (ConfigError in lib/config/settings.ts); nothing else changes.
  */
 export interface Problem {
   field: string;

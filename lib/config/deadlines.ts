@@ -16,6 +16,17 @@ export const DEADLINES = {
   storageMs: 8_000,
   /** One Twilio REST request, from sending to the answer. */
   twilioRequestMs: 10_000,
+  /**
+   * A queued send that another try is working on is looked at again after this, rather than
+   * failing (which would spend one of host.json's maxDequeueCount tries on waiting).
+   */
+  queuedRecheckMs: 5_000,
+  /**
+   * A queued send's try that has held its key this long died on the way (its storage writes and
+   * one Twilio request take at most 2 × storageMs + twilioRequestMs): the next try looks at
+   * Twilio for what it may have sent, then sends.
+   */
+  queuedInFlightMs: 2 * 8_000 + 10_000 + 5_000,
   /** Health's storage probe, whose answer is kept for healthCacheMs. */
   healthProbeMs: 2_000,
   healthCacheMs: 10_000,

@@ -1,5 +1,7 @@
 import * as z from 'zod';
+import { AppError, type Problem } from '../errors';
 import { secureOrigin } from './secureUrl';
+import { ENDPOINT_NAMES, parseStorageConnection, type StorageService } from './storageConnection';
 
 /**
  * Every setting the app reads, in one schema. The README's settings table,
@@ -33,30 +35,23 @@ const text = (fallback: string) =>
  * which holds a key, never is.
  */
 function checkConnectionString(value: string, ctx: z.RefinementCtx): void {
-  const segments = value
-    .split(';')
-    .map((part) => part.trim())
-    .filter(Boolean);
-  const parts = new Map<string, string>();
-  for (const segment of segments) {
-    const at = segment.indexOf('=');
-    if (at <= 0) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'is not a storage connection string (expected Name=value pairs separated by ";")',
-      });
-      return;
-    }
-    parts.set(segment.slice(0, at).toLowerCase(), segment.slice(at + 1));
-  }
-  if (parts.get('usedevelopmentstorage')?.toLowerCase() === 'true') return;
-  const tableEndpoint = parts.get('tableendpoint');
-  if (tableEndpoint !== undefined && !URL.canParse(tableEndpoint)) {
-    ctx.addIssue({ code: 'custom', message: 'has a TableEndpoint that is not a URL' });
+  const connection = parseStorageConnection(value);
+  if (!connection) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'is not a storage connection string (expected Name=value pairs separated by ";")',
+    });
     return;
   }
-  const withKey = parts.get('accountname') && parts.get('accountkey');
-  const withSas = tableEndpoint && parts.get('sharedaccesssignature');
+  if (connection.development) return;
+  for (const [service, endpoint] of Object.entries(connection.endpoints) as Array<[StorageService, string]>) {
+    if (!URL.canParse(endpoint)) {
+      ctx.addIssue({ code: 'custom', message: `has a ${ENDPOINT_NAMES[service]} that is not a URL` });
+      return;
+    }
+  }
+  const withKey = connection.accountName && connection.accountKey;
+  const withSas = connection.endpoints.table && connection.sharedAccessSignature;
   if (!withKey && !withSas) {
     ctx.addIssue({
       code: 'custom',
@@ -156,6 +151,15 @@ export const settingsSchema = z
           description: 'In Azure: the table endpoint, reached with the managed identity.',
         }),
       ),
+    AzureWebJobsStorage__queueServiceUri: z
+      .preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional())
+      .meta(
+        meta({
+          requirement: 'storage',
+          description:
+            'In Azure: the queue endpoint, reached with the managed identity; texts the app sends on its own are queued there.',
+        }),
+      ),
     AzureWebJobsStorage__credential: z
       .preprocess(emptyAsUndefined, z.literal('managedidentity').optional())
       .meta(meta({ requirement: 'optional', description: 'In Azure: `managedidentity`.' })),
@@ -170,6 +174,14 @@ export const settingsSchema = z
         path: ['AzureWebJobsStorage'],
         message: 'is required (or AzureWebJobsStorage__tableServiceUri for identity-based access)',
       });
+    }
+    if (!settings.AzureWebJobsStorage && settings.AzureWebJobsStorage__tableServiceUri) {
+      if (!settings.AzureWebJobsStorage__queueServiceUri)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['AzureWebJobsStorage__queueServiceUri'],
+          message: 'is required with AzureWebJobsStorage__tableServiceUri: texts the app sends on its own are queued',
+        });
     }
     if (runningInAzure() && !settings.PUBLIC_BASE_URL) {
       ctx.addIssue({
@@ -196,10 +208,22 @@ function runningInAzure(): boolean {
   return Boolean(process.env.WEBSITE_INSTANCE_ID);
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid settings: ${problems.join('; ')}`);
+const settingLine = ({ field, message }: Problem) => `${field}: ${message}`;
+
+/** Settings that are missing or invalid: 503 until they are fixed, each named with why, never with its value. */
+export class ConfigError extends AppError {
+  constructor(readonly problems: Problem[]) {
+    super(503, 'The app is not configured', {
+      problems,
+      log: 'error',
+      logMessage: `Invalid settings: ${problems.map(settingLine).join('; ')}`,
+    });
     this.name = 'ConfigError';
+  }
+
+  /** One line per bad setting, `NAME: why`, for health and the start-time message. */
+  get lines(): string[] {
+    return this.problems.map(settingLine);
   }
 }
 
@@ -207,11 +231,10 @@ export class ConfigError extends Error {
 export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
   const result = settingsSchema.safeParse(env);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const name = issue.path.map(String).join('.');
-    const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
-    return `${name}: ${message}`;
-  });
+  const problems = result.error.issues.map((issue) => ({
+    field: issue.path.map(String).join('.'),
+    message: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
+  }));
   throw new ConfigError(problems);
 }
 

@@ -1,12 +1,11 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { ConfigError } from '../config/settings';
-import { AppError, describeError, type Problem } from '../errors';
+import { AppError, describeError } from '../errors';
 import { problem } from './responses';
 
 /**
  * The one place where what a handler throws becomes the answer the caller deserves: an
- * AppError's own status and body, 503 naming the bad settings (never their values), and a
- * bare 500 otherwise, with the detail only in the log.
+ * AppError's own status and body (a ConfigError's 503 names the bad settings, never their values),
+ * and a bare 500 otherwise, with the detail only in the log.
  */
 export function handle(handler: HttpHandler): HttpHandler {
   return async (request: HttpRequest, context: InvocationContext) => {
@@ -24,15 +23,6 @@ export function errorResponse(error: unknown, context: InvocationContext): HttpR
     if (log) context[log](error.message);
     return problem(error.status, error.publicMessage, problems, extra);
   }
-  if (error instanceof ConfigError) {
-    context.error(error.message);
-    return problem(503, 'The app is not configured', error.problems.map(settingProblem));
-  }
   context.error(`Unhandled error: ${describeError(error)}`);
   return problem(500, 'Internal error');
 }
-
-const settingProblem = (text: string): Problem => {
-  const at = text.indexOf(': ');
-  return { field: text.slice(0, at), message: text.slice(at + 2) };
-};

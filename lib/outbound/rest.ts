@@ -1,22 +1,15 @@
 import type { InvocationContext } from '@azure/functions';
 import { routePath, routeUrl } from '../config/routes';
 import type { Settings } from '../config/settings';
-import type { Observation } from '../records/model';
+import type { Observation, Placed } from '../records/model';
 import { saveObservation } from '../records/store';
 import { StoreRefusedError, StoreUnavailableError } from '../records/tables';
-import type { CallRequest, MessageRequest } from '../http/schemas';
+import type { CallRequest, MessageRequest } from './schemas';
 import { callTwilio, getTwilioClient } from '../twilio/client';
 import { sayTwiml } from '../twilio/twiml';
 
 /** The call progress Twilio reports to our statusCallback, so the record follows the call. */
 const CALL_EVENTS = ['initiated', 'ringing', 'answered', 'completed'];
-
-export interface Placed {
-  sid: string;
-  status: string;
-  to: string;
-  from: string;
-}
 
 /** Where a caller finds a call or message whose creation got no answer: its status callbacks record it there. */
 const lookup = (listing: 'listCalls' | 'listMessages', to: string) =>

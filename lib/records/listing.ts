@@ -11,7 +11,7 @@
 import * as z from 'zod';
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
-import { phoneNumber } from '../http/schemas';
+import { phoneNumber } from '../twilio/ids';
 import { listingEntity, readRecord, recordFromListingRow, shardPartition, SHARDS } from './entities';
 import { DIRECTIONS, type CallOrMessage, type Direction } from './model';
 import type { Kind } from './status';
@@ -77,7 +77,7 @@ export async function listRecords(
   });
 }
 
-type Row = Record<string, unknown> & { rowKey: string };
+export type Row = Record<string, unknown> & { rowKey: string };
 
 /**
  * Rows a shard is asked for at a time: a page's rows spread over the shards by SID, so each
@@ -87,7 +87,7 @@ type Row = Record<string, unknown> & { rowKey: string };
  */
 const shardPageSize = (limit: number) => Math.min(limit + 1, Math.ceil((2 * (limit + 1)) / SHARDS.length) + 2);
 
-interface ShardRows {
+export interface ShardRows {
   /** Rows read and not yet taken, in key order. */
   waiting: Row[];
   /** Reads the next page unless rows are waiting or the shard has no more. */
@@ -114,7 +114,7 @@ function shardRows({ records }: Tables, filter: string, pageSize: number, signal
 }
 
 /** The first `count` rows of all shards together, in key order (newest first): a merge that reads a shard only when it runs out. */
-async function newestRows(shards: ShardRows[], count: number): Promise<Row[]> {
+export async function newestRows(shards: ShardRows[], count: number): Promise<Row[]> {
   const rows: Row[] = [];
   while (rows.length < count) {
     await Promise.all(shards.map((shard) => shard.fill()));

@@ -112,6 +112,14 @@ export type Observation = Facts &
     eventKey: string;
   };
 
+/** What Twilio answered when our API created a call or message: the first thing its record knows. */
+export interface Placed {
+  sid: string;
+  status: string;
+  to: string;
+  from: string;
+}
+
 /** The record with the observation's facts applied by each fact's rule; the status is the status rules' business. */
 export function mergeFacts(record: CallOrMessage, observation: Observation): CallOrMessage {
   const next: Record<string, unknown> = { ...record };

@@ -5,9 +5,8 @@
 import * as z from 'zod';
 import { BadRequestError } from '../errors';
 import { field, zodProblems, type FormParams } from '../http/requests';
-import type { Placed } from '../outbound/rest';
-import type { Direction, Facts, FlowFacts, Observation } from './model';
-import { callSid, messageSid } from '../http/schemas';
+import type { Direction, Facts, FlowFacts, Observation, Placed } from './model';
+import { callSid, messageSid } from '../twilio/ids';
 import { keyPart } from './tables';
 
 const count = z.preprocess(

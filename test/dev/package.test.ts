@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   functionFiles,
   loadFunctions,
+  registeredTriggers,
   routePrefix,
   startHost,
   type HttpFunction,
@@ -97,7 +98,10 @@ describe('npm run package', () => {
 
 describe('the package, served by the local host', () => {
   it('registers the function of every function file in the repository', async () => {
-    expect(functions.map((fn) => fn.name).sort()).toEqual(functionSourceFiles().map(functionNameOf).sort());
+    const { queues, timers } = registeredTriggers();
+    expect([...functions, ...queues, ...timers].map((fn) => fn.name).sort()).toEqual(
+      functionSourceFiles().map(functionNameOf).sort(),
+    );
     expect((await fetch(`${host.url}/api/health`)).status).toBe(200);
   });
 

@@ -23,7 +23,7 @@ const hostLog: string[] = [];
 beforeAll(async () => {
   location = mkdtempSync(join(tmpdir(), 'records-azurite-'));
   tablePort = await freePort();
-  azurite = await startAzurite({ services: 'table', location, tablePort });
+  azurite = await startAzurite({ services: 'app', location, tablePort });
   useSettings({ AzureWebJobsStorage: azurite.connectionString });
   app = await startAppHost((level, name, message) => hostLog.push(`${level} ${name}: ${message}`));
 });
@@ -140,7 +140,7 @@ describe('storage outage', () => {
     expect(health.status).toBe(503);
     expect(await health.json()).toMatchObject({ status: 'storage-unreachable', storageReach: { reachable: false } });
 
-    azurite = await startAzurite({ services: 'table', location, tablePort });
+    azurite = await startAzurite({ services: 'app', location, tablePort });
     // Twilio retries what failed; a retry of what had succeeded is harmless too.
     expect(await Promise.all([...during, ...before.slice(0, 3)].map(deliver))).toEqual(
       [...during, ...before.slice(0, 3)].map(() => 200),

@@ -18,7 +18,7 @@ let fake: Awaited<ReturnType<typeof startFakeTwilio>>;
 const hostLog: string[] = [];
 
 beforeAll(async () => {
-  azurite = await startAzurite({ services: 'table' });
+  azurite = await startAzurite({ services: 'app' });
   fake = await startFakeTwilio(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN);
   app = await startAppHost((level, name, message) => hostLog.push(`${level} ${name}: ${message}`));
 });

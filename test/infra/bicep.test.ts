@@ -15,6 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SMS_REPLY, DEFAULT_VOICE_GREETING, settingsTable } from '../../lib/config/settings';
 import { routePath } from '../../lib/config/routes';
 import { IDEMPOTENCY_TABLE, RECORDS_TABLE } from '../../lib/records/tables';
+import { poisonQueue, QUEUES } from '../../lib/config/queues';
 import { ROOT } from '../support/appHost';
 import {
   Bicep,
@@ -302,6 +303,17 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
       );
     });
 
+    it('declares every queue of lib/config/queues.ts with its poison queue, so both exist and can be watched', () => {
+      const account = one(derived, 'Microsoft.Storage/storageAccounts');
+      const queues = ofType(derived, 'Microsoft.Storage/storageAccounts/queueServices/queues').map((q) => q.name);
+      expect(queues.sort()).toEqual(
+        Object.values(QUEUES)
+          .flatMap((queue) => [queue, poisonQueue(queue)])
+          .map((queue) => `${account.name}/default/${queue}`)
+          .sort(),
+      );
+    });
+
     it('turns shared keys and public blobs off in storage, and local auth off in monitoring', () => {
       expect(props(one(derived, 'Microsoft.Storage/storageAccounts'))).toMatchObject({
         allowSharedKeyAccess: false,
@@ -392,8 +404,7 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
       const named = (requirement: string) => schema.filter((s) => s.requirement === requirement).map((s) => s.name);
       /** Settings the platform reads (host storage, telemetry), not the app's code. */
       const platformOwn = (name: string) =>
-        /^APPLICATIONINSIGHTS_/.test(name) ||
-        ['AzureWebJobsStorage__blobServiceUri', 'AzureWebJobsStorage__queueServiceUri'].includes(name);
+        /^APPLICATIONINSIGHTS_/.test(name) || name === 'AzureWebJobsStorage__blobServiceUri';
 
       it('sets every setting required always or in Azure', () => {
         expect(Object.keys(appSettings(derived))).toEqual(
@@ -408,6 +419,7 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
         const clientId = `reference('${identity.id}', '${identity.apiVersion}').clientId`;
         expect(settings).not.toHaveProperty('AzureWebJobsStorage');
         expect(named('storage')).toContain('AzureWebJobsStorage__tableServiceUri');
+        expect(named('storage')).toContain('AzureWebJobsStorage__queueServiceUri');
         for (const service of ['blob', 'queue', 'table']) {
           expect(settings[`AzureWebJobsStorage__${service}ServiceUri`], service).toBe(
             `[reference('${account.id}', '${account.apiVersion}').primaryEndpoints.${service}]`,

@@ -1,9 +1,9 @@
 import * as z from 'zod';
 import { secureUrl } from '../config/secureUrl';
+import { phoneNumber } from '../twilio/ids';
 import { twimlProblem } from '../twilio/twiml';
 
-export const phoneNumber = z.string().pipe(z.e164());
-
+/** The body of POST /api/calls. */
 export const callRequest = z
   .strictObject({
     to: phoneNumber,
@@ -26,6 +26,7 @@ export const callRequest = z
   });
 export type CallRequest = z.output<typeof callRequest>;
 
+/** The body of POST /api/messages. */
 export const messageRequest = z.strictObject({
   to: phoneNumber,
   from: phoneNumber.optional(),
@@ -36,12 +37,3 @@ export const messageRequest = z.strictObject({
     .optional(),
 });
 export type MessageRequest = z.output<typeof messageRequest>;
-
-/** Twilio SIDs: two letters and 32 lowercase hex digits; hex case is forgiven on input. */
-const sid = (pattern: RegExp, what: string) =>
-  z
-    .string({ error: 'is required' })
-    .regex(pattern, `must be a ${what}`)
-    .transform((value) => `${value.slice(0, 2).toUpperCase()}${value.slice(2).toLowerCase()}`);
-export const callSid = sid(/^CA[0-9a-f]{32}$/i, 'call SID (CA followed by 32 hex digits)');
-export const messageSid = sid(/^(SM|MM)[0-9a-f]{32}$/i, 'message SID (SM or MM followed by 32 hex digits)');
