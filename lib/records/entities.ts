@@ -84,6 +84,26 @@ export const recordFromListingRow = (entity: Record<string, unknown>): CallOrMes
 
 export const eventFromEntity = (entity: Record<string, unknown>): RecordEvent => eventSchema.parse(entity);
 
+/** One event of a SID by its key (a point read), or undefined when there is none. */
+export async function readEvent(
+  table: TableClient,
+  kind: Kind,
+  sid: string,
+  eventKey: string,
+  signal: AbortSignal,
+): Promise<RecordEvent | undefined> {
+  try {
+    const rowKey = `${recordRow(sid)}${EVENT_INFIX}${eventKey}`;
+    const entity = await table.getEntity<Record<string, unknown>>(partitionOf(kind, sid), rowKey, {
+      abortSignal: signal,
+    });
+    return eventFromEntity(entity);
+  } catch (error) {
+    if (storageStatus(error) === 404) return undefined;
+    throw error;
+  }
+}
+
 export async function readRecord(
   table: TableClient,
   kind: Kind,

@@ -6,7 +6,7 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables' with { 'resolution-mode': 'import' };
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
-import { eventEntity, readRecord, readRecordWithEvents, recordEntity } from './entities';
+import { eventEntity, readEvent, readRecord, readRecordWithEvents, recordEntity } from './entities';
 import { listingRows } from './listing';
 import { mergeFacts, recordSchema, type CallOrMessage, type Observation, type RecordEvent } from './model';
 import { advances, statusRank, type Kind } from './status';
@@ -158,6 +158,17 @@ async function addEvent(
     if (storageStatus(error) === 409) return false;
     throw error;
   }
+}
+
+/** One event of a SID by the key it was saved with (Observation.eventKey), or undefined. */
+export async function findEvent(
+  settings: Settings,
+  kind: Kind,
+  sid: string,
+  eventKey: string,
+  { signal = storageDeadline() }: { signal?: AbortSignal } = {},
+): Promise<RecordEvent | undefined> {
+  return withTables(settings, signal, ({ records }) => readEvent(records, kind, sid, eventKey, signal));
 }
 
 /** The record of one SID with its history in time order, or undefined when there is none of this kind. */
