@@ -16,7 +16,9 @@ export const smsFallback = twilioWebhook(async (params, context, settings) => {
   context.warn(
     `Answered message ${logText(field(params, 'MessageSid'))} from the fallback without recording it (Twilio error ${logText(field(params, 'ErrorCode'))})`,
   );
-  return twiml((await answerMessage(flowsOrDefault(settings, context), params, settings, undefined, { context })).twiml);
+  return twiml(
+    (await answerMessage(flowsOrDefault(settings, context), params, settings, undefined, { context })).twiml,
+  );
 });
 
 app.http('smsFallback', { methods: ['POST'], route: ROUTES.smsFallback, authLevel: 'anonymous', handler: smsFallback });
