@@ -12,6 +12,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import Module from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { atTime } from '../lib/config/clock';
+import { EMULATOR_TIME_HEADER } from './emulator/interpreter/webhook';
 import { readLimited } from './readLimited';
 import type { QueueFunction } from './queueHost';
 import type { TimerFunction } from './timerHost';
@@ -181,6 +183,11 @@ export interface HostOptions {
   host?: string;
   port?: number;
   log?: LogLine;
+  /**
+   * Run each request at the time its X-Emulator-Time header names (the local emulator sends it
+   * for `simulate --at` and `startPhone({ now })`): only for a local Twilio, never real callers.
+   */
+  clock?: boolean;
 }
 
 export interface RunningHost {
@@ -225,7 +232,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     });
     let response: HttpResponse;
     try {
-      const result = await fn.handler(request, context);
+      const at = options.clock ? requestTime(req) : undefined;
+      const result = await (at ? atTime(at, () => fn.handler(request, context)) : fn.handler(request, context));
       response = result instanceof HttpResponse ? result : new HttpResponse((result ?? {}) as HttpResponseInit);
     } catch (error) {
       log('error', fn.name, `Function threw: ${error instanceof Error ? error.message : String(error)}`);
@@ -326,6 +334,13 @@ export function trustedHeaders(req: IncomingMessage): Record<string, string> {
       if (name.startsWith('x-forwarded-') || name === 'forwarded') delete headers[name];
   }
   return headers;
+}
+
+/** The time a local emulator says the call or text happens at, if it says one. */
+function requestTime(req: IncomingMessage): Date | undefined {
+  const value = req.headers[EMULATOR_TIME_HEADER.toLowerCase()];
+  const at = typeof value === 'string' ? new Date(value) : undefined;
+  return at && !Number.isNaN(at.getTime()) ? at : undefined;
 }
 
 function refuse(res: ServerResponse, status: number, error?: string): void {

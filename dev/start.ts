@@ -9,7 +9,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { loadSettings, type Settings } from '../lib/config/settings';
-import { describeFlows } from '../lib/flows/load';
+import { lineNow } from '../lib/flows/hours';
+import { describeFlows, getFlows } from '../lib/flows/load';
 import { describeSetup, probeStorage } from '../lib/health';
 import { DEFAULT_PORTS, isListening, startAzurite } from './azurite';
 import { removeDevSession, writeDevSession } from './cli/settings';
@@ -146,6 +147,7 @@ async function main() {
     console.log(`Twilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}`);
     await reportStorage(settings, setup.storage);
     console.log(`Flows:   ${describeFlows(settings, ROOT)}`);
+    console.log(`Line:    ${lineNow(getFlows(settings, ROOT).hours, new Date()).summary}`);
     console.log(`Starting Azure Functions Core Tools (${coreTools})…`);
     const func = spawn(coreTools, ['start', '--port', String(port)], {
       cwd: ROOT,
@@ -165,7 +167,7 @@ async function main() {
   Object.assign(process.env, env);
   const functions = await loadFunctions(functionFiles(ROOT));
   const prefix = routePrefix(ROOT);
-  const host = await startHost({ functions, prefix, port });
+  const host = await startHost({ functions, prefix, port, clock: setup.twilio.emulator });
   const triggers = registeredTriggers();
   const queues = startQueueHost({ functions: triggers.queues, options: queueOptions(ROOT), log: consoleLog });
   const timers = startTimerHost({ functions: triggers.timers, log: consoleLog });
@@ -182,6 +184,7 @@ async function main() {
   for (const fn of triggers.queues) console.log(`  queue ${fn.queueName.padEnd(48)} ${fn.name}`);
   for (const fn of triggers.timers) console.log(`  timer ${fn.schedule.padEnd(48)} ${fn.name}`);
   console.log(`\nFlows:   ${describeFlows(settings, ROOT)}`);
+  console.log(`Line:    ${lineNow(getFlows(settings, ROOT).hours, new Date()).summary}`);
   console.log(
     `\nTwilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}, account ${setup.twilio.account}`,
   );

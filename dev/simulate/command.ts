@@ -5,6 +5,7 @@
 import { integerOption, parseCommandLine, UsageError } from '../cli/args';
 import { EXIT, runCommand } from '../cli/command';
 import type { Io } from '../cli/output';
+import { simulatedTime } from './clock';
 import { simulateContext } from './context';
 import { simulateCall, simulateSms } from './inbound';
 import { simulatePlaceCall } from './placeCall';
@@ -31,6 +32,9 @@ Options for every command:
                    emulator (npm start's session or TWILIO_API_BASE_URL), sms and call ask the
                    emulator to text or ring the number, and the number's own voice and SMS
                    URLs decide where the webhooks go, as on Twilio
+  --at <time>      sms and call: when the text or call happens, e.g. 2026-06-07T10:00 (in the
+                   flow file's time zone) or 2026-06-07T10:00:00Z, to try open hours, closed hours
+                   or a closure on any day; the local host (npm start) honors it, Azure never does
   --json           print one JSON document
   --help           this text
 
@@ -39,6 +43,7 @@ environment or local.settings.json, else from npm start's session (.local/dev-se
 
 const COMMON = {
   url: { type: 'string' },
+  at: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
@@ -63,7 +68,7 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
           body: { type: 'string' },
           key: { type: 'string' },
         });
-        return simulateSms(simulateContext(io, values), values);
+        return simulateSms(simulateContext(io, values), { ...values, at: simulatedTime(values.at, io.root, io.env) });
       }
       case 'call': {
         const { values } = parseCommandLine(rest, {
@@ -75,7 +80,7 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
           'dial-outcome': { type: 'string' },
           key: { type: 'string' },
         });
-        return simulateCall(simulateContext(io, values), values);
+        return simulateCall(simulateContext(io, values), { ...values, at: simulatedTime(values.at, io.root, io.env) });
       }
       case 'place-call': {
         const { values } = parseCommandLine(rest, {

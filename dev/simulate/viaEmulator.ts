@@ -53,7 +53,7 @@ async function emulatorRequest<T>(
 export async function textThroughEmulator(
   context: SimulateContext,
   emulatorUrl: string,
-  sms: { from: string; to: string; body: string; key?: string | undefined },
+  sms: { from: string; to: string; body: string; key?: string | undefined; at?: string | undefined },
 ): Promise<number> {
   const { print } = context;
   const { paint } = print;
@@ -61,7 +61,12 @@ export async function textThroughEmulator(
     message: MessageJson;
     replies: MessageJson[];
     error?: { code: number; message: string };
-  }>(context, emulatorUrl, '/_emulator/messages', new URLSearchParams({ From: sms.from, To: sms.to, Body: sms.body }));
+  }>(
+    context,
+    emulatorUrl,
+    '/_emulator/messages',
+    new URLSearchParams({ From: sms.from, To: sms.to, Body: sms.body, ...(sms.at ? { At: sms.at } : {}) }),
+  );
   print.document(result);
   print.lines(
     alignRows([
@@ -92,6 +97,7 @@ export async function callThroughEmulator(
     speech?: string[];
     dialOutcome?: string;
     key?: string | undefined;
+    at?: string | undefined;
   },
 ): Promise<number> {
   const { print } = context;
@@ -100,6 +106,7 @@ export async function callThroughEmulator(
   for (const digits of call.digits ?? []) form.append('Digits', digits);
   for (const speech of call.speech ?? []) form.append('Speech', speech);
   if (call.dialOutcome) form.set('DialOutcome', call.dialOutcome);
+  if (call.at) form.set('At', call.at);
   const rung = await emulatorRequest<CallReport>(context, emulatorUrl, '/_emulator/calls', form);
   print.line(
     `${paint.bold('Call')}     ${shortSid(rung.call.sid)} ${call.from} → ${call.to} ${paint.dim("(inbound, the number's voice URL on the emulator)")}`,

@@ -22,6 +22,7 @@ import { findRecord, saveObservation } from '../records/store';
 import { StoreRefusedError, StoreUnavailableError } from '../records/tables';
 import { twilioWebhook } from '../twilio/webhook';
 import { FlowFileError, getFlows } from './load';
+import { now } from '../config/clock';
 import { answerMessage } from './messaging';
 import { DEFAULT_FLOWS, type FlowFile } from './schema';
 import { fill, MAX_SMS_LENGTH, requestVariables } from './text';
@@ -29,7 +30,7 @@ import { answerCall, answerCallback, FLOW_KINDS, stepGone, whisperTwiml, type Fl
 
 /** POST /api/twilio/voice: the entry of the voice flow. */
 export const voiceFlowWebhook = recordedWebhook((params, _context, settings) => {
-  const answer = answerCall(getFlows(settings), params, settings);
+  const answer = answerCall(getFlows(settings), params, settings, now());
   return { observation: voiceWebhookObservation(params, answer.facts), response: twiml(answer.twiml) };
 });
 
@@ -39,7 +40,7 @@ export const voiceFlowWebhook = recordedWebhook((params, _context, settings) => 
  * message and recipient, so a redelivered text forwards nothing twice.
  */
 export const messageFlowWebhook = recordedWebhook(async (params, _context, settings, { url }) => {
-  const answer = answerMessage(getFlows(settings), params, settings);
+  const answer = answerMessage(getFlows(settings), params, settings, now());
   const observation = smsWebhookObservation(params, { rule: answer.rule });
   const from = field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER;
   const forwards = answer.forwards.map(({ to, body }) =>

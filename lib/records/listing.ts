@@ -7,6 +7,8 @@
  * listing it belongs to from the moment it can be read, and in none before.
  */
 import * as z from 'zod';
+// Every check without a message of its own says what was expected (not zod's "Invalid input").
+import '../config/zodMessages';
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
 import { phoneNumber } from '../twilio/ids';

@@ -164,7 +164,7 @@ describe('flows/examples/business-hours.json', () => {
     );
     it('takes a message, and texts get the closed reply', async () => {
       const call = await phone().call({ digits: ['#'], recordingSeconds: 8 });
-      expect(call.path).toBe('closed · closed · recorded 8 s');
+      expect(call.path).toBe('closed · recorded 8 s');
       expect(call.heard.at(-1)).toBe('Say: Thank you. Goodbye.');
       const text = await phone().text('are you there?');
       expect(text.replies.map((reply) => reply.body)).toEqual([

@@ -7,13 +7,19 @@
  *   expect(call.path).toBe('welcome · menu · pressed 2 · support · …');
  *   await phone.close();
  *
+ * `now` sets the time every call and text happens (a Date, or an ISO time read in the flow's
+ * time zone such as '2026-06-01T10:00'), so a test of open or closed hours passes on any day;
+ * `call({ now })` and `text(body, { now })` set it for one.
+ *
  * Everything runs in this process on 127.0.0.1; records and queued texts go to an Azurite of
  * this test file's own (the queue function runs here, and would take other files' messages).
  */
 import { startLocalTwilio, type LocalTwilio } from '../../dev/emulator/local';
 import type { DialOutcome, TranscriptLine } from '../../dev/emulator/index';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
-import { startAppHost } from './appHost';
+import { flowTimeZone } from '../../dev/simulate/clock';
+import { timeIn } from '../../lib/flows/hours';
+import { ROOT, startAppHost } from './appHost';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from './settings';
 
 export interface CallOptions {
@@ -28,6 +34,8 @@ export interface CallOptions {
   recordingSeconds?: number;
   /** What a transcription says. */
   transcription?: string;
+  /** When the call happens, if not at startPhone's `now`. */
+  now?: Date | string;
 }
 
 export interface PlayedCall {
@@ -54,7 +62,7 @@ export interface Phone {
   appUrl: string;
   number: string;
   call(options?: CallOptions): Promise<PlayedCall>;
-  text(body: string, options?: { from?: string }): Promise<PlayedText>;
+  text(body: string, options?: { from?: string; now?: Date | string }): Promise<PlayedText>;
   close(): Promise<void>;
 }
 
@@ -69,7 +77,15 @@ const line = (entry: TranscriptLine) => `${'  '.repeat(entry.depth ?? 0)}${entry
 export async function startPhone({
   flows,
   settings = {},
-}: { flows?: string; settings?: Record<string, string> } = {}): Promise<Phone> {
+  now,
+}: { flows?: string; settings?: Record<string, string>; now?: Date | string } = {}): Promise<Phone> {
+  const zone = flowTimeZone(ROOT, { PHONE_FLOWS: flows });
+  const at = (time: Date | string | undefined): Record<string, string> => {
+    if (time === undefined) return {};
+    const instant = time instanceof Date ? time : timeIn(time, zone);
+    if (!instant) throw new Error(`now: "${String(time)}" is not an ISO time like 2026-06-01T10:00`);
+    return { At: instant.toISOString() };
+  };
   const twilio: LocalTwilio = await startLocalTwilio(
     { accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN },
     TEST_PHONE_NUMBER,
@@ -96,7 +112,11 @@ export async function startPhone({
         ...(options.transcription !== undefined ? { transcription: options.transcription } : {}),
       });
       const before = new Set(emulator.messages.keys());
-      const form = new URLSearchParams({ From: options.from ?? CALLER, To: TEST_PHONE_NUMBER });
+      const form = new URLSearchParams({
+        From: options.from ?? CALLER,
+        To: TEST_PHONE_NUMBER,
+        ...at(options.now ?? now),
+      });
       for (const digits of options.digits ?? []) form.append('Digits', digits);
       for (const speech of options.speech ?? []) form.append('Speech', speech);
       if (options.dialOutcome) form.set('DialOutcome', options.dialOutcome);
@@ -122,7 +142,12 @@ export async function startPhone({
       }>(
         twilio,
         '/_emulator/messages',
-        new URLSearchParams({ From: options.from ?? CALLER, To: TEST_PHONE_NUMBER, Body: body }),
+        new URLSearchParams({
+          From: options.from ?? CALLER,
+          To: TEST_PHONE_NUMBER,
+          Body: body,
+          ...at(options.now ?? now),
+        }),
       );
       await app.queues.idle();
       // Forwards come through the outbound queue: the texts the app sent besides its replies.

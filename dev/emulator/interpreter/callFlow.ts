@@ -199,7 +199,7 @@ class CallFlow implements VerbContext {
     const cookie = await this.cookies.getCookieString(url);
     const result = await sendWebhook(
       this.options.authToken,
-      { ...request, ...(cookie ? { cookie } : {}) },
+      { ...request, ...(cookie ? { cookie } : {}), ...(this.options.script?.at ? { at: this.options.script.at } : {}) },
       signals.length ? AbortSignal.any(signals) : undefined,
     );
     if (control?.aborted && !this.options.signal?.aborted) throw new Interrupted();

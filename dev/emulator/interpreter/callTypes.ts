@@ -25,6 +25,8 @@ export interface CallScript {
   recordingSeconds?: number;
   /** What a transcribed recording says; default "Emulated transcription." */
   transcription?: string;
+  /** When the call happens (ISO 8601), if not now: sent with every request of the call (X-Emulator-Time). */
+  at?: string;
 }
 
 export interface TranscriptLine {

@@ -220,6 +220,7 @@ function listMessages(state: EmulatorState, { query, path, form }: ApiRequest) {
 export async function textNumber(
   state: EmulatorState,
   sms: { from: string; to: string; body: string },
+  at?: string,
 ): Promise<{ message: EmulatedMessage; replies: EmulatedMessage[]; error?: MessagingFlowResult['error'] }> {
   const number = numberByPhone(state, sms.to);
   if (!number) throw new TwilioApiError(404, 20404, `${sms.to} is not a number of this account`);
@@ -260,6 +261,7 @@ export async function textNumber(
     },
     signal: state.clock.signal,
     onRequest: (request) => recordRequest(state, request),
+    ...(at ? { at } : {}),
   });
   const replies = result.replies.map((reply) => createMessage(state, reply, 'outbound-reply', reply.media));
   return { message, replies, ...(result.error ? { error: result.error } : {}) };

@@ -6,7 +6,7 @@
 import { ringNumber } from './calls';
 import { textNumber } from './messages';
 import { DIAL_OUTCOMES, type DialOutcome, type TranscriptLine } from '../interpreter/callTypes';
-import { first, isCallAddress, oneOf, type Form } from './params';
+import { first, INVALID_PARAMETER, isCallAddress, oneOf, type Form } from './params';
 import { callJson, messageJson, TwilioApiError, type EmulatedCall } from './resources';
 import { notFound, type Route } from './router';
 import type { EmulatorState } from './state';
@@ -78,7 +78,11 @@ export function toolRoutes(
       pattern: /^\/_emulator\/messages$/,
       handle: async ({ form }) => {
         const [from, to] = caller(form);
-        const { message, replies, error } = await textNumber(state, { from, to, body: first(form, 'Body') ?? '' });
+        const { message, replies, error } = await textNumber(
+          state,
+          { from, to, body: first(form, 'Body') ?? '' },
+          happensAt(form),
+        );
         return {
           status: 201,
           json: { message: messageJson(message), replies: replies.map(messageJson), ...(error ? { error } : {}) },
@@ -104,7 +108,21 @@ function callerScript(state: EmulatorState, form: Form): EmulatedCall['script'] 
     ...(form.has('Digits') ? { digits: form.get('Digits') } : {}),
     ...(form.has('Speech') ? { speech: form.get('Speech') } : {}),
     ...(dialOutcome ? { dialOutcome } : {}),
+    ...(happensAt(form) ? { at: happensAt(form) } : {}),
   };
+}
+
+/** `At`: when the call or text happens (ISO 8601 with an offset or Z), for the app's local host; not Twilio's. */
+function happensAt(form: Form): string | undefined {
+  const at = first(form, 'At');
+  if (at === undefined) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/.test(at) || Number.isNaN(Date.parse(at)))
+    throw new TwilioApiError(
+      400,
+      INVALID_PARAMETER,
+      `Invalid At: ${at} (an ISO time with an offset, like 2026-06-01T10:00:00Z)`,
+    );
+  return new Date(at).toISOString();
 }
 
 export const callReport = (call: EmulatedCall): CallReport => ({
