@@ -13,6 +13,9 @@ import type { AddressInfo } from 'node:net';
 import Module from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { atTime } from '../lib/config/clock';
+import { getSettings } from '../lib/config/settings';
+import { timeIn } from '../lib/flows/hours';
+import { getFlows } from '../lib/flows/load';
 import { EMULATOR_TIME_HEADER } from './emulator/interpreter/webhook';
 import { readLimited } from './readLimited';
 import type { QueueFunction } from './queueHost';
@@ -345,11 +348,17 @@ export function trustedHeaders(req: IncomingMessage): Record<string, string> {
   return headers;
 }
 
-/** The time a local emulator says the call or text happens at, if it says one. */
+/** The time a local emulator says the call or text happens at, if it says one; without an offset, in the flow's time zone. */
 function requestTime(req: IncomingMessage): Date | undefined {
   const value = req.headers[EMULATOR_TIME_HEADER.toLowerCase()];
-  const at = typeof value === 'string' ? new Date(value) : undefined;
-  return at && !Number.isNaN(at.getTime()) ? at : undefined;
+  if (typeof value !== 'string') return undefined;
+  let zone = 'UTC';
+  try {
+    zone = getFlows(getSettings()).hours?.timeZone ?? zone;
+  } catch {
+    // Settings or a flow file that do not load: the function answers that; the time is read as UTC.
+  }
+  return timeIn(value, zone);
 }
 
 function refuse(res: ServerResponse, status: number, error?: string): void {

@@ -68,7 +68,7 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
           body: { type: 'string' },
           key: { type: 'string' },
         });
-        return simulateSms(simulateContext(io, values), { ...values, at: simulatedTime(values.at, io.root, io.env) });
+        return simulateSms(simulateContext(io, values), { ...values, at: simulatedTime(values.at) });
       }
       case 'call': {
         const { values } = parseCommandLine(rest, {
@@ -80,7 +80,7 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
           'dial-outcome': { type: 'string' },
           key: { type: 'string' },
         });
-        return simulateCall(simulateContext(io, values), { ...values, at: simulatedTime(values.at, io.root, io.env) });
+        return simulateCall(simulateContext(io, values), { ...values, at: simulatedTime(values.at) });
       }
       case 'place-call': {
         const { values } = parseCommandLine(rest, {

@@ -17,9 +17,8 @@
 import { startLocalTwilio, type LocalTwilio } from '../../dev/emulator/local';
 import type { DialOutcome, TranscriptLine } from '../../dev/emulator/index';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
-import { flowTimeZone } from '../../dev/simulate/clock';
 import { timeIn } from '../../lib/flows/hours';
-import { ROOT, startAppHost } from './appHost';
+import { startAppHost } from './appHost';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from './settings';
 
 export interface CallOptions {
@@ -79,12 +78,12 @@ export async function startPhone({
   settings = {},
   now,
 }: { flows?: string; settings?: Record<string, string>; now?: Date | string } = {}): Promise<Phone> {
-  const zone = flowTimeZone(ROOT, { PHONE_FLOWS: flows });
+  // A time without an offset goes as it is: the app reads it in its flow's time zone.
   const at = (time: Date | string | undefined): Record<string, string> => {
     if (time === undefined) return {};
-    const instant = time instanceof Date ? time : timeIn(time, zone);
-    if (!instant) throw new Error(`now: "${String(time)}" is not an ISO time like 2026-06-01T10:00`);
-    return { At: instant.toISOString() };
+    if (typeof time === 'string' && !timeIn(time, 'UTC'))
+      throw new Error(`now: "${time}" is not an ISO time like 2026-06-01T10:00`);
+    return { At: time instanceof Date ? time.toISOString() : time };
   };
   const twilio: LocalTwilio = await startLocalTwilio(
     { accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN },

@@ -112,19 +112,17 @@ function callerScript(state: EmulatorState, form: Form): EmulatedCall['script'] 
   };
 }
 
-/** `At`: when the call or text happens (ISO 8601 with an offset or Z), for the app's local host; not Twilio's. */
+/**
+ * `At`: when the call or text happens (ISO 8601; without an offset, the app reads it in its
+ * flow's time zone), for the app's local host; not Twilio's.
+ */
 function happensAt(form: Form): string | undefined {
   const at = first(form, 'At');
   if (at === undefined) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/.test(at) || Number.isNaN(Date.parse(at)))
-    throw new TwilioApiError(
-      400,
-      INVALID_PARAMETER,
-      `Invalid At: ${at} (an ISO time with an offset, like 2026-06-01T10:00:00Z)`,
-    );
-  return new Date(at).toISOString();
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/.test(at))
+    throw new TwilioApiError(400, INVALID_PARAMETER, `Invalid At: ${at} (an ISO time, like 2026-06-01T10:00)`);
+  return at;
 }
-
 export const callReport = (call: EmulatedCall): CallReport => ({
   call: callJson(call),
   transcript: call.transcript,
