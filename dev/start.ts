@@ -26,6 +26,7 @@ import {
 } from './functionsHost';
 import { queueOptions, startQueueHost } from './queueHost';
 import { startTimerHost } from './timerHost';
+import { watchFlowFile } from './flowWatcher';
 import { planStart, StartError, type Env, type StartPorts } from './startChecks';
 
 const ROOT = resolve(__dirname, '../..');
@@ -181,7 +182,9 @@ async function main() {
   const triggers = registeredTriggers();
   const queues = startQueueHost({ functions: triggers.queues, options: queueOptions(ROOT), log: consoleLog });
   const timers = startTimerHost({ functions: triggers.timers, log: consoleLog });
+  const watcher = watchFlowFile(settings, ROOT, { log: console.log, warn: console.warn });
   stops.app = async () => {
+    watcher.close();
     timers.close();
     await queues.close();
     await host.close();

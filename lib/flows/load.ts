@@ -98,3 +98,17 @@ export function getFlows(settings: Pick<Settings, 'PHONE_FLOWS'>, root = appRoot
   }
   return flows;
 }
+
+/**
+ * Reads the flow file again and, when it is valid, runs it from the next request on; an
+ * invalid file is refused (its problems in the error) and the last good flows stay. Local
+ * only: npm start calls it when the file changes; nothing deployed does (a deployment
+ * replaces the file and restarts the app).
+ */
+export function reloadFlows(settings: Pick<Settings, 'PHONE_FLOWS'>, root = appRoot()): FlowFile {
+  const location = flowFileLocation(settings, root);
+  const flows =
+    !location.named && !existsSync(location.path) ? DEFAULT_FLOWS : readFlowFile(location.path, location.shown);
+  loaded.set(location.path, flows);
+  return flows;
+}
