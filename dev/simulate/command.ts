@@ -5,6 +5,7 @@
 import { integerOption, parseCommandLine, UsageError } from '../cli/args';
 import { EXIT, runCommand } from '../cli/command';
 import type { Io } from '../cli/output';
+import { callerInputs } from './inputs';
 import { simulatedTime } from './clock';
 import { simulateContext } from './context';
 import { simulateCall, simulateSms } from './inbound';
@@ -16,12 +17,14 @@ Commands:
   sms --body <text> [--from <number>] [--to <number>] [--key <function key>]
       send the app a signed incoming SMS and print its reply, then the messaging rule that
       answered as the app recorded it (GET /api/messages/{sid})
-  call [--from <number>] [--to <number>] [--digits <keys>]… [--speech <words>]… [--dial-outcome <outcome>] [--key <function key>]
+  call [--from <number>] [--to <number>] [--input <keys|say:words|silence>]… [--dial-outcome <outcome>] [--key <function key>]
       call the app: print what the caller hears, one line per TwiML verb, then the path the
-      flow took as the app recorded it (GET /api/calls/{sid}/transcript); each <Gather>
-      (or <Record>) takes the next --digits (or --speech); --dial-outcome: completed,
-      answered, busy, no-answer, failed or canceled; input the TwiML never asked for is
-      reported
+      flow took as the app recorded it (GET /api/calls/{sid}/transcript); each <Gather> or
+      <Record> takes the next --input in order: keys (1, 42#, #), words (say:appointment) or
+      silence. --digits <keys>… and --speech <words>… are shorthands when only one kind is
+      given (each <Gather> takes the next of the kind it listens for); not with --input.
+      --dial-outcome: completed, answered, busy, no-answer, failed or canceled; input the
+      TwiML never asked for is reported
   place-call --to <number> [--say <text>] [--key <function key>] [--timeout <seconds>]
       ask the app to place a call (POST /api/calls), print what the callee hears on the
       local emulator, then the app's record of the call (GET /api/calls/{sid})
@@ -77,10 +80,15 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
           to: { type: 'string' },
           digits: { type: 'string', multiple: true },
           speech: { type: 'string', multiple: true },
+          input: { type: 'string', multiple: true },
           'dial-outcome': { type: 'string' },
           key: { type: 'string' },
         });
-        return simulateCall(simulateContext(io, values), { ...values, at: simulatedTime(values.at) });
+        return simulateCall(simulateContext(io, values), {
+          ...values,
+          input: callerInputs(values),
+          at: simulatedTime(values.at),
+        });
       }
       case 'place-call': {
         const { values } = parseCommandLine(rest, {

@@ -105,6 +105,7 @@ export async function simulateCall(
     to?: string;
     digits?: string[];
     speech?: string[];
+    input?: string[] | undefined;
     'dial-outcome'?: string;
     key?: string;
     at?: string | undefined;
@@ -120,6 +121,7 @@ export async function simulateCall(
       to,
       digits: values.digits,
       speech: values.speech,
+      inputs: values.input,
       dialOutcome,
       key: values.key,
       at: values.at,
@@ -135,7 +137,13 @@ export async function simulateCall(
     authToken: target.authToken,
     call,
     start: { url, method: 'POST' },
-    script: { digits: values.digits, speech: values.speech, dialOutcome, ...(values.at ? { at: values.at } : {}) },
+    script: {
+      digits: values.digits,
+      speech: values.speech,
+      dialOutcome,
+      ...(values.input ? { inputs: values.input } : {}),
+      ...(values.at ? { at: values.at } : {}),
+    },
     answered: false,
     apiBaseUrl: target.apiBaseUrl,
     onLine: (line) => print.line(transcriptRow(line, print)),

@@ -95,6 +95,7 @@ export async function callThroughEmulator(
     to: string;
     digits?: string[];
     speech?: string[];
+    inputs?: string[] | undefined;
     dialOutcome?: string;
     key?: string | undefined;
     at?: string | undefined;
@@ -105,6 +106,7 @@ export async function callThroughEmulator(
   const form = new URLSearchParams({ From: call.from, To: call.to });
   for (const digits of call.digits ?? []) form.append('Digits', digits);
   for (const speech of call.speech ?? []) form.append('Speech', speech);
+  for (const input of call.inputs ?? []) form.append('Input', input);
   if (call.dialOutcome) form.set('DialOutcome', call.dialOutcome);
   if (call.at) form.set('At', call.at);
   const rung = await emulatorRequest<CallReport>(context, emulatorUrl, '/_emulator/calls', form);

@@ -35,6 +35,13 @@ describe('the default flows.json: the seed', () => {
 describe('flows/examples/ivr.json', () => {
   const phone = withPhone('flows/examples/ivr.json');
 
+  it("takes the caller's inputs in the order given: keys, silence, then words", async () => {
+    const call = await phone().call({ inputs: ['3', 'silence', 'say:sales'] });
+    expect(call.path).toBe(
+      'welcome · menu · pressed 3 · hours · menu · no input, asked again · said "sales" · sales · dial +15550100001 completed',
+    );
+  });
+
   it('option 2 rings support, one number after the other', async () => {
     const call = await phone().call({ digits: ['2'], dialOutcome: 'no-answer' });
     expect(call.path).toBe(

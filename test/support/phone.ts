@@ -27,6 +27,8 @@ export interface CallOptions {
   digits?: string[];
   /** Words for each speech <Gather> in turn. */
   speech?: string[];
+  /** The caller's inputs in order, instead of digits and speech: keys ('1', '#'), 'say:<words>' or 'silence'; each <Gather> or <Record> takes the next. */
+  inputs?: string[];
   /** How every <Dial> of the call ends; default completed (answered). */
   dialOutcome?: DialOutcome;
   /** How long a <Record> records, in seconds; default 5. */
@@ -118,6 +120,7 @@ export async function startPhone({
       });
       for (const digits of options.digits ?? []) form.append('Digits', digits);
       for (const speech of options.speech ?? []) form.append('Speech', speech);
+      for (const input of options.inputs ?? []) form.append('Input', input);
       if (options.dialOutcome) form.set('DialOutcome', options.dialOutcome);
       const rung = await emulatorPost<{ call: { sid: string } }>(twilio, '/_emulator/calls', form);
       const call = await emulator.waitForCall(rung.call.sid, 30_000);

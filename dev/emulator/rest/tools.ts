@@ -100,13 +100,14 @@ function caller(form: Form): [from: string, to: string] {
   return [from, to];
 }
 
-/** The caller's keys, words and dial outcome for this call (Digits, Speech repeatable), else the emulator's script. */
+/** The caller's keys, words and dial outcome for this call (Digits, Speech, or the ordered Input: repeatable), else the emulator's script. */
 function callerScript(state: EmulatorState, form: Form): EmulatedCall['script'] {
   const dialOutcome = oneOf(form, 'DialOutcome', DIAL_OUTCOMES) as DialOutcome | undefined;
   return {
     ...state.script,
     ...(form.has('Digits') ? { digits: form.get('Digits') } : {}),
     ...(form.has('Speech') ? { speech: form.get('Speech') } : {}),
+    ...(form.has('Input') ? { inputs: form.get('Input') } : {}),
     ...(dialOutcome ? { dialOutcome } : {}),
     ...(happensAt(form) ? { at: happensAt(form) } : {}),
   };
