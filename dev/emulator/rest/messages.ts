@@ -114,7 +114,7 @@ export function createMessage(
     done: false,
   };
   state.messages.set(message.sid, message);
-  state.log(`message ${message.sid} ${message.from} → ${message.to} queued`);
+  state.log(`message ${message.sid} ${message.from} → ${message.to} queued: ${logText(message.body)}`);
   const failure = state.script.messageFailure;
   state.clock.start(
     message.sid,
@@ -265,4 +265,10 @@ export async function textNumber(
   });
   const replies = result.replies.map((reply) => createMessage(state, reply, 'outbound-reply', reply.media));
   return { message, replies, ...(result.error ? { error: result.error } : {}) };
+}
+
+/** A text's body as the log shows it: on one line, quoted, cut after 100 characters. */
+export function logText(body: string): string {
+  const line = body.replace(/\s+/g, ' ').trim();
+  return JSON.stringify(line.length > 100 ? `${line.slice(0, 100)}…` : line);
 }
