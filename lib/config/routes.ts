@@ -20,6 +20,9 @@ export const ROUTES = {
   flowWebhook: 'twilio/flow/{kind}',
   getCallTranscript: 'calls/{sid}/transcript',
   health: 'health',
+  getCallRecording: 'calls/{sid}/recordings/{recordingSid}',
+  getFlowGraph: 'flows/graph',
+  console: 'console',
 } as const;
 
 export type RouteName = keyof typeof ROUTES;
