@@ -102,6 +102,8 @@ export const BUNDLE_OPTIONS = {
   keepNames: false,
   legalComments: 'eof',
   logLevel: 'warning',
+  // jsonc-parser's main build is UMD, whose require()s of its own files a bundler cannot follow; its ES module build can be.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
 } satisfies BuildOptions;
 
 /**

@@ -1,4 +1,6 @@
 import * as z from 'zod';
+// Every check without a message of its own says what was expected (not zod's "Invalid input").
+import './zodMessages';
 import { AppError, type Problem } from '../errors';
 import { secureOrigin } from './secureUrl';
 import { ENDPOINT_NAMES, parseStorageConnection, type StorageService } from './storageConnection';

@@ -4,6 +4,7 @@
  * to the carriers, settings a flow may not read. Each problem names its place in the file.
  */
 import type * as z from 'zod';
+import { didYouMean } from '../config/zodMessages';
 import { actionOf, endsTwiml } from './actions';
 import { CARRIER_KEYWORDS, normalizedKeyword } from './keywords';
 import type { FlowFile, VoiceAction, VoiceFlow } from './schema';
@@ -12,6 +13,9 @@ import { templateProblems } from './template';
 export interface FlowProblem {
   path: string;
   message: string;
+  /** Where in the file (1-based), when the file's text is known. */
+  line?: number;
+  column?: number;
 }
 
 type Segment = PropertyKey;
@@ -116,7 +120,11 @@ function voiceProblems(file: FlowFile, voice: VoiceFlow): FlowProblem[] {
     );
   }
   for (const ref of [...starts, ...[...edges.values()].flat()]) {
-    if (!defined.has(ref.step)) problems.push({ path: formatPath(ref.path), message: `unknown step "${ref.step}"` });
+    if (!defined.has(ref.step))
+      problems.push({
+        path: formatPath(ref.path),
+        message: `unknown step "${ref.step}"${didYouMean(ref.step, [...defined])}`,
+      });
   }
 
   const reached = new Set<string>();

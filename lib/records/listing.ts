@@ -9,6 +9,8 @@
  * before, and a listing shows what GET /api/calls/{sid} shows.
  */
 import * as z from 'zod';
+// Every check without a message of its own says what was expected (not zod's "Invalid input").
+import '../config/zodMessages';
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
 import { phoneNumber } from '../twilio/ids';

@@ -4,6 +4,8 @@
  * one line in FACTS (and the observation that brings it); the compiler checks the rest.
  */
 import * as z from 'zod';
+// Every check without a message of its own says what was expected (not zod's "Invalid input").
+import '../config/zodMessages';
 import type { Kind } from './status';
 
 /** A list is kept in one table property, as JSON. */

@@ -42,6 +42,7 @@ const TWIML_TYPES = new Set(['text/xml', 'application/xml', 'text/html', '']);
 class CallFlow implements VerbContext {
   readonly digits: string[];
   readonly speech: string[];
+  readonly inputs: string[] | undefined;
   readonly transcript: TranscriptLine[] = [];
   answered: boolean;
   seconds = 0;
@@ -55,6 +56,7 @@ class CallFlow implements VerbContext {
   constructor(readonly options: CallFlowOptions) {
     this.digits = queue(options.script?.digits);
     this.speech = queue(options.script?.speech);
+    this.inputs = options.script?.inputs ? [...options.script.inputs] : undefined;
     this.answered = options.answered ?? false;
   }
 
@@ -74,7 +76,12 @@ class CallFlow implements VerbContext {
       seconds: this.seconds,
       transcript: this.transcript,
       ...(end.error ? { error: { code: end.error.code, message: end.error.message } } : {}),
-      unused: { digits: [...this.digits], speech: [...this.speech], dialed: this.dials > 0 },
+      unused: {
+        digits: [...this.digits],
+        speech: [...this.speech],
+        ...(this.inputs ? { inputs: [...this.inputs] } : {}),
+        dialed: this.dials > 0,
+      },
     };
   }
 
@@ -199,7 +206,7 @@ class CallFlow implements VerbContext {
     const cookie = await this.cookies.getCookieString(url);
     const result = await sendWebhook(
       this.options.authToken,
-      { ...request, ...(cookie ? { cookie } : {}) },
+      { ...request, ...(cookie ? { cookie } : {}), ...(this.options.script?.at ? { at: this.options.script.at } : {}) },
       signals.length ? AbortSignal.any(signals) : undefined,
     );
     if (control?.aborted && !this.options.signal?.aborted) throw new Interrupted();

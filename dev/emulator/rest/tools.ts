@@ -6,7 +6,7 @@
 import { ringNumber } from './calls';
 import { textNumber } from './messages';
 import { DIAL_OUTCOMES, type DialOutcome, type TranscriptLine } from '../interpreter/callTypes';
-import { first, isCallAddress, oneOf, type Form } from './params';
+import { first, INVALID_PARAMETER, isCallAddress, oneOf, type Form } from './params';
 import { callJson, messageJson, TwilioApiError, type EmulatedCall } from './resources';
 import { notFound, type Route } from './router';
 import type { EmulatorState } from './state';
@@ -78,7 +78,11 @@ export function toolRoutes(
       pattern: /^\/_emulator\/messages$/,
       handle: async ({ form }) => {
         const [from, to] = caller(form);
-        const { message, replies, error } = await textNumber(state, { from, to, body: first(form, 'Body') ?? '' });
+        const { message, replies, error } = await textNumber(
+          state,
+          { from, to, body: first(form, 'Body') ?? '' },
+          happensAt(form),
+        );
         return {
           status: 201,
           json: { message: messageJson(message), replies: replies.map(messageJson), ...(error ? { error } : {}) },
@@ -96,17 +100,30 @@ function caller(form: Form): [from: string, to: string] {
   return [from, to];
 }
 
-/** The caller's keys, words and dial outcome for this call (Digits, Speech repeatable), else the emulator's script. */
+/** The caller's keys, words and dial outcome for this call (Digits, Speech, or the ordered Input: repeatable), else the emulator's script. */
 function callerScript(state: EmulatorState, form: Form): EmulatedCall['script'] {
   const dialOutcome = oneOf(form, 'DialOutcome', DIAL_OUTCOMES) as DialOutcome | undefined;
   return {
     ...state.script,
     ...(form.has('Digits') ? { digits: form.get('Digits') } : {}),
     ...(form.has('Speech') ? { speech: form.get('Speech') } : {}),
+    ...(form.has('Input') ? { inputs: form.get('Input') } : {}),
     ...(dialOutcome ? { dialOutcome } : {}),
+    ...(happensAt(form) ? { at: happensAt(form) } : {}),
   };
 }
 
+/**
+ * `At`: when the call or text happens (ISO 8601; without an offset, the app reads it in its
+ * flow's time zone), for the app's local host; not Twilio's.
+ */
+function happensAt(form: Form): string | undefined {
+  const at = first(form, 'At');
+  if (at === undefined) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/.test(at))
+    throw new TwilioApiError(400, INVALID_PARAMETER, `Invalid At: ${at} (an ISO time, like 2026-06-01T10:00)`);
+  return at;
+}
 export const callReport = (call: EmulatedCall): CallReport => ({
   call: callJson(call),
   transcript: call.transcript,
