@@ -48,6 +48,8 @@ export const EVENT_SOURCES = [
   'status-callback',
   'flow',
   'recording-callback',
+  /** Twilio's debugger webhook: an error Twilio met with this call or message (debugger.ts). */
+  'debugger',
 ] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 
@@ -82,6 +84,8 @@ const flowFacts = {
   recordingUrl: z.string().optional(),
   recordingDuration: z.number().int().optional(),
   transcription: z.string().optional(),
+  /** What Twilio said of an error it met (its debugger event): the message, the URL and its answer. */
+  twilioError: z.string().optional(),
 };
 export type FlowFacts = { [Name in keyof typeof flowFacts]?: z.output<(typeof flowFacts)[Name]> | undefined };
 

@@ -2,8 +2,8 @@ import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } fr
 import { validateRequest } from 'twilio/lib/webhooks/webhooks';
 import { getSettings, type Settings } from '../config/settings';
 import { AppError } from '../errors';
-import { handle } from '../http/handle';
-import { readForm, type FormParams } from '../http/requests';
+import { describeInvocation, handle } from '../http/handle';
+import { field, readForm, type FormParams } from '../http/requests';
 import { publicUrl } from '../http/publicUrl';
 
 export type WebhookHandler = (
@@ -22,6 +22,11 @@ export function twilioWebhook(handler: WebhookHandler): HttpHandler {
   return handle(async (request: HttpRequest, context: InvocationContext) => {
     const settings = getSettings();
     const params = await readForm(request);
+    describeInvocation(context, {
+      callSid: field(params, 'CallSid'),
+      messageSid: field(params, 'MessageSid') ?? field(params, 'SmsSid'),
+      step: request.query.get('step') ?? undefined,
+    });
     const url = publicUrl(request, settings);
     const signature = request.headers.get('x-twilio-signature');
     if (!signature) {
