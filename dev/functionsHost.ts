@@ -4,6 +4,7 @@
  * In Azure the Node worker hands `@azure/functions` a module named `@azure/functions-core`,
  * and `app.http(...)` registers each function through it. This host provides that module,
  * so it serves exactly what the function files register: there is no second route table.
+ * Queue- and timer-triggered registrations are run by queueHost.ts and timerHost.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -12,6 +13,8 @@ import type { AddressInfo } from 'node:net';
 import Module from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { readLimited } from './readLimited';
+import type { QueueFunction } from './queueHost';
+import type { TimerFunction } from './timerHost';
 import {
   HttpRequest,
   HttpResponse,
@@ -30,12 +33,46 @@ export interface HttpFunction {
 
 interface CoreBinding {
   type: string;
+  direction?: string;
   route?: string;
   methods?: string[];
   authLevel?: string;
+  queueName?: string;
+  connection?: string;
+  schedule?: string;
+  runOnStartup?: boolean;
 }
 
 const registered = new Map<string, HttpFunction>();
+const queueFunctions = new Map<string, QueueFunction>();
+const timerFunctions = new Map<string, TimerFunction>();
+
+/** Each kind of trigger this host runs, with what it keeps of the registration. */
+function register(name: string, trigger: CoreBinding, handler: (...args: never[]) => unknown): () => void {
+  if (registered.has(name) || queueFunctions.has(name) || timerFunctions.has(name))
+    throw new Error(`A function named ${name} is already registered`);
+  if (trigger.type === 'httpTrigger') {
+    registered.set(name, {
+      name,
+      route: trigger.route ?? name,
+      methods: (trigger.methods ?? ['GET', 'POST']).map((method) => method.toUpperCase()),
+      authLevel: trigger.authLevel ?? 'anonymous',
+      handler: handler as HttpHandler,
+    });
+    return () => registered.delete(name);
+  }
+  if (trigger.type === 'queueTrigger' && trigger.queueName) {
+    const connection = trigger.connection ?? 'AzureWebJobsStorage';
+    queueFunctions.set(name, { name, queueName: trigger.queueName, connection, handler: handler as never });
+    return () => queueFunctions.delete(name);
+  }
+  if (trigger.type === 'timerTrigger' && trigger.schedule) {
+    const runOnStartup = trigger.runOnStartup ?? false;
+    timerFunctions.set(name, { name, schedule: trigger.schedule, runOnStartup, handler: handler as never });
+    return () => timerFunctions.delete(name);
+  }
+  throw new Error(`${name}: the local host runs HTTP, queue and timer triggers, not ${trigger.type}`);
+}
 
 const coreApi = {
   version: 'local',
@@ -47,18 +84,13 @@ const coreApi = {
     return { dispose() {} };
   },
   log() {},
-  registerFunction(metadata: { name: string; bindings: Record<string, CoreBinding> }, handler: HttpHandler) {
-    const trigger = Object.values(metadata.bindings).find((binding) => binding.type === 'httpTrigger');
-    if (!trigger) throw new Error(`${metadata.name}: the local host serves HTTP-triggered functions only`);
-    if (registered.has(metadata.name)) throw new Error(`A function named ${metadata.name} is already registered`);
-    registered.set(metadata.name, {
-      name: metadata.name,
-      route: trigger.route ?? metadata.name,
-      methods: (trigger.methods ?? ['GET', 'POST']).map((method) => method.toUpperCase()),
-      authLevel: trigger.authLevel ?? 'anonymous',
-      handler,
-    });
-    return { dispose: () => registered.delete(metadata.name) };
+  registerFunction(
+    metadata: { name: string; bindings: Record<string, CoreBinding> },
+    handler: (...args: never[]) => unknown,
+  ) {
+    const trigger = Object.values(metadata.bindings).find((binding) => binding.type.endsWith('Trigger'));
+    if (!trigger) throw new Error(`${metadata.name}: no trigger binding`);
+    return { dispose: register(metadata.name, trigger, handler) };
   },
 };
 
@@ -75,9 +107,14 @@ export function installCoreApi(): void {
   };
 }
 
-/** The functions registered so far, in registration order. */
+/** The HTTP functions registered so far, in registration order. */
 export function registeredFunctions(): HttpFunction[] {
   return [...registered.values()];
+}
+
+/** The queue- and timer-triggered functions registered so far. */
+export function registeredTriggers(): { queues: QueueFunction[]; timers: TimerFunction[] } {
+  return { queues: [...queueFunctions.values()], timers: [...timerFunctions.values()] };
 }
 
 /** The files the Functions host loads: package.json `main`, a path whose file name may hold `*`. */
@@ -152,7 +189,7 @@ export interface RunningHost {
   close(): Promise<void>;
 }
 
-const consoleLog: LogLine = (level, functionName, message) => {
+export const consoleLog: LogLine = (level, functionName, message) => {
   const line = `[${new Date().toISOString()}] ${functionName}: ${message}`;
   if (level === 'error') console.error(line);
   else if (level === 'warning') console.warn(line);

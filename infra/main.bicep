@@ -106,6 +106,13 @@ var tableNames = [
   'TwilioIdempotency'
 ]
 
+// The app's queues (lib/config/queues.ts QUEUES) and the poison queue the Functions host moves a
+// message to after host.json's maxDequeueCount tries, declared so that both exist and can be watched.
+var queueNames = [
+  'twilio-outbound'
+  'twilio-outbound-poison'
+]
+
 // One identity for everything the app reaches: storage, the Key Vault reference, telemetry.
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: !empty(identityName) ? identityName : '${abbrs.managedIdentityUserAssignedIdentities}${resourceToken}'
@@ -131,6 +138,7 @@ module storage 'modules/storage.bicep' = {
     name: !empty(storageAccountName) ? storageAccountName : '${abbrs.storageStorageAccounts}${resourceToken}'
     deploymentContainerName: deploymentContainerName
     tableNames: tableNames
+    queueNames: queueNames
   }
 }
 

@@ -3,8 +3,10 @@ import { DEADLINES, storageDeadline } from './config/deadlines';
 import { parseStorageConnection } from './config/storageConnection';
 import { describeError } from './errors';
 import { describeFlows, FlowFileError } from './flows/load';
+import { queueCounts, type QueueCounts } from './outbound/queue';
 import { storageErrorCode, StoreUnavailableError, withTables } from './records/tables';
 import { version } from '../package.json';
+import { QUEUES } from './config/queues';
 
 const TWILIO_API = 'https://api.twilio.com';
 
@@ -30,6 +32,8 @@ export interface Health {
   storageReach?: StorageReach;
   /** The flow file and what it holds. */
   flows?: string;
+  /** The outbound queue: texts waiting to be sent, and those in its poison queue (every try failed: look at them). */
+  outbound?: QueueCounts | { queue: string; problem: string };
   problems?: string[];
 }
 
@@ -62,6 +66,19 @@ function describeStorage(settings: Settings): string {
 }
 
 let lastProbe: { settings: Settings; at: number; result: Promise<StorageReach> } | undefined;
+let lastCount: { settings: Settings; at: number; result: Promise<NonNullable<Health['outbound']>> } | undefined;
+
+/** The outbound queue's counts, kept for healthCacheMs like the storage probe. */
+function countQueue(settings: Settings): Promise<NonNullable<Health['outbound']>> {
+  if (lastCount?.settings !== settings || Date.now() - lastCount.at > DEADLINES.healthCacheMs) {
+    const result = queueCounts(settings, storageDeadline(DEADLINES.healthProbeMs)).catch((error: unknown) => ({
+      queue: QUEUES.outbound,
+      problem: describeError(error),
+    }));
+    lastCount = { settings, at: Date.now(), result };
+  }
+  return lastCount.result;
+}
 
 /**
  * Whether storage does what the webhooks need: a write of a small health entity, then a read
@@ -151,12 +168,13 @@ export async function healthReport(): Promise<Health> {
       return { status: 'misconfigured', version, ...describeSetup(settings), problems: error.lines };
     throw error;
   }
-  const storageReach = await probeStorage(settings);
+  const [storageReach, outbound] = await Promise.all([probeStorage(settings), countQueue(settings)]);
   return {
     status: storageReach.reachable ? 'ok' : 'storage-unreachable',
     version,
     ...describeSetup(settings),
     flows,
     storageReach,
+    outbound,
   };
 }

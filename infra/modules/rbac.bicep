@@ -38,7 +38,8 @@ var roles = {
 }
 
 // Blob: the host's leases and keys, and reading the deployment package (Flex Consumption asks
-// for Owner on the package container). Queue: the host's internal queues. Table: the app's records.
+// for Owner on the package container). Queue: the host's internal queues and the app's outbound
+// queue (sendQueued reads it, webhooks write to it). Table: the app's records.
 var storageRoles = [
   roles.storageBlobDataOwner
   roles.storageQueueDataContributor

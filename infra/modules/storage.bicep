@@ -1,5 +1,6 @@
-// The one storage account: the Functions host's own state, the app's records (tables), and
-// the deployment package. Reached only with Entra identities; shared keys are off.
+// The one storage account: the Functions host's own state, the app's records (tables), the texts
+// it sends on its own (queues), and the deployment package. Reached only with Entra identities;
+// shared keys are off.
 
 @description('Region of the storage account.')
 param location string
@@ -17,6 +18,9 @@ param deploymentContainerName string
 
 @description('Tables the app keeps its records in. Declared here so that the first request in Azure does not wait for creating them.')
 param tableNames string[]
+
+@description('Queues the app sends through (and their poison queues). Declared here so that they exist before the first message and can be watched.')
+param queueNames string[]
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -50,6 +54,16 @@ resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' = {
         publicAccess: 'None'
       }
     }
+  }
+
+  resource queueService 'queueServices' = {
+    name: 'default'
+
+    resource appQueues 'queues' = [
+      for queueName in queueNames: {
+        name: queueName
+      }
+    ]
   }
 
   resource tableService 'tableServices' = {

@@ -11,11 +11,22 @@ import { setMaxListeners } from 'node:events';
  * - POST /api/calls and /api/messages: idempotency key (storage), Twilio, record (storage),
  *   each with its own deadline: at most 2 × STORAGE_MS + TWILIO_REQUEST_MS in all.
  */
-export const DEADLINES = {
+export const PRODUCTION_DEADLINES = {
   /** All storage operations of one step of a request, retries included. */
   storageMs: 8_000,
   /** One Twilio REST request, from sending to the answer. */
   twilioRequestMs: 10_000,
+  /**
+   * A queued send that another try is working on is looked at again after this, rather than
+   * failing (which would spend one of host.json's maxDequeueCount tries on waiting).
+   */
+  queuedRecheckMs: 5_000,
+  /**
+   * A queued send's try that has held its key this long died on the way (its storage writes and
+   * one Twilio request take at most 2 × storageMs + twilioRequestMs): the next try looks at
+   * Twilio for what it may have sent, then sends.
+   */
+  queuedInFlightMs: 2 * 8_000 + 10_000 + 5_000,
   /** Health's storage probe, whose answer is kept for healthCacheMs. */
   healthProbeMs: 2_000,
   healthCacheMs: 10_000,
@@ -26,6 +37,23 @@ export const DEADLINES = {
    */
   maintenanceMs: 200_000,
 } as const;
+
+type Deadlines = { -readonly [name in keyof typeof PRODUCTION_DEADLINES]: number };
+const current: Deadlines = { ...PRODUCTION_DEADLINES };
+
+/** The deadlines in force: PRODUCTION_DEADLINES, everywhere but in a test that shortened them. */
+export const DEADLINES: Readonly<Deadlines> = current;
+
+/**
+ * The knob for tests that wait a deadline out on purpose (storage frozen, Twilio silent): the
+ * same code paths with shorter numbers, so such a test takes a second or two rather than ten.
+ * Only tests call it (the app reads no setting for it, so Azure always runs the numbers
+ * above); it answers the function that puts the production numbers back.
+ */
+export function shortenDeadlinesForTests(shorter: Partial<Deadlines>): () => void {
+  Object.assign(current, shorter);
+  return () => Object.assign(current, PRODUCTION_DEADLINES);
+}
 
 /**
  * The signal that ends one step's storage work when its deadline passes. One step makes a

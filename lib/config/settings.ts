@@ -151,6 +151,21 @@ export const settingsSchema = z
           description: 'In Azure: the table endpoint, reached with the managed identity.',
         }),
       ),
+    // The Functions host's own storage, by identity; the app's code does not read it.
+    AzureWebJobsStorage__blobServiceUri: z
+      .preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional())
+      .meta(
+        meta({ requirement: 'optional', description: "In Azure: the blob endpoint, the Functions host's own state." }),
+      ),
+    AzureWebJobsStorage__queueServiceUri: z
+      .preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional())
+      .meta(
+        meta({
+          requirement: 'storage',
+          description:
+            'In Azure: the queue endpoint, reached with the managed identity; texts the app sends on its own are queued there.',
+        }),
+      ),
     AzureWebJobsStorage__credential: z
       .preprocess(emptyAsUndefined, z.literal('managedidentity').optional())
       .meta(meta({ requirement: 'optional', description: 'In Azure: `managedidentity`.' })),
@@ -165,6 +180,14 @@ export const settingsSchema = z
         path: ['AzureWebJobsStorage'],
         message: 'is required (or AzureWebJobsStorage__tableServiceUri for identity-based access)',
       });
+    }
+    if (!settings.AzureWebJobsStorage && settings.AzureWebJobsStorage__tableServiceUri) {
+      if (!settings.AzureWebJobsStorage__queueServiceUri)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['AzureWebJobsStorage__queueServiceUri'],
+          message: 'is required with AzureWebJobsStorage__tableServiceUri: texts the app sends on its own are queued',
+        });
     }
     if (runningInAzure() && !settings.PUBLIC_BASE_URL) {
       ctx.addIssue({

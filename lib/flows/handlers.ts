@@ -6,10 +6,11 @@
 import type { HttpHandler, InvocationContext } from '@azure/functions';
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
-import { describeError, NotFoundError } from '../errors';
+import { NotFoundError } from '../errors';
 import { field, type FormParams } from '../http/requests';
 import { twiml } from '../http/responses';
-import { sendMessage } from '../outbound/rest';
+import { queuedText } from '../outbound/kinds';
+import { enqueue } from '../outbound/queue';
 import { recordedWebhook } from '../records/handlers';
 import {
   flowObservation,
@@ -32,10 +33,20 @@ export const voiceFlowWebhook = recordedWebhook((params, _context, settings) => 
   return { observation: voiceWebhookObservation(params, answer.facts), response: twiml(answer.twiml) };
 });
 
-/** POST /api/twilio/sms: the messaging flow. */
-export const messageFlowWebhook = recordedWebhook((params, _context, settings) => {
+/**
+ * POST /api/twilio/sms: the messaging flow. A rule's forwards are queued before the answer (a
+ * 503 when the queue is down, so Twilio delivers the text again), each keyed by the incoming
+ * message and recipient, so a redelivered text forwards nothing twice.
+ */
+export const messageFlowWebhook = recordedWebhook(async (params, _context, settings, { url }) => {
   const answer = answerMessage(getFlows(settings), params, settings);
-  return { observation: smsWebhookObservation(params, { rule: answer.rule }), response: twiml(answer.twiml) };
+  const observation = smsWebhookObservation(params, { rule: answer.rule });
+  const from = field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER;
+  const forwards = answer.forwards.map(({ to, body }) =>
+    queuedText(`forward|${observation.sid}|${to}`, new URL(url).origin, { to, from, body }),
+  );
+  await enqueue(settings, forwards, storageDeadline());
+  return { observation, response: twiml(answer.twiml) };
 });
 
 /**
@@ -96,8 +107,10 @@ export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, se
 });
 
 /**
- * A recording or its transcription: kept on the call's record, and texted to the owner when the
- * record action asks for it. Sent once: a redelivered callback finds its event already there.
+ * A recording or its transcription: kept on the call's record, and its text to the owner put on
+ * the outbound queue when the record action asks for it, all within one storage deadline. Every
+ * delivery queues it again (an earlier one may have been recorded and not queued); its key, the
+ * recording and the recipient, makes the queue function send it once.
  */
 async function recorded(
   settings: Settings,
@@ -108,26 +121,24 @@ async function recorded(
   origin: string,
 ): Promise<void> {
   const observation = recordingObservation(params);
-  // One storage deadline for both reads and writes, and the texts sent at once, each within
-  // the Twilio client's own deadline: the whole callback ends within both budgets.
   const signal = storageDeadline();
-  const { duplicate } = await saveObservation(settings, observation, { signal });
+  await saveObservation(settings, observation, { signal });
   const action = place.step !== undefined ? flows.voice?.steps[place.step]?.actions[place.at ?? -1] : undefined;
   const notify = action && 'record' in action ? action.record.notify : undefined;
-  if (duplicate || !notify) return;
+  if (!notify) return;
   const call = await findRecord(settings, 'call', observation.sid, { signal });
   const variables = requestVariables(params, settings, { From: call?.from, To: call?.to });
-  const body =
-    observation.transcription !== undefined
-      ? `Transcription of the voicemail from ${call?.from ?? 'an unknown caller'}: ${observation.transcription}`
-      : fill(notify.text, variables);
-  await Promise.all(
-    [notify.to]
-      .flat()
-      .map((to) =>
-        sendMessage(settings, origin, { to, body: body.slice(0, MAX_SMS_LENGTH) }).catch((error: unknown) =>
-          context.error(`Could not text ${to} about recording ${observation.recordingSid}: ${describeError(error)}`),
-        ),
-      ),
+  const transcribed = observation.transcription !== undefined;
+  const body = transcribed
+    ? `Transcription of the voicemail from ${call?.from ?? 'an unknown caller'}: ${observation.transcription}`
+    : fill(notify.text, variables);
+  const texts = [notify.to].flat().map((to) =>
+    queuedText(`${transcribed ? 'transcription' : 'recording'}|${observation.recordingSid}|${to}`, origin, {
+      to,
+      from: settings.TWILIO_PHONE_NUMBER,
+      body: body.slice(0, MAX_SMS_LENGTH),
+    }),
   );
+  await enqueue(settings, texts, signal);
+  context.log(`Queued ${texts.length} text(s) about recording ${observation.recordingSid}`);
 }

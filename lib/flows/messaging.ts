@@ -1,6 +1,7 @@
 /**
  * The messaging flow as TwiML: the blocklist (no reply), the carriers' keywords (never
  * answered), then the first rule that matches (reply, media, forwards), else the default reply.
+ * Forwards are not TwiML: the webhook puts them on the outbound queue.
  */
 import MessagingResponse from 'twilio/lib/twiml/MessagingResponse';
 import type { Settings } from '../config/settings';
@@ -17,6 +18,8 @@ export interface MessageAnswer {
   twiml: string;
   /** Which rule decided, for the record: `keyword HOURS`, `blocked`, `carrier keyword STOP`, `default`. */
   rule: string;
+  /** Texts to others (a rule's forwards): sent through the outbound queue, never in the TwiML, so none is lost. */
+  forwards: Array<{ to: string; body: string }>;
 }
 
 function matches(rule: MessagingRule, body: string): boolean {
@@ -50,7 +53,8 @@ export function answerMessage(
 ): MessageAnswer {
   const messaging = flows.messaging ?? DEFAULT_FLOWS.messaging!;
   const response = new MessagingResponse();
-  const answer = (rule: string): MessageAnswer => ({ twiml: response.toString(), rule });
+  const forwards: MessageAnswer['forwards'] = [];
+  const answer = (rule: string): MessageAnswer => ({ twiml: response.toString(), rule, forwards });
   const body = field(params, 'Body') ?? '';
   if (isBlocked(flows, field(params, 'From'))) return answer('blocked');
   const carrier = carrierKeyword(body);
@@ -68,7 +72,7 @@ export function answerMessage(
     return answer('default');
   }
   for (const to of rule.forward === undefined ? [] : [rule.forward].flat())
-    response.message({ to }, text(rule.forwardText));
+    forwards.push({ to, body: text(rule.forwardText) });
   if (rule.reply !== undefined || rule.media) {
     const message = response.message({}, '');
     if (rule.reply !== undefined) message.body(text(rule.reply));

@@ -27,9 +27,12 @@ const IN_FLIGHT_LIMIT_MS = 2 * DEADLINES.storageMs + DEADLINES.twilioRequestMs +
 export interface KeyEntity {
   partitionKey: string;
   rowKey: string;
-  state: 'in-flight' | 'done';
+  /** `unknown` (queued sends only): a try was sent and got no answer; the next one looks at Twilio first. */
+  state: 'in-flight' | 'done' | 'unknown';
   fingerprint: string;
   startedAt: string;
+  /** Queued sends: when the first try that may have reached Twilio started (what a later try looks for). */
+  firstTriedAt?: string;
   status?: number;
   body?: string;
 }
@@ -99,8 +102,12 @@ export async function once(
   return response;
 }
 
-/** Creates the key's entity (the lock), or answers the earlier one that holds it. */
-async function claimKey(table: TableClient, claim: KeyEntity, signal: AbortSignal): Promise<KeyEntity | undefined> {
+/** Creates the key's entity (the lock), or answers the earlier one that holds it (with its etag). */
+export async function claimKey(
+  table: TableClient,
+  claim: KeyEntity,
+  signal: AbortSignal,
+): Promise<(KeyEntity & { etag?: string }) | undefined> {
   try {
     await table.createEntity(claim, { abortSignal: signal });
     return undefined;
@@ -150,11 +157,11 @@ export function answerRepeat(earlier: KeyEntity, claim: KeyEntity): HttpResponse
 }
 
 /** Failures that leave Twilio untouched: forgetting the key lets the retry do the work. */
-const nothingHappened = (error: unknown) =>
+export const nothingHappened = (error: unknown): boolean =>
   error instanceof TwilioUnreachableError ||
   (error instanceof TwilioRefusedError && (error.rest.status >= 500 || error.rest.status === 429));
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /** JSON with object keys sorted, so the same body in another key order is the same request. */
 export function canonicalJson(value: unknown): string {

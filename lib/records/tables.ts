@@ -2,7 +2,7 @@ import type { TableClient } from '@azure/data-tables' with { 'resolution-mode': 
 import { createHash } from 'node:crypto';
 import type { Settings } from '../config/settings';
 import { DEADLINES, isTimeout } from '../config/deadlines';
-import { parseStorageConnection } from '../config/storageConnection';
+import { parseStorageConnection, type StorageService } from '../config/storageConnection';
 import { BadRequestError, describeError, UnavailableError } from '../errors';
 
 /** Records, their events and their listing rows, in shard partitions (entities.ts). */
@@ -197,8 +197,10 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** In Azure the user-assigned identity named by clientId; elsewhere whoever is signed in (az login). */
-async function identityCredential(settings: StorageSettings) {
+/** In Azure the user-assigned identity named by clientId; elsewhere whoever is signed in (az login). Tables and queues share it. */
+export async function identityCredential(
+  settings: Pick<Settings, 'AzureWebJobsStorage__credential' | 'AzureWebJobsStorage__clientId'>,
+) {
   const identity = await import('@azure/identity');
   return settings.AzureWebJobsStorage__credential === 'managedidentity'
     ? new identity.ManagedIdentityCredential(
@@ -208,8 +210,8 @@ async function identityCredential(settings: StorageSettings) {
 }
 
 /** Shared-key auth over plain http is allowed only for Azurite on this machine. */
-function isLoopback(connection: string): boolean {
-  const endpoint = parseStorageConnection(connection)?.endpoints.table;
+export function isLoopback(connection: string, service: StorageService = 'table'): boolean {
+  const endpoint = parseStorageConnection(connection)?.endpoints[service];
   if (!endpoint || !URL.canParse(endpoint)) return false;
   const url = new URL(endpoint);
   return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);

@@ -2,8 +2,9 @@ import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
-import { matchRoute, requestUrl, trustedHeaders } from '../../dev/functionsHost';
+import { matchRoute, registeredTriggers, requestUrl, trustedHeaders } from '../../dev/functionsHost';
 import { functionNameOf, functionSourceFiles, startAppHost } from '../support/appHost';
+import { QUEUES } from '../../lib/config/queues';
 import { startFakeTwilio } from '../support/fakeTwilio';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, useSettings } from '../support/settings';
 
@@ -24,7 +25,11 @@ beforeEach(() => useSettings({ TWILIO_API_BASE_URL: fake.url, SMS_REPLY: 'Got it
 describe('local Functions host', () => {
   it('serves every function file, each registering the function it is named after', () => {
     const files = functionSourceFiles().map(functionNameOf).sort();
-    expect(app.functions.map((fn) => fn.name).sort()).toEqual(files);
+    const { queues, timers } = registeredTriggers();
+    expect([...app.functions, ...queues, ...timers].map((fn) => fn.name).sort()).toEqual(files);
+    expect(queues.map((fn) => `${fn.name} ${fn.queueName} ${fn.connection}`)).toEqual([
+      `sendQueued ${QUEUES.outbound} AzureWebJobsStorage`,
+    ]);
     expect(files).toEqual(expect.arrayContaining(['health', 'makeCall', 'sendSms', 'smsWebhook', 'voiceWebhook']));
   });
 

@@ -18,7 +18,7 @@ const RECORDS = Number(process.env.LISTING_LOAD_RECORDS ?? 0);
 
 beforeAll(async () => {
   if (!RECORDS) return;
-  azurite = await startAzurite({ services: 'table' });
+  azurite = await startAzurite({ services: 'app' });
   useSettings({ AzureWebJobsStorage: azurite.connectionString });
   const settings = getSettings();
   let next = 0;

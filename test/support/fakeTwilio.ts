@@ -9,15 +9,28 @@ export interface ReceivedRequest {
 }
 
 type Failure = { status: number; code: number; message: string };
-/** What the next request gets instead of an answer: a Twilio error, silence (the request was read, no answer ever comes), or a delay. */
-type Next = { fail: Failure } | { hang: true } | { delayMs: number };
+/**
+ * What the next request gets instead of an answer: a Twilio error, silence (the request was
+ * read, no answer ever comes; with `acted` Twilio created the resource first), or a delay.
+ */
+type Next = { fail: Failure } | { hang: true; acted?: boolean } | { delayMs: number };
+
+export interface CreatedMessage {
+  sid: string;
+  to: string;
+  from: string;
+  body: string;
+  date_created: string;
+}
 
 /**
  * A fake Twilio REST API on 127.0.0.1: checks Basic auth, records the form fields it gets
  * and answers like Twilio, or with the Twilio-shaped error it is told to give next.
  */
-export async function startFakeTwilio(accountSid: string, authToken: string) {
+export async function startFakeTwilio(accountSid: string, authToken: string, port = 0) {
   const received: ReceivedRequest[] = [];
+  /** The messages it created, oldest first; GET Messages.json lists them newest first, filtered by To and From. */
+  const messages: CreatedMessage[] = [];
   const next: Next[] = [];
   const expectedAuth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
 
@@ -37,14 +50,31 @@ export async function startFakeTwilio(accountSid: string, authToken: string) {
     if (req.headers.authorization !== expectedAuth) return fail({ status: 401, code: 20003, message: 'Authenticate' });
     const planned = next.shift();
     if (planned && 'fail' in planned) return fail(planned.fail);
-    if (planned && 'hang' in planned) return;
     if (planned && 'delayMs' in planned) await new Promise((resolve) => setTimeout(resolve, planned.delayMs));
     const resource = /^\/2010-04-01\/Accounts\/(AC\w+)\/(Calls|Messages)\.json$/.exec(url.pathname);
+    if (req.method === 'GET' && resource?.[2] === 'Messages' && resource[1] === accountSid) {
+      const want = (name: string, value: string) => !url.searchParams.has(name) || url.searchParams.get(name) === value;
+      const found = messages.filter((message) => want('To', message.to) && want('From', message.from)).reverse();
+      return send(200, { messages: found, next_page_uri: null, page: 0, page_size: found.length });
+    }
     if (req.method !== 'POST' || !resource || resource[1] !== accountSid) {
       return fail({ status: 404, code: 20404, message: 'The requested resource was not found' });
     }
     const isCall = resource[2] === 'Calls';
     const sid = `${isCall ? 'CA' : 'SM'}${randomBytes(16).toString('hex')}`;
+    const date_created = new Date().toUTCString();
+    if (!isCall)
+      messages.push({
+        sid,
+        to: form.To?.[0] ?? '',
+        from: form.From?.[0] ?? '',
+        body: form.Body?.[0] ?? '',
+        date_created,
+      });
+    if (planned && 'hang' in planned) {
+      if (!planned.acted && !isCall) messages.pop();
+      return;
+    }
     send(201, {
       sid,
       account_sid: accountSid,
@@ -52,16 +82,18 @@ export async function startFakeTwilio(accountSid: string, authToken: string) {
       from: form.From?.[0],
       status: isCall ? 'queued' : 'accepted',
       ...(isCall ? {} : { body: form.Body?.[0], num_media: String(form.MediaUrl?.length ?? 0) }),
-      date_created: new Date().toUTCString(),
+      date_created,
       uri: `/2010-04-01/Accounts/${accountSid}/${resource[2]}/${sid}.json`,
     });
   }
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((done) => server.listen(port, '127.0.0.1', done));
+  const address = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${address.port}`,
+    port: address.port,
     received,
+    messages,
     /** The next request gets this Twilio error instead of a success. */
     failNext(failure: Failure) {
       next.push({ fail: failure });
@@ -69,6 +101,10 @@ export async function startFakeTwilio(accountSid: string, authToken: string) {
     /** The next request is read and never answered, as when Twilio or the network stalls after the request was sent. */
     hangNext() {
       next.push({ hang: true });
+    },
+    /** The next request creates its message, then is never answered: Twilio acted, and the answer was lost. */
+    hangAfterActingNext() {
+      next.push({ hang: true, acted: true });
     },
     delayNext(delayMs: number) {
       next.push({ delayMs });

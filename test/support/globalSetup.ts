@@ -9,7 +9,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
-  const azurite = await startAzurite({ services: 'table' });
+  const azurite = await startAzurite({ services: 'app' });
   project.provide('azuriteConnectionString', azurite.connectionString);
   return () => azurite.stop();
 }

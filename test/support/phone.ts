@@ -7,10 +7,12 @@
  *   expect(call.path).toBe('welcome · menu · pressed 2 · support · …');
  *   await phone.close();
  *
- * Everything runs in this process on 127.0.0.1; records go to the test run's Azurite.
+ * Everything runs in this process on 127.0.0.1; records and queued texts go to an Azurite of
+ * this test file's own (the queue function runs here, and would take other files' messages).
  */
 import { startLocalTwilio, type LocalTwilio } from '../../dev/emulator/local';
 import type { DialOutcome, TranscriptLine } from '../../dev/emulator/index';
+import { startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { startAppHost } from './appHost';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from './settings';
 
@@ -58,6 +60,9 @@ export interface Phone {
 
 const CALLER = '+15550100199';
 
+/** One Azurite per test file, started with its first phone; it ends with the test process. */
+let azurite: Promise<RunningAzurite> | undefined;
+
 const line = (entry: TranscriptLine) => `${'  '.repeat(entry.depth ?? 0)}${entry.verb}: ${entry.text}`.trimEnd();
 
 /** Starts the app with `flows` (a path like PHONE_FLOWS; default flows.json) and the emulator, its number pointed at the app. */
@@ -71,8 +76,10 @@ export async function startPhone({
     () => {},
   );
   const { emulator } = twilio;
-  useSettings({ TWILIO_API_BASE_URL: emulator.url, PHONE_FLOWS: flows, ...settings });
-  const app = await startAppHost();
+  azurite ??= startAzurite({ services: 'app' });
+  const storage = (await azurite).connectionString;
+  useSettings({ AzureWebJobsStorage: storage, TWILIO_API_BASE_URL: emulator.url, PHONE_FLOWS: flows, ...settings });
+  const app = await startAppHost(undefined, { queues: { maxPollingIntervalMs: 100, visibilityTimeoutSeconds: 1 } });
   await twilio.pointNumberAt(app.url);
   const appGet = async (path: string) => {
     const response = await fetch(`${app.url}${path}`);
@@ -95,6 +102,7 @@ export async function startPhone({
       if (options.dialOutcome) form.set('DialOutcome', options.dialOutcome);
       const rung = await emulatorPost<{ call: { sid: string } }>(twilio, '/_emulator/calls', form);
       const call = await emulator.waitForCall(rung.call.sid, 30_000);
+      await app.queues.idle();
       const transcript = await (await appGet(`/api/calls/${call.sid}/transcript`)).text();
       return {
         sid: call.sid,
@@ -107,6 +115,7 @@ export async function startPhone({
       };
     },
     async text(body, options = {}) {
+      const before = new Set(emulator.messages.keys());
       const result = await emulatorPost<{
         message: { sid: string };
         replies: Array<{ to: string; body: string; sid: string }>;
@@ -115,11 +124,17 @@ export async function startPhone({
         '/_emulator/messages',
         new URLSearchParams({ From: options.from ?? CALLER, To: TEST_PHONE_NUMBER, Body: body }),
       );
+      await app.queues.idle();
+      // Forwards come through the outbound queue: the texts the app sent besides its replies.
+      const replied = new Set([result.message.sid, ...result.replies.map((reply) => reply.sid)]);
+      const forwards = [...emulator.messages.values()]
+        .filter((message) => !before.has(message.sid) && !replied.has(message.sid))
+        .map((message) => ({ to: message.to, body: message.body, sid: message.sid }));
       const record = (await (await appGet(`/api/messages/${result.message.sid}`)).json()) as {
         events: Array<{ rule?: string }>;
       };
       return {
-        replies: result.replies.map((reply) => ({
+        replies: [...forwards, ...result.replies].map((reply) => ({
           to: reply.to,
           body: reply.body,
           media: emulator.messages.get(reply.sid)?.mediaUrls ?? [],

@@ -105,9 +105,23 @@ describe('settings', () => {
       ...baseSettings,
       AzureWebJobsStorage: undefined,
       AzureWebJobsStorage__tableServiceUri: 'https://acct.table.core.windows.net',
+      AzureWebJobsStorage__queueServiceUri: 'https://acct.queue.core.windows.net',
       AzureWebJobsStorage__credential: 'managedidentity',
       AzureWebJobsStorage__clientId: '00000000-0000-0000-0000-000000000000',
     });
     expect(settings.AzureWebJobsStorage__tableServiceUri).toBe('https://acct.table.core.windows.net');
+    expect(settings.AzureWebJobsStorage__queueServiceUri).toBe('https://acct.queue.core.windows.net');
+  });
+
+  it('asks for the queue endpoint with identity-based tables: texts the app sends on its own are queued', () => {
+    expect(
+      problemsOf({
+        ...baseSettings,
+        AzureWebJobsStorage: undefined,
+        AzureWebJobsStorage__tableServiceUri: 'https://acct.table.core.windows.net',
+      }),
+    ).toEqual([
+      'AzureWebJobsStorage__queueServiceUri: is required with AzureWebJobsStorage__tableServiceUri: texts the app sends on its own are queued',
+    ]);
   });
 });

@@ -1,0 +1,55 @@
+/**
+ * What can travel on the outbound queue: one entry per kind of message, each in its own module
+ * under kinds/ with its payload's schema, how it is sent, how an earlier try that got no answer
+ * is found at Twilio, and what is recorded once it is sent. A later kind (a conversation's
+ * question, a campaign's text or call) is one more module and one more line here.
+ */
+import * as z from 'zod';
+import type { Settings } from '../config/settings';
+import type { Observation, Placed } from '../records/model';
+import { smsKind } from './kinds/sms';
+
+export interface OutboundKind<Payload> {
+  payload: z.ZodType<Payload>;
+  send(settings: Settings, origin: string, payload: Payload): Promise<Placed>;
+  /** What an earlier try created at Twilio after `since`, when that try got no answer; undefined when nothing. */
+  find(settings: Settings, payload: Payload, since: Date): Promise<Placed | undefined>;
+  /** What the record of the created call or message says. */
+  observation(placed: Placed, payload: Payload): Observation;
+  /** For log lines: `text to +15550100000`. */
+  describe(payload: Payload): string;
+}
+
+export const OUTBOUND_KINDS = {
+  sms: smsKind,
+};
+
+export type OutboundKindName = keyof typeof OUTBOUND_KINDS;
+export type PayloadOf<Kind extends OutboundKindName> = z.output<(typeof OUTBOUND_KINDS)[Kind]['payload']>;
+
+/**
+ * One message on the queue. `key` makes it happen once however often it is enqueued (a
+ * redelivered webhook) or delivered (the queue is at-least-once): derived from what caused it,
+ * e.g. `recording|RE…|+1555…`. `origin` is the app's public origin, for status callback URLs.
+ */
+export interface QueuedMessage<Kind extends OutboundKindName = OutboundKindName> {
+  kind: Kind;
+  key: string;
+  origin: string;
+  payload: PayloadOf<Kind>;
+}
+
+export const queuedMessage = z.object({
+  kind: z.enum(Object.keys(OUTBOUND_KINDS) as [OutboundKindName, ...OutboundKindName[]]),
+  key: z.string().min(1).max(1024),
+  origin: z.url(),
+  payload: z.unknown(),
+});
+
+/** A text as a queued message: the shape every sender of texts uses. */
+export const queuedText = (key: string, origin: string, payload: PayloadOf<'sms'>): QueuedMessage<'sms'> => ({
+  kind: 'sms',
+  key,
+  origin,
+  payload,
+});
