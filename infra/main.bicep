@@ -35,6 +35,14 @@ param smsReply string = 'Hey, thanks for the ping! Twilio and Azure rock!'
 @description('The flow file the app runs, relative to the app root, such as flows/examples/ivr.json. It is deployed with the app.')
 param phoneFlows string = 'flows.json'
 
+@minValue(1)
+@description('Days a call or message record is kept with its events and listing rows; older ones are deleted daily.')
+param recordRetentionDays int = 400
+
+@minValue(0)
+@description('Days after which a call\'s recordings are deleted at Twilio; 0 (the default) keeps them.')
+param recordingRetentionDays int = 0
+
 @allowed([
   512
   2048
@@ -189,6 +197,8 @@ module functionApp 'modules/functionApp.bicep' = {
     voiceGreeting: voiceGreeting
     smsReply: smsReply
     phoneFlows: phoneFlows
+    recordRetentionDays: recordRetentionDays
+    recordingRetentionDays: recordingRetentionDays
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     alwaysReadyInstanceCount: alwaysReadyInstanceCount

@@ -28,6 +28,8 @@ export const FACTS = {
   mediaUrls: { schema: list, merge: 'first' },
   /** URLs of the call's recordings (a flow's record action, a recorded dial). */
   recordings: { schema: list, merge: 'union' },
+  /** When the call's recordings were deleted at Twilio (RECORDING_RETENTION_DAYS, retention.ts). */
+  recordingsDeletedAt: { schema: z.string(), merge: 'first' },
 } as const satisfies Record<string, { schema: z.ZodType; merge: MergeRule }>;
 
 export type FactName = keyof typeof FACTS;
