@@ -47,7 +47,8 @@ const ago = (days: number) => new Date(NOW.getTime() - days * DAY);
 
 async function count(table: TableClient): Promise<number> {
   let entities = 0;
-  for await (const _entity of table.listEntities({ queryOptions: { select: ['RowKey'] } })) entities += 1;
+  for await (const page of table.listEntities({ queryOptions: { select: ['RowKey'] } }).byPage())
+    entities += page.length;
   return entities;
 }
 
