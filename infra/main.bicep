@@ -101,6 +101,9 @@ param logAnalyticsName string = ''
 @description('Name of the Application Insights component. Empty derives one from the environment.')
 param applicationInsightsName string = ''
 
+@description('Email the alert rules notify (health failing, webhook 5xx, poison queue, Twilio errors); empty: portal only.')
+param alertEmail string = ''
+
 var abbrs = loadJsonContent('abbreviations.json')
 // One token for every name: stable for this resource group and environment, unique elsewhere.
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName, location))
@@ -135,6 +138,17 @@ module monitoring 'modules/monitoring.bicep' = {
     tags: tags
     logAnalyticsName: !empty(logAnalyticsName) ? logAnalyticsName : '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
     applicationInsightsName: !empty(applicationInsightsName) ? applicationInsightsName : '${abbrs.insightsComponents}${resourceToken}'
+  }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    namePrefix: appName
+    alertEmail: alertEmail
   }
 }
 
