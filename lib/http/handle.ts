@@ -1,5 +1,6 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { AppError, describeError } from '../errors';
+import { oneLine } from './logText';
 import { problem } from './responses';
 
 /**
@@ -57,7 +58,7 @@ export function logProperties(context: InvocationContext, more: Record<string, u
 export function unexpectedErrorLine(error: unknown, context: InvocationContext): string {
   const frames = error instanceof Error ? (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)) : [];
   return [
-    `Unhandled error: ${describeError(error)} ${logProperties(context, { kind: errorKind(error) })}`,
+    `Unhandled error: ${oneLine(describeError(error))} ${logProperties(context, { kind: errorKind(error) })}`,
     ...frames,
   ].join('\n');
 }

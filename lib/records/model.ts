@@ -88,6 +88,8 @@ const flowFacts = {
   transcription: z.string().optional(),
   /** What Twilio said of an error it met (its debugger event): the message, the URL and its answer. */
   twilioError: z.string().optional(),
+  /** The TwiML a turn was answered with: Twilio asking the same turn again gets it again. */
+  twiml: z.string().optional(),
 };
 export type FlowFacts = { [Name in keyof typeof flowFacts]?: z.output<(typeof flowFacts)[Name]> | undefined };
 
