@@ -7,7 +7,7 @@
  * at most 100 deletions at a time, so it never competes with webhooks for a partition's
  * throughput; a run stops at its time budget and the next run goes on where it stopped.
  */
-import type { TableClient } from '@azure/data-tables' with { 'resolution-mode': 'import' };
+import type { TableClient, TransactionAction } from '@azure/data-tables' with { 'resolution-mode': 'import' };
 import type { Settings } from '../config/settings';
 import { deleteRecording, RECORDING_SID } from '../twilio/client';
 import { deleteInBatches, MAX_TRANSACTION, type EntityKey } from './deletion';
@@ -120,9 +120,12 @@ async function expireRecordings(
       const sid = RECORDING_SID.exec(url)?.[0];
       if (sid && (await deleteRecording(settings, sid))) counts.recordingsDeleted += 1;
     }
-    await table.updateEntity(
-      { partitionKey: partition, rowKey: entity.rowKey!, recordingsDeletedAt: now.toISOString() },
-      'Merge',
+    // The record and its listing rows (copies of it) say so together: one transaction, one partition.
+    const deletedAt = { recordingsDeletedAt: now.toISOString() };
+    await table.submitTransaction(
+      [{ partitionKey: partition, rowKey: entity.rowKey! }, ...listingRows(record)].map(
+        ({ partitionKey, rowKey }): TransactionAction => ['update', { partitionKey, rowKey, ...deletedAt }, 'Merge'],
+      ),
       { abortSignal: signal },
     );
   }

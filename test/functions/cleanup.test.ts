@@ -6,6 +6,7 @@ import { startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { startEmulator, type Emulator } from '../../dev/emulator/rest/server';
 import { loadSettings, type Settings } from '../../lib/config/settings';
 import { cleanup, CLEANUP_SCHEDULE } from '../../lib/outbound/cleanup';
+import { listRecords } from '../../lib/records/listing';
 import { findRecord, saveObservation } from '../../lib/records/store';
 import { IDEMPOTENCY_TABLE, RECORDS_TABLE } from '../../lib/records/tables';
 import { registeredTriggers } from '../../dev/functionsHost';
@@ -141,6 +142,8 @@ describe('the cleanup timer', () => {
       recordings: [recordingUrl],
       recordingsDeletedAt: NOW.toISOString(),
     });
+    const listed = (await listRecords(settings, 'call', { limit: 100 })).items.find((item) => item.sid === callSid);
+    expect(listed?.recordingsDeletedAt).toBe(NOW.toISOString());
     expect((await cleanup(settings, new InvocationContext(), { now: NOW })).recordingsDeleted).toBe(0);
   });
 });

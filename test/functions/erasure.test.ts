@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TableClient, type TransactionAction } from '@azure/data-tables';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../lib/config/settings';
 import { eraseNumber } from '../../lib/records/erasure';
 import { eventEntity, recordEntity } from '../../lib/records/entities';
@@ -24,15 +24,19 @@ const RECORDING_FLOW = {
 
 let phone: Phone;
 let flowDir: string;
-const connection = inject('azuriteConnectionString');
-const records = TableClient.fromConnectionString(connection, RECORDS_TABLE, { allowInsecureConnection: true });
-const keys = TableClient.fromConnectionString(connection, IDEMPOTENCY_TABLE, { allowInsecureConnection: true });
+/** The phone's Azurite, which the app uses. */
+let connection: string;
+let records: TableClient;
+let keys: TableClient;
 const uniqueNumber = () => `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
 
 beforeAll(async () => {
   flowDir = mkdtempSync(join(tmpdir(), 'erasure-flow-'));
   writeFileSync(join(flowDir, 'flows.json'), JSON.stringify(RECORDING_FLOW));
   phone = await startPhone({ flows: join(flowDir, 'flows.json') });
+  connection = process.env.AzureWebJobsStorage!;
+  records = TableClient.fromConnectionString(connection, RECORDS_TABLE, { allowInsecureConnection: true });
+  keys = TableClient.fromConnectionString(connection, IDEMPOTENCY_TABLE, { allowInsecureConnection: true });
   await Promise.all([records.createTable(), keys.createTable()]);
 });
 afterAll(async () => {
