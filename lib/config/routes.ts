@@ -22,6 +22,9 @@ export const ROUTES = {
   health: 'health',
   eraseNumberData: 'numbers/{e164}/data',
   twilioDebugger: 'twilio/debugger',
+  getCallRecording: 'calls/{sid}/recordings/{recordingSid}',
+  getFlowGraph: 'flows/graph',
+  console: 'console',
 } as const;
 
 export type RouteName = keyof typeof ROUTES;
