@@ -17,16 +17,23 @@ import { twilioWebhook } from '../twilio/webhook';
 import { FlowFileError, getFlows } from './load';
 import { answerMessage } from './messaging';
 import { DEFAULT_FLOWS, type FlowFile } from './schema';
-import { fill, MAX_SMS_LENGTH, requestVariables } from './text';
+import { MAX_SMS_LENGTH } from './text';
+import { templateScope, triggerFields } from './scope';
+import { openCallSession } from './session';
+import { render } from './template';
 import { logText } from '../http/logText';
 import { own } from '../http/own';
 import { flowKind, flowPlace, flowQuery } from './place';
 import { answerTurnOnce } from './turns';
 import { answerCall, answerCallback, stepGone, whisperTwiml, type FlowPlace } from './voice';
 
-/** POST /api/twilio/voice: the entry of the voice flow. */
-export const voiceFlowWebhook = recordedWebhook((params, _context, settings) => {
-  const answer = answerCall(getFlows(settings), params, settings);
+/** POST /api/twilio/voice: the entry of the voice flow, with the call's state when the flow keeps one. */
+export const voiceFlowWebhook = recordedWebhook(async (params, context, settings) => {
+  const flows = getFlows(settings);
+  const started = performance.now();
+  const session = await openCallSession(settings, flows, field(params, 'CallSid'), context);
+  const answer = await answerCall(flows, params, settings, undefined, { ...session, context, started });
+  await session.save();
   return { observation: voiceWebhookObservation(params, answer.facts), response: twiml(answer.twiml) };
 });
 
@@ -35,9 +42,12 @@ export const voiceFlowWebhook = recordedWebhook((params, _context, settings) => 
  * 503 when the queue is down, so Twilio delivers the text again), each keyed by the incoming
  * message and recipient, so a redelivered text forwards nothing twice.
  */
-export const messageFlowWebhook = recordedWebhook(async (params, _context, settings, { url }) => {
-  const answer = answerMessage(getFlows(settings), params, settings);
-  const observation = smsWebhookObservation(params, { rule: answer.rule });
+export const messageFlowWebhook = recordedWebhook(async (params, context, settings, { url }) => {
+  const answer = await answerMessage(getFlows(settings), params, settings, undefined, { context });
+  const observation = smsWebhookObservation(params, {
+    rule: answer.rule,
+    ...(answer.effects ? { effects: answer.effects } : {}),
+  });
   const from = field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER;
   const forwards = answer.forwards.map(({ to, body }) =>
     queuedText(`forward|${observation.sid}|${to}`, new URL(url).origin, { to, from, body }),
@@ -66,20 +76,25 @@ export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, se
   const kind = flowKind(request);
   const place = flowPlace(kind, query);
   const flows = flowsOrDefault(settings, context);
-  if (kind === 'whisper') return twiml(whisperTwiml(flows, place, params, settings));
+  const started = performance.now();
+  const session =
+    kind === 'recording' ? undefined : await openCallSession(settings, flows, field(params, 'CallSid'), context);
+  if (kind === 'whisper') return twiml(whisperTwiml(flows, place, params, settings, session?.state));
   if (kind === 'recording') {
     await recorded(settings, context, params, flows, place, new URL(url).origin);
     return { status: 204 };
   }
   const where = `${kind} at ${logText(place.step)}[${place.at ?? '-'}]`;
-  let answer = answerCallback(kind, place, flows, params, settings);
+  let answer = await answerCallback(kind, place, flows, params, settings, { ...session, context, started });
   if (!answer) {
     context.warn(
       `Call ${logText(field(params, 'CallSid'))} asked for ${where}, which the flow file does not have (changed since the call began?); it goes back to the entry step`,
     );
     answer = stepGone(flows, place, settings, params);
   }
-  return twiml(await answerTurnOnce(settings, context, params, place.turn!, answer, where));
+  const once = await answerTurnOnce(settings, context, params, place.turn!, answer, where);
+  if (!once.replayed) await session?.save();
+  return twiml(once.twiml);
 }, flowQuery);
 
 /**
@@ -104,11 +119,13 @@ async function recorded(
   const notify = action && 'record' in action ? action.record.notify : undefined;
   if (!notify) return;
   const call = await findRecord(settings, 'call', observation.sid, { signal });
-  const variables = requestVariables(params, settings, { From: call?.from, To: call?.to });
   const transcribed = observation.transcription !== undefined;
   const body = transcribed
     ? `Transcription of the voicemail from ${call?.from ?? 'an unknown caller'}: ${observation.transcription}`
-    : fill(notify.text, variables);
+    : render(
+        notify.text,
+        templateScope('call', triggerFields(params, { From: call?.from, To: call?.to }), settings, call?.flowState),
+      );
   const texts = [notify.to].flat().map((to) =>
     queuedText(`${transcribed ? 'transcription' : 'recording'}|${observation.recordingSid}|${to}`, origin, {
       to,

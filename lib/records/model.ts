@@ -88,6 +88,8 @@ const flowFacts = {
   transcription: z.string().optional(),
   /** What Twilio said of an error it met (its debugger event): the message, the URL and its answer. */
   twilioError: z.string().optional(),
+  /** What the flow's http and code actions (and switches) did this turn: `http crm: ok 200 in 143 ms → vip`. */
+  effects: list.optional(),
   /** The TwiML a turn was answered with: Twilio asking the same turn again gets it again. */
   twiml: z.string().optional(),
 };
