@@ -40,6 +40,12 @@ export const PRODUCTION_DEADLINES = {
   /** Health's storage probe, whose answer is kept for healthCacheMs. */
   healthProbeMs: 2_000,
   healthCacheMs: 10_000,
+  /**
+   * An erasure or a cleanup run: thousands of deletions, in bounded transactions. Under the
+   * 230 s after which Azure's front end drops an HTTP request; work left over is finished by
+   * the next run (every step of both can be repeated).
+   */
+  maintenanceMs: 200_000,
 } as const;
 
 type Deadlines = { -readonly [name in keyof typeof PRODUCTION_DEADLINES]: number };

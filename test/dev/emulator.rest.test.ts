@@ -205,6 +205,10 @@ describe('calls', () => {
       sid: recording!.sid,
       duration: completed!.params.RecordingDuration,
     });
+    expect(await client.recordings(recording!.sid).remove()).toBe(true);
+    expect((await raw(`/Recordings/${recording!.sid}.json`, {}, 'GET')).status).toBe(404);
+    expect((await raw(`/Recordings/${recording!.sid}.json`, {}, 'DELETE')).status).toBe(404);
+    expect(await client.calls(call.sid).recordings.list()).toEqual([]);
   });
 
   it('MachineDetection answers AnsweredBy as scripted; TimeLimit ends a loop="0" call; SendDigits is sent; a no-answer rings Timeout seconds', async () => {
@@ -341,6 +345,7 @@ describe("Twilio's description", () => {
         `GET ${ACCOUNT}/Calls/{CallSid}/Recordings.json 200`,
         `GET ${ACCOUNT}/Calls/{CallSid}/Recordings/{Sid}.json 200`,
         `GET ${ACCOUNT}/Recordings/{Sid}.json 200`,
+        `DELETE ${ACCOUNT}/Recordings/{Sid}.json 204`,
         `GET ${ACCOUNT}/Messages.json 200`,
         `POST ${ACCOUNT}/Messages.json 201`,
         `GET ${ACCOUNT}/Messages/{Sid}.json 200`,

@@ -63,7 +63,10 @@ class CallFlow implements VerbContext {
   async run(): Promise<CallFlowResult> {
     const end = await this.play().catch((error: unknown): End => {
       if (this.options.signal?.aborted) return { endedBy: 'aborted', status: 'canceled' };
-      if (error instanceof CallFailure) return { endedBy: 'error', error };
+      if (error instanceof CallFailure) {
+        this.options.onError?.(error);
+        return { endedBy: 'error', error };
+      }
       throw error;
     });
     await this.flushLater();
@@ -111,6 +114,7 @@ class CallFlow implements VerbContext {
       return document;
     } catch (error) {
       if (!(error instanceof CallFailure) || !fallback || this.options.signal?.aborted) throw error;
+      this.options.onError?.(error);
       this.say({ verb: 'Error', text: `${error.code} ${error.message}; requesting the fallback URL` });
       const params = { ErrorCode: String(error.code), ErrorUrl: error.url ?? ('url' in start ? start.url : '') };
       return this.fetch({ url: fallback.url, method: fallback.method ?? 'POST', params });
@@ -238,6 +242,7 @@ class CallFlow implements VerbContext {
         11200,
         `HTTP retrieval failure: ${where} answered ${result.error}${snippet(result.body)}`,
         result.url,
+        result.status,
       );
     const type = (result.contentType ?? '').split(';')[0]!.trim().toLowerCase();
     if (type.startsWith('audio/'))
@@ -250,7 +255,12 @@ class CallFlow implements VerbContext {
       return { verbs: parseTwiml(result.body), url: result.url };
     } catch (error) {
       if (!(error instanceof TwimlError)) throw error;
-      throw new CallFailure(12100, `Document parse failure: ${where} answered ${error.message}`, result.url);
+      throw new CallFailure(
+        12100,
+        `Document parse failure: ${where} answered ${error.message}`,
+        result.url,
+        result.status,
+      );
     }
   }
 

@@ -97,6 +97,8 @@ export class CallFailure extends Error {
     readonly code: number,
     message: string,
     readonly url?: string,
+    /** The HTTP status the URL answered, when it answered. */
+    readonly status?: number,
   ) {
     super(message);
   }
@@ -160,6 +162,8 @@ export interface CallFlowOptions {
   onLine?: (line: TranscriptLine) => void;
   onRequest?: (result: WebhookResult) => void;
   onRecording?: (recording: RecordingMade) => void;
+  /** Each Twilio error the call meets (what Twilio's debugger publishes), a fallback's too. */
+  onError?: (failure: CallFailure) => void;
   /** Sends an <Sms> from the call; answers its SID. */
   sendSms?: (sms: OutgoingSms) => Promise<string> | string;
 }

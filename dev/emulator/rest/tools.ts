@@ -1,7 +1,7 @@
 /**
  * The emulator's own endpoints under /_emulator (behind the same Basic auth): what a test or
  * `simulate` needs that Twilio's API has no word for: ring or text one of the account's
- * numbers as a phone would, and follow a call's transcript.
+ * numbers as a phone would, follow a call's transcript, and set the Console Debugger's webhook.
  */
 import { ringNumber } from './calls';
 import { textNumber } from './messages';
@@ -63,6 +63,17 @@ export function toolRoutes(
         if (!message) throw notFound(path);
         await waited(message.sid, query.get('wait'));
         return { status: 200, json: { message: messageJson(message), done: message.done } };
+      },
+    },
+    {
+      // Twilio sets the debugger webhook in its console, not through the API: this is that setting.
+      method: 'POST',
+      pattern: /^\/_emulator\/debugger$/,
+      handle: ({ form }) => {
+        const url = first(form, 'Url') ?? '';
+        if (url && !/^https?:\/\//.test(url)) throw new TwilioApiError(400, 21205, `Url is not a valid URL: ${url}`);
+        state.debuggerUrl = url || undefined;
+        return { status: 200, json: { debuggerUrl: state.debuggerUrl ?? null } };
       },
     },
     {
