@@ -29,10 +29,13 @@ export const PRODUCTION_DEADLINES = {
   queuedInFlightMs: 2 * 8_000 + 10_000 + 5_000,
   /**
    * A flow's logic actions (http, code) in one request share this budget, so a webhook answers
-   * well inside Twilio's 15 s even when the owner's system hangs; one action's own deadline is
-   * flowActionMs unless the flow says otherwise, and never more than flowActionMaxMs.
+   * inside Twilio's 15 s even when the owner's system hangs and storage is slow: the budget
+   * (which includes reading the call's variables), then the turn's record (storageMs) and
+   * saving the variables (flowStateMs), 4 + 8 + 2 = 14 s. One action's own deadline is
+   * flowActionMs unless the flow says otherwise, never more than flowActionMaxMs, and always
+   * cut to what is left of this budget.
    */
-  flowTurnMs: 9_000,
+  flowTurnMs: 4_000,
   flowActionMs: 5_000,
   flowActionMaxMs: 10_000,
   /** Reading or writing a call's variables: short, so a slow storage leaves the turn its budget. */
