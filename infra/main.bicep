@@ -36,6 +36,13 @@ param smsReply string = 'Hey, thanks for the ping! Twilio and Azure rock!'
 param phoneFlows string = 'flows.json'
 
 @allowed([
+  'line'
+  'sender'
+])
+@description('Whom a STOP protects a number from: line (every number of the line stops texting it) or sender (only the number it texted).')
+param optOutScope string = 'line'
+
+@allowed([
   512
   2048
   4096
@@ -189,6 +196,7 @@ module functionApp 'modules/functionApp.bicep' = {
     voiceGreeting: voiceGreeting
     smsReply: smsReply
     phoneFlows: phoneFlows
+    optOutScope: optOutScope
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     alwaysReadyInstanceCount: alwaysReadyInstanceCount

@@ -54,6 +54,9 @@ param smsReply string
 @description('The flow file, relative to the app root.')
 param phoneFlows string
 
+@description('Whom a STOP protects a number from: line or sender.')
+param optOutScope string
+
 @description('Memory of each instance in MB.')
 param instanceMemoryMB int
 
@@ -153,6 +156,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     VOICE_GREETING: voiceGreeting
     SMS_REPLY: smsReply
     PHONE_FLOWS: phoneFlows
+    OPT_OUT_SCOPE: optOutScope
     AzureWebJobsStorage__blobServiceUri: blobEndpoint
     AzureWebJobsStorage__queueServiceUri: queueEndpoint
     AzureWebJobsStorage__tableServiceUri: tableEndpoint

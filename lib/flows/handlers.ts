@@ -22,7 +22,10 @@ import { findRecord, saveObservation } from '../records/store';
 import { StoreRefusedError, StoreUnavailableError } from '../records/tables';
 import { twilioWebhook } from '../twilio/webhook';
 import { FlowFileError, getFlows } from './load';
-import { answerMessage } from './messaging';
+import MessagingResponse from 'twilio/lib/twiml/MessagingResponse';
+import { carrierKeyword } from './keywords';
+import { answerMessage, type MessageAnswer } from './messaging';
+import { optOutsOf, saveOptOut } from '../records/optOuts';
 import { DEFAULT_FLOWS, type FlowFile } from './schema';
 import { fill, MAX_SMS_LENGTH, requestVariables } from './text';
 import { answerCall, answerCallback, FLOW_KINDS, stepGone, whisperTwiml, type FlowKind, type FlowPlace } from './voice';
@@ -38,16 +41,60 @@ export const voiceFlowWebhook = recordedWebhook((params, _context, settings) => 
  * 503 when the queue is down, so Twilio delivers the text again), each keyed by the incoming
  * message and recipient, so a redelivered text forwards nothing twice.
  */
-export const messageFlowWebhook = recordedWebhook(async (params, _context, settings, { url }) => {
-  const answer = answerMessage(getFlows(settings), params, settings);
+export const messageFlowWebhook = recordedWebhook(async (params, context, settings, { url }) => {
+  const signal = storageDeadline();
+  const optOut = await keepOptOut(settings, context, params, signal);
+  let answer = answerMessage(getFlows(settings), params, settings);
+  if (!optOut && answer.replies) answer = await withoutReplyToOptedOut(settings, params, answer, signal);
   const observation = smsWebhookObservation(params, { rule: answer.rule });
   const from = field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER;
   const forwards = answer.forwards.map(({ to, body }) =>
     queuedText(`forward|${observation.sid}|${to}`, new URL(url).origin, { to, from, body }),
   );
-  await enqueue(settings, forwards, storageDeadline());
+  await enqueue(settings, forwards, signal);
   return { observation, response: twiml(answer.twiml) };
 });
+
+/**
+ * An opt-out or opt-in keyword (STOP, START…) from a number puts it on or takes it off the
+ * line's opt-out list before the text is answered: a 503 when storage is down, so Twilio
+ * delivers it again and no STOP is forgotten. True when the text was one.
+ */
+async function keepOptOut(
+  settings: Settings,
+  context: InvocationContext,
+  params: FormParams,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const keyword = carrierKeyword(field(params, 'Body') ?? '');
+  const number = field(params, 'From');
+  const messageSid = field(params, 'MessageSid') ?? field(params, 'SmsSid');
+  if (!keyword || keyword.kind === 'help' || !number || !messageSid) return false;
+  const status = keyword.kind === 'opt-out' ? 'opted-out' : 'opted-in';
+  const line = field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER;
+  await saveOptOut(settings, { number, line, status, keyword: keyword.keyword, messageSid }, signal);
+  context.log(`${number} ${status === 'opted-out' ? 'opted out' : 'opted back in'} (${keyword.keyword} to ${line})`);
+  return true;
+}
+
+/** A reply to a number on the opt-out list is never sent (Twilio would refuse it with 21610): the TwiML is left empty. */
+async function withoutReplyToOptedOut(
+  settings: Settings,
+  params: FormParams,
+  answer: MessageAnswer,
+  signal: AbortSignal,
+): Promise<MessageAnswer> {
+  const number = field(params, 'From');
+  if (!number) return answer;
+  const rows = await optOutsOf(settings, number, field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER, signal);
+  if (rows.length === 0) return answer;
+  return {
+    ...answer,
+    twiml: new MessagingResponse().toString(),
+    replies: false,
+    rule: `${answer.rule}, reply withheld: opted out`,
+  };
+}
 
 /**
  * The flows, or the default (the seed's greeting and reply) when the flow file is invalid, for

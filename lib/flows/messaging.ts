@@ -20,6 +20,8 @@ export interface MessageAnswer {
   rule: string;
   /** Texts to others (a rule's forwards): sent through the outbound queue, never in the TwiML, so none is lost. */
   forwards: Array<{ to: string; body: string }>;
+  /** Whether the TwiML replies to the sender (a text to check against the opt-out list). */
+  replies: boolean;
 }
 
 function matches(rule: MessagingRule, body: string): boolean {
@@ -54,7 +56,8 @@ export function answerMessage(
   const messaging = flows.messaging ?? DEFAULT_FLOWS.messaging!;
   const response = new MessagingResponse();
   const forwards: MessageAnswer['forwards'] = [];
-  const answer = (rule: string): MessageAnswer => ({ twiml: response.toString(), rule, forwards });
+  let replies = false;
+  const answer = (rule: string): MessageAnswer => ({ twiml: response.toString(), rule, forwards, replies });
   const body = field(params, 'Body') ?? '';
   if (isBlocked(flows, field(params, 'From'))) return answer('blocked');
   const carrier = carrierKeyword(body);
@@ -69,11 +72,13 @@ export function answerMessage(
   const rule = messaging.rules[index];
   if (!rule) {
     if (messaging.reply) response.message(text(messaging.reply));
+    replies = !!messaging.reply;
     return answer('default');
   }
   for (const to of rule.forward === undefined ? [] : [rule.forward].flat())
     forwards.push({ to, body: text(rule.forwardText) });
   if (rule.reply !== undefined || rule.media) {
+    replies = true;
     const message = response.message({}, '');
     if (rule.reply !== undefined) message.body(text(rule.reply));
     for (const url of rule.media ?? []) message.media(url);

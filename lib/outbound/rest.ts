@@ -4,6 +4,7 @@ import type { Settings } from '../config/settings';
 import type { Observation, Placed } from '../records/model';
 import { saveObservation } from '../records/store';
 import { StoreRefusedError, StoreUnavailableError } from '../records/tables';
+import { refuseIfOptedOut } from './optOut';
 import type { CallRequest, MessageRequest } from './schemas';
 import { callTwilio, getTwilioClient } from '../twilio/client';
 import { sayTwiml } from '../twilio/twiml';
@@ -42,13 +43,21 @@ export async function placeCall(settings: Settings, origin: string, request: Cal
   return { sid: call.sid, status: call.status, to: call.to, from: call.from };
 }
 
-export async function sendMessage(settings: Settings, origin: string, request: MessageRequest): Promise<Placed> {
+/** Sends a text, unless its recipient is on the opt-out list (OptedOutError, before Twilio is asked). */
+export async function sendMessage(
+  settings: Settings,
+  origin: string,
+  request: MessageRequest,
+  what = 'POST /api/messages',
+): Promise<Placed> {
+  const from = request.from ?? settings.TWILIO_PHONE_NUMBER;
+  await refuseIfOptedOut(settings, request.to, from, `${what}: ${request.body.slice(0, 100)}`);
   const client = await getTwilioClient(settings);
   const message = await callTwilio(
     () =>
       client.messages.create({
         to: request.to,
-        from: request.from ?? settings.TWILIO_PHONE_NUMBER,
+        from,
         body: request.body,
         ...(request.mediaUrl ? { mediaUrl: request.mediaUrl } : {}),
         statusCallback: routeUrl(origin, 'statusCallback'),
