@@ -1,7 +1,8 @@
 /**
  * Azurite, the storage emulator, run from the project's own dependencies: `npm start` runs all
- * three services on their default ports with data on disk; tests run what the app uses (tables
- * and queues; blob idles on a port of its own), in memory or on disk, on free ports.
+ * three services on their default ports (or those AZURITE_PORT_BASE names) with data on disk; tests
+ * run what the app uses (tables and queues; blob idles on a port of its own), in memory or on
+ * disk, on free ports.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
@@ -10,7 +11,13 @@ import { join } from 'node:path';
 /** Azurite's well-known development account: public, documented, and accepted by Azurite only. */
 const DEV_ACCOUNT = 'devstoreaccount1';
 const DEV_ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
-export const DEFAULT_PORTS = { blob: 10000, queue: 10001, table: 10002 } as const;
+export interface AzuritePorts {
+  blob: number;
+  queue: number;
+  table: number;
+}
+/** Azurite's own defaults, which `UseDevelopmentStorage=true` means. */
+export const AZURITE_PORTS: Readonly<AzuritePorts> = { blob: 10000, queue: 10001, table: 10002 };
 
 const HOST = '127.0.0.1';
 const AZURITE = join(require.resolve('azurite/package.json'), '..', 'dist', 'src');
@@ -24,8 +31,10 @@ export interface AzuriteOptions {
   services: 'app' | 'all';
   /** Where data lives; in memory when absent. */
   location?: string;
-  /** The table port; 0 or absent picks a free one (`all` uses the default ports). */
+  /** The table port; 0 or absent picks a free one (`all` uses `ports`). */
   tablePort?: number;
+  /** `all` only: the three ports, Azurite's defaults when absent. */
+  ports?: AzuritePorts;
 }
 
 export interface RunningAzurite {
@@ -39,6 +48,12 @@ export interface RunningAzurite {
 
 const connectionStringFor = (tableEndpoint: string, queueEndpoint: string) =>
   `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_ACCOUNT_KEY};TableEndpoint=${tableEndpoint};QueueEndpoint=${queueEndpoint};`;
+
+/** What `UseDevelopmentStorage=true` stands for, on other ports: the development account with each endpoint. */
+export const developmentConnectionString = (ports: AzuritePorts) =>
+  `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_ACCOUNT_KEY};` +
+  `BlobEndpoint=http://${HOST}:${ports.blob}/${DEV_ACCOUNT};QueueEndpoint=http://${HOST}:${ports.queue}/${DEV_ACCOUNT};` +
+  `TableEndpoint=http://${HOST}:${ports.table}/${DEV_ACCOUNT};`;
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -63,9 +78,10 @@ export function isListening(port: number, host = HOST): Promise<boolean> {
 
 export async function startAzurite(options: AzuriteOptions): Promise<RunningAzurite> {
   const all = options.services === 'all';
-  const tablePort = all ? (options.tablePort ?? DEFAULT_PORTS.table) : options.tablePort || (await freePort());
-  const queuePort = all ? DEFAULT_PORTS.queue : await freePort();
-  const blobPort = all ? DEFAULT_PORTS.blob : await freePort();
+  const ports = options.ports ?? AZURITE_PORTS;
+  const tablePort = all ? (options.tablePort ?? ports.table) : options.tablePort || (await freePort());
+  const queuePort = all ? ports.queue : await freePort();
+  const blobPort = all ? ports.blob : await freePort();
   const args = [
     join(AZURITE, 'azurite.js'),
     '--silent',
@@ -88,7 +104,7 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
     pid: child.pid!,
     tableEndpoint,
     queueEndpoint,
-    connectionString: connectionStringFor(tableEndpoint, queueEndpoint),
+    connectionString: all ? developmentConnectionString(ports) : connectionStringFor(tableEndpoint, queueEndpoint),
     stop: () => stopProcess(child),
   };
 }

@@ -1,54 +1,92 @@
 /**
- * `npm run bench`: what the first webhook after a cold start costs, and what a warm one costs,
- * for the deployment package (`npm run package`) side by side with a naive port of the seed.
+ * `npm run bench`: what the first SMS webhook after a cold start costs, and what a warm one
+ * costs, for four rows measured in one interleaved run (docs/capacity.md#the-bench): the floor
+ * (the least an app on this programming model can do), the fair naive port of the seed, the
+ * same port writing what the app writes, and the package (`npm run package`).
  *
  * Twilio gives a webhook 15 seconds in all, cold start included. Cold: fresh Node processes,
- * in pairs (the order alternates, so drift on a shared machine hits both), each answering
- * one signed inbound SMS and writing its record to the same Azurite; the wall time is from
- * spawn to the answer (what Twilio waits for; the worker never exits), and the CPU the
- * process had used by then is steadier when the machine is busy. Warm: one process per side
- * answers many, and reports CPU per request.
+ * one per row a round, the order rotating each round so drift on a shared machine hits every
+ * row alike, each answering one signed inbound SMS through the same worker stand-in
+ * (dev/bench/worker.ts) against one Azurite; the wall time is from spawn to the answer (what
+ * Twilio waits for; the worker never exits), and the CPU the process had used by then is
+ * steadier when the machine is busy. Warm: one process per row answers many, one at a time.
+ *
+ * Rounds: `--rounds N` or BENCH_ROUNDS (cold, default 20); `--requests N` or BENCH_REQUESTS
+ * (warm requests a process, default 300); `--warm N` or BENCH_WARM (warm processes a row,
+ * default 3). `npm run bench -- --rounds 5 --requests 100 --warm 1` takes under a minute.
+ * `--imports` measures instead what each module's top level costs in the app's cold start
+ * (dev/bench/imports.ts), over the same number of rounds.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { TableClient } from '@azure/data-tables';
+import { build } from 'esbuild';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
-import { recordKeys } from '../lib/records/entities';
 import { RECORDS_TABLE } from '../lib/records/tables';
+import { checkRecorded, type Written } from './bench/check';
+import { buildMarked, printModuleCpu } from './bench/imports';
+import {
+  BENCH_RESULT_PREFIX,
+  NAIVE_TABLE,
+  SAME_WORK_TABLE,
+  type BenchJob,
+  type BenchResult,
+  type SignedSms,
+} from './bench/protocol';
 import { startAzurite } from './azurite';
-import { BENCH_RESULT_PREFIX, NAIVE_TABLE, type BenchJob, type BenchResult, type SignedSms } from './bench/protocol';
-import { APP_DIR, APP_ZIP } from './package';
+import { APP_DIR, APP_ZIP, ARTIFACTS, BUNDLE_OPTIONS } from './package';
 
 const ROOT = resolve(__dirname, '../..');
-const PAIRS = Number(process.env.BENCH_PAIRS ?? 15);
-const WARM_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300);
-const WARM_ROUNDS = 3;
+const FLOOR_DIR = join(ARTIFACTS, 'bench-floor');
+const MARKED_DIR = join(ARTIFACTS, 'bench-marked');
+
+function option(flag: string, env: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${flag}`);
+  const value = Number(at >= 0 ? process.argv[at + 1] : (process.env[env] ?? fallback));
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${flag} / ${env} must be a whole number ≥ 1`);
+  return value;
+}
+const ROUNDS = option('rounds', 'BENCH_ROUNDS', 20);
+const WARM_REQUESTS = option('requests', 'BENCH_REQUESTS', 300);
+const WARM_PROCESSES = option('warm', 'BENCH_WARM', 3);
 const WARMUP = 30;
 
-const AUTH_TOKEN = 'bench-token';
 const WEBHOOK_URL = 'http://localhost:7071/api/twilio/sms';
-const REPLY = 'Hey, thanks for the ping! Twilio and Azure rock!';
 const SETTINGS = {
   TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000',
-  TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+  TWILIO_AUTH_TOKEN: 'bench-token',
   TWILIO_PHONE_NUMBER: '+15005550006',
 };
 
-interface Side {
+interface Row {
   name: string;
-  args: (jobFile: string) => string[];
+  /** What the worker stand-in loads: a folder with a package.json, or a module. */
+  app: string;
+  /** Where the row keeps an SMS, for checkRecorded; the floor keeps nothing. */
+  writes?: (sid: string) => Written;
 }
-const naive: Side = {
-  name: 'naive port (twilio + @azure/data-tables)',
-  args: (job) => [join(__dirname, 'bench', 'naive.js'), job],
+const floor: Row = { name: 'floor (@azure/functions, constant TwiML)', app: FLOOR_DIR };
+const fairNaive: Row = {
+  name: 'fair naive port (one entity)',
+  app: join(__dirname, 'bench', 'fairNaive.js'),
+  writes: (sid) => ({ kind: 'one entity', table: NAIVE_TABLE, sid }),
 };
-const app: Side = {
-  name: 'this app (.artifacts/app, as the worker)',
-  args: (job) => [join(__dirname, 'bench', 'app.js'), job, APP_DIR],
+const sameWork: Row = {
+  name: 'fair naive port, the app’s 8 entities',
+  app: join(__dirname, 'bench', 'sameWork.js'),
+  writes: (sid) => ({ kind: 'record', table: SAME_WORK_TABLE, sid }),
 };
+const theApp: Row = {
+  name: 'this app (.artifacts/app)',
+  app: APP_DIR,
+  writes: (sid) => ({ kind: 'record', table: RECORDS_TABLE, sid }),
+};
+const ROWS = [floor, fairNaive, sameWork, theApp];
+/** Round r runs the rows from the r-th on, so each row is as often first, second… */
+const rotated = (round: number) => ROWS.map((_, index) => ROWS[(index + round) % ROWS.length]!);
 
 interface Run {
   /** Spawn to the answer's arrival here, in milliseconds. */
@@ -56,11 +94,14 @@ interface Run {
   result: BenchResult;
 }
 
+const sortedOf = (values: number[]) => [...values].sort((a, b) => a - b);
 const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = sortedOf(values);
   const middle = sorted.length / 2;
   return sorted.length % 2 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
+/** The nearest-rank 90th percentile. */
+const p90 = (values: number[]) => sortedOf(values)[Math.ceil(values.length * 0.9) - 1]!;
 const mib = (kib: number) => kib / 1024;
 
 function signedSms(): SignedSms {
@@ -75,17 +116,18 @@ function signedSms(): SignedSms {
   return {
     sid,
     body: new URLSearchParams(fields).toString(),
-    signature: getExpectedTwilioSignature(AUTH_TOKEN, WEBHOOK_URL, fields),
+    signature: getExpectedTwilioSignature(SETTINGS.TWILIO_AUTH_TOKEN, WEBHOOK_URL, fields),
   };
 }
 
-/** Runs one side in a fresh process with nothing of this process's environment but PATH. */
-function runSide(side: Side, job: BenchJob, folder: string, connectionString: string): Promise<Run> {
+/** Runs one row in a fresh process with nothing of this process's environment but PATH. */
+function runRow(row: Row, job: BenchJob, folder: string, connectionString: string, extraEnv = {}): Promise<Run> {
   const jobFile = join(folder, `${randomBytes(6).toString('hex')}.json`);
   writeFileSync(jobFile, JSON.stringify(job));
-  const env = { PATH: process.env.PATH, ...SETTINGS, AzureWebJobsStorage: connectionString };
+  const env = { PATH: process.env.PATH, ...SETTINGS, AzureWebJobsStorage: connectionString, ...extraEnv };
+  const args = [join(__dirname, 'bench', 'worker.js'), jobFile, row.app];
   const started = performance.now();
-  const child = spawn(process.execPath, side.args(jobFile), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   let answered: number | undefined;
   child.stdout.on('data', (chunk: Buffer) => {
@@ -97,136 +139,145 @@ function runSide(side: Side, job: BenchJob, folder: string, connectionString: st
     child.once('exit', (code) => {
       const line = output.split('\n').find((l) => l.startsWith(BENCH_RESULT_PREFIX));
       if (code !== 0 || !line || answered === undefined)
-        return fail(new Error(`${side.name} exited ${code}: ${output.trim()}`));
+        return fail(new Error(`${row.name} exited ${code}: ${output.trim()}`));
       done({ wall: answered, result: JSON.parse(line.slice(BENCH_RESULT_PREFIX.length)) as BenchResult });
     });
   });
 }
 
 function packageSummary(): string {
-  const files = readdirSync(APP_DIR);
+  const files = readdirSync(APP_DIR, { recursive: true, encoding: 'utf8' }).filter((name) =>
+    statSync(join(APP_DIR, name)).isFile(),
+  );
   const bytes = files.reduce((sum, name) => sum + statSync(join(APP_DIR, name)).size, 0);
-  return `${relative(ROOT, APP_ZIP)} ${mib(statSync(APP_ZIP).size / 1024).toFixed(2)} MiB; ${relative(ROOT, APP_DIR)}/ ${files.length} files, ${mib(bytes / 1024).toFixed(2)} MiB`;
+  const code = files
+    .filter((name) => name.endsWith('.mjs'))
+    .reduce((sum, name) => sum + statSync(join(APP_DIR, name)).size, 0);
+  return `${relative(ROOT, APP_ZIP)} ${mib(statSync(APP_ZIP).size / 1024).toFixed(2)} MiB; ${relative(ROOT, APP_DIR)}/ ${files.length} files, ${mib(bytes / 1024).toFixed(2)} MiB, of which code (.mjs) ${(code / 1024).toFixed(0)} KiB`;
 }
 
-function row(name: string, ...cells: string[]) {
-  console.log(`  ${name.padEnd(44)}${cells.map((cell) => cell.padStart(14)).join('')}`);
+const NAME_WIDTH = 42;
+function line(name: string, ...cells: string[]) {
+  console.log(`  ${name.padEnd(NAME_WIDTH)}${cells.map((cell) => cell.padStart(11)).join('')}`);
+}
+const times = (value: number) => `${value.toFixed(2)}×`;
+
+interface Measure {
+  of: (row: Row) => number;
+  unit: 'ms' | 'MiB';
+  digits: number;
+}
+const show = (value: number, { unit, digits }: Measure) => `${value.toFixed(digits)} ${unit}`;
+const difference = (value: number, { unit, digits }: Measure) =>
+  `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(digits)} ${unit}`;
+
+/** Each row on each measure, then the three comparisons of the app the issue asks for. */
+function table(headings: string[], measures: Measure[], extra?: (row: Row) => string): void {
+  line('', ...headings);
+  for (const row of ROWS) line(row.name, ...measures.map((m) => show(m.of(row), m)), ...(extra ? [extra(row)] : []));
+  line('app / fair naive port', ...measures.map((m) => times(m.of(theApp) / m.of(fairNaive))));
+  line('app / the port doing the same work', ...measures.map((m) => times(m.of(theApp) / m.of(sameWork))));
+  line('app − floor', ...measures.map((m) => difference(m.of(theApp) - m.of(floor), m)));
 }
 
-/** Where a cold run's record must be: the table and the keys of the entity. */
-interface Written {
-  table: string;
-  partitionKey: string;
-  rowKey: string;
+function job(mode: BenchJob['mode'], requests: SignedSms[], warmup: number): BenchJob {
+  return { mode, url: WEBHOOK_URL, warmup, requests };
 }
 
 async function coldStart(folder: string, connectionString: string): Promise<Written[]> {
   const written: Written[] = [];
-  const runs = new Map<Side, Run[]>([
-    [naive, []],
-    [app, []],
-  ]);
-  for (let pair = 0; pair < PAIRS; pair++) {
-    for (const side of pair % 2 ? [app, naive] : [naive, app]) {
+  const runs = new Map<Row, Run[]>(ROWS.map((row) => [row, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const row of rotated(round)) {
       const sms = signedSms();
-      const job: BenchJob = {
-        mode: 'cold',
-        url: WEBHOOK_URL,
-        authToken: AUTH_TOKEN,
-        reply: REPLY,
-        connectionString,
-        warmup: 0,
-        requests: [sms],
-      };
-      runs.get(side)!.push(await runSide(side, job, folder, connectionString));
-      written.push(
-        side === naive
-          ? { table: NAIVE_TABLE, partitionKey: sms.sid, rowKey: 'message' }
-          : { table: RECORDS_TABLE, ...recordKeys('message', sms.sid) },
-      );
+      runs.get(row)!.push(await runRow(row, job('cold', [sms], 0), folder, connectionString));
+      if (row.writes) written.push(row.writes(sms.sid));
     }
   }
-  const wall = (side: Side) => median(runs.get(side)!.map((run) => run.wall));
-  const cpu = (side: Side) => median(runs.get(side)!.map((run) => run.result.cpuAtAnswer));
-  const rss = (side: Side) => median(runs.get(side)!.map((run) => mib(run.result.maxRssKiB)));
-  console.log(
-    `\nCold start: a fresh process answers one signed inbound SMS, record included (${PAIRS} pairs, medians)`,
-  );
-  row('', 'wall', 'CPU', 'peak memory');
-  for (const side of [naive, app])
-    row(side.name, `${wall(side).toFixed(1)} ms`, `${cpu(side).toFixed(1)} ms`, `${rss(side).toFixed(1)} MiB`);
-  row(
-    'ratio (goal: wall ≤ 0.6×, memory ≤ 1×)',
-    `${(wall(app) / wall(naive)).toFixed(2)}×`,
-    `${(cpu(app) / cpu(naive)).toFixed(2)}×`,
-    `${(rss(app) / rss(naive)).toFixed(2)}×`,
+  const all = (row: Row, measure: (run: Run) => number) => runs.get(row)!.map(measure);
+  const cold = (measure: (run: Run) => number, unit: Measure['unit'] = 'ms'): Measure[] => [
+    { of: (row) => median(all(row, measure)), unit, digits: 1 },
+    { of: (row) => p90(all(row, measure)), unit, digits: 1 },
+  ];
+  console.log(`\nCold start: a fresh process answers one signed inbound SMS (${ROUNDS} rounds, interleaved)`);
+  table(
+    ['wall', 'wall p90', 'CPU', 'CPU p90', 'peak RSS', 'RSS p90'],
+    [
+      ...cold((run) => run.wall),
+      ...cold((run) => run.result.cpuAtAnswer),
+      ...cold((run) => mib(run.result.maxRssKiB), 'MiB'),
+    ],
   );
   return written;
 }
 
 async function warm(folder: string, connectionString: string): Promise<void> {
-  const runs = new Map<Side, Run[]>([
-    [naive, []],
-    [app, []],
-  ]);
-  for (let round = 0; round < WARM_ROUNDS; round++) {
-    for (const side of round % 2 ? [app, naive] : [naive, app]) {
+  const runs = new Map<Row, Run[]>(ROWS.map((row) => [row, []]));
+  for (let round = 0; round < WARM_PROCESSES; round++) {
+    for (const row of rotated(round)) {
       const requests = Array.from({ length: WARMUP + WARM_REQUESTS }, signedSms);
-      const job: BenchJob = {
-        mode: 'warm',
-        url: WEBHOOK_URL,
-        authToken: AUTH_TOKEN,
-        reply: REPLY,
-        connectionString,
-        warmup: WARMUP,
-        requests,
-      };
-      runs.get(side)!.push(await runSide(side, job, folder, connectionString));
+      runs.get(row)!.push(await runRow(row, job('warm', requests, WARMUP), folder, connectionString));
     }
   }
-  const cpu = (side: Side) => median(runs.get(side)!.map((run) => run.result.cpuPerRequest!));
-  const latency = (side: Side) => median(runs.get(side)!.map((run) => run.result.wallPerRequest!));
-  const calls = (side: Side) => median(runs.get(side)!.map((run) => run.result.callsPerRequest!));
+  const of = (row: Row, measure: (result: BenchResult) => number) =>
+    median(runs.get(row)!.map((run) => measure(run.result)));
   console.log(
-    `\nWarm: the same webhook in-process, ${WARM_REQUESTS} sequential requests after ${WARMUP} (median of ${WARM_ROUNDS} processes)`,
+    `\nWarm: ${WARM_REQUESTS} sequential requests after ${WARMUP} in one process (median of ${WARM_PROCESSES} process${WARM_PROCESSES === 1 ? '' : 'es'})`,
   );
-  row('', 'CPU/request', 'wall/request', 'storage calls');
-  for (const side of [naive, app])
-    row(side.name, `${cpu(side).toFixed(3)} ms`, `${latency(side).toFixed(3)} ms`, calls(side).toFixed(1));
-  row(
-    'ratio (goal: CPU ≤ 1×)',
-    `${(cpu(app) / cpu(naive)).toFixed(2)}×`,
-    `${(latency(app) / latency(naive)).toFixed(2)}×`,
-    `${(calls(app) / calls(naive)).toFixed(1)}×`,
+  table(
+    ['CPU/req', 'wall/req', 'calls/req'],
+    [
+      { of: (row) => of(row, (result) => result.cpuPerRequest!), unit: 'ms', digits: 3 },
+      { of: (row) => of(row, (result) => result.wallPerRequest!), unit: 'ms', digits: 3 },
+    ],
+    (row) => of(row, (result) => result.callsPerRequest!).toFixed(1),
   );
 }
 
-/** Every cold run's record is in storage: a run that answered without recording would flatter its side. */
-async function checkRecorded(connectionString: string, written: Written[]): Promise<void> {
-  for (const { table, partitionKey, rowKey } of written) {
-    const client = TableClient.fromConnectionString(connectionString, table, { allowInsecureConnection: true });
-    await client.getEntity(partitionKey, rowKey).catch((error: unknown) => {
-      throw new Error(`No record in ${table} at ${partitionKey}/${rowKey}`, { cause: error });
-    });
+/** `--imports`: the app bundled with import marks, cold, ROUNDS times. */
+async function importCost(folder: string, connectionString: string): Promise<void> {
+  await buildMarked(ROOT, MARKED_DIR);
+  const marked: Row = { name: 'this app, with import marks', app: MARKED_DIR };
+  const runs: Array<Record<string, number>> = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const run = await runRow(marked, job('cold', [signedSms()], 0), folder, connectionString, { BENCH_MARKS: '1' });
+    runs.push(run.result.moduleCpu ?? {});
   }
+  printModuleCpu(runs);
 }
+
+/** The floor, bundled the way the package is. */
+async function buildFloor(): Promise<void> {
+  rmSync(FLOOR_DIR, { recursive: true, force: true });
+  await build({ ...BUNDLE_OPTIONS, entryPoints: [join(ROOT, 'dev', 'bench', 'floor.ts')], outdir: FLOOR_DIR });
+  writeFileSync(join(FLOOR_DIR, 'package.json'), JSON.stringify({ main: 'floor.mjs' }));
+}
+
+const load = () =>
+  `load average ${loadavg()
+    .map((value) => value.toFixed(2))
+    .join(', ')}`;
 
 async function main() {
+  await buildFloor();
   console.log(`Package: ${packageSummary()}`);
-  console.log(
-    `Node ${process.version}; storage: an in-memory Azurite of this bench's own; tables created beforehand, as Bicep does in Azure.`,
-  );
+  console.log(`Node ${process.version}; ${load()}; storage: an in-memory Azurite of this bench's own.`);
   const azurite = await startAzurite({ services: 'app' });
   const folder = mkdtempSync(join(tmpdir(), 'bench-'));
   try {
-    for (const table of [NAIVE_TABLE, RECORDS_TABLE]) {
+    for (const table of [NAIVE_TABLE, SAME_WORK_TABLE, RECORDS_TABLE]) {
       await TableClient.fromConnectionString(azurite.connectionString, table, {
         allowInsecureConnection: true,
       }).createTable();
     }
+    if (process.argv.includes('--imports')) {
+      await importCost(folder, azurite.connectionString);
+      return;
+    }
     const written = await coldStart(folder, azurite.connectionString);
     await checkRecorded(azurite.connectionString, written);
     await warm(folder, azurite.connectionString);
+    console.log(`\nAt the end: ${load()}`);
   } finally {
     rmSync(folder, { recursive: true, force: true });
     await azurite.stop();

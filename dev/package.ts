@@ -5,7 +5,8 @@
  * names, so the package holds the bundle and nothing else: no node_modules, no sources. The
  * Functions worker provides `@azure/functions-core` at run time, the only module left outside.
  * What only some requests need (the Twilio REST client, the table client, the identity
- * client) sits in chunks of its own that Node loads on the first `import()` that asks for it.
+ * client) sits in chunks of its own that Node loads on the first `import()` that asks for it;
+ * what the app require()s lazily (re2js) in a CommonJS file of its own (LAZY_REQUIRES).
  */
 import { createHash } from 'node:crypto';
 import {
@@ -18,9 +19,10 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { build, type Plugin } from 'esbuild';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { zipSync, type Zippable } from 'fflate';
+import { DEFAULT_FLOW_FILE, FlowFileError, readFlowFile } from '../lib/flows/load';
 import { findProjectRoot } from './cli/settings';
 
 const ROOT = findProjectRoot(__dirname);
@@ -36,6 +38,8 @@ export interface Package {
   zip: string;
   /** The files in appDir, relative, sorted. */
   files: string[];
+  /** The flow files among them: the one PHONE_FLOWS names, then the examples. */
+  flows: string[];
 }
 
 /**
@@ -70,33 +74,79 @@ function functionsEntry(): Plugin {
   };
 }
 
-async function bundle(appDir: string): Promise<void> {
-  await build({
-    entryPoints: [ENTRY],
-    plugins: [functionsEntry()],
-    outdir: appDir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    outExtension: { '.js': '.mjs' },
-    chunkNames: '[name]-[hash]',
-    external: ['@azure/functions-core'],
-    // The bundled CommonJS code (twilio, @azure/functions) calls require(): for Node's
-    // built-ins and for @azure/functions-core, which the worker answers through require.
-    banner: {
-      js: "import { createRequire as __appCreateRequire } from 'node:module';\nconst require = __appCreateRequire(import.meta.url);",
+/**
+ * How the package is bundled, apart from what goes in it: shared with the bench's floor
+ * (dev/bench/floor.ts), so the floor is built the way the app is.
+ */
+export const BUNDLE_OPTIONS = {
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outExtension: { '.js': '.mjs' },
+  chunkNames: '[name]-[hash]',
+  external: ['@azure/functions-core'],
+  // The bundled CommonJS code (twilio, @azure/functions) calls require(): for Node's
+  // built-ins and for @azure/functions-core, which the worker answers through require.
+  banner: {
+    js: "import { createRequire as __appCreateRequire } from 'node:module';\nconst require = __appCreateRequire(import.meta.url);",
+  },
+  sourcemap: 'linked',
+  // Stack traces need the mappings only; the sources stay in the repository.
+  sourcesContent: false,
+  minify: true,
+  // Error and class names appear in logs and in errors' `name`.
+  keepNames: false,
+  legalComments: 'eof',
+  logLevel: 'warning',
+} satisfies BuildOptions;
+
+/**
+ * Packages the app require()s lazily, on the first request that needs them (re2js, for flow
+ * files with a pattern: lib/flows/pattern.ts). Inline, esbuild would put them in main.mjs,
+ * which every cold start compiles (re2js is 148 KiB); instead each is bundled into a CommonJS
+ * file of its own beside main, `<name>.cjs`, which that require() loads.
+ */
+const LAZY_REQUIRES = ['re2js'];
+
+function lazyRequires(): Plugin {
+  return {
+    name: 'lazy-requires',
+    setup(bundler) {
+      bundler.onResolve({ filter: new RegExp(`^(${LAZY_REQUIRES.join('|')})$`) }, (args) =>
+        args.kind === 'require-call' ? { path: `./${args.path}.cjs`, external: true } : undefined,
+      );
     },
-    sourcemap: 'linked',
-    // Stack traces need the mappings only; the sources stay in the repository.
-    sourcesContent: false,
-    minify: true,
-    // Error and class names appear in logs and in errors' `name`.
-    keepNames: false,
-    legalComments: 'eof',
-    logLevel: 'warning',
+  };
+}
+
+async function bundleLazyRequires(appDir: string): Promise<void> {
+  await Promise.all(
+    LAZY_REQUIRES.map((name) =>
+      build({
+        ...BUNDLE_OPTIONS,
+        // One CommonJS file: no chunks, and no ESM banner (CommonJS has its own require).
+        format: 'cjs',
+        splitting: false,
+        banner: {},
+        outExtension: {},
+        entryPoints: [require.resolve(name, { paths: [ROOT] })],
+        outfile: join(appDir, `${name}.cjs`),
+      }),
+    ),
+  );
+}
+
+/** The package's code into appDir; `plugins` (the bench's import marks) see every module after the entry's. */
+export async function bundle(appDir: string, plugins: Plugin[] = []): Promise<void> {
+  await build({
+    ...BUNDLE_OPTIONS,
+    entryPoints: [ENTRY],
+    plugins: [functionsEntry(), lazyRequires(), ...plugins],
+    outdir: appDir,
   });
+  await bundleLazyRequires(appDir);
 }
 
 /**
@@ -131,17 +181,52 @@ function writeManifests(appDir: string): void {
   writeFileSync(join(appDir, 'host.json'), readFileSync(join(ROOT, 'host.json')));
 }
 
-/** The flow files PHONE_FLOWS may name, read at run time from the app root: flows.json and flows/**.json. */
-function copyFlows(appDir: string): void {
-  const flowFiles = [
-    ...(existsSync(join(ROOT, 'flows.json')) ? ['flows.json'] : []),
-    ...(existsSync(join(ROOT, 'flows'))
-      ? filesUnder(join(ROOT, 'flows'))
-          .filter((name) => name.endsWith('.json'))
-          .map((name) => join('flows', name))
-      : []),
-  ];
-  for (const name of flowFiles) {
+/** Why the package cannot be built as asked, in one line that names the setting or file. */
+export class PackageError extends Error {
+  override name = 'PackageError';
+}
+
+const EXAMPLES = join('flows', 'examples');
+
+/**
+ * The flow files the package ships: the file PHONE_FLOWS names (flows.json when unset, if
+ * there is one) and the examples, so that a flow of the user's that only their tests use
+ * never reaches Azure. The app reads PHONE_FLOWS relative to the package at run time, so a
+ * path that leaves it, or an absolute one, could never be found there and is refused, as is
+ * a named file that is missing or invalid.
+ */
+export function flowFilesToShip(root: string, phoneFlows: string | undefined): string[] {
+  const named = phoneFlows?.trim() || undefined;
+  const examples = existsSync(join(root, EXAMPLES))
+    ? filesUnder(join(root, EXAMPLES))
+        .filter((name) => name.endsWith('.json'))
+        .map((name) => join(EXAMPLES, name).split(sep).join('/'))
+    : [];
+  if (named === undefined)
+    return existsSync(join(root, DEFAULT_FLOW_FILE)) ? [DEFAULT_FLOW_FILE, ...examples] : examples;
+  if (isAbsolute(named))
+    throw new PackageError(
+      `PHONE_FLOWS "${named}" is an absolute path: the app reads it relative to the package, so give a path inside the project, such as flows/my-line.json`,
+    );
+  const shipped = relative(root, resolve(root, named)).split(sep).join('/');
+  if (shipped.startsWith('../') || shipped === '..')
+    throw new PackageError(
+      `PHONE_FLOWS "${named}" points outside the package: give a path inside the project, such as flows/my-line.json`,
+    );
+  if (!existsSync(join(root, shipped))) throw new PackageError(`PHONE_FLOWS names ${shipped}, which does not exist`);
+  try {
+    readFlowFile(join(root, shipped), shipped);
+  } catch (error) {
+    if (!(error instanceof FlowFileError)) throw error;
+    throw new PackageError(
+      `PHONE_FLOWS names ${shipped}, which is not a valid flow file:\n${error.lines.map((line) => `  ${line}`).join('\n')}`,
+    );
+  }
+  return examples.includes(shipped) ? examples : [shipped, ...examples];
+}
+
+function copyFlows(appDir: string, flows: string[]): void {
+  for (const name of flows) {
     mkdirSync(dirname(join(appDir, name)), { recursive: true });
     copyFileSync(join(ROOT, name), join(appDir, name));
   }
@@ -173,8 +258,9 @@ function zipFolder(folder: string, target: string): void {
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
-/** Builds `<artifacts>/app/` and `<artifacts>/app.zip` afresh. */
-export async function buildPackage(artifacts = ARTIFACTS): Promise<Package> {
+/** Builds `<artifacts>/app/` and `<artifacts>/app.zip` afresh, with the flow file `phoneFlows` names. */
+export async function buildPackage(artifacts = ARTIFACTS, phoneFlows = process.env.PHONE_FLOWS): Promise<Package> {
+  const flows = flowFilesToShip(ROOT, phoneFlows);
   const appDir = join(artifacts, 'app');
   const zip = join(artifacts, 'app.zip');
   rmSync(appDir, { recursive: true, force: true });
@@ -183,17 +269,25 @@ export async function buildPackage(artifacts = ARTIFACTS): Promise<Package> {
   await bundle(appDir);
   rootRelativeSources(appDir);
   writeManifests(appDir);
-  copyFlows(appDir);
+  copyFlows(appDir, flows);
   zipFolder(appDir, zip);
-  return { appDir, zip, files: filesUnder(appDir) };
+  return { appDir, zip, files: filesUnder(appDir).map((name) => name.split(sep).join('/')), flows };
 }
 
 async function main() {
-  const { appDir, zip, files } = await buildPackage();
+  const { appDir, zip, files, flows } = await buildPackage();
   const total = files.reduce((sum, name) => sum + statSync(join(appDir, name)).size, 0);
   console.log(`${relative(ROOT, appDir)}/ (${files.length} files, ${kib(total)}):`);
   for (const name of files) console.log(`  ${name.padEnd(32)} ${kib(statSync(join(appDir, name)).size).padStart(10)}`);
   const bytes = readFileSync(zip);
+  const own = flows.filter((name) => !name.startsWith('flows/examples/'));
+  const named = process.env.PHONE_FLOWS?.trim();
+  const line = named
+    ? `${named} (PHONE_FLOWS)`
+    : own.length
+      ? `${own[0]} (the default; PHONE_FLOWS names another)`
+      : 'no flows.json (the app runs its built-in default)';
+  console.log(`Flows: ${line}, and ${flows.length - own.length} examples from flows/examples/`);
   console.log(
     `${relative(ROOT, zip)}: ${kib(bytes.length)}, sha256 ${createHash('sha256').update(bytes).digest('hex')}`,
   );

@@ -11,7 +11,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { loadSettings, type Settings } from '../lib/config/settings';
 import { describeFlows } from '../lib/flows/load';
 import { describeSetup, probeStorage } from '../lib/health';
-import { DEFAULT_PORTS, isListening, startAzurite } from './azurite';
+import { isListening, startAzurite, type AzuritePorts } from './azurite';
 import { removeDevSession, writeDevSession } from './cli/settings';
 import { startLocalTwilio } from './emulator/local';
 import {
@@ -25,7 +25,7 @@ import {
 } from './functionsHost';
 import { queueOptions, startQueueHost } from './queueHost';
 import { startTimerHost } from './timerHost';
-import { planStart, StartError, type Env } from './startChecks';
+import { planStart, StartError, type Env, type StartPorts } from './startChecks';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -63,11 +63,14 @@ function printRoutes(functions: HttpFunction[], origin: string, prefix: string) 
   }
 }
 
-async function startEmulatorFor(env: Env, stops: Stops): Promise<(appUrl: string) => Promise<void>> {
+async function startEmulatorFor(env: Env, port: number, stops: Stops): Promise<(appUrl: string) => Promise<void>> {
   const account = { accountSid: env.TWILIO_ACCOUNT_SID!, authToken: env.TWILIO_AUTH_TOKEN! };
   const phoneNumber = env.TWILIO_PHONE_NUMBER!;
-  const { emulator, pointNumberAt } = await startLocalTwilio(account, phoneNumber, (line) =>
-    console.log(`[emulator] ${line}`),
+  const { emulator, pointNumberAt } = await startLocalTwilio(
+    account,
+    phoneNumber,
+    (line) => console.log(`[emulator] ${line}`),
+    port,
   );
   stops.emulator = () => emulator.stop();
   env.TWILIO_API_BASE_URL = emulator.url;
@@ -86,26 +89,32 @@ async function startEmulatorFor(env: Env, stops: Stops): Promise<(appUrl: string
 }
 
 /**
- * With `UseDevelopmentStorage=true` records go to Azurite on its default ports: started here
- * from the project's own dependencies, with data under .local/azurite, unless one already runs.
- * Core Tools need blob as well; the app needs tables and queues (texts it sends on its own).
+ * With `UseDevelopmentStorage=true` records go to Azurite on its default ports (or those
+ * AZURITE_PORT_BASE names): started here from the project's own dependencies, with data under
+ * .local/azurite, unless one already runs. Core Tools need blob as well; the app needs tables
+ * and queues (texts it sends on its own).
  */
-async function startAzuriteIfNeeded(env: Env, stops: Stops): Promise<void> {
-  if (!/UseDevelopmentStorage=true/i.test(env.AzureWebJobsStorage ?? '')) return;
-  if (await isListening(DEFAULT_PORTS.table)) {
-    console.log(`Storage: something already listens on 127.0.0.1:${DEFAULT_PORTS.table}; using it as Azurite.`);
-    if (!(await isListening(DEFAULT_PORTS.queue)))
+async function startAzuriteIfNeeded(ports: AzuritePorts, stops: Stops): Promise<void> {
+  if (await isListening(ports.table)) {
+    console.log(`Storage: something already listens on 127.0.0.1:${ports.table}; using it as Azurite.`);
+    if (!(await isListening(ports.queue)))
       console.warn(
-        `Storage: nothing serves queues on 127.0.0.1:${DEFAULT_PORTS.queue}: voicemail texts and forwards cannot be queued (503) until an Azurite with its queue service runs.`,
+        `Storage: nothing serves queues on 127.0.0.1:${ports.queue}: voicemail texts and forwards cannot be queued (503) until an Azurite with its queue service runs.`,
       );
     return;
   }
   const location = join(ROOT, '.local', 'azurite');
   mkdirSync(location, { recursive: true });
-  const azurite = await startAzurite({ services: 'all', location, tablePort: DEFAULT_PORTS.table });
+  const azurite = await startAzurite({ services: 'all', location, tablePort: ports.table, ports });
   stops.storage = () => azurite.stop();
-  console.log(`Storage: started Azurite (blob, queue and table) on 127.0.0.1; data in ${location}`);
+  console.log(
+    `Storage: started Azurite (blob, queue and table on 127.0.0.1:${ports.blob}, ${ports.queue} and ${ports.table}); data in ${location}`,
+  );
 }
+
+const describePorts = (ports: StartPorts) =>
+  `Ports:   app ${ports.app}, emulator ${ports.emulator || 'a free one'}, Azurite ${ports.azurite.blob}-${ports.azurite.table} ` +
+  '(PORT, EMULATOR_PORT, AZURITE_PORT_BASE; PORT_OFFSET moves all)';
 
 /** Storage must answer as table storage does; a foreign server on Azurite's port is named here, as health names it. */
 async function reportStorage(settings: Settings, described: string): Promise<void> {
@@ -119,9 +128,10 @@ async function reportStorage(settings: Settings, described: string): Promise<voi
 
 async function main() {
   const coreTools = findCoreTools();
-  const { env, port, emulated } = await planStart(ROOT, process.env, { checkPort: !coreTools });
+  const { env, port, ports, startsAzurite, emulated } = await planStart(ROOT, process.env, { checkPort: !coreTools });
   const stops: Stops = {};
-  const announceSession = emulated ? await startEmulatorFor(env, stops) : undefined;
+  console.log(describePorts(ports));
+  const announceSession = emulated ? await startEmulatorFor(env, ports.emulator, stops) : undefined;
   const settings = loadSettings(env);
   const setup = describeSetup(settings);
 
@@ -140,7 +150,7 @@ async function main() {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
-  await startAzuriteIfNeeded(env, stops);
+  if (startsAzurite) await startAzuriteIfNeeded(ports.azurite, stops);
 
   if (coreTools) {
     console.log(`Twilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}`);

@@ -1,7 +1,7 @@
 /**
  * What the bench hands its child processes and what they answer. The children load nothing
- * of the repository but this file's types (erased at compile time), so each measures only
- * what it runs.
+ * of the repository but this file (a few constants and runJob), so each measures only what
+ * its row runs.
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
@@ -16,10 +16,8 @@ export interface SignedSms {
 export interface BenchJob {
   /** `cold`: answer the first request and exit; `warm`: answer them all, then report CPU per request. */
   mode: 'cold' | 'warm';
+  /** The webhook's public URL, as the host gives it to the function (the signature covers it). */
   url: string;
-  authToken: string;
-  reply: string;
-  connectionString: string;
   /** Requests not counted in `warm` (JIT, connection pool). */
   warmup: number;
   requests: SignedSms[];
@@ -37,10 +35,16 @@ export interface BenchResult {
   wallPerRequest?: number;
   /** HTTP requests this process sent (to storage) per counted request. */
   callsPerRequest?: number;
+  /** With BENCH_MARKS=1 and a build with import marks (imports.ts): CPU ms of each module's top level, by package or file. */
+  moduleCpu?: Record<string, number>;
 }
 
-/** The table the naive port writes its one record to. */
+/** The table the fair naive port writes its one entity to. */
 export const NAIVE_TABLE = 'NaiveMessages';
+/** The table the same-work port writes the app's eight entities to, under the app's keys. */
+export const SAME_WORK_TABLE = 'NaiveRecords';
+/** What the ports answer, as the seed's SMS_REPLY; the worker stand-in only checks for a <Message>. */
+export const NAIVE_REPLY = 'Hey, thanks for the ping! Twilio and Azure rock!';
 
 export const BENCH_RESULT_PREFIX = 'BENCH_RESULT ';
 
@@ -76,6 +80,7 @@ export async function runJob(
     result.answeredAt = performance.now();
   }
   result.maxRssKiB = process.resourceUsage().maxRSS;
+  result.moduleCpu = (globalThis as { benchModuleCpu?: Record<string, number> }).benchModuleCpu;
   process.stdout.write(`${BENCH_RESULT_PREFIX}${JSON.stringify(result)}\n`);
 }
 

@@ -29,8 +29,9 @@ export function parseCommandLine<T extends Options>(argv: string[], options: T, 
   }
 }
 
-export function requireOption(value: string | undefined, name: string): string {
-  if (value === undefined || value.trim() === '') throw new UsageError(`--${name} is required`);
+export function requireOption(value: string | undefined, name: string, hint?: string): string {
+  if (value === undefined || value.trim() === '')
+    throw new UsageError(`--${name} is required${hint ? ` ${hint}` : ''}`);
   return value.trim();
 }
 
@@ -46,8 +47,8 @@ export function integerOption(value: string | undefined, name: string, min: numb
 
 const E164 = /^\+[1-9]\d{1,14}$/;
 
-export function phoneNumberOption(value: string | undefined, name: string): string {
-  const number = requireOption(value, name);
+export function phoneNumberOption(value: string | undefined, name: string, hint?: string): string {
+  const number = requireOption(value, name, hint);
   if (!E164.test(number))
     throw new UsageError(`--${name} must be a phone number in E.164 form such as +15550001111, not "${number}"`);
   return number;

@@ -21,8 +21,10 @@ export async function startLocalTwilio(
   account: { accountSid: string; authToken: string },
   phoneNumber: string,
   log: (line: string) => void,
+  /** 0 or absent: a free port (EMULATOR_PORT in npm start). */
+  port = 0,
 ): Promise<LocalTwilio> {
-  const emulator = await startEmulator({ ...account, phoneNumbers: [phoneNumber], log });
+  const emulator = await startEmulator({ ...account, phoneNumbers: [phoneNumber], log, port });
   const authorization = `Basic ${Buffer.from(`${account.accountSid}:${account.authToken}`).toString('base64')}`;
   return {
     emulator,

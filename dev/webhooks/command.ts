@@ -1,5 +1,6 @@
 /**
  * `npm run webhooks -- --number +1… --base-url https://<app>.azurewebsites.net [--retry 3] [--dry-run]`
+ * (locally, `npm run webhooks -- --dry-run`: npm start's session gives the number and the app's URL)
  *
  * Points a Twilio number at the functions: VoiceUrl and SmsUrl (POST) and StatusCallback,
  * optionally with Twilio's retry connection overrides (#rc=N&rp=ct,rt,5xx), and shows before and after.
@@ -16,16 +17,19 @@ import {
 } from '../cli/args';
 import { EXIT, runCommand } from '../cli/command';
 import { alignRows, Printer, type Io } from '../cli/output';
-import { resolveTwilioTarget } from '../cli/settings';
+import { DEV_SESSION_FILE, resolveTwilioTarget } from '../cli/settings';
 import { describeTarget, explainTwilioError, twilioClientFor } from '../cli/twilio';
 
 export const USAGE = `Usage: npm run webhooks -- --number +15550100000 --base-url https://<app>.azurewebsites.net [options]
+       npm run webhooks -- --dry-run      (while npm start runs: its number and URL)
 
 Points the Twilio number's voice, SMS and status callback webhooks at the functions.
 
 Options:
-  --number <E.164>     the Twilio number to configure (required)
-  --base-url <origin>  the app's public https origin (http only for localhost) (required)
+  --number <E.164>     the Twilio number to configure (default: TWILIO_PHONE_NUMBER, or the
+                       number of npm start's session)
+  --base-url <origin>  the app's public https origin (http only for localhost) (default: the
+                       app of npm start's session)
   --retry <0-5>        ask Twilio to retry a webhook that times out or answers 5xx this many
                        times (#rc=N&rp=ct,rt,5xx)
   --dry-run            show what would change, change nothing
@@ -91,6 +95,9 @@ const ROWS: Array<[label: string, url: keyof NumberWebhooks, method: keyof Numbe
   ['Status callback', 'statusCallback', 'statusCallbackMethod'],
 ];
 
+/** Where an option left out comes from, for the message when nothing provides it. */
+const FROM_SESSION = `(or run npm start, whose session ${DEV_SESSION_FILE} gives it)`;
+
 function parseBaseUrl(value: string): string {
   const result = secureOrigin.safeParse(value);
   if (result.success) return result.data;
@@ -112,12 +119,12 @@ export async function runWebhooks(argv: string[], io: Io): Promise<number> {
       io.stdout.write(`${USAGE}\n`);
       return EXIT.ok;
     }
-    const phoneNumber = phoneNumberOption(values.number, 'number');
-    const origin = parseBaseUrl(requireOption(values['base-url'], 'base-url'));
     const retry = integerOption(values.retry, 'retry', 0, 5);
     const dryRun = Boolean(values['dry-run']);
-
     const target = resolveTwilioTarget(io.root, io.env);
+    const phoneNumber = phoneNumberOption(values.number ?? target.phoneNumber, 'number', FROM_SESSION);
+    const origin = parseBaseUrl(requireOption(values['base-url'] ?? target.appUrl, 'base-url', FROM_SESSION));
+
     const client = await twilioClientFor(target);
     print.line(`Twilio   ${describeTarget(target)}`);
 

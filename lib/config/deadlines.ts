@@ -11,7 +11,7 @@ import { setMaxListeners } from 'node:events';
  * - POST /api/calls and /api/messages: idempotency key (storage), Twilio, record (storage),
  *   each with its own deadline: at most 2 × STORAGE_MS + TWILIO_REQUEST_MS in all.
  */
-export const DEADLINES = {
+export const PRODUCTION_DEADLINES = {
   /** All storage operations of one step of a request, retries included. */
   storageMs: 8_000,
   /** One Twilio REST request, from sending to the answer. */
@@ -31,6 +31,23 @@ export const DEADLINES = {
   healthProbeMs: 2_000,
   healthCacheMs: 10_000,
 } as const;
+
+type Deadlines = { -readonly [name in keyof typeof PRODUCTION_DEADLINES]: number };
+const current: Deadlines = { ...PRODUCTION_DEADLINES };
+
+/** The deadlines in force: PRODUCTION_DEADLINES, everywhere but in a test that shortened them. */
+export const DEADLINES: Readonly<Deadlines> = current;
+
+/**
+ * The knob for tests that wait a deadline out on purpose (storage frozen, Twilio silent): the
+ * same code paths with shorter numbers, so such a test takes a second or two rather than ten.
+ * Only tests call it (the app reads no setting for it, so Azure always runs the numbers
+ * above); it answers the function that puts the production numbers back.
+ */
+export function shortenDeadlinesForTests(shorter: Partial<Deadlines>): () => void {
+  Object.assign(current, shorter);
+  return () => Object.assign(current, PRODUCTION_DEADLINES);
+}
 
 /**
  * The signal that ends one step's storage work when its deadline passes. One step makes a

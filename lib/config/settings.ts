@@ -164,6 +164,12 @@ export const settingsSchema = z
           description: 'In Azure: the table endpoint, reached with the managed identity.',
         }),
       ),
+    // The Functions host's own storage, by identity; the app's code does not read it.
+    AzureWebJobsStorage__blobServiceUri: z
+      .preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional())
+      .meta(
+        meta({ requirement: 'optional', description: "In Azure: the blob endpoint, the Functions host's own state." }),
+      ),
     AzureWebJobsStorage__queueServiceUri: z
       .preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional())
       .meta(

@@ -4,6 +4,7 @@
  * to the carriers, settings a flow may not read. Each problem names its place in the file.
  */
 import type * as z from 'zod';
+import { actionOf, endsTwiml } from './actions';
 import { CARRIER_KEYWORDS, normalizedKeyword } from './keywords';
 import type { FlowFile, VoiceAction, VoiceFlow } from './schema';
 import { SETTING_VARIABLES, unknownSettingVariables } from './text';
@@ -71,37 +72,20 @@ function valueAt(input: unknown, path: readonly Segment[]): unknown {
   );
 }
 
-/** Every step an action leads to, with where the reference is. */
+/** Every step an action leads to, with where the reference is (from the action's kind on). */
 function stepReferences(action: VoiceAction): Array<{ path: Segment[]; step: string }> {
-  if ('gather' in action) {
-    const { branches, keywords, noInput, otherwise } = action.gather;
-    return [
-      ...Object.entries(branches).map(([key, step]) => ({ path: ['gather', 'branches', key], step })),
-      ...Object.entries(keywords).map(([key, step]) => ({ path: ['gather', 'keywords', key], step })),
-      ...(noInput ? [{ path: ['gather', 'noInput'], step: noInput }] : []),
-      ...(otherwise ? [{ path: ['gather', 'otherwise'], step: otherwise }] : []),
-    ];
-  }
-  if ('dial' in action) {
-    return (['answered', 'busy', 'noAnswer', 'failed'] as const).flatMap((outcome) => {
-      const step = action.dial[outcome];
-      return step ? [{ path: ['dial', outcome], step }] : [];
-    });
-  }
-  if ('record' in action) return action.record.then ? [{ path: ['record', 'then'], step: action.record.then }] : [];
-  if ('redirect' in action && 'step' in action.redirect)
-    return [{ path: ['redirect', 'step'], step: action.redirect.step }];
-  return [];
+  const { kind, module, value } = actionOf(action);
+  return (module.steps?.(value) ?? []).map((ref) => ({ path: [kind, ...ref.path], step: ref.step }));
 }
 
-/** Actions after which the call waits for the caller or leaves the flow: nothing after them runs until a callback says so. */
-export const endsTwiml = (action: VoiceAction): boolean =>
-  'gather' in action ||
-  'dial' in action ||
-  'record' in action ||
-  'redirect' in action ||
-  'hangup' in action ||
-  'reject' in action;
+/** The action's own problems, with where they are (from the action's kind on). */
+function actionProblems(action: VoiceAction, base: Segment[]): FlowProblem[] {
+  const { kind, module, value } = actionOf(action);
+  return (module.problems?.(value) ?? []).map((problem) => ({
+    path: formatPath([...base, kind, ...problem.path]),
+    message: problem.message,
+  }));
+}
 
 function voiceProblems(file: FlowFile, voice: VoiceFlow): FlowProblem[] {
   const problems: FlowProblem[] = [];
@@ -117,6 +101,9 @@ function voiceProblems(file: FlowFile, voice: VoiceFlow): FlowProblem[] {
 
   const edges = new Map<string, Array<{ path: Segment[]; step: string }>>();
   for (const [name, step] of Object.entries(voice.steps)) {
+    step.actions.forEach((action, index) =>
+      problems.push(...actionProblems(action, ['voice', 'steps', name, 'actions', index])),
+    );
     edges.set(
       name,
       step.actions.flatMap((action, index) =>
@@ -150,14 +137,15 @@ function voiceProblems(file: FlowFile, voice: VoiceFlow): FlowProblem[] {
   return problems;
 }
 
-/** A step whose first action that ends the TwiML is a redirect to a step goes there without the caller doing anything: a cycle of those never ends. */
+/** A step whose first action that ends the TwiML goes to a step at once (a redirect) goes there without the caller doing anything: a cycle of those never ends. */
 function redirectLoops(voice: VoiceFlow): FlowProblem[] {
-  const next = new Map<string, { index: number; step: string }>();
+  const next = new Map<string, { index: number; kind: string; step: string }>();
   for (const [name, step] of Object.entries(voice.steps)) {
     const index = step.actions.findIndex(endsTwiml);
-    const action = step.actions[index];
-    if (action && 'redirect' in action && 'step' in action.redirect)
-      next.set(name, { index, step: action.redirect.step });
+    if (index < 0) continue;
+    const { kind, module, value } = actionOf(step.actions[index]!);
+    const to = module.goesTo?.(value);
+    if (to !== undefined) next.set(name, { index, kind, step: to });
   }
   const problems: FlowProblem[] = [];
   const reported = new Set<string>();
@@ -171,7 +159,7 @@ function redirectLoops(voice: VoiceFlow): FlowProblem[] {
     if (current === start && !path.some((step) => reported.has(step))) {
       path.forEach((step) => reported.add(step));
       problems.push({
-        path: `voice.steps.${start}.actions[${next.get(start)!.index}].redirect`,
+        path: `voice.steps.${start}.actions[${next.get(start)!.index}].${next.get(start)!.kind}`,
         message: `redirect loop: ${[...path, start].join(' → ')} never waits for the caller`,
       });
     }

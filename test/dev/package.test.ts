@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { unzipSync } from 'fflate';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ import {
   type HttpFunction,
   type RunningHost,
 } from '../../dev/functionsHost';
-import { buildPackage, type Package } from '../../dev/package';
+import { buildPackage, flowFilesToShip, PackageError, type Package } from '../../dev/package';
 import { functionNameOf, functionSourceFiles, ROOT } from '../support/appHost';
 import { TEST_AUTH_TOKEN, useSettings } from '../support/settings';
 
@@ -43,7 +44,7 @@ describe('npm run package', () => {
   it('holds the bundle, its source maps and the two manifests, and no node_modules', () => {
     for (const file of built.files)
       expect(file).toMatch(
-        /^(host\.json|package\.json|flows\.json|flows\/examples\/[\w-]+\.json|[\w-]+\.mjs(\.map)?)$/,
+        /^(host\.json|package\.json|flows\.json|flows\/examples\/[\w-]+\.json|[\w-]+\.[mc]js(\.map)?)$/,
       );
     expect(built.files).toEqual(
       expect.arrayContaining([
@@ -57,12 +58,29 @@ describe('npm run package', () => {
     );
   });
 
+  it('ships the flow file PHONE_FLOWS names (flows.json by default) and the examples, and says so', () => {
+    const examples = built.files.filter((file) => file.startsWith('flows/examples/'));
+    expect(examples.length).toBeGreaterThanOrEqual(5);
+    expect(built.flows).toEqual(['flows.json', ...examples]);
+    expect(built.files.filter((file) => file.endsWith('.json') && !/^(host|package)\.json$/.test(file))).toEqual(
+      built.flows,
+    );
+  });
+
   it('names the bundle as the entry point and depends on nothing at run time', () => {
     const manifest = JSON.parse(readFileSync(join(built.appDir, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest.main).toBe('main.mjs');
     expect(manifest).not.toHaveProperty('dependencies');
     expect(manifest).not.toHaveProperty('devDependencies');
     expect(readFileSync(join(built.appDir, 'host.json'), 'utf8')).toBe(readFileSync(join(ROOT, 'host.json'), 'utf8'));
+  });
+
+  it('keeps re2js out of main.mjs, which every cold start compiles, in a file of its own that its lazy require loads', () => {
+    const map = JSON.parse(readFileSync(join(built.appDir, 'main.mjs.map'), 'utf8')) as { sources: string[] };
+    expect(map.sources.filter((source) => source.includes('node_modules/re2js/'))).toEqual([]);
+    const fromMain = createRequire(join(built.appDir, 'main.mjs'));
+    const { RE2JS } = fromMain('./re2js.cjs') as typeof import('re2js');
+    expect(RE2JS.compile('^menus?$').matcher('menu').find()).toBe(true);
   });
 
   it('maps the bundle back to the TypeScript sources for stack traces', () => {
@@ -93,6 +111,111 @@ describe('npm run package', () => {
     for (const file of built.files)
       expect(Buffer.from(entries[file]!).equals(readFileSync(join(built.appDir, file)))).toBe(true);
     expect(statSync(built.zip).size).toBe(zip.length);
+  });
+});
+
+describe('what README.md and docs/deploy-and-operations.md say about the package', () => {
+  const paragraphs = ['README.md', join('docs', 'deploy-and-operations.md')].flatMap((page) =>
+    readFileSync(join(ROOT, page), 'utf8')
+      .split(/\n\s*\n/)
+      .filter((text) => /\.artifacts\/app|npm run package/.test(text))
+      .map((text) => ({ page, text: text.replace(/\s+/g, ' ') })),
+  );
+  const bytes = (file: string) => statSync(join(built.appDir, file)).size;
+  /** The chunk holding the Twilio REST client: the one whose map lists the SDK's REST resources. */
+  const twilioChunk = () =>
+    built.files
+      .filter(
+        (file) =>
+          file.endsWith('.mjs') &&
+          /node_modules\/twilio\/lib\/rest\//.test(readFileSync(join(built.appDir, `${file}.map`), 'utf8')),
+      )
+      .sort((a, b) => bytes(b) - bytes(a))[0]!;
+  /** Each way the pages state a number about the package, and what it is checked against (in MB of 10^6 bytes, or a count). */
+  const claims: Array<[RegExp, () => number]> = [
+    [/about ([\d.]+) MB zipped/g, () => statSync(built.zip).size / 1e6],
+    [/the folder is about ([\d.]+) MB/g, () => built.files.reduce((sum, file) => sum + bytes(file), 0) / 1e6],
+    [/Twilio REST client \(a ([\d.]+) MB chunk\)/g, () => bytes(twilioChunk()) / 1e6],
+    [/(\d+) files/g, () => built.files.length],
+  ];
+
+  it('states sizes and counts the package built here has, "about" meaning within 10%', () => {
+    let checked = 0;
+    for (const { page, text } of paragraphs)
+      for (const [pattern, actual] of claims)
+        for (const [claim, stated] of text.matchAll(pattern)) {
+          checked += 1;
+          expect(
+            Math.abs(Number(stated) - actual()) / actual(),
+            `${page}: "${claim}" (actual ${actual().toFixed(2)})`,
+          ).toBeLessThanOrEqual(0.1);
+        }
+    expect(checked).toBeGreaterThanOrEqual(4);
+  });
+
+  it('states no other number about the package, so that each has a check', () => {
+    for (const { page, text } of paragraphs) {
+      const covered = claims.flatMap(([pattern]) => [...text.matchAll(pattern)].map((match) => match[0]));
+      for (const [number] of text.matchAll(/\d[\d.,]*\s*(?:MB|KB|KiB|MiB|GB|files|chunks)\b/g))
+        expect(
+          covered.some((claim) => claim.includes(number)),
+          `${page}: "${number}"`,
+        ).toBe(true);
+    }
+  });
+
+  it('says half the folder is source maps only while it is', () => {
+    const maps = built.files.filter((file) => file.endsWith('.map')).reduce((sum, file) => sum + bytes(file), 0);
+    const total = built.files.reduce((sum, file) => sum + bytes(file), 0);
+    if (paragraphs.some(({ text }) => text.includes('half of it source maps')))
+      expect(maps / total).toBeGreaterThan(0.4);
+    expect(maps / total).toBeLessThan(0.6);
+  });
+});
+
+describe('the flow files a package ships', () => {
+  let project: string;
+  beforeAll(() => {
+    project = mkdtempSync(join(tmpdir(), 'package-flows-'));
+    cpSync(join(ROOT, 'flows'), join(project, 'flows'), { recursive: true });
+    cpSync(join(ROOT, 'flows.json'), join(project, 'flows.json'));
+    // The user's own flows beside the examples: one for the line, one only their tests use.
+    cpSync(join(ROOT, 'flows', 'examples', 'ivr.json'), join(project, 'flows', 'dental.json'));
+    cpSync(join(ROOT, 'flows', 'examples', 'ivr.json'), join(project, 'flows', 'test-only.json'));
+    mkdirSync(join(project, 'flows', 'drafts'));
+    writeFileSync(join(project, 'flows', 'drafts', 'broken.json'), '{');
+    writeFileSync(join(project, 'outside.json'), readFileSync(join(ROOT, 'flows.json')));
+  });
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
+  const examples = () => flowFilesToShip(project, undefined).filter((file) => file.startsWith('flows/examples/'));
+
+  it('ships only the file PHONE_FLOWS names and the examples, never the rest of flows/', () => {
+    expect(flowFilesToShip(project, undefined)).toEqual(['flows.json', ...examples()]);
+    expect(flowFilesToShip(project, 'flows/dental.json')).toEqual(['flows/dental.json', ...examples()]);
+    expect(flowFilesToShip(project, 'flows/examples/ivr.json')).toEqual(examples());
+    expect(examples().length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('without flows.json ships the examples only (the app then runs its built-in default)', () => {
+    const bare = mkdtempSync(join(tmpdir(), 'package-bare-'));
+    try {
+      cpSync(join(ROOT, 'flows'), join(bare, 'flows'), { recursive: true });
+      expect(flowFilesToShip(bare, undefined).every((file) => file.startsWith('flows/examples/'))).toBe(true);
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses, naming it, a PHONE_FLOWS outside the package, missing or invalid', () => {
+    for (const [value, message] of [
+      ['../outside.json', /PHONE_FLOWS "\.\.\/outside\.json" points outside the package/],
+      [join(project, 'outside.json'), /PHONE_FLOWS ".*outside\.json" is an absolute path/],
+      ['flows/missing.json', /PHONE_FLOWS names flows\/missing\.json, which does not exist/],
+      ['flows/drafts/broken.json', /PHONE_FLOWS names flows\/drafts\/broken\.json, which is not a valid flow file/],
+    ] as const) {
+      expect(() => flowFilesToShip(project, value), value).toThrow(PackageError);
+      expect(() => flowFilesToShip(project, value), value).toThrow(message);
+    }
   });
 });
 

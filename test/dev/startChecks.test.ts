@@ -55,6 +55,40 @@ describe('what npm start checks before it starts anything', () => {
     }
   });
 
+  it('moves every port for a second checkout: PORT, EMULATOR_PORT and AZURITE_PORT_BASE, or all with PORT_OFFSET', async () => {
+    const defaults = await planStart(root, {}, { checkPort: false });
+    expect(defaults.ports).toEqual({ app: 7071, emulator: 0, azurite: { blob: 10000, queue: 10001, table: 10002 } });
+    expect(defaults.env.AzureWebJobsStorage).toBe('UseDevelopmentStorage=true');
+
+    const each = await planStart(
+      root,
+      { PORT: '7081', EMULATOR_PORT: '7082', AZURITE_PORT_BASE: '10100' },
+      { checkPort: false },
+    );
+    expect(each.ports).toEqual({ app: 7081, emulator: 7082, azurite: { blob: 10100, queue: 10101, table: 10102 } });
+    expect(each.port).toBe(7081);
+    // UseDevelopmentStorage=true means the default ports, so the app is given Azurite's endpoints on the moved ones.
+    expect(each.env.AzureWebJobsStorage).toMatch(/BlobEndpoint=http:\/\/127\.0\.0\.1:10100\/devstoreaccount1;/);
+    expect(each.env.AzureWebJobsStorage).toMatch(/QueueEndpoint=http:\/\/127\.0\.0\.1:10101\/devstoreaccount1;/);
+    expect(each.env.AzureWebJobsStorage).toMatch(/TableEndpoint=http:\/\/127\.0\.0\.1:10102\/devstoreaccount1;/);
+    expect(each.settings.AzureWebJobsStorage).toBe(each.env.AzureWebJobsStorage);
+
+    const all = await planStart(root, { PORT_OFFSET: '10' }, { checkPort: false });
+    expect(all.ports).toEqual({ app: 7081, emulator: 7082, azurite: { blob: 10010, queue: 10011, table: 10012 } });
+  });
+
+  it('a port setting that is not a port names itself and its range', async () => {
+    expect(await refusal(planStart(root, { EMULATOR_PORT: '70000' }, { checkPort: false }))).toBe(
+      'Cannot start: EMULATOR_PORT must be a port number from 1 to 65535 (got "70000").',
+    );
+    expect(await refusal(planStart(root, { AZURITE_PORT_BASE: '65534' }, { checkPort: false }))).toBe(
+      'Cannot start: AZURITE_PORT_BASE must be a port number from 1 to 65533: blob, queue and table take it and the next two (got "65534").',
+    );
+    expect(await refusal(planStart(root, { PORT_OFFSET: '-1' }, { checkPort: false }))).toBe(
+      'Cannot start: PORT_OFFSET must be a whole number from 0 to 1000 (got "-1").',
+    );
+  });
+
   it('a flow file that does not validate stops it, naming each problem by its path', async () => {
     writeFileSync(
       join(root, 'bad-flows.json'),

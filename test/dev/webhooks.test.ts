@@ -164,6 +164,34 @@ describe('npm run webhooks', () => {
     expect(envWins.stdout()).toContain('(environment / local.settings.json)');
   });
 
+  it('locally, takes the number and the app URL from the npm start session, so --dry-run alone works', async () => {
+    writeDevSession(root, {
+      accountSid,
+      authToken,
+      phoneNumber: NUMBER,
+      emulatorUrl: emulator.url,
+      appUrl: 'http://localhost:7071',
+    });
+    const run = capture({});
+    expect(await runWebhooks(['--dry-run'], run.io), run.stderr()).toBe(0);
+    expect(run.stdout()).toContain(`Number   ${NUMBER}`);
+    expect(run.stdout()).toContain('POST http://localhost:7071/api/twilio/voice');
+
+    const given = capture({});
+    expect(await runWebhooks(['--base-url', BASE, '--dry-run'], given.io)).toBe(0);
+    expect(given.stdout()).toContain(`POST ${BASE}/api/twilio/sms`);
+  });
+
+  it('asks for --number and --base-url, naming the session, when nothing provides them', async () => {
+    const run = capture(credentials());
+    expect(await runWebhooks(['--dry-run'], run.io)).toBe(2);
+    expect(run.stderr()).toContain('--number is required');
+    expect(run.stderr()).toContain('.local/dev-session-<port>.json');
+    const noBase = capture({ ...credentials(), TWILIO_PHONE_NUMBER: NUMBER });
+    expect(await runWebhooks(['--dry-run'], noBase.io)).toBe(2);
+    expect(noBase.stderr()).toContain('--base-url is required');
+  });
+
   it('colours a terminal unless NO_COLOR is set', async () => {
     const tty = capture(credentials(), true);
     await runWebhooks(['--number', NUMBER, '--base-url', BASE, '--dry-run'], tty.io);

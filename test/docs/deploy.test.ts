@@ -51,6 +51,32 @@ const usedBy = (command: string): string[] => [
   ...(/(^|[(;] *)output /.test(command) ? ['output'] : []),
 ];
 
+/** The `${NAME}` (or `${NAME=default}`) each parameter of infra/main.parameters.json takes from the azd environment. */
+const azdParameters = new Map(
+  Object.entries(
+    (
+      JSON.parse(readFileSync(join(ROOT, 'infra', 'main.parameters.json'), 'utf8')) as {
+        parameters: Record<string, { value: string }>;
+      }
+    ).parameters,
+  ).map(([name, { value }]) => {
+    const [, variable, fallback] = /^\$\{(\w+)(?:=([^}]*))?\}$/.exec(value) ?? [];
+    return [name, { variable, fallback }] as const;
+  }),
+);
+/** Variables azd itself reads from its environment (resource group, region, subscription). */
+const AZD_OWN = ['AZURE_RESOURCE_GROUP', 'AZURE_LOCATION', 'AZURE_SUBSCRIPTION_ID', 'AZURE_ENV_NAME'];
+const readmeCommands = commandsIn(readme).map((line) => line.replace(/\s+#.*$/, ''));
+
+/** `>=20.19 <23` from package.json, as a check of a major.minor version. */
+const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines
+  .node;
+const [, lowMajor, lowMinor, below] = /^>=(\d+)\.(\d+) <(\d+)$/.exec(engines)!.map(Number);
+const nodeAllowed = (version: string) => {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return (major > lowMajor! || (major === lowMajor && minor >= lowMinor!)) && major < below!;
+};
+
 const bicepPath = findBicep();
 let parameters: Record<string, ArmParameter>;
 let outputs: string[];
@@ -68,7 +94,7 @@ describe('docs/deploy-and-operations.md', () => {
       'azd up',
       'az deployment group create',
       'npm run package',
-      '(cd .artifacts/app && func azure functionapp publish "$APP")',
+      '(cd .artifacts/app && "$FUNC" azure functionapp publish "$APP")',
       'npm run webhooks',
       'az keyvault secret set',
       'az group delete',
@@ -110,7 +136,7 @@ describe('docs/deploy-and-operations.md', () => {
   });
 
   it('publishes from the package folder that npm run package builds, and azd deploys the same folder', () => {
-    const publish = commands.findIndex((line) => line.includes('func azure functionapp publish'));
+    const publish = commands.findIndex((line) => line.includes('azure functionapp publish'));
     const build = commands.indexOf('npm run package');
     expect(build).toBeGreaterThanOrEqual(0);
     expect(build).toBeLessThan(publish);
@@ -164,6 +190,57 @@ describe('docs/deploy-and-operations.md', () => {
     }
   });
 
+  it('gives the README the same azd steps as Path A, and sets only variables azd or main.parameters.json reads', () => {
+    const pathA = commandsIn(section('Path A: `azd up`'));
+    const setup = (lines: string[]) =>
+      lines
+        .slice(
+          0,
+          lines.findIndex((line) => line.startsWith('azd up')),
+        )
+        .filter((line) => line.startsWith('azd '))
+        .map((line) => /^azd (auth login|env new|env set \w+)/.exec(line)?.[1]);
+    expect(setup(readmeCommands)).toEqual(setup(pathA));
+    const mapped = [...azdParameters.values()].map((parameter) => parameter.variable);
+    for (const text of [page, readme])
+      for (const [, name] of text.matchAll(/azd env set (\w+)/g))
+        expect([...AZD_OWN, ...mapped], `azd env set ${name}`).toContain(name);
+  });
+
+  it("maps the settings azd users may change, with the template's own defaults", () => {
+    for (const [parameter, variable] of [
+      ['voiceGreeting', 'VOICE_GREETING'],
+      ['smsReply', 'SMS_REPLY'],
+      ['phoneFlows', 'PHONE_FLOWS'],
+    ] as const)
+      expect(azdParameters.get(parameter)?.variable, parameter).toBe(variable);
+    expect(page).not.toMatch(/answer azd's prompt/);
+  });
+
+  it('calls Core Tools where they are: on PATH or in node_modules/.bin, never a bare func from the package folder', () => {
+    const publish = commands.find((line) => line.includes('functionapp publish'))!;
+    expect(publish).toMatch(/"\$FUNC" azure functionapp publish/);
+    const defined = commands.find((line) => line.startsWith('FUNC='));
+    expect(defined).toMatch(/command -v func/);
+    expect(defined).toContain('node_modules/.bin/func');
+    expect(readFileSync(join(ROOT, 'package.json'), 'utf8')).toContain('"azure-functions-core-tools"');
+    for (const line of [...commands, ...readmeCommands]) expect(line, line).not.toMatch(/(^|[;&(]\s*)func /);
+  });
+
+  it('states Node.js versions that package.json engines allow', () => {
+    const stated = [page, readme].flatMap((text) =>
+      [...text.matchAll(/Node\.js (\d+(?:\.\d+)?)(?: or later \d+\.x)?(?:, or (\d+))?/g)].flatMap(([, a, b]) =>
+        [a, b].filter(Boolean),
+      ),
+    );
+    expect(stated.length).toBeGreaterThanOrEqual(3);
+    for (const version of stated) expect(nodeAllowed(version!), `Node.js ${version} against ${engines}`).toBe(true);
+    const runtime = /runtime: \{\s*name: 'node'\s*version: '(\d+)'/.exec(
+      readFileSync(join(ROOT, 'infra', 'modules', 'functionApp.bicep'), 'utf8'),
+    )?.[1];
+    expect(runtime && nodeAllowed(runtime), `the Bicep runtime ${runtime}`).toBe(true);
+  });
+
   describe.runIf(bicepPath)('against the compiled template', () => {
     it('deploys infra/main.bicep with parameters it declares, every required one included', () => {
       const deployments = commands.filter((line) => /^az deployment group (create|what-if) /.test(line));
@@ -194,6 +271,22 @@ describe('docs/deploy-and-operations.md', () => {
         [...cell!.matchAll(/`(\w+)`/g)].map((m) => m[1]),
       );
       expect(listed.sort()).toEqual([...outputs].sort());
+    });
+
+    it('names every parameter the template declares, in the table or in the deploy command', () => {
+      const given = commands
+        .filter((line) => line.startsWith('az deployment group create'))
+        .flatMap((line) => [...parametersOf(line).keys()]);
+      const tabled = [...section('Parameters').matchAll(/`(\w+)`/g)].map((m) => m[1]);
+      for (const name of Object.keys(parameters)) expect([...given, ...tabled], name).toContain(name);
+    });
+
+    it("maps main.parameters.json only to parameters it declares, each default the same as the template's", () => {
+      for (const [name, { variable, fallback }] of azdParameters) {
+        expect(parameters[name], name).toBeDefined();
+        expect(variable, name).toBeDefined();
+        if (fallback !== undefined) expect(fallback, name).toBe(String(parameters[name]!.defaultValue));
+      }
     });
 
     it('lists only parameters the template declares, with the defaults it declares', () => {

@@ -1,11 +1,13 @@
 /**
- * Our app for `npm run bench`, loaded from the package as the Functions worker loads it: a
- * stand-in `@azure/functions-core` records what the app registers, the worker's import of
- * package.json `main`, then each request goes through the programming model's invocation
- * model (request from RPC data, handler, response to RPC data) as in the worker.
+ * The Functions worker's stand-in for `npm run bench`: every row (the floor, the naive ports,
+ * the package) is loaded and invoked through it, the same way. A stand-in
+ * `@azure/functions-core` records what the app registers; the worker's import of the app's
+ * entry (package.json `main` of a folder, or a module file); then each request goes through
+ * the programming model's invocation model (request from RPC data, handler, response to RPC
+ * data) as in the worker.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import Module from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -54,14 +56,45 @@ function provideCoreApi(): void {
   };
 }
 
+/**
+ * For a build with import marks (imports.ts): each module's top level calls these at its
+ * start and end; the CPU between them, less that of modules it loaded meanwhile, is its own.
+ */
+function countModuleCpu(): void {
+  const cpu = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  const own: Record<string, number> = {};
+  const open: Array<{ name: string; start: number; nested: number }> = [];
+  Object.assign(globalThis, {
+    benchModuleCpu: own,
+    benchEnter: (name: string) => open.push({ name, start: cpu(), nested: 0 }),
+    benchLeave: () => {
+      const module = open.pop();
+      if (!module) return;
+      const spent = cpu() - module.start;
+      own[module.name] = (own[module.name] ?? 0) + spent - module.nested;
+      if (open.length) open[open.length - 1]!.nested += spent;
+    },
+  });
+}
+
+/** A folder's package.json `main`, as the worker finds it, or the module itself. */
+function entryOf(app: string): string {
+  if (!statSync(app).isDirectory()) return app;
+  const { main } = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as { main: string };
+  return join(app, main);
+}
+
 runChild(async () => {
   const job = readJob();
-  const appDir = process.argv[3]!;
+  const app = process.argv[3]!;
   provideCoreApi();
-  const { main } = JSON.parse(readFileSync(join(appDir, 'package.json'), 'utf8')) as { main: string };
-  await import(pathToFileURL(join(appDir, main)).href);
+  if (process.env.BENCH_MARKS === '1') countModuleCpu();
+  await import(pathToFileURL(entryOf(app)).href);
   const sms = registered.get('smsWebhook');
-  if (!sms || !model) throw new Error(`${appDir} registered no smsWebhook through @azure/functions`);
+  if (!sms || !model) throw new Error(`${app} registered no smsWebhook through @azure/functions`);
   const trigger = Object.entries(sms.metadata.bindings).find(([, binding]) => binding.type === 'httpTrigger')![0];
   const invocations = model;
   await runJob(job, async (request) => {

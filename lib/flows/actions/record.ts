@@ -1,0 +1,55 @@
+/**
+ * `record`: a voicemail. Its callback (`record`) carries on with `then` or the next actions;
+ * the recording itself arrives later at the `recording` route (handlers.ts), which keeps it
+ * on the call's record and sends `notify`.
+ */
+import * as z from 'zod';
+import { field } from '../../http/requests';
+import type { FlowFacts } from '../../records/model';
+import { e164, keys, seconds, stepName, text } from '../fields';
+import { defineAction } from './action';
+
+const notify = z.strictObject({
+  to: z.union([e164, z.array(e164).min(1).max(10)]),
+  text: text.default('Voicemail from {From}, {RecordingDuration} s: {RecordingUrl}').meta({
+    description:
+      'The SMS; {RecordingUrl}, {RecordingDuration} and the call’s {From}, {To} are filled in. The transcription follows in a second SMS when it arrives.',
+  }),
+});
+
+export const record = defineAction({
+  schema: z
+    .strictObject({
+      maxLength: seconds(14_400).optional(),
+      finishOnKey: z.union([z.literal(''), keys]).optional(),
+      playBeep: z.boolean().default(true),
+      transcribe: z.boolean().default(false),
+      then: stepName.optional().meta({ description: 'Step after the recording; default: the next actions.' }),
+      notify: notify.optional().meta({ description: 'Text the owner about each recording.' }),
+    })
+    .meta({ description: 'Record the caller (a voicemail); the recording is kept on the call’s record.' }),
+  ends: true,
+  steps: (value) => (value.then ? [{ path: ['then'], step: value.then }] : []),
+  write: (twiml, { maxLength, finishOnKey, playBeep, transcribe }) => {
+    const callback = twiml.url({}, 'recording');
+    twiml.response.record({
+      action: twiml.url({ turn: twiml.nextTurn }),
+      method: 'POST',
+      ...(maxLength !== undefined ? { maxLength } : {}),
+      ...(finishOnKey !== undefined ? { finishOnKey } : {}),
+      playBeep,
+      recordingStatusCallback: callback,
+      recordingStatusCallbackEvent: ['completed'],
+      ...(transcribe ? { transcribe: true, transcribeCallback: callback } : {}),
+    });
+  },
+  callback: (call, value) => {
+    const duration = Number(field(call.params, 'RecordingDuration'));
+    const recordingSid = field(call.params, 'RecordingSid');
+    const facts: FlowFacts = {
+      ...(Number.isInteger(duration) && duration >= 0 ? { recordingDuration: duration } : {}),
+      ...(recordingSid ? { recordingSid } : {}),
+    };
+    return call.then(facts, { step: value.then });
+  },
+});

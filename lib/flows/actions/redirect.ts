@@ -1,0 +1,19 @@
+/** `redirect`: go to another step, or to an https URL that answers with TwiML of its own. */
+import * as z from 'zod';
+import { https, stepName } from '../fields';
+import { defineAction } from './action';
+
+export const redirect = defineAction({
+  schema: z
+    .union([z.strictObject({ step: stepName }), z.strictObject({ url: https })], {
+      error: 'must be { "step" } or { "url" }',
+    })
+    .meta({ description: 'Go to another step, or to an https URL that answers with TwiML you wrote.' }),
+  ends: true,
+  steps: (value) => ('step' in value ? [{ path: ['step'], step: value.step }] : []),
+  goesTo: (value) => ('step' in value ? value.step : undefined),
+  write: (twiml, value) => {
+    if ('step' in value) twiml.goTo(value.step);
+    else twiml.response.redirect({ method: 'POST' }, value.url);
+  },
+});

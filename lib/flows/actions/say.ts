@@ -1,0 +1,34 @@
+/** `say`: speak a text. */
+import type VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
+import * as z from 'zod';
+import { loop, text } from '../fields';
+import { defineAction, type ActionTwiml } from './action';
+
+const schema = z
+  .union(
+    [
+      text,
+      z.strictObject({
+        text,
+        voice: z.string().min(1).optional(),
+        language: z.string().min(2).optional(),
+        loop: loop.optional(),
+      }),
+    ],
+    { error: 'must be text, or { "text", "voice", "language", "loop" }' },
+  )
+  .meta({
+    description: 'Speak text: "Hello" or { "text", "voice", "language", "loop" }.',
+  });
+
+/** Says `value` inside `parent` (the response, or a gather's prompt). */
+export function speak(twiml: ActionTwiml, parent: { say: VoiceResponse['say'] }, value: z.output<typeof schema>): void {
+  const { text, ...attributes } = typeof value === 'string' ? { text: value } : value;
+  parent.say(attributes as VoiceResponse.SayAttributes, twiml.text(text));
+}
+
+export const say = defineAction({
+  schema,
+  ends: false,
+  write: (twiml, value) => speak(twiml, twiml.response, value),
+});

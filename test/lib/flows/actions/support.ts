@@ -1,0 +1,27 @@
+/** A call's first request and a flow of one step, for the action modules' tests. */
+import { loadSettings } from '../../../../lib/config/settings';
+import { flowFileSchema, type FlowFile } from '../../../../lib/flows/schema';
+import { baseSettings } from '../../../support/settings';
+
+export const settings = loadSettings(baseSettings);
+
+export const call = {
+  CallSid: 'CA0123456789abcdef0123456789abcdef',
+  From: '+15550100199',
+  To: '+15005550006',
+  CallStatus: 'in-progress',
+};
+
+/** A voice flow whose entry step `menu` has these actions, and the other steps named (each says its name). */
+export const flowOf = (actions: object[], others: string[] = []): FlowFile =>
+  flowFileSchema.parse({
+    voice: {
+      entry: 'menu',
+      steps: {
+        menu: { actions },
+        ...Object.fromEntries(others.map((name) => [name, { actions: [{ say: name }] }])),
+      },
+    },
+  });
+
+export const XML = '<?xml version="1.0" encoding="UTF-8"?>';
