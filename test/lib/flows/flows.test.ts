@@ -313,6 +313,7 @@ describe('messaging TwiML', () => {
       twiml: '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Thanks!</Message></Response>',
       rule: 'default',
       forwards: [],
+      replies: true,
     });
   });
 
