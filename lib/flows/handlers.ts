@@ -10,7 +10,7 @@ import { NotFoundError } from '../errors';
 import { field, type FormParams } from '../http/requests';
 import { twiml } from '../http/responses';
 import { queuedText } from '../outbound/kinds';
-import { enqueue } from '../outbound/queue';
+import { enqueue, QueueUnavailableError } from '../outbound/queue';
 import { recordedWebhook } from '../records/handlers';
 import {
   flowObservation,
@@ -28,13 +28,35 @@ import { answerMessage, type MessageAnswer } from './messaging';
 import { optOutsOf, saveOptOut } from '../records/optOuts';
 import { DEFAULT_FLOWS, type FlowFile } from './schema';
 import { fill, MAX_SMS_LENGTH, requestVariables } from './text';
-import { answerCall, answerCallback, FLOW_KINDS, stepGone, whisperTwiml, type FlowKind, type FlowPlace } from './voice';
+import {
+  answerCall,
+  answerCallback,
+  FLOW_KINDS,
+  stepGone,
+  whisperTwiml,
+  type CallText,
+  type FlowKind,
+  type FlowPlace,
+} from './voice';
 
 /** POST /api/twilio/voice: the entry of the voice flow. */
-export const voiceFlowWebhook = recordedWebhook((params, _context, settings) => {
-  const answer = answerCall(getFlows(settings), params, settings);
+export const voiceFlowWebhook = recordedWebhook(async (params, context, settings, { url }) => {
+  const outbox: CallText[] = [];
+  const answer = answerCall(getFlows(settings), params, settings, new Date(), outbox);
+  await enqueue(settings, callTexts(context, outbox, url), storageDeadline());
   return { observation: voiceWebhookObservation(params, answer.facts), response: twiml(answer.twiml) };
 });
+
+const E164 = /^\+[1-9]\d{1,14}$/;
+
+/** A call's texts (its `sms` actions) as queued messages; one to a party with no phone number (`client:alice`) is left out. */
+function callTexts(context: InvocationContext, outbox: CallText[], url: string) {
+  return outbox.flatMap(({ key, ...text }) => {
+    if (E164.test(text.to)) return [queuedText(key, new URL(url).origin, text)];
+    context.warn(`${key}: no text sent to ${text.to}, which is not a phone number`);
+    return [];
+  });
+}
 
 /**
  * POST /api/twilio/sms: the messaging flow. A rule's forwards are queued before the answer (a
@@ -133,7 +155,8 @@ export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, se
     await recorded(settings, context, params, flows, place, new URL(url).origin);
     return { status: 204 };
   }
-  let answer = answerCallback(kind, place, flows, params, settings);
+  const outbox: CallText[] = [];
+  let answer = answerCallback(kind, place, flows, params, settings, outbox);
   if (!answer) {
     context.warn(
       `Call ${field(params, 'CallSid') ?? '?'} asked for ${kind} at ${place.step ?? '?'}[${place.at ?? '-'}], which the flow file does not have (changed since the call began?); it goes back to the entry step`,
@@ -141,15 +164,21 @@ export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, se
     answer = stepGone(flows, place, settings, params);
   }
   // The caller is on the line and Twilio does not retry an action URL: a turn that cannot be
-  // recorded is still answered, and the log says what the record misses.
-  try {
-    await saveObservation(settings, flowObservation(params, { ...answer.facts, turn: place.turn ?? 0 }));
-  } catch (error) {
-    if (!(error instanceof StoreUnavailableError || error instanceof StoreRefusedError)) throw error;
-    context.warn(
-      `Call ${field(params, 'CallSid') ?? '?'}: turn ${place.turn ?? '?'} (${kind} at ${place.step ?? '?'}) answered but not recorded: ${error.message}`,
-    );
-  }
+  // recorded, or whose texts cannot be queued, is still answered, and the log says what was missed.
+  const signal = storageDeadline();
+  const turn = `Call ${field(params, 'CallSid') ?? '?'}: turn ${place.turn ?? '?'} (${kind} at ${place.step ?? '?'})`;
+  await Promise.all([
+    saveObservation(settings, flowObservation(params, { ...answer.facts, turn: place.turn ?? 0 }), { signal }).catch(
+      (error: unknown) => {
+        if (!(error instanceof StoreUnavailableError || error instanceof StoreRefusedError)) throw error;
+        context.warn(`${turn} answered but not recorded: ${error.message}`);
+      },
+    ),
+    enqueue(settings, callTexts(context, outbox, url), signal).catch((error: unknown) => {
+      if (!(error instanceof QueueUnavailableError)) throw error;
+      context.error(`${turn} answered, but its ${outbox.length} text(s) could not be queued: ${error.message}`);
+    }),
+  ]);
   return twiml(answer.twiml);
 });
 

@@ -13,6 +13,7 @@ import { xmlSafe } from '../twilio/twiml';
 import {
   callbackPath,
   type ActionCallback,
+  type CallText,
   type ActionTwiml,
   type FlowPlace,
   type VoiceAnswer,
@@ -24,7 +25,7 @@ import { fill, requestVariables, type Variables } from './text';
 import type { FlowFile, VoiceFlow } from './schema';
 import { DEFAULT_FLOWS } from './schema';
 
-export type { FlowPlace, VoiceAnswer };
+export type { CallText, FlowPlace, VoiceAnswer };
 
 /** The flow's callback routes: a step, each action's own (gather, dial, record…), a recording, a whisper. */
 export const FLOW_KINDS = ['step', ...CALLBACK_KINDS, 'recording', 'whisper'] as const;
@@ -46,7 +47,25 @@ class CallTwiml {
     readonly variables: Variables,
     /** The turn the URLs in this answer lead to: one more than the request's. */
     readonly nextTurn: number,
+    /** The request, for the texts actions send: who is on the call, and which call. */
+    private readonly call: { params: FormParams; settings: Settings; outbox: CallText[] },
   ) {}
+
+  /** A text during the call: to the other party unless `to` says otherwise, from our number on the call. */
+  sendText(step: string, at: number, body: string, to?: string): void {
+    const { params, settings, outbox } = this.call;
+    const outbound = field(params, 'Direction')?.startsWith('outbound') ?? false;
+    const ours = field(params, outbound ? 'From' : 'To');
+    const recipient = to ?? field(params, outbound ? 'To' : 'From');
+    if (!recipient) return;
+    const callSid = field(params, 'CallSid') ?? '-';
+    outbox.push({
+      key: `call-sms|${callSid}|${this.nextTurn - 1}|${step}|${at}`,
+      to: recipient,
+      from: ours && /^\+[1-9]\d{1,14}$/.test(ours) ? ours : settings.TWILIO_PHONE_NUMBER,
+      body,
+    });
+  }
 
   text(template: string): string {
     return xmlSafe(fill(template, this.variables));
@@ -75,6 +94,7 @@ class CallTwiml {
       text: (template) => this.text(template),
       url: (query = {}, route = kind) => callbackPath(route, { step, at, ...query }),
       goTo: (next) => this.goTo(next),
+      sendText: (body, to) => this.sendText(step, at, body, to),
     };
   }
 
@@ -92,9 +112,16 @@ const voiceOf = (flows: FlowFile): VoiceFlow => flows.voice ?? DEFAULT_FLOWS.voi
  * then the entry step. A call the app placed (Direction outbound-api) starts at the entry step:
  * the blocklist and the hours are about who calls in, and when.
  */
-export function answerCall(flows: FlowFile, params: FormParams, settings: Settings, now = new Date()): VoiceAnswer {
+export function answerCall(
+  flows: FlowFile,
+  params: FormParams,
+  settings: Settings,
+  now = new Date(),
+  /** Receives the texts the answer's actions send (the webhook queues them). */
+  outbox: CallText[] = [],
+): VoiceAnswer {
   const voice = voiceOf(flows);
-  const twiml = new CallTwiml(voice, requestVariables(params, settings), 1);
+  const twiml = new CallTwiml(voice, requestVariables(params, settings), 1, { params, settings, outbox });
   if (field(params, 'Direction')?.startsWith('outbound'))
     return { twiml: twiml.step(voice.entry).response.toString(), facts: { turn: 0, step: voice.entry } };
   if (isBlocked(flows, field(params, 'From'))) {
@@ -129,10 +156,12 @@ export function answerCallback(
   flows: FlowFile,
   params: FormParams,
   settings: Settings,
+  /** Receives the texts the answer's actions send (the webhook queues them). */
+  outbox: CallText[] = [],
 ): VoiceAnswer | undefined {
   const voice = voiceOf(flows);
   const turn = place.turn ?? 0;
-  const twiml = new CallTwiml(voice, requestVariables(params, settings), turn + 1);
+  const twiml = new CallTwiml(voice, requestVariables(params, settings), turn + 1, { params, settings, outbox });
   const step = place.step !== undefined && Object.hasOwn(voice.steps, place.step) ? place.step : undefined;
   if (step === undefined) return undefined;
   if (kind === 'step') return { twiml: twiml.step(step).response.toString(), facts: { turn, step } };
@@ -163,7 +192,11 @@ export function answerCallback(
 /** The twiml and facts when a callback names a place the flow no longer has. */
 export function stepGone(flows: FlowFile, place: FlowPlace, settings: Settings, params: FormParams): VoiceAnswer {
   const voice = voiceOf(flows);
-  const twiml = new CallTwiml(voice, requestVariables(params, settings), (place.turn ?? 0) + 1);
+  const twiml = new CallTwiml(voice, requestVariables(params, settings), (place.turn ?? 0) + 1, {
+    params,
+    settings,
+    outbox: [],
+  });
   twiml.response.say(STEP_GONE);
   twiml.goTo(voice.entry);
   return {

@@ -25,7 +25,10 @@ writeFileSync(
   JSON.stringify({
     voice: {
       entry: 'vm',
-      steps: { vm: { actions: [{ record: { notify: { to: OWNER } } }] } },
+      steps: {
+        vm: { actions: [{ record: { notify: { to: OWNER }, then: 'texted' } }] },
+        texted: { actions: [{ sms: 'We got your call, {From}' }, { say: 'Goodbye.' }] },
+      },
     },
     messaging: {
       rules: [{ keyword: 'urgent', forward: OWNER, forwardText: 'From {From}: {Body}', reply: 'Passed on.' }],
@@ -237,6 +240,49 @@ describe('a voicemail notification', () => {
     expect((await deliver()).status).toBe(204);
     await queueSettled();
     expect(texts()).toEqual([expect.stringMatching(new RegExp(`^\\${owner}: Voicemail from \\${caller}`))]);
+  });
+});
+
+describe('a text in a call (the sms action)', () => {
+  const turnOf = (callSid: string, caller: string, turn: number) => () =>
+    signedPost(`/api/twilio/flow/step?step=texted&turn=${turn}`, {
+      CallSid: callSid,
+      From: caller,
+      To: TEST_PHONE_NUMBER,
+      Direction: 'inbound',
+      CallStatus: 'in-progress',
+    });
+
+  it('goes through the Messages API once, however often the turn is replayed, and is recorded', async () => {
+    const caller = aNumber();
+    const callSid = sid('CA');
+    const turn = turnOf(callSid, caller, 2);
+    for (let replay = 0; replay < 3; replay++) {
+      const answer = await turn();
+      expect(answer.status).toBe(200);
+      expect(answer.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Say>Goodbye.</Say></Response>');
+    }
+    await queueSettled();
+    expect(texts()).toEqual([`${caller}: We got your call, ${caller}`]);
+    expect(fake.messages[0]?.from).toBe(TEST_PHONE_NUMBER);
+    const listed = await fetch(`${app.url}/api/messages?number=${encodeURIComponent(caller)}&direction=outbound`);
+    const records = (await listed.json()) as { items: Array<{ sid: string; body?: string }> };
+    expect(records.items).toMatchObject([{ sid: fake.messages[0]?.sid, body: `We got your call, ${caller}` }]);
+  });
+
+  it('is refused before Twilio after STOP, and sent again after START', async () => {
+    const caller = aNumber();
+    const callSid = sid('CA');
+    await textLine(caller, 'OPTOUT');
+    expect((await turnOf(callSid, caller, 2)()).status).toBe(200);
+    await queueSettled();
+    expect(fake.received.filter((request) => request.method === 'POST')).toEqual([]);
+    expect(hostLog.join('\n')).toMatch(/for call-sms\|CA\w+\|2\|texted\|0 was refused: .*opted out/);
+
+    await textLine(caller, 'START');
+    expect((await turnOf(callSid, caller, 3)()).status).toBe(200);
+    await queueSettled();
+    expect(texts()).toEqual([`${caller}: We got your call, ${caller}`]);
   });
 });
 

@@ -9,7 +9,7 @@ import { isOpen } from '../../../lib/flows/hours';
 import { FlowFileError, getFlows, readFlowFile } from '../../../lib/flows/load';
 import { answerMessage } from '../../../lib/flows/messaging';
 import { DEFAULT_FLOWS, flowFileSchema, type FlowFile } from '../../../lib/flows/schema';
-import { answerCall, answerCallback } from '../../../lib/flows/voice';
+import { answerCall, answerCallback, type CallText } from '../../../lib/flows/voice';
 import { ROOT } from '../../support/appHost';
 import { baseSettings } from '../../support/settings';
 
@@ -263,8 +263,12 @@ describe('voice TwiML', () => {
         },
       }),
     );
-    const twiml = answerCall(flows, call, settings).twiml;
-    expect(twiml).toContain('<Sms to="+15550100000">Call from +15550100199</Sms>');
+    const outbox: CallText[] = [];
+    const twiml = answerCall(flows, call, settings, new Date(), outbox).twiml;
+    expect(twiml).not.toContain('<Sms');
+    expect(outbox).toEqual([
+      { key: `call-sms|${call.CallSid}|0|menu|0`, to: '+15550100000', from: call.To, body: 'Call from +15550100199' },
+    ]);
     expect(twiml).toContain(
       'callerId="+15005550006" record="record-from-answer" recordingStatusCallback="/api/twilio/flow/recording?step=menu&amp;at=1"',
     );
