@@ -228,7 +228,11 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       const result = await fn.handler(request, context);
       response = result instanceof HttpResponse ? result : new HttpResponse((result ?? {}) as HttpResponseInit);
     } catch (error) {
-      log('error', fn.name, `Function threw: ${error instanceof Error ? error.message : String(error)}`);
+      log(
+        'error',
+        fn.name,
+        `Function threw: ${JSON.stringify(error instanceof Error ? error.message : String(error))}`,
+      );
       res.writeHead(500).end();
       return;
     }
@@ -255,7 +259,11 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 },
     (req, res) => {
       serve(req, res).catch((error: unknown) => {
-        log('error', 'host', `Request failed: ${error instanceof Error ? error.message : String(error)}`);
+        log(
+          'error',
+          'host',
+          `Request failed: ${JSON.stringify(error instanceof Error ? error.message : String(error))}`,
+        );
         if (!res.headersSent) res.writeHead(500);
         res.end();
       });
@@ -312,7 +320,8 @@ export function requestUrl(req: IncomingMessage): URL | undefined {
   try {
     const url = new URL(req.url ?? '/', `http://${host}`);
     decodeURIComponent(url.pathname);
-    return url;
+    // `Host: user@example.com` parses as credentials, which no request URL may carry.
+    return url.username || url.password ? undefined : url;
   } catch {
     return undefined;
   }

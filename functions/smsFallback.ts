@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 import { field } from '../lib/http/requests';
+import { logText } from '../lib/http/logText';
 import { twiml } from '../lib/http/responses';
 import { flowsOrDefault } from '../lib/flows/handlers';
 import { answerMessage } from '../lib/flows/messaging';
@@ -13,7 +14,7 @@ import { ROUTES } from '../lib/config/routes';
  */
 export const smsFallback = twilioWebhook((params, context, settings) => {
   context.warn(
-    `Answered message ${field(params, 'MessageSid') ?? '(no MessageSid)'} from the fallback without recording it (Twilio error ${field(params, 'ErrorCode') ?? '-'})`,
+    `Answered message ${logText(field(params, 'MessageSid'))} from the fallback without recording it (Twilio error ${logText(field(params, 'ErrorCode'))})`,
   );
   return twiml(answerMessage(flowsOrDefault(settings, context), params, settings).twiml);
 });

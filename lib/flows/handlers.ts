@@ -6,20 +6,13 @@
 import type { HttpHandler, InvocationContext } from '@azure/functions';
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
-import { NotFoundError } from '../errors';
 import { field, type FormParams } from '../http/requests';
 import { twiml } from '../http/responses';
 import { queuedText } from '../outbound/kinds';
 import { enqueue, QueueUnavailableError } from '../outbound/queue';
 import { recordedWebhook } from '../records/handlers';
-import {
-  flowObservation,
-  recordingObservation,
-  smsWebhookObservation,
-  voiceWebhookObservation,
-} from '../records/observations';
+import { recordingObservation, smsWebhookObservation, voiceWebhookObservation } from '../records/observations';
 import { findRecord, saveObservation } from '../records/store';
-import { StoreRefusedError, StoreUnavailableError } from '../records/tables';
 import { twilioWebhook } from '../twilio/webhook';
 import { FlowFileError, getFlows } from './load';
 import MessagingResponse from 'twilio/lib/twiml/MessagingResponse';
@@ -28,16 +21,11 @@ import { answerMessage, type MessageAnswer } from './messaging';
 import { optOutsOf, saveOptOut } from '../records/optOuts';
 import { DEFAULT_FLOWS, type FlowFile } from './schema';
 import { fill, MAX_SMS_LENGTH, requestVariables } from './text';
-import {
-  answerCall,
-  answerCallback,
-  FLOW_KINDS,
-  stepGone,
-  whisperTwiml,
-  type CallText,
-  type FlowKind,
-  type FlowPlace,
-} from './voice';
+import { logText } from '../http/logText';
+import { own } from '../http/own';
+import { flowKind, flowPlace, flowQuery } from './place';
+import { answerTurnOnce } from './turns';
+import { answerCall, answerCallback, stepGone, whisperTwiml, type CallText, type FlowPlace } from './voice';
 
 /** POST /api/twilio/voice: the entry of the voice flow. */
 export const voiceFlowWebhook = recordedWebhook(async (params, context, settings, { url }) => {
@@ -133,54 +121,40 @@ export function flowsOrDefault(settings: Settings, context: InvocationContext): 
   }
 }
 
-const integer = (value: string | null): number | undefined =>
-  value !== null && /^\d{1,6}$/.test(value) ? Number(value) : undefined;
-
 /** POST /api/twilio/flow/{kind}: gather, dial and record actions, redirects to a step, recordings, whispers. */
-export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, settings, { request, url }) => {
-  const kind = request.params.kind as FlowKind;
-  if (!(FLOW_KINDS as readonly string[]).includes(kind))
-    throw new NotFoundError(`No flow callback "${request.params.kind}"`);
-  const query = request.query;
-  const place: FlowPlace = {
-    step: query.get('step') ?? undefined,
-    at: integer(query.get('at')),
-    turn: integer(query.get('turn')),
-    try: integer(query.get('try')),
-    leg: integer(query.get('leg')),
-  };
+export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, settings, { request, url, query }) => {
+  const kind = flowKind(request);
+  const place = flowPlace(kind, query);
   const flows = flowsOrDefault(settings, context);
   if (kind === 'whisper') return twiml(whisperTwiml(flows, place, params, settings));
   if (kind === 'recording') {
     await recorded(settings, context, params, flows, place, new URL(url).origin);
     return { status: 204 };
   }
+  const where = `${kind} at ${logText(place.step)}[${place.at ?? '-'}]`;
   const outbox: CallText[] = [];
   let answer = answerCallback(kind, place, flows, params, settings, outbox);
   if (!answer) {
     context.warn(
-      `Call ${field(params, 'CallSid') ?? '?'} asked for ${kind} at ${place.step ?? '?'}[${place.at ?? '-'}], which the flow file does not have (changed since the call began?); it goes back to the entry step`,
+      `Call ${logText(field(params, 'CallSid'))} asked for ${where}, which the flow file does not have (changed since the call began?); it goes back to the entry step`,
     );
     answer = stepGone(flows, place, settings, params);
   }
-  // The caller is on the line and Twilio does not retry an action URL: a turn that cannot be
-  // recorded, or whose texts cannot be queued, is still answered, and the log says what was missed.
+  // One deadline for the turn's storage: its texts are queued in what is left of it.
   const signal = storageDeadline();
-  const turn = `Call ${field(params, 'CallSid') ?? '?'}: turn ${place.turn ?? '?'} (${kind} at ${place.step ?? '?'})`;
-  await Promise.all([
-    saveObservation(settings, flowObservation(params, { ...answer.facts, turn: place.turn ?? 0 }), { signal }).catch(
-      (error: unknown) => {
-        if (!(error instanceof StoreUnavailableError || error instanceof StoreRefusedError)) throw error;
-        context.warn(`${turn} answered but not recorded: ${error.message}`);
-      },
-    ),
-    enqueue(settings, callTexts(context, outbox, url), signal).catch((error: unknown) => {
+  const heard = await answerTurnOnce(settings, context, params, place.turn!, answer, where);
+  // Only the texts of the answer the caller hears: a replay with other input (answered with the
+  // first TwiML) sends none of its own. The caller is on the line and Twilio does not retry an
+  // action URL: texts that cannot be queued are logged, and the turn is answered all the same.
+  if (heard === answer.twiml)
+    await enqueue(settings, callTexts(context, outbox, url), signal).catch((error: unknown) => {
       if (!(error instanceof QueueUnavailableError)) throw error;
-      context.error(`${turn} answered, but its ${outbox.length} text(s) could not be queued: ${error.message}`);
-    }),
-  ]);
-  return twiml(answer.twiml);
-});
+      context.error(
+        `Call ${logText(field(params, 'CallSid'))}: turn ${place.turn} (${where}) answered, but its ${outbox.length} text(s) could not be queued: ${error.message}`,
+      );
+    });
+  return twiml(heard);
+}, flowQuery);
 
 /**
  * A recording or its transcription: kept on the call's record, and its text to the owner put on
@@ -199,7 +173,8 @@ async function recorded(
   const observation = recordingObservation(params);
   const signal = storageDeadline();
   await saveObservation(settings, observation, { signal });
-  const action = place.step !== undefined ? flows.voice?.steps[place.step]?.actions[place.at ?? -1] : undefined;
+  const steps = flows.voice?.steps ?? {};
+  const action = place.step !== undefined ? own(steps, place.step)?.actions[place.at ?? -1] : undefined;
   const notify = action && 'record' in action ? action.record.notify : undefined;
   if (!notify) return;
   const call = await findRecord(settings, 'call', observation.sid, { signal });

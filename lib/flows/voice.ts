@@ -9,6 +9,7 @@ import VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
 import type { Settings } from '../config/settings';
 import { field, type FormParams } from '../http/requests';
 import type { FlowFacts } from '../records/model';
+import { own } from '../http/own';
 import { xmlSafe } from '../twilio/twiml';
 import {
   callbackPath,
@@ -210,6 +211,6 @@ export function stepGone(flows: FlowFile, place: FlowPlace, settings: Settings, 
 
 /** What the answering party of a dial hears before the caller is connected. */
 export function whisperTwiml(flows: FlowFile, place: FlowPlace, params: FormParams, settings: Settings): string {
-  const action = place.step !== undefined ? voiceOf(flows).steps[place.step]?.actions[place.at ?? -1] : undefined;
+  const action = place.step !== undefined ? own(voiceOf(flows).steps, place.step)?.actions[place.at ?? -1] : undefined;
   return dialWhisper(action && 'dial' in action ? action.dial : undefined, requestVariables(params, settings));
 }

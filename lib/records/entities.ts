@@ -7,7 +7,9 @@
  * - RowKey `sid|<SID>`: the record; `sid|<SID>|event|<key>`: each event. Reading a record with
  *   its history is one key range of one partition, the record is a point read, and an event's
  *   key makes a redelivery a conflict instead of a second event.
- * - RowKey `<filter>|<inverted creation time>|<SID>`: listing rows (listing.ts).
+ * - RowKey `<filter>|<inverted creation time>|<SID>`: listing rows (listing.ts), each a copy of
+ *   the record with its `sid`, so a listing reads no record; every write of the record writes
+ *   them in the same transaction, so they never differ from it.
  * Every property is a field of the schemas in model.ts: lists are stored as JSON, texts are
  * cut to what a property holds, and reading parses back through the same schemas.
  */
@@ -66,7 +68,41 @@ export function eventEntity(observation: Observation, at: string): Entity {
     .entity;
 }
 
+/** A listing row: the record under a listing's key, with its SID (listing.ts). */
+export const listingEntity = (record: CallOrMessage, rowKey: string): Entity => ({
+  ...recordEntity(record),
+  rowKey,
+  sid: record.sid,
+});
+
+/**
+ * The record a listing row carries; undefined for a row written before rows carried their
+ * record (it holds only `sid`), whose record is then read where it is.
+ */
+export const recordFromListingRow = (entity: Record<string, unknown>): CallOrMessage | undefined =>
+  entity.status === undefined ? undefined : recordSchema.parse(entity);
+
 export const eventFromEntity = (entity: Record<string, unknown>): RecordEvent => eventSchema.parse(entity);
+
+/** One event of a SID by its key (a point read), or undefined when there is none. */
+export async function readEvent(
+  table: TableClient,
+  kind: Kind,
+  sid: string,
+  eventKey: string,
+  signal: AbortSignal,
+): Promise<RecordEvent | undefined> {
+  try {
+    const rowKey = `${recordRow(sid)}${EVENT_INFIX}${eventKey}`;
+    const entity = await table.getEntity<Record<string, unknown>>(partitionOf(kind, sid), rowKey, {
+      abortSignal: signal,
+    });
+    return eventFromEntity(entity);
+  } catch (error) {
+    if (storageStatus(error) === 404) return undefined;
+    throw error;
+  }
+}
 
 export async function readRecord(
   table: TableClient,

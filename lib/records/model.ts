@@ -82,6 +82,8 @@ const flowFacts = {
   recordingUrl: z.string().optional(),
   recordingDuration: z.number().int().optional(),
   transcription: z.string().optional(),
+  /** The TwiML a turn was answered with: Twilio asking the same turn again gets it again. */
+  twiml: z.string().optional(),
 };
 export type FlowFacts = { [Name in keyof typeof flowFacts]?: z.output<(typeof flowFacts)[Name]> | undefined };
 

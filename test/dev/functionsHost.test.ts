@@ -170,6 +170,14 @@ describe('the local host at its edges', () => {
     expect(reply).toMatch(/^HTTP\/1\.1 400 /);
   });
 
+  it('answers a Host header with credentials (user@host) with 400, not 500', async () => {
+    const { reply } = await rawRequest(
+      app.url,
+      'POST /api/twilio/sms HTTP/1.1\r\nHost: user@evil.com\r\nContent-Length: 7\r\nConnection: close\r\n\r\nBody=hi',
+    );
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
   it("closes a request whose headers never finish, well before Node's 300 s default", async () => {
     const { ms } = await rawRequest(app.url, 'POST /api/twilio/sms HTTP/1.1\r\nHost: localhost\r\n', { end: false });
     expect(ms).toBeLessThan(20_000);

@@ -24,10 +24,12 @@ writeFileSync(
   flowFile,
   JSON.stringify({
     voice: {
-      entry: 'vm',
+      entry: 'menu',
       steps: {
         vm: { actions: [{ record: { notify: { to: OWNER }, then: 'texted' } }] },
         texted: { actions: [{ sms: 'We got your call, {From}' }, { say: 'Goodbye.' }] },
+        menu: { actions: [{ gather: { prompt: 'Press 1 or 2.', branches: { '1': 'texted', '2': 'other' }, otherwise: 'vm' } }] },
+        other: { actions: [{ sms: 'Another text' }, { say: 'Other.' }] },
       },
     },
     messaging: {
@@ -268,6 +270,24 @@ describe('a text in a call (the sms action)', () => {
     const listed = await fetch(`${app.url}/api/messages?number=${encodeURIComponent(caller)}&direction=outbound`);
     const records = (await listed.json()) as { items: Array<{ sid: string; body?: string }> };
     expect(records.items).toMatchObject([{ sid: fake.messages[0]?.sid, body: `We got your call, ${caller}` }]);
+  });
+
+  it('is sent for the answer the caller heard only, when Twilio replays a turn with other input', async () => {
+    const caller = aNumber();
+    const callSid = sid('CA');
+    const pressed = (digits: string) =>
+      signedPost('/api/twilio/flow/gather?step=menu&at=0&try=1&turn=1', {
+        CallSid: callSid,
+        From: caller,
+        To: TEST_PHONE_NUMBER,
+        Direction: 'inbound',
+        Digits: digits,
+      });
+    const first = await pressed('1');
+    expect((await pressed('2')).text).toBe(first.text);
+    expect((await pressed('1')).text).toBe(first.text);
+    await queueSettled();
+    expect(texts()).toEqual([`${caller}: We got your call, ${caller}`]);
   });
 
   it('is refused before Twilio after STOP, and sent again after START', async () => {
