@@ -28,7 +28,11 @@ writeFileSync(
       steps: {
         vm: { actions: [{ record: { notify: { to: OWNER }, then: 'texted' } }] },
         texted: { actions: [{ sms: 'We got your call, {From}' }, { say: 'Goodbye.' }] },
-        menu: { actions: [{ gather: { prompt: 'Press 1 or 2.', branches: { '1': 'texted', '2': 'other' }, otherwise: 'vm' } }] },
+        menu: {
+          actions: [
+            { gather: { prompt: 'Press 1 or 2.', branches: { '1': 'texted', '2': 'other' }, otherwise: 'vm' } },
+          ],
+        },
         other: { actions: [{ sms: 'Another text' }, { say: 'Other.' }] },
       },
     },
