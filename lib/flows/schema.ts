@@ -83,8 +83,22 @@ const voice = z
       .default('reject')
       .meta({ description: 'A blocked caller: rejected (not answered, not billed), a busy tone, or a step.' }),
     steps: z.record(stepName, step),
+    voice: z.string().min(1).optional().meta({
+      description:
+        'The voice of every say (re-prompts, the "no longer available" apology and whispers included), e.g. "Polly.Lupe"; a say may name its own.',
+    }),
+    language: z.string().min(2).optional().meta({
+      description: 'The language of every say, e.g. "es-US"; a say may name its own.',
+    }),
   })
   .meta({ description: 'The voice flow: named steps, each a list of actions.' });
+
+/** The voice and language a flow's says use unless a say names its own. */
+export const sayDefaults = (flow: { voice?: string | undefined; language?: string | undefined }): SayDefaults => ({
+  ...(flow.voice ? { voice: flow.voice } : {}),
+  ...(flow.language ? { language: flow.language } : {}),
+});
+export type SayDefaults = { voice?: string; language?: string };
 
 // Messaging -------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ import { whisperTwiml as dialWhisper } from './actions/dial';
 import { isOpen } from './hours';
 import { fill, requestVariables, type Variables } from './text';
 import type { FlowFile, VoiceFlow } from './schema';
-import { DEFAULT_FLOWS } from './schema';
+import { DEFAULT_FLOWS, sayDefaults } from './schema';
 
 export type { CallText, FlowPlace, VoiceAnswer };
 
@@ -42,6 +42,10 @@ export const isBlocked = (flows: FlowFile, from: string | undefined): boolean =>
 /** Writes steps as TwiML for one request of a call; each action writes its own verbs. */
 class CallTwiml {
   readonly response = new VoiceResponse();
+  /** The flow's voice and language: every say of this answer uses them unless it names its own. */
+  get sayAttributes(): VoiceResponse.SayAttributes {
+    return sayDefaults(this.voice) as VoiceResponse.SayAttributes;
+  }
 
   constructor(
     private readonly voice: VoiceFlow,
@@ -92,6 +96,7 @@ class CallTwiml {
       at,
       nextTurn: this.nextTurn,
       variables: this.variables,
+      sayAttributes: this.sayAttributes,
       text: (template) => this.text(template),
       url: (query = {}, route = kind) => callbackPath(route, { step, at, ...query }),
       goTo: (next) => this.goTo(next),
@@ -198,7 +203,7 @@ export function stepGone(flows: FlowFile, place: FlowPlace, settings: Settings, 
     settings,
     outbox: [],
   });
-  twiml.response.say(STEP_GONE);
+  twiml.response.say(twiml.sayAttributes, STEP_GONE);
   twiml.goTo(voice.entry);
   return {
     twiml: twiml.response.toString(),
@@ -212,5 +217,9 @@ export function stepGone(flows: FlowFile, place: FlowPlace, settings: Settings, 
 /** What the answering party of a dial hears before the caller is connected. */
 export function whisperTwiml(flows: FlowFile, place: FlowPlace, params: FormParams, settings: Settings): string {
   const action = place.step !== undefined ? own(voiceOf(flows).steps, place.step)?.actions[place.at ?? -1] : undefined;
-  return dialWhisper(action && 'dial' in action ? action.dial : undefined, requestVariables(params, settings));
+  return dialWhisper(
+    action && 'dial' in action ? action.dial : undefined,
+    requestVariables(params, settings),
+    sayDefaults(voiceOf(flows)) as VoiceResponse.SayAttributes,
+  );
 }

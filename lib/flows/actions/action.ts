@@ -48,6 +48,8 @@ export interface ActionTwiml {
   /** The turn the URLs in this answer lead to: one more than the request's. */
   readonly nextTurn: number;
   readonly variables: Variables;
+  /** The flow's voice and language, for every say it writes (`<Say>` attributes). */
+  readonly sayAttributes: VoiceResponse.SayAttributes;
   /** A flow text with its variables filled in, safe for TwiML. */
   text(template: string): string;
   /** The URL of this action's callback (or of `route`): its step and index, then `query`. */

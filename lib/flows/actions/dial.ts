@@ -89,9 +89,13 @@ function writeDial(twiml: ActionTwiml, dial: Dial, leg: number): void {
 }
 
 /** What the answering party hears before the caller is connected. */
-export function whisperTwiml(dial: Dial | undefined, variables: Variables): string {
+export function whisperTwiml(
+  dial: Dial | undefined,
+  variables: Variables,
+  sayAttributes: VoiceResponse.SayAttributes = {},
+): string {
   const response = new VoiceResponse();
-  if (dial?.whisper) response.say(xmlSafe(fill(dial.whisper, variables)));
+  if (dial?.whisper) response.say(sayAttributes, xmlSafe(fill(dial.whisper, variables)));
   return response.toString();
 }
 

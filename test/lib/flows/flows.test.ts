@@ -9,7 +9,7 @@ import { isOpen } from '../../../lib/flows/hours';
 import { FlowFileError, getFlows, readFlowFile } from '../../../lib/flows/load';
 import { answerMessage } from '../../../lib/flows/messaging';
 import { DEFAULT_FLOWS, flowFileSchema, type FlowFile } from '../../../lib/flows/schema';
-import { answerCall, answerCallback, type CallText } from '../../../lib/flows/voice';
+import { answerCall, answerCallback, stepGone, whisperTwiml, type CallText } from '../../../lib/flows/voice';
 import { ROOT } from '../../support/appHost';
 import { baseSettings } from '../../support/settings';
 
@@ -331,5 +331,75 @@ describe('messaging TwiML', () => {
     expect(forwards[0]!.body).toMatch(/^From \+15550100199: x+$/);
     expect(forwards[0]!.body).toHaveLength(1600);
     expect(answer.rule).toBe('rule 1');
+  });
+});
+
+describe("the flow's voice and language", () => {
+  const spanish = parse(
+    flow({
+      voice: 'Polly.Lupe',
+      language: 'es-US',
+      steps: {
+        menu: {
+          actions: [
+            { say: 'Hola' },
+            { say: { text: 'Hello', voice: 'Polly.Joanna', language: 'en-US' } },
+            {
+              gather: {
+                prompt: 'Marque 1',
+                reprompt: 'No le entendí.',
+                retries: 1,
+                branches: { '1': 'ventas' },
+              },
+            },
+          ],
+        },
+        ventas: { actions: [{ dial: { to: '+15550100001', whisper: 'Llamada de ventas' } }] },
+      },
+    }),
+  );
+  const lupe = 'voice="Polly.Lupe" language="es-US"';
+
+  it("is every say's, unless a say names its own: prompts and re-prompts too", () => {
+    const twiml = answerCall(spanish, call, settings).twiml;
+    expect(twiml).toContain(`<Say ${lupe}>Hola</Say><Say voice="Polly.Joanna" language="en-US">Hello</Say>`);
+    expect(twiml).toContain(`<Say ${lupe}>Marque 1</Say>`);
+    const again = answerCallback('gather', { step: 'menu', at: 2, try: 1, turn: 1 }, spanish, call, settings);
+    expect(again?.twiml).toContain(`<Say ${lupe}>No le entendí.</Say><Gather`);
+    expect(again?.twiml).toContain(`<Say ${lupe}>Marque 1</Say></Gather>`);
+  });
+
+  it('is the "no longer available" apology\'s and the whisper\'s', () => {
+    expect(stepGone(spanish, { step: 'gone', turn: 2 }, settings, call).twiml).toContain(
+      `<Say ${lupe}>Sorry, that option is no longer available.</Say>`,
+    );
+    expect(whisperTwiml(spanish, { step: 'ventas', at: 0 }, call, settings)).toBe(
+      `<?xml version="1.0" encoding="UTF-8"?><Response><Say ${lupe}>Llamada de ventas</Say></Response>`,
+    );
+  });
+
+  it('leaves says without attributes when the flow names none, as before', () => {
+    const plain = parse(flow({ steps: { menu: { actions: [{ say: 'Hi' }] } } }));
+    expect(answerCall(plain, call, settings).twiml).toContain('<Say>Hi</Say>');
+  });
+});
+
+describe('record with transcribe', () => {
+  const recording = (maxLength?: number) =>
+    flow({
+      steps: { menu: { actions: [{ record: { transcribe: true, ...(maxLength ? { maxLength } : {}) } }] } },
+    });
+
+  it("is refused at start with a maxLength outside Twilio's transcription window, naming it", () => {
+    const refusal =
+      'flows.json: voice.steps.menu.actions[0].record.maxLength: must be 2 to 120 s with transcribe: Twilio transcribes recordings of 2 to 120 s only (error 13617)';
+    expect(problemsOf(recording(300))).toEqual([refusal]);
+    expect(problemsOf(recording(1))).toEqual([refusal]);
+  });
+
+  it('is accepted within it, or without maxLength', () => {
+    expect(problemsOf(recording(120))).toEqual([]);
+    expect(problemsOf(recording(2))).toEqual([]);
+    expect(problemsOf(recording())).toEqual([]);
   });
 });
