@@ -21,6 +21,9 @@ export const ROUTES = {
   getCallTranscript: 'calls/{sid}/transcript',
   listOptOuts: 'opt-outs',
   health: 'health',
+  getCallRecording: 'calls/{sid}/recordings/{recordingSid}',
+  getFlowGraph: 'flows/graph',
+  console: 'console',
 } as const;
 
 export type RouteName = keyof typeof ROUTES;

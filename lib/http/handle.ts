@@ -27,3 +27,12 @@ export function errorResponse(error: unknown, context: InvocationContext): HttpR
   context.error(`Unhandled error: ${oneLine(describeError(error))}`);
   return problem(500, 'Internal error');
 }
+
+/**
+ * A handler whose module is loaded by its first request: code that only a few routes need (the
+ * console's) is a chunk of its own in the package, never loaded by a webhook's cold start.
+ */
+export const loadedOnUse =
+  (load: () => Promise<HttpHandler>): HttpHandler =>
+  async (request, context) =>
+    (await load())(request, context);

@@ -45,6 +45,9 @@ describe('local Functions host', () => {
       voiceFallback: 'POST twilio/voice/fallback anonymous',
       smsFallback: 'POST twilio/sms/fallback anonymous',
       health: 'GET health anonymous',
+      console: 'GET console function',
+      getCallRecording: 'GET calls/{sid}/recordings/{recordingSid} function',
+      getFlowGraph: 'GET flows/graph function',
     });
     for (const fn of app.functions.filter((f) => f.route.startsWith('twilio/'))) expect(fn.authLevel).toBe('anonymous');
   });
