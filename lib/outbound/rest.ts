@@ -21,13 +21,19 @@ const lookup = (listing: 'listCalls' | 'listMessages', to: string) =>
  * so the callee hears the configured greeting, as in the seed. Its progress comes back to
  * our statusCallback.
  */
-export async function placeCall(settings: Settings, origin: string, request: CallRequest): Promise<Placed> {
+export async function placeCall(
+  settings: Settings,
+  origin: string,
+  request: CallRequest,
+  /** Where the call is answered instead of the voice webhook (a flow's step). */
+  answerUrl?: string,
+): Promise<Placed> {
   const client = await getTwilioClient(settings);
   const answer = request.twiml
     ? { twiml: request.twiml }
     : request.say
       ? { twiml: sayTwiml(request.say) }
-      : { url: request.url ?? routeUrl(origin, 'voiceWebhook'), method: 'POST' as const };
+      : { url: request.url ?? answerUrl ?? routeUrl(origin, 'voiceWebhook'), method: 'POST' as const };
   const call = await callTwilio(
     () =>
       client.calls.create({

@@ -3,6 +3,13 @@ import { secureUrl } from '../config/secureUrl';
 import { phoneNumber } from '../twilio/ids';
 import { twimlProblem } from '../twilio/twiml';
 
+/** `flow` of POST /api/calls: the step the callee hears (default: the entry step), checked against the flow file by lib/flows/placedCall.ts. */
+export const callFlow = z.strictObject({
+  step: z.string().min(1).max(100).optional(),
+  variables: z.record(z.string(), z.unknown()).optional(),
+});
+export type CallFlow = z.output<typeof callFlow>;
+
 /** The body of POST /api/calls. */
 export const callRequest = z
   .strictObject({
@@ -19,9 +26,10 @@ export const callRequest = z
       })
       .optional(),
     url: secureUrl.optional(),
+    flow: callFlow.optional(),
   })
-  .refine((body) => [body.say, body.twiml, body.url].filter((value) => value !== undefined).length <= 1, {
-    message: 'give at most one of say, twiml or url',
+  .refine((body) => [body.say, body.twiml, body.url, body.flow].filter((value) => value !== undefined).length <= 1, {
+    message: 'give at most one of say, twiml, url or flow',
     path: ['say'],
   });
 export type CallRequest = z.output<typeof callRequest>;
