@@ -76,6 +76,10 @@ const voice = z
     closed: stepName
       .optional()
       .meta({ description: 'The step instead of entry outside business hours (needs "hours").' }),
+    machine: stepName.optional().meta({
+      description:
+        'The step a call the app placed with machineDetection starts at when a machine or fax answers (AnsweredBy machine_*, fax).',
+    }),
     blocked: z
       .union([z.enum(['reject', 'busy']), z.strictObject({ step: stepName })], {
         error: 'must be "reject", "busy" or { "step" }',

@@ -128,8 +128,15 @@ export function answerCall(
 ): VoiceAnswer {
   const voice = voiceOf(flows);
   const twiml = new CallTwiml(voice, requestVariables(params, settings), 1, { params, settings, outbox });
-  if (field(params, 'Direction')?.startsWith('outbound'))
+  if (field(params, 'Direction')?.startsWith('outbound')) {
+    const answeredBy = field(params, 'AnsweredBy') ?? '';
+    if (voice.machine && (answeredBy.startsWith('machine_') || answeredBy === 'fax'))
+      return {
+        twiml: twiml.step(voice.machine).response.toString(),
+        facts: { turn: 0, outcome: `answered by ${answeredBy}`, step: voice.machine },
+      };
     return { twiml: twiml.step(voice.entry).response.toString(), facts: { turn: 0, step: voice.entry } };
+  }
   if (isBlocked(flows, field(params, 'From'))) {
     if (typeof voice.blocked === 'object')
       return {

@@ -5,7 +5,7 @@ import type { Observation, Placed } from '../records/model';
 import { saveObservation } from '../records/store';
 import { StoreRefusedError, StoreUnavailableError } from '../records/tables';
 import { refuseIfOptedOut } from './optOut';
-import type { CallRequest, MessageRequest } from './schemas';
+import type { CallRequest, MachineDetection, MessageRequest } from './schemas';
 import { callTwilio, getTwilioClient } from '../twilio/client';
 import { sayTwiml } from '../twilio/twiml';
 
@@ -40,6 +40,7 @@ export async function placeCall(
         to: request.to,
         from: request.from ?? settings.TWILIO_PHONE_NUMBER,
         ...answer,
+        ...detectionParams(request.machineDetection),
         statusCallback: routeUrl(origin, 'statusCallback'),
         statusCallbackMethod: 'POST',
         statusCallbackEvent: CALL_EVENTS,
@@ -50,6 +51,20 @@ export async function placeCall(
 }
 
 /** Sends a text, unless its recipient is on the opt-out list (OptedOutError, before Twilio is asked). */
+/** Answering machine detection as the SDK names it; the flow's `voice.machine` step takes what a machine answers. */
+function detectionParams(detection: MachineDetection | undefined) {
+  if (!detection) return {};
+  const { mode, timeout, speechThreshold, speechEndThreshold, silenceTimeout } = { ...detection } as MachineDetection &
+    Record<string, number | undefined>;
+  return {
+    machineDetection: mode,
+    ...(timeout !== undefined ? { machineDetectionTimeout: timeout } : {}),
+    ...(speechThreshold !== undefined ? { machineDetectionSpeechThreshold: speechThreshold } : {}),
+    ...(speechEndThreshold !== undefined ? { machineDetectionSpeechEndThreshold: speechEndThreshold } : {}),
+    ...(silenceTimeout !== undefined ? { machineDetectionSilenceTimeout: silenceTimeout } : {}),
+  };
+}
+
 export async function sendMessage(
   settings: Settings,
   origin: string,

@@ -73,6 +73,26 @@ describe('makeCall', () => {
     expect(lastForm().Url).toEqual(['http://localhost:7071/api/twilio/voice']);
   });
 
+  it('passes machineDetection and its timeouts to Twilio', async () => {
+    await invoke(makeCall, jsonRequest(callsUrl, { to, machineDetection: 'Enable' }));
+    expect(lastForm().MachineDetection).toEqual(['Enable']);
+    const detection = {
+      mode: 'DetectMessageEnd',
+      timeout: 30,
+      speechThreshold: 2400,
+      speechEndThreshold: 1200,
+      silenceTimeout: 5000,
+    };
+    await invoke(makeCall, jsonRequest(callsUrl, { to, machineDetection: detection }));
+    expect(lastForm()).toMatchObject({
+      MachineDetection: ['DetectMessageEnd'],
+      MachineDetectionTimeout: ['30'],
+      MachineDetectionSpeechThreshold: ['2400'],
+      MachineDetectionSpeechEndThreshold: ['1200'],
+      MachineDetectionSilenceTimeout: ['5000'],
+    });
+  });
+
   it('with an Idempotency-Key, the key covers the flow too: another step with the same key is refused', async () => {
     useSettings({ TWILIO_API_BASE_URL: fake.url, PHONE_FLOWS: 'flows/examples/ivr.json' });
     const keyed = (step: string) => {
@@ -127,6 +147,7 @@ describe('makeCall', () => {
     [{ to, callerId: '+15550001111' }, 'callerId', 'is not a known field'],
     [{ to, say: 'Hi', flow: { step: 'menu' } }, 'say', 'give at most one of say, twiml, url or flow'],
     [{ to, flow: { step: '' } }, 'flow.step', 'Too small: expected string to have >=1 characters'],
+    [{ to, machineDetection: { mode: 'Enable', timeout: 60 } }, 'machineDetection.timeout', 'must be 3 to 59 s'],
     [{ to: 15550002222 }, 'to', 'Invalid input: expected string, received number'],
   ])('refuses %j with 400 naming %s', async (body, field, message) => {
     const result = await invoke(makeCall, jsonRequest(callsUrl, body));

@@ -408,3 +408,26 @@ describe('record with transcribe', () => {
     expect(problemsOf(recording())).toEqual([]);
   });
 });
+
+describe('a call the app placed with machine detection', () => {
+  const flows = parse(
+    flow({
+      machine: 'message',
+      steps: {
+        menu: { actions: [{ say: 'Press 1 to confirm.' }] },
+        message: { actions: [{ say: 'Please call us back.' }] },
+      },
+    }),
+  );
+  const placed = { ...call, Direction: 'outbound-api', From: '+15005550006', To: '+15550100199' };
+
+  it.each(['machine_end_beep', 'machine_start', 'fax'])('answered by %s starts at voice.machine', (answeredBy) => {
+    const answer = answerCall(flows, { ...placed, AnsweredBy: answeredBy }, settings);
+    expect(answer.twiml).toContain('<Say>Please call us back.</Say>');
+    expect(answer.facts).toEqual({ turn: 0, outcome: `answered by ${answeredBy}`, step: 'message' });
+  });
+
+  it.each(['human', 'unknown', ''])('answered by "%s" starts at the entry step', (answeredBy) => {
+    expect(answerCall(flows, { ...placed, AnsweredBy: answeredBy }, settings).twiml).toContain('Press 1 to confirm.');
+  });
+});
