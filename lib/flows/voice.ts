@@ -111,6 +111,13 @@ class CallTwiml {
   }
 }
 
+/** voice.machine, when Twilio's answering machine detection says a machine or fax answered. */
+function machineAnswered(voice: VoiceFlow, params: FormParams): { step: string; outcome: string } | undefined {
+  const answeredBy = field(params, 'AnsweredBy') ?? '';
+  if (!voice.machine || !(answeredBy.startsWith('machine_') || answeredBy === 'fax')) return undefined;
+  return { step: voice.machine, outcome: `answered by ${answeredBy}` };
+}
+
 const voiceOf = (flows: FlowFile): VoiceFlow => flows.voice ?? DEFAULT_FLOWS.voice!;
 
 /**
@@ -129,12 +136,8 @@ export function answerCall(
   const voice = voiceOf(flows);
   const twiml = new CallTwiml(voice, requestVariables(params, settings), 1, { params, settings, outbox });
   if (field(params, 'Direction')?.startsWith('outbound')) {
-    const answeredBy = field(params, 'AnsweredBy') ?? '';
-    if (voice.machine && (answeredBy.startsWith('machine_') || answeredBy === 'fax'))
-      return {
-        twiml: twiml.step(voice.machine).response.toString(),
-        facts: { turn: 0, outcome: `answered by ${answeredBy}`, step: voice.machine },
-      };
+    const machine = machineAnswered(voice, params);
+    if (machine) return { twiml: twiml.step(machine.step).response.toString(), facts: { turn: 0, ...machine } };
     return { twiml: twiml.step(voice.entry).response.toString(), facts: { turn: 0, step: voice.entry } };
   }
   if (isBlocked(flows, field(params, 'From'))) {
@@ -177,7 +180,13 @@ export function answerCallback(
   const twiml = new CallTwiml(voice, requestVariables(params, settings), turn + 1, { params, settings, outbox });
   const step = place.step !== undefined && Object.hasOwn(voice.steps, place.step) ? place.step : undefined;
   if (step === undefined) return undefined;
-  if (kind === 'step') return { twiml: twiml.step(step).response.toString(), facts: { turn, step } };
+  if (kind === 'step') {
+    // A call placed into a step (POST /api/calls with flow.step) hears it first: a machine goes to voice.machine.
+    const machine = machineAnswered(voice, params);
+    if (turn === 1 && machine)
+      return { twiml: twiml.step(machine.step).response.toString(), facts: { turn, ...machine } };
+    return { twiml: twiml.step(step).response.toString(), facts: { turn, step } };
+  }
   const at = place.at ?? -1;
   const action = voice.steps[step]!.actions[at];
   const module = ACTIONS[kind];

@@ -427,6 +427,15 @@ describe('a call the app placed with machine detection', () => {
     expect(answer.facts).toEqual({ turn: 0, outcome: `answered by ${answeredBy}`, step: 'message' });
   });
 
+  it('placed into a step (flow.step), a machine still goes to voice.machine on the first turn', () => {
+    const step = { step: 'menu', turn: 1 };
+    const machine = answerCallback('step', step, flows, { ...placed, AnsweredBy: 'machine_end_beep' }, settings);
+    expect(machine?.twiml).toContain('Please call us back.');
+    expect(answerCallback('step', step, flows, { ...placed, AnsweredBy: 'human' }, settings)?.twiml).toContain(
+      'Press 1',
+    );
+  });
+
   it.each(['human', 'unknown', ''])('answered by "%s" starts at the entry step', (answeredBy) => {
     expect(answerCall(flows, { ...placed, AnsweredBy: answeredBy }, settings).twiml).toContain('Press 1 to confirm.');
   });
