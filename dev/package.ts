@@ -109,7 +109,7 @@ export const BUNDLE_OPTIONS = {
  * which every cold start compiles (re2js is 148 KiB); instead each is bundled into a CommonJS
  * file of its own beside main, `<name>.cjs`, which that require() loads.
  */
-const LAZY_REQUIRES = ['re2js'];
+const LAZY_REQUIRES = ['re2js', 'liquidjs'];
 
 function lazyRequires(): Plugin {
   return {

@@ -12,11 +12,13 @@ import { ROUTES } from '../lib/config/routes';
  * webhook failed (storage down: 503), so the sender still gets the flow's reply. Nothing is written;
  * the log names the message so it can be reconciled.
  */
-export const smsFallback = twilioWebhook((params, context, settings) => {
+export const smsFallback = twilioWebhook(async (params, context, settings) => {
   context.warn(
     `Answered message ${logText(field(params, 'MessageSid'))} from the fallback without recording it (Twilio error ${logText(field(params, 'ErrorCode'))})`,
   );
-  return twiml(answerMessage(flowsOrDefault(settings, context), params, settings).twiml);
+  return twiml(
+    (await answerMessage(flowsOrDefault(settings, context), params, settings, undefined, { context })).twiml,
+  );
 });
 
 app.http('smsFallback', { methods: ['POST'], route: ROUTES.smsFallback, authLevel: 'anonymous', handler: smsFallback });

@@ -58,6 +58,11 @@ export function actionLine(action: VoiceAction): string {
   if ('sms' in action) return `sms ${quoted(typeof action.sms === 'string' ? action.sms : action.sms.text)}`;
   if ('redirect' in action) return 'step' in action.redirect ? 'redirect' : `redirect ${clip(action.redirect.url)}`;
   if ('hangup' in action) return 'hangup';
+  if ('set' in action)
+    return `set ${clip(Object.keys('variables' in action.set && typeof action.set.variables === 'object' && action.set.variables !== null ? action.set.variables : action.set).join(', '))}`;
+  if ('switch' in action) return `switch ${quoted(action.switch.value)}`;
+  if ('http' in action) return `http ${action.http.name}: ${action.http.method} ${clip(action.http.url)}`;
+  if ('code' in action) return `code ${action.code.hook}`;
   return `reject (${action.reject.reason})`;
 }
 

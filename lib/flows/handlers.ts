@@ -20,17 +20,24 @@ import { carrierKeyword } from './keywords';
 import { answerMessage, type MessageAnswer } from './messaging';
 import { optOutsOf, saveOptOut } from '../records/optOuts';
 import { DEFAULT_FLOWS, type FlowFile } from './schema';
-import { fill, MAX_SMS_LENGTH, requestVariables } from './text';
+import { MAX_SMS_LENGTH } from './text';
+import { templateScope, triggerFields } from './scope';
+import { openCallSession } from './session';
+import { render } from './template';
 import { logText } from '../http/logText';
 import { own } from '../http/own';
 import { flowKind, flowPlace, flowQuery } from './place';
 import { answerTurnOnce } from './turns';
 import { answerCall, answerCallback, stepGone, whisperTwiml, type CallText, type FlowPlace } from './voice';
 
-/** POST /api/twilio/voice: the entry of the voice flow. */
+/** POST /api/twilio/voice: the entry of the voice flow, with the call's state when the flow keeps one; its texts are queued. */
 export const voiceFlowWebhook = recordedWebhook(async (params, context, settings, { url }) => {
+  const flows = getFlows(settings);
+  const started = performance.now();
   const outbox: CallText[] = [];
-  const answer = answerCall(getFlows(settings), params, settings, new Date(), outbox);
+  const session = await openCallSession(settings, flows, field(params, 'CallSid'), context);
+  const answer = await answerCall(flows, params, settings, undefined, { ...session, context, started, outbox });
+  await session.save();
   await enqueue(settings, callTexts(context, outbox, url), storageDeadline());
   return { observation: voiceWebhookObservation(params, answer.facts), response: twiml(answer.twiml) };
 });
@@ -54,9 +61,12 @@ function callTexts(context: InvocationContext, outbox: CallText[], url: string) 
 export const messageFlowWebhook = recordedWebhook(async (params, context, settings, { url }) => {
   const signal = storageDeadline();
   const optOut = await keepOptOut(settings, context, params, signal);
-  let answer = answerMessage(getFlows(settings), params, settings);
+  let answer = await answerMessage(getFlows(settings), params, settings, undefined, { context });
   if (!optOut && answer.replies) answer = await withoutReplyToOptedOut(settings, params, answer, signal);
-  const observation = smsWebhookObservation(params, { rule: answer.rule });
+  const observation = smsWebhookObservation(params, {
+    rule: answer.rule,
+    ...(answer.effects ? { effects: answer.effects } : {}),
+  });
   const from = field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER;
   const forwards = answer.forwards.map(({ to, body }) =>
     queuedText(`forward|${observation.sid}|${to}`, new URL(url).origin, { to, from, body }),
@@ -126,14 +136,17 @@ export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, se
   const kind = flowKind(request);
   const place = flowPlace(kind, query);
   const flows = flowsOrDefault(settings, context);
-  if (kind === 'whisper') return twiml(whisperTwiml(flows, place, params, settings));
+  const started = performance.now();
+  const session =
+    kind === 'recording' ? undefined : await openCallSession(settings, flows, field(params, 'CallSid'), context);
+  if (kind === 'whisper') return twiml(whisperTwiml(flows, place, params, settings, session?.state));
   if (kind === 'recording') {
     await recorded(settings, context, params, flows, place, new URL(url).origin);
     return { status: 204 };
   }
   const where = `${kind} at ${logText(place.step)}[${place.at ?? '-'}]`;
   const outbox: CallText[] = [];
-  let answer = answerCallback(kind, place, flows, params, settings, outbox);
+  let answer = await answerCallback(kind, place, flows, params, settings, { ...session, context, started, outbox });
   if (!answer) {
     context.warn(
       `Call ${logText(field(params, 'CallSid'))} asked for ${where}, which the flow file does not have (changed since the call began?); it goes back to the entry step`,
@@ -142,18 +155,19 @@ export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, se
   }
   // One deadline for the turn's storage: its texts are queued in what is left of it.
   const signal = storageDeadline();
-  const heard = await answerTurnOnce(settings, context, params, place.turn!, answer, where);
+  const once = await answerTurnOnce(settings, context, params, place.turn!, answer, where);
+  if (!once.replayed) await session?.save();
   // Only the texts of the answer the caller hears: a replay with other input (answered with the
   // first TwiML) sends none of its own. The caller is on the line and Twilio does not retry an
   // action URL: texts that cannot be queued are logged, and the turn is answered all the same.
-  if (heard === answer.twiml)
+  if (once.twiml === answer.twiml)
     await enqueue(settings, callTexts(context, outbox, url), signal).catch((error: unknown) => {
       if (!(error instanceof QueueUnavailableError)) throw error;
       context.error(
         `Call ${logText(field(params, 'CallSid'))}: turn ${place.turn} (${where}) answered, but its ${outbox.length} text(s) could not be queued: ${error.message}`,
       );
     });
-  return twiml(heard);
+  return twiml(once.twiml);
 }, flowQuery);
 
 /**
@@ -178,11 +192,13 @@ async function recorded(
   const notify = action && 'record' in action ? action.record.notify : undefined;
   if (!notify) return;
   const call = await findRecord(settings, 'call', observation.sid, { signal });
-  const variables = requestVariables(params, settings, { From: call?.from, To: call?.to });
   const transcribed = observation.transcription !== undefined;
   const body = transcribed
     ? `Transcription of the voicemail from ${call?.from ?? 'an unknown caller'}: ${observation.transcription}`
-    : fill(notify.text, variables);
+    : render(
+        notify.text,
+        templateScope('call', triggerFields(params, { From: call?.from, To: call?.to }), settings, call?.flowState),
+      );
   const texts = [notify.to].flat().map((to) =>
     queuedText(`${transcribed ? 'transcription' : 'recording'}|${observation.recordingSid}|${to}`, origin, {
       to,

@@ -13,7 +13,10 @@ import { findEvent, saveObservation } from '../records/store';
 import { MAX_TEXT_LENGTH, StoreRefusedError, StoreUnavailableError } from '../records/tables';
 import type { VoiceAnswer } from './voice';
 
-/** The TwiML for this turn: `answer` when the turn is new, else the one it was first answered with. */
+/**
+ * The TwiML for this turn: `answer` when the turn is new, else the one it was first answered
+ * with (`replayed`: what this request computed is then not kept, its variables included).
+ */
 export async function answerTurnOnce(
   settings: Settings,
   context: InvocationContext,
@@ -21,7 +24,7 @@ export async function answerTurnOnce(
   turn: number,
   answer: VoiceAnswer,
   what: string,
-): Promise<string> {
+): Promise<{ twiml: string; replayed: boolean }> {
   // A TwiML document too long for a table property is not kept: a replay is then answered anew.
   const kept = answer.twiml.length <= MAX_TEXT_LENGTH ? { twiml: answer.twiml } : {};
   const observation = flowObservation(params, { ...answer.facts, ...kept, turn });
@@ -30,14 +33,14 @@ export async function answerTurnOnce(
   try {
     const signal = storageDeadline();
     const { duplicate } = await saveObservation(settings, observation, { signal });
-    if (!duplicate) return answer.twiml;
+    if (!duplicate) return { twiml: answer.twiml, replayed: false };
     const first = await findEvent(settings, 'call', observation.sid, observation.eventKey, { signal });
-    return first?.twiml ?? answer.twiml;
+    return { twiml: first?.twiml ?? answer.twiml, replayed: true };
   } catch (error) {
     if (!(error instanceof StoreUnavailableError || error instanceof StoreRefusedError)) throw error;
     context.warn(
       `Call ${logText(field(params, 'CallSid'))}: turn ${turn} (${what}) answered but not recorded: ${error.message}`,
     );
-    return answer.twiml;
+    return { twiml: answer.twiml, replayed: false };
   }
 }

@@ -34,6 +34,8 @@ export const partitionOf = (kind: Kind, sid: string) => shardPartition(kind, sha
 const SID_PREFIX = 'sid|';
 const recordRow = (sid: string) => `${SID_PREFIX}${sid}`;
 const EVENT_INFIX = '|event|';
+/** RowKey `sid|<SID>|state`: what a flow remembers of the call (flowState.ts). */
+export const STATE_SUFFIX = '|state';
 
 /** Where the record of a SID is. */
 export const recordKeys = (kind: Kind, sid: string) => ({
@@ -126,12 +128,13 @@ export async function readRecordWithEvents(
   kind: Kind,
   sid: string,
   signal: AbortSignal,
-): Promise<{ record: CallOrMessage; events: RecordEvent[] } | undefined> {
+): Promise<{ record: CallOrMessage; events: RecordEvent[]; state?: Record<string, unknown> } | undefined> {
   const { odata } = await import('@azure/data-tables');
   const first = recordRow(sid);
   // `}` sorts right after `|`: the range holds the record and its events, and no other SID's.
   const filter = odata`PartitionKey eq ${partitionOf(kind, sid)} and RowKey ge ${first} and RowKey lt ${`${first}}`}`;
   let record: CallOrMessage | undefined;
+  let state: Record<string, unknown> | undefined;
   const events: RecordEvent[] = [];
   for await (const entity of table.listEntities<Record<string, unknown>>({
     queryOptions: { filter },
@@ -139,6 +142,7 @@ export async function readRecordWithEvents(
   })) {
     if (entity.rowKey === first) record = recordFromEntity(entity);
     else if (entity.rowKey?.startsWith(`${first}${EVENT_INFIX}`)) events.push(eventFromEntity(entity));
+    else if (entity.rowKey === `${first}${STATE_SUFFIX}`) state = entity;
   }
-  return record && { record, events };
+  return record && { record, events, ...(state ? { state } : {}) };
 }

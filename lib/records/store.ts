@@ -7,6 +7,7 @@ import type { TableClient, TransactionAction } from '@azure/data-tables' with { 
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
 import { eventEntity, readEvent, readRecord, readRecordWithEvents, recordEntity } from './entities';
+import { flowStateFromEntity, shownVariables, type FlowState } from './flowState';
 import { listingRows } from './listing';
 import { mergeFacts, recordSchema, type CallOrMessage, type Observation, type RecordEvent } from './model';
 import { advances, statusRank, type Kind } from './status';
@@ -177,11 +178,30 @@ export async function findRecord(
   kind: Kind,
   sid: string,
   { signal = storageDeadline() }: { signal?: AbortSignal } = {},
-): Promise<(CallOrMessage & { events: RecordEvent[] }) | undefined> {
+): Promise<FoundRecord | undefined> {
   return withTables(settings, signal, async ({ records }) => {
     const found = await readRecordWithEvents(records, kind, sid, signal);
-    return found && { ...found.record, events: inTimeOrder(kind, found.events) };
+    return (
+      found && {
+        ...found.record,
+        events: inTimeOrder(kind, found.events),
+        ...(found.state ? { flowState: flowStateFromEntity(found.state) } : {}),
+      }
+    );
   });
+}
+
+/** A record with its history, and what its flow remembers (a call's variables), if anything. */
+export type FoundRecord = CallOrMessage & { events: RecordEvent[]; flowState?: FlowState };
+
+/** The record as the API shows it: the flow's variables with secret ones masked, its internals left out. */
+export function shownRecord({ flowState, ...record }: FoundRecord): CallOrMessage & {
+  events: RecordEvent[];
+  variables?: Record<string, unknown>;
+} {
+  return flowState && Object.keys(flowState.variables).length
+    ? { ...record, variables: shownVariables(flowState) }
+    : record;
 }
 
 /**

@@ -39,7 +39,7 @@ writeFileSync(
           actions: [
             { say: 'Leave a message.' },
             { record: { transcribe: true, notify: { to: '+15550100000' } } },
-            { dial: { to: '+15550100001', whisper: 'Call for {To}' } },
+            { dial: { to: '+15550100001', whisper: 'Call for {{ trigger.call.To }}' } },
           ],
         },
       },

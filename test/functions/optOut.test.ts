@@ -27,7 +27,7 @@ writeFileSync(
       entry: 'menu',
       steps: {
         vm: { actions: [{ record: { notify: { to: OWNER }, then: 'texted' } }] },
-        texted: { actions: [{ sms: 'We got your call, {From}' }, { say: 'Goodbye.' }] },
+        texted: { actions: [{ sms: 'We got your call, {{ trigger.call.From }}' }, { say: 'Goodbye.' }] },
         menu: {
           actions: [
             { gather: { prompt: 'Press 1 or 2.', branches: { '1': 'texted', '2': 'other' }, otherwise: 'vm' } },
@@ -37,7 +37,14 @@ writeFileSync(
       },
     },
     messaging: {
-      rules: [{ keyword: 'urgent', forward: OWNER, forwardText: 'From {From}: {Body}', reply: 'Passed on.' }],
+      rules: [
+        {
+          keyword: 'urgent',
+          forward: OWNER,
+          forwardText: 'From {{ trigger.message.From }}: {{ trigger.message.Body }}',
+          reply: 'Passed on.',
+        },
+      ],
       reply: 'Thanks!',
     },
   }),

@@ -8,7 +8,7 @@ import * as z from 'zod';
 import { field } from '../../http/requests';
 import { xmlSafe } from '../../twilio/twiml';
 import { e164, seconds, stepName, text } from '../fields';
-import { fill, type Variables } from '../text';
+import { render, type TemplateScope } from '../template';
 import { defineAction, type ActionTwiml } from './action';
 
 const dialTarget = z.union(
@@ -91,11 +91,11 @@ function writeDial(twiml: ActionTwiml, dial: Dial, leg: number): void {
 /** What the answering party hears before the caller is connected. */
 export function whisperTwiml(
   dial: Dial | undefined,
-  variables: Variables,
+  scope: TemplateScope,
   sayAttributes: VoiceResponse.SayAttributes = {},
 ): string {
   const response = new VoiceResponse();
-  if (dial?.whisper) response.say(sayAttributes, xmlSafe(fill(dial.whisper, variables)));
+  if (dial?.whisper) response.say(sayAttributes, xmlSafe(render(dial.whisper, scope)));
   return response.toString();
 }
 
