@@ -202,10 +202,28 @@ function templateTextProblems(value: unknown, path: Segment[] = []): FlowProblem
 }
 
 /** Problems of a flow file that passed the schema; none means it can run. */
-export function flowProblems(file: FlowFile): FlowProblem[] {
+export function flowProblems(file: FlowFile, { hooks }: { hooks?: readonly string[] } = {}): FlowProblem[] {
   return [
     ...(file.voice ? voiceProblems(file, file.voice) : []),
     ...messagingProblems(file),
     ...templateTextProblems({ voice: file.voice, messaging: file.messaging }),
+    ...(hooks ? hookProblems({ voice: file.voice, messaging: file.messaging }, hooks) : []),
   ];
+}
+
+/** Every `code` action names a hook the app has (hooks/<name>.ts). */
+function hookProblems(value: unknown, hooks: readonly string[], path: Segment[] = []): FlowProblem[] {
+  if (Array.isArray(value)) return value.flatMap((item, index) => hookProblems(item, hooks, [...path, index]));
+  if (!value || typeof value !== 'object') return [];
+  const code = (value as { code?: { hook?: unknown } }).code;
+  if (typeof code?.hook === 'string' && !hooks.includes(code.hook)) {
+    const known = hooks.length ? `the hooks are ${hooks.join(', ')}` : 'there are none';
+    return [
+      {
+        path: formatPath([...path, 'code', 'hook']),
+        message: `no hook "${code.hook}": write hooks/${code.hook}.ts (${known})`,
+      },
+    ];
+  }
+  return Object.entries(value).flatMap(([key, item]) => hookProblems(item, hooks, [...path, key]));
 }

@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Settings } from '../config/settings';
 import { AppError } from '../errors';
 import { flowProblems, zodFlowProblems, type FlowProblem } from './check';
+import { hookNames } from './hooks';
 import { DEFAULT_FLOWS, flowFileSchema, type FlowFile } from './schema';
 
 export const DEFAULT_FLOW_FILE = 'flows.json';
@@ -66,7 +67,7 @@ export function describeFlows(settings: Pick<Settings, 'PHONE_FLOWS'>, root = ap
 }
 
 /** Reads and checks a flow file; throws FlowFileError naming every problem. */
-export function readFlowFile(path: string, shown = path): FlowFile {
+export function readFlowFile(path: string, shown = path, root = appRoot()): FlowFile {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
@@ -81,7 +82,7 @@ export function readFlowFile(path: string, shown = path): FlowFile {
   }
   const parsed = flowFileSchema.safeParse(json);
   if (!parsed.success) throw new FlowFileError(shown, zodFlowProblems(parsed.error, json));
-  const problems = flowProblems(parsed.data);
+  const problems = flowProblems(parsed.data, { hooks: hookNames(root) });
   if (problems.length) throw new FlowFileError(shown, problems);
   return parsed.data;
 }
@@ -93,7 +94,8 @@ export function getFlows(settings: Pick<Settings, 'PHONE_FLOWS'>, root = appRoot
   const location = flowFileLocation(settings, root);
   let flows = loaded.get(location.path);
   if (!flows) {
-    flows = !location.named && !existsSync(location.path) ? DEFAULT_FLOWS : readFlowFile(location.path, location.shown);
+    flows =
+      !location.named && !existsSync(location.path) ? DEFAULT_FLOWS : readFlowFile(location.path, location.shown, root);
     loaded.set(location.path, flows);
   }
   return flows;

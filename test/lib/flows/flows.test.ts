@@ -196,6 +196,20 @@ describe('a flow file that does not validate', () => {
     ]);
   });
 
+  it('names a code action whose hook the app does not have, and the hooks it has', () => {
+    const step = (hook: string) => ({ actions: [{ code: { hook, ok: 'done' } }] });
+    expect(
+      problemsOf({
+        voice: { entry: 'menu', steps: { menu: step('orderStatus'), done: { actions: [{ hangup: true }] } } },
+        messaging: { rules: [{ keyword: 'x', actions: [{ code: { hook: 'crmLookup' } }] }] },
+      }),
+    ).toEqual([
+      expect.stringMatching(
+        /^flows\.json: messaging\.rules\[0\]\.actions\[0\]\.code\.hook: no hook "crmLookup": write hooks\/crmLookup\.ts \(the hooks are .*orderStatus/,
+      ),
+    ]);
+  });
+
   it('that is not JSON, or is missing when PHONE_FLOWS names it, says so', async () => {
     expect(problemsOf('{ "voice": ')).toEqual([expect.stringMatching(/^flows\.json: \(the file\): is not JSON/)]);
     expect(() => getFlows({ PHONE_FLOWS: 'no-such-flows.json' }, dir)).toThrow(FlowFileError);
