@@ -44,6 +44,13 @@ param recordRetentionDays int = 400
 param recordingRetentionDays int = 0
 
 @allowed([
+  'line'
+  'sender'
+])
+@description('Whom a STOP protects a number from: line (every number of the line stops texting it) or sender (only the number it texted).')
+param optOutScope string = 'line'
+
+@allowed([
   512
   2048
   4096
@@ -213,6 +220,7 @@ module functionApp 'modules/functionApp.bicep' = {
     phoneFlows: phoneFlows
     recordRetentionDays: recordRetentionDays
     recordingRetentionDays: recordingRetentionDays
+    optOutScope: optOutScope
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     alwaysReadyInstanceCount: alwaysReadyInstanceCount

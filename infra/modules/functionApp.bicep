@@ -60,6 +60,9 @@ param recordRetentionDays int
 @description('Days after which recordings are deleted at Twilio (RECORDING_RETENTION_DAYS); 0 keeps them.')
 param recordingRetentionDays int
 
+@description('Whom a STOP protects a number from: line or sender.')
+param optOutScope string
+
 @description('Memory of each instance in MB.')
 param instanceMemoryMB int
 
@@ -161,6 +164,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     PHONE_FLOWS: phoneFlows
     RECORD_RETENTION_DAYS: string(recordRetentionDays)
     RECORDING_RETENTION_DAYS: recordingRetentionDays == 0 ? '' : string(recordingRetentionDays)
+    OPT_OUT_SCOPE: optOutScope
     AzureWebJobsStorage__blobServiceUri: blobEndpoint
     AzureWebJobsStorage__queueServiceUri: queueEndpoint
     AzureWebJobsStorage__tableServiceUri: tableEndpoint

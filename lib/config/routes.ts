@@ -19,6 +19,7 @@ export const ROUTES = {
   statusCallback: 'twilio/status',
   flowWebhook: 'twilio/flow/{kind}',
   getCallTranscript: 'calls/{sid}/transcript',
+  listOptOuts: 'opt-outs',
   health: 'health',
   eraseNumberData: 'numbers/{e164}/data',
   twilioDebugger: 'twilio/debugger',

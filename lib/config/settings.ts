@@ -69,6 +69,9 @@ function checkConnectionString(value: string, ctx: z.RefinementCtx): void {
 export const accountSid = z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be "AC" followed by 32 hex characters');
 
 /** Twilio's magic test number, the default local number: Twilio's test credentials accept it as a sender. */
+/** OPT_OUT_SCOPE: a STOP applies to the whole line (every number of ours), or only to the number it was sent to. */
+export const OPT_OUT_SCOPES = ['line', 'sender'] as const;
+
 export const LOCAL_PHONE_NUMBER = '+15005550006';
 
 const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
@@ -133,6 +136,16 @@ export const settingsSchema = z
         example: 'flows.json',
       }),
     ),
+    OPT_OUT_SCOPE: z
+      .preprocess(emptyAsUndefined, z.enum(OPT_OUT_SCOPES, { error: 'must be line or sender' }).default('line'))
+      .meta(
+        meta({
+          requirement: 'optional',
+          description:
+            'Whom a STOP protects a number from: `line` (default: every number of the line stops texting it) or `sender` (only the number it texted).',
+          example: 'line',
+        }),
+      ),
     TWILIO_API_BASE_URL: z.preprocess(emptyAsUndefined, secureOrigin.optional()).meta(
       meta({
         requirement: 'optional',

@@ -96,6 +96,7 @@ function voiceProblems(file: FlowFile, voice: VoiceFlow): FlowProblem[] {
   const defined = new Set(Object.keys(voice.steps));
   const starts: Array<{ path: Segment[]; step: string }> = [{ path: ['voice', 'entry'], step: voice.entry }];
   if (voice.closed) starts.push({ path: ['voice', 'closed'], step: voice.closed });
+  if (voice.machine) starts.push({ path: ['voice', 'machine'], step: voice.machine });
   if (voice.onError) starts.push({ path: ['voice', 'onError'], step: voice.onError });
   if (typeof voice.blocked === 'object') starts.push({ path: ['voice', 'blocked', 'step'], step: voice.blocked.step });
   if (voice.closed && !file.hours)

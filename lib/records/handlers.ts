@@ -11,6 +11,7 @@ import { eraseNumber } from './erasure';
 import { listQuery, listRecords } from './listing';
 import type { Observation } from './model';
 import type { Kind } from './status';
+import { listOptOuts, optOutQuery } from './optOuts';
 import { findRecord, saveObservation, shownRecord, type FoundRecord } from './store';
 
 /** GET /api/{calls|messages}/{sid}: the record with its status history (as JSON, unless `respond` says otherwise). */
@@ -41,6 +42,13 @@ export function recordLister(kind: Kind): HttpHandler {
     return json(200, await listRecords(getSettings(), kind, query.data));
   });
 }
+
+/** GET /api/opt-outs: the line's opt-out list, a page at a time (?number, ?status, ?limit, ?cursor). */
+export const optOutLister: HttpHandler = handle(async (request: HttpRequest) => {
+  const query = optOutQuery.safeParse(Object.fromEntries(request.query));
+  if (!query.success) throw new BadRequestError(400, 'Invalid query', zodProblems(query.error));
+  return json(200, await listOptOuts(getSettings(), query.data));
+});
 
 /** What a recorded webhook answers, and what it records first. */
 export interface RecordedAnswer {

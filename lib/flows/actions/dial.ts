@@ -91,9 +91,13 @@ function writeDial(twiml: ActionTwiml, dial: Dial, leg: number): void {
 }
 
 /** What the answering party hears before the caller is connected. */
-export function whisperTwiml(dial: Dial | undefined, scope: TemplateScope): string {
+export function whisperTwiml(
+  dial: Dial | undefined,
+  scope: TemplateScope,
+  sayAttributes: VoiceResponse.SayAttributes = {},
+): string {
   const response = new VoiceResponse();
-  if (dial?.whisper) response.say(xmlSafe(render(dial.whisper, scope)));
+  if (dial?.whisper) response.say(sayAttributes, xmlSafe(render(dial.whisper, scope)));
   return response.toString();
 }
 

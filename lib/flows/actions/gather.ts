@@ -134,7 +134,7 @@ export const gather = defineAction({
     const problem = digits || speech ? 'no match' : 'no input';
     const attempt = call.place.try ?? 1;
     if (attempt <= gather.retries) {
-      call.response.say(call.text(gather.reprompt));
+      call.response.say(call.sayAttributes, call.text(gather.reprompt));
       writeGather(call, gather, attempt + 1);
       return call.answer({ ...heard, outcome: `${problem}, asked again` });
     }

@@ -21,6 +21,9 @@ const notify = z.strictObject({
     }),
 });
 
+/** The recording lengths Twilio transcribes (<Record transcribe>; error 13617 outside them). */
+const TRANSCRIBED = { min: 2, max: 120 };
+
 export const record = defineAction({
   schema: z
     .strictObject({
@@ -34,6 +37,15 @@ export const record = defineAction({
     .meta({ description: 'Record the caller (a voicemail); the recording is kept on the call’s record.' }),
   ends: true,
   steps: (value) => (value.then ? [{ path: ['then'], step: value.then }] : []),
+  problems: ({ transcribe, maxLength }) =>
+    transcribe && maxLength !== undefined && (maxLength < TRANSCRIBED.min || maxLength > TRANSCRIBED.max)
+      ? [
+          {
+            path: ['maxLength'],
+            message: `must be ${TRANSCRIBED.min} to ${TRANSCRIBED.max} s with transcribe: Twilio transcribes recordings of ${TRANSCRIBED.min} to ${TRANSCRIBED.max} s only (error 13617)`,
+          },
+        ]
+      : [],
   write: (twiml, { maxLength, finishOnKey, playBeep, transcribe }) => {
     const callback = twiml.url({}, 'recording');
     twiml.response.record({
