@@ -26,8 +26,8 @@ export interface TemplateScope {
 
 export const TEMPLATE_ROOTS = ['flow', 'trigger', 'widgets', 'settings'] as const;
 
-/** Limits a flow file's author cannot raise: a template is small text, rendered in well under a millisecond. */
-const LIMITS = { parseLimit: 64 * 1024, renderLimit: 50, memoryLimit: 1024 * 1024 } as const;
+/** Limits a flow file's author cannot raise: a template is small text, rendered in well under a millisecond; a second (on a machine under load) stops only a runaway loop. */
+const LIMITS = { parseLimit: 64 * 1024, renderLimit: 1_000, memoryLimit: 1024 * 1024 } as const;
 
 const OLD_PLACEHOLDER = /(?<!\{)\{([A-Za-z][A-Za-z0-9_]*)\}(?!\})/g;
 

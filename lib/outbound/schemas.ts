@@ -7,7 +7,7 @@ import { twimlProblem } from '../twilio/twiml';
 
 /** `flow` of POST /api/calls: the step the callee hears (default: the entry step), checked against the flow file by lib/flows/placedCall.ts. */
 export const callFlow = z.strictObject({
-  step: z.string().min(1).max(100).optional(),
+  step: z.string().min(1, 'must name a step of the flow').max(100, 'must be at most 100 characters').optional(),
   variables: z.record(z.string(), z.unknown()).optional(),
 });
 export type CallFlow = z.output<typeof callFlow>;

@@ -1,3 +1,5 @@
+import { getSettings } from '../../lib/config/settings';
+import { readFlowState } from '../../lib/records/flowState';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { getCall } from '../../functions/getCall';
 import { getMessage } from '../../functions/getMessage';
@@ -93,6 +95,17 @@ describe('makeCall', () => {
     });
   });
 
+  it("keeps the flow's variables as the call's own from its first turn", async () => {
+    useSettings({ TWILIO_API_BASE_URL: fake.url, PHONE_FLOWS: 'flows/examples/ivr.json' });
+    const variables = { name: 'Ann', appointment: 'Tuesday 10:00', visits: 3 };
+    const result = await invoke(makeCall, jsonRequest(callsUrl, { to, flow: { step: 'support', variables } }));
+    expect(result.response.status).toBe(201);
+    const { sid } = result.json() as { sid: string };
+    expect((await readFlowState(getSettings(), 'call', sid, AbortSignal.timeout(5_000))).state.variables).toEqual(
+      variables,
+    );
+  });
+
   it('with an Idempotency-Key, the key covers the flow too: another step with the same key is refused', async () => {
     useSettings({ TWILIO_API_BASE_URL: fake.url, PHONE_FLOWS: 'flows/examples/ivr.json' });
     const keyed = (step: string) => {
@@ -114,7 +127,16 @@ describe('makeCall', () => {
       expect.stringContaining('is not a step of the voice flow: "nowhere" (steps: welcome, menu'),
     ],
     [{ step: 'constructor' }, 'flow.step', expect.stringContaining('is not a step of the voice flow')],
-    [{ step: 'menu', variables: { name: 'Ann' } }, 'flow.variables', expect.stringContaining('not supported yet')],
+    [
+      { step: 'menu', variables: { 'first-name': 'Ann' } },
+      'flow.variables.first-name',
+      'must be a variable name: a letter or _, then letters, digits or _ (64 at most)',
+    ],
+    [
+      { step: 'menu', variables: { note: 'x'.repeat(17_000) } },
+      'flow.variables',
+      expect.stringMatching(/^The flow's variables would take \d+ bytes; at most 16384 are kept$/),
+    ],
   ])('refuses flow %j with 400 naming %s, before Twilio', async (flow, field, message) => {
     useSettings({ TWILIO_API_BASE_URL: fake.url, PHONE_FLOWS: 'flows/examples/ivr.json' });
     const result = await invoke(makeCall, jsonRequest(callsUrl, { to, flow }));
@@ -147,7 +169,7 @@ describe('makeCall', () => {
     [{ to, callerId: '+15550001111' }, 'callerId', 'is not a known field'],
     [{ to: 15550002222 }, 'to', 'must be text (a string)'],
     [{ to, say: 'Hi', flow: { step: 'menu' } }, 'say', 'give at most one of say, twiml, url or flow'],
-    [{ to, flow: { step: '' } }, 'flow.step', 'Too small: expected string to have >=1 characters'],
+    [{ to, flow: { step: '' } }, 'flow.step', 'must name a step of the flow'],
     [{ to, machineDetection: { mode: 'Enable', timeout: 60 } }, 'machineDetection.timeout', 'must be 3 to 59 s'],
   ])('refuses %j with 400 naming %s', async (body, field, message) => {
     const result = await invoke(makeCall, jsonRequest(callsUrl, body));
