@@ -20,6 +20,8 @@ export const ROUTES = {
   flowWebhook: 'twilio/flow/{kind}',
   getCallTranscript: 'calls/{sid}/transcript',
   health: 'health',
+  eraseNumberData: 'numbers/{e164}/data',
+  twilioDebugger: 'twilio/debugger',
   getCallRecording: 'calls/{sid}/recordings/{recordingSid}',
   getFlowGraph: 'flows/graph',
   console: 'console',

@@ -15,6 +15,7 @@ import { recordingObservation, smsWebhookObservation, voiceWebhookObservation } 
 import { findRecord, saveObservation } from '../records/store';
 import { twilioWebhook } from '../twilio/webhook';
 import { FlowFileError, getFlows } from './load';
+import { now } from '../config/clock';
 import { answerMessage } from './messaging';
 import { DEFAULT_FLOWS, type FlowFile } from './schema';
 import { MAX_SMS_LENGTH } from './text';
@@ -32,7 +33,7 @@ export const voiceFlowWebhook = recordedWebhook(async (params, context, settings
   const flows = getFlows(settings);
   const started = performance.now();
   const session = await openCallSession(settings, flows, field(params, 'CallSid'), context);
-  const answer = await answerCall(flows, params, settings, undefined, { ...session, context, started });
+  const answer = await answerCall(flows, params, settings, now(), { ...session, context, started });
   await session.save();
   return { observation: voiceWebhookObservation(params, answer.facts), response: twiml(answer.twiml) };
 });
@@ -43,7 +44,7 @@ export const voiceFlowWebhook = recordedWebhook(async (params, context, settings
  * message and recipient, so a redelivered text forwards nothing twice.
  */
 export const messageFlowWebhook = recordedWebhook(async (params, context, settings, { url }) => {
-  const answer = await answerMessage(getFlows(settings), params, settings, undefined, { context });
+  const answer = await answerMessage(getFlows(settings), params, settings, now(), { context });
   const observation = smsWebhookObservation(params, {
     rule: answer.rule,
     ...(answer.effects ? { effects: answer.effects } : {}),

@@ -8,6 +8,7 @@
 import * as z from 'zod';
 import { ACTION_KINDS, ACTIONS, type VoiceAction, type VoiceActionInput } from './actions';
 import { e164, https, stepName, text } from './fields';
+import { didYouMean } from '../config/zodMessages';
 import { patternProblem } from './pattern';
 
 // Voice actions: one module each, listed in actions/index.ts ---------------------------------
@@ -48,7 +49,13 @@ const hours = z
   .strictObject({
     timeZone: z
       .string()
-      .refine(isTimeZone, 'must be an IANA time zone, like America/New_York')
+      .superRefine((zone, context) => {
+        if (!isTimeZone(zone))
+          context.addIssue({
+            code: 'custom',
+            message: `must be an IANA time zone, like America/New_York${didYouMean(zone, [...Intl.supportedValuesOf('timeZone'), 'UTC'])}`,
+          });
+      })
       .meta({ description: 'IANA time zone of the schedule.' }),
     weekly: z
       .partialRecord(z.enum(DAYS), z.array(span))

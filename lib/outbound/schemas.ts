@@ -1,4 +1,6 @@
 import * as z from 'zod';
+// Every check without a message of its own says what was expected (not zod's "Invalid input").
+import '../config/zodMessages';
 import { secureUrl } from '../config/secureUrl';
 import { phoneNumber } from '../twilio/ids';
 import { twimlProblem } from '../twilio/twiml';

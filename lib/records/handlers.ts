@@ -5,7 +5,9 @@ import { BadRequestError, NotFoundError } from '../errors';
 import { handle } from '../http/handle';
 import { zodProblems } from '../http/requests';
 import { json } from '../http/responses';
+import { phoneNumber } from '../twilio/ids';
 import { twilioWebhook, type WebhookHandler } from '../twilio/webhook';
+import { eraseNumber } from './erasure';
 import { listQuery, listRecords } from './listing';
 import type { Observation } from './model';
 import type { Kind } from './status';
@@ -59,3 +61,15 @@ export function recordedWebhook(
     return response;
   });
 }
+
+/** DELETE /api/numbers/{e164}/data: erases what involves the number (erasure.ts) and answers what was erased. */
+export const numberEraser: HttpHandler = handle(async (request, context) => {
+  const number = phoneNumber.safeParse(request.params.e164 ?? '');
+  if (!number.success)
+    throw new BadRequestError(400, 'Invalid number', [
+      { field: 'e164', message: 'must be a phone number in E.164, e.g. +15550100000' },
+    ]);
+  const erasure = await eraseNumber(getSettings(), number.data, context.invocationId);
+  context.log(`Erased the data of a number on request ${erasure.request}: ${JSON.stringify(erasure.erased)}`);
+  return json(200, erasure);
+});

@@ -40,6 +40,13 @@ describe('the default flows.json: the seed', () => {
 describe('flows/examples/ivr.json', () => {
   const phone = withPhone('flows/examples/ivr.json');
 
+  it("takes the caller's inputs in the order given: keys, silence, then words", async () => {
+    const call = await phone().call({ inputs: ['3', 'silence', 'say:sales'] });
+    expect(call.path).toBe(
+      'welcome · menu · pressed 3 · hours · menu · no input, asked again · said "sales" · sales · dial +15550100001 completed',
+    );
+  });
+
   it('option 2 rings support, one number after the other', async () => {
     const call = await phone().call({ digits: ['2'], dialOutcome: 'no-answer' });
     expect(call.path).toBe(
@@ -169,7 +176,7 @@ describe('flows/examples/business-hours.json', () => {
     );
     it('takes a message, and texts get the closed reply', async () => {
       const call = await phone().call({ digits: ['#'], recordingSeconds: 8 });
-      expect(call.path).toBe('closed · closed · recorded 8 s');
+      expect(call.path).toBe('closed · recorded 8 s');
       expect(call.heard.at(-1)).toBe('Say: Thank you. Goodbye.');
       const text = await phone().text('are you there?');
       expect(text.replies.map((reply) => reply.body)).toEqual([

@@ -65,11 +65,11 @@ describe('makeCall', () => {
   });
 
   it.each([
-    [{}, 'to', 'Invalid input: expected string, received undefined'],
-    [{ to: '5550002222' }, 'to', 'Invalid E.164 number'],
-    [{ to, from: 'client:alice' }, 'from', 'Invalid E.164 number'],
-    [{ to, say: '' }, 'say', 'Too small: expected string to have >=1 characters'],
-    [{ to, say: 'x'.repeat(4001) }, 'say', 'Too big: expected string to have <=4000 characters'],
+    [{}, 'to', 'is required'],
+    [{ to: '5550002222' }, 'to', 'must be a phone number in E.164, like +15550100000'],
+    [{ to, from: 'client:alice' }, 'from', 'must be a phone number in E.164, like +15550100000'],
+    [{ to, say: '' }, 'say', 'must not be empty'],
+    [{ to, say: 'x'.repeat(4001) }, 'say', 'must be at most 4000 characters'],
     [{ to, twiml: '<Response><Say>Hi</Response>' }, 'twiml', expect.stringContaining('not well-formed XML')],
     [{ to, twiml: '<Say>Hi</Say>' }, 'twiml', 'must have one <Response> as its root element'],
     [
@@ -83,10 +83,10 @@ describe('makeCall', () => {
       'must not contain a DOCTYPE',
     ],
     [{ to, url: 'http://handler.example.com/answer' }, 'url', 'must use https (http is allowed for localhost only)'],
-    [{ to, url: 'ftp://handler.example.com/' }, 'url', 'Invalid URL'],
+    [{ to, url: 'ftp://handler.example.com/' }, 'url', 'must be a URL'],
     [{ to, say: 'Hi', url: 'https://handler.example.com/' }, 'say', 'give at most one of say, twiml or url'],
     [{ to, callerId: '+15550001111' }, 'callerId', 'is not a known field'],
-    [{ to: 15550002222 }, 'to', 'Invalid input: expected string, received number'],
+    [{ to: 15550002222 }, 'to', 'must be text (a string)'],
   ])('refuses %j with 400 naming %s', async (body, field, message) => {
     const result = await invoke(makeCall, jsonRequest(callsUrl, body));
     expect(result.response.status).toBe(400);
@@ -198,16 +198,16 @@ describe('sendSms', () => {
   });
 
   it.each([
-    [{ to }, 'body', 'Invalid input: expected string, received undefined'],
-    [{ to, body: '' }, 'body', 'Too small: expected string to have >=1 characters'],
-    [{ to, body: 'x'.repeat(1601) }, 'body', 'Too big: expected string to have <=1600 characters'],
-    [{ to: '+1', body: 'hi' }, 'to', 'Invalid E.164 number'],
-    [{ to, from: 'anonymous', body: 'hi' }, 'from', 'Invalid E.164 number'],
+    [{ to }, 'body', 'is required'],
+    [{ to, body: '' }, 'body', 'must not be empty'],
+    [{ to, body: 'x'.repeat(1601) }, 'body', 'must be at most 1600 characters'],
+    [{ to: '+1', body: 'hi' }, 'to', 'must be a phone number in E.164, like +15550100000'],
+    [{ to, from: 'anonymous', body: 'hi' }, 'from', 'must be a phone number in E.164, like +15550100000'],
     [{ to, body: 'hi', mediaUrl: ['http://cdn.example.com/a.png'] }, 'mediaUrl.0', 'must be an https URL'],
     [
       { to, body: 'hi', mediaUrl: Array(11).fill('https://cdn.example.com/a.png') },
       'mediaUrl',
-      'Too big: expected array to have <=10 items',
+      'must have at most 10 items',
     ],
     [{ to, body: 'hi', statusCallback: 'https://x' }, 'statusCallback', 'is not a known field'],
   ])('refuses %j with 400 naming %s', async (body, field, message) => {

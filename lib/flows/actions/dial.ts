@@ -24,7 +24,9 @@ export type DialOutcome = (typeof OUTCOMES)[number];
 const schema = z
   .strictObject({
     to: z
-      .union([dialTarget, z.array(dialTarget).min(1).max(10)])
+      .union([dialTarget, z.array(dialTarget).min(1).max(10)], {
+        error: 'must be a number in E.164 (+15550100000), client:<name> or a sip: URI, or a list of up to 10 of them',
+      })
       .meta({ description: 'Who to ring: +1555…, client:alice, sip:bob@example.com, or a list.' }),
     mode: z
       .enum(['simultaneous', 'sequential'])

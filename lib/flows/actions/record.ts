@@ -54,6 +54,12 @@ export const record = defineAction({
       ...(Number.isInteger(duration) && duration >= 0 ? { recordingDuration: duration } : {}),
       ...(recordingSid ? { recordingSid } : {}),
     };
+    // Twilio requests the action when the caller hangs up while recording (Digits=hangup) but
+    // plays nothing of its answer: the path ends here, not at a step nobody heard.
+    if (field(call.params, 'Digits') === 'hangup') {
+      call.response.hangup();
+      return call.answer({ ...facts, outcome: 'caller hung up' });
+    }
     return call.then(facts, { step: value.then });
   },
 });

@@ -18,8 +18,13 @@ const settings = loadSettings({ ...baseSettings, VOICE_GREETING: 'Hi there', SMS
 const dir = mkdtempSync(join(tmpdir(), 'flow-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The problems a flow file is refused with, one line each. */
+/** The problems a flow file is refused with, one line each (without line and column: JSON.stringify writes one line). */
 function problemsOf(flows: unknown): string[] {
+  return placedProblemsOf(flows).map((line) => line.replace(/^flows\.json:\d+:\d+: /, 'flows.json: '));
+}
+
+/** The problems with their line and column: `flows.json:5:12: voice…: …`. */
+function placedProblemsOf(flows: unknown): string[] {
   const file = join(dir, `flow-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(file, typeof flows === 'string' ? flows : JSON.stringify(flows));
   try {
@@ -202,8 +207,22 @@ describe('a flow file that does not validate', () => {
     ]);
   });
 
+  it('names a code action whose hook the app does not have, and the hooks it has', () => {
+    const step = (hook: string) => ({ actions: [{ code: { hook, ok: 'done' } }] });
+    expect(
+      problemsOf({
+        voice: { entry: 'menu', steps: { menu: step('orderStatus'), done: { actions: [{ hangup: true }] } } },
+        messaging: { rules: [{ keyword: 'x', actions: [{ code: { hook: 'crmLookup' } }] }] },
+      }),
+    ).toEqual([
+      expect.stringMatching(
+        /^flows\.json: messaging\.rules\[0\]\.actions\[0\]\.code\.hook: no hook "crmLookup": write hooks\/crmLookup\.ts \(the hooks are .*orderStatus/,
+      ),
+    ]);
+  });
+
   it('that is not JSON, or is missing when PHONE_FLOWS names it, says so', async () => {
-    expect(problemsOf('{ "voice": ')).toEqual([expect.stringMatching(/^flows\.json: \(the file\): is not JSON/)]);
+    expect(problemsOf('{ "voice": ')).toEqual([expect.stringMatching(/^flows\.json: \(the file\): is not JSON: /)]);
     expect(() => getFlows({ PHONE_FLOWS: 'no-such-flows.json' }, dir)).toThrow(FlowFileError);
     expect(getFlows({ PHONE_FLOWS: undefined }, dir)).toBe(DEFAULT_FLOWS);
   });
@@ -216,6 +235,61 @@ const call = {
   CallStatus: 'ringing',
 };
 const parse = (flows: object): FlowFile => flowFileSchema.parse(flows);
+
+describe('a problem in a flow file', () => {
+  const file = (text: string) => placedProblemsOf(text.trim());
+
+  it('names the line and column of the value it is about, and of a syntax error', () => {
+    expect(
+      file(`
+{
+  "voice": {
+    "entry": "menu",
+    "steps": {
+      "menu": { "actions": [{ "dial": { "to": "15550100000" } }] }
+    }
+  }
+}`),
+    ).toEqual([
+      'flows.json:5:47: voice.steps.menu.actions[0].dial.to: must be a number in E.164 (+15550100000), client:<name> or a sip: URI, or a list of up to 10 of them',
+    ]);
+    expect(file('{\n  "voice": {\n    "entry": "menu",\n  }\n}')).toEqual([
+      'flows.json:4:3: (the file): is not JSON: a "name" expected (a comma too many before } ?)',
+    ]);
+  });
+
+  it('suggests the nearest step name and time zone', () => {
+    expect(
+      problemsOf({
+        hours: { timeZone: 'America/New_Yrok', weekly: {} },
+        voice: { entry: 'menu', steps: { menu: { actions: [{ say: 'Hi' }] } } },
+      }),
+    ).toEqual([
+      'flows.json: hours.timeZone: must be an IANA time zone, like America/New_York; did you mean "America/New_York"?',
+    ]);
+    expect(
+      problemsOf(
+        flow({
+          steps: {
+            menu: { actions: [{ gather: { branches: { '1': 'emergancy', '2': 'menu' } } }] },
+            emergency: { actions: [{ say: 'Call 911.' }] },
+          },
+        }),
+      ),
+    ).toEqual([
+      'flows.json: voice.steps.menu.actions[0].gather.branches.1: unknown step "emergancy"; did you mean "emergency"?',
+      'flows.json: voice.steps.emergency: is unreachable: no entry, branch, outcome or redirect leads to it',
+    ]);
+  });
+
+  it('reports a gather with no branches or keywords as the gather, even when nothing else is wrong', () => {
+    expect(
+      problemsOf(flow({ steps: { menu: { actions: [{ gather: { prompt: 'Press 1.', otherwise: 'menu' } }] } } })),
+    ).toEqual([
+      expect.stringMatching(/^flows\.json: voice\.steps\.menu\.actions\[0\]\.gather: has no branches or keywords: /),
+    ]);
+  });
+});
 
 describe('voice TwiML', () => {
   it('by default says VOICE_GREETING, as the seed did', async () => {
