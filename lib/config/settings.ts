@@ -146,6 +146,13 @@ export const settingsSchema = z
           example: 'line',
         }),
       ),
+    FLOW_HTTP_SECRET: z.preprocess(emptyAsUndefined, z.string().trim().min(1).optional()).meta(
+      meta({
+        requirement: 'optional',
+        secret: true,
+        description: "Secret. Signs the flow's http requests ([how to check](docs/flows.md#the-signature)).",
+      }),
+    ),
     TWILIO_API_BASE_URL: z.preprocess(emptyAsUndefined, secureOrigin.optional()).meta(
       meta({
         requirement: 'optional',

@@ -7,13 +7,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SMS_REPLY, DEFAULT_VOICE_GREETING } from '../../lib/config/settings';
+import type { FakeAnswer, FakeHandler } from '../support/fakeEndpoint';
 import { startPhone, type Phone } from '../support/phone';
 
 /** One phone per flow file, started before its tests and closed after. */
-function withPhone(flows: string | undefined, settings: Record<string, string> = {}): () => Phone {
+function withPhone(
+  flows: string | undefined,
+  settings: Record<string, string> = {},
+  endpoints: Record<string, FakeHandler | FakeAnswer> = {},
+): () => Phone {
   let phone: Phone;
   beforeAll(async () => {
-    phone = await startPhone({ ...(flows ? { flows } : {}), settings });
+    phone = await startPhone({ ...(flows ? { flows } : {}), settings, endpoints });
   });
   afterAll(() => phone.close());
   return () => phone;
@@ -229,5 +234,126 @@ describe('flows/examples/sms-keywords.json', () => {
       expect(text.replies, keyword).toEqual([]);
       expect(text.rule, keyword).toMatch(/^(opt-out|opt-in|help) keyword [A-Z]+: left to the carrier and Twilio$/);
     }
+  });
+});
+
+describe('flows/examples/crm-lookup.json', () => {
+  const CRM = 'https://crm.example.com';
+  const customers: Record<string, object> = {
+    '+15550100301': { name: 'Grace', tier: 'standard' },
+    '+15550100302': { name: 'Ada', tier: 'vip', manager: 'alice' },
+  };
+  const phone = withPhone('flows/examples/crm-lookup.json', { CRM_TOKEN: 'crm-token-for-tests' }, { [CRM]: {} });
+  const crm = () => phone().endpoints[CRM]!;
+  const lookUp: FakeHandler = (request) => {
+    const customer = customers[request.query.get('phone') ?? ''];
+    return customer ? { json: customer } : { status: 404, json: { error: 'not found' } };
+  };
+
+  it('a VIP is greeted by name and put through to their account manager; the CRM got the token and the number', async () => {
+    crm().answer(lookUp);
+    const call = await phone().call({ from: '+15550100302' });
+    expect(call.heard.slice(0, 2)).toEqual([
+      'Say: Welcome back, Ada.',
+      'Say: Putting you through to Alice, your account manager.',
+    ]);
+    expect(call.path).toMatch(
+      /^lookup · http crm: ok 200 in \d+ ms → known · .*: alice · dial \+15550100011 completed$/,
+    );
+    const request = crm().requests.at(-1)!;
+    expect(request.path).toBe('/customers');
+    expect(request.query.get('phone')).toBe('+15550100302');
+    expect(request.headers.authorization).toBe('Bearer crm-token-for-tests');
+  });
+
+  it('a known customer is greeted by name, then hears the menu', async () => {
+    crm().answer(lookUp);
+    const call = await phone().call({ from: '+15550100301', digits: ['1'] });
+    expect(call.heard[0]).toBe('Say: Welcome back, Grace.');
+    expect(call.heard).toContain('Say: Connecting you to sales.');
+    expect(call.path).toMatch(
+      /^lookup · http crm: ok 200 in \d+ ms → known · .*: menu · pressed 1 · sales · dial \+15550100001 completed$/,
+    );
+  });
+
+  it('a caller the CRM does not know goes to the menu', async () => {
+    crm().answer(lookUp);
+    const call = await phone().call({ from: '+15550100399', digits: ['2'] });
+    expect(call.heard.some((line) => line.includes('Welcome back'))).toBe(false);
+    expect(call.path).toMatch(/^lookup · http crm: failed 404 .*in \d+ ms → menu · pressed 2 · support/);
+  });
+
+  it('the CRM down: the caller reaches the menu', async () => {
+    crm().answer({ fail: true });
+    const call = await phone().call({ from: '+15550100302', digits: ['1'] });
+    expect(call.path).toMatch(/^lookup · http crm: failed \(could not connect.*→ menu · pressed 1 · sales/);
+  });
+
+  it('the CRM hanging 30 s: the caller is answered within 10 s, at the menu', async () => {
+    crm().answer({ delayMs: 30_000, json: customers['+15550100302'] });
+    const started = Date.now();
+    const call = await phone().call({ from: '+15550100302', digits: ['2'] });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(call.path).toMatch(/^lookup · http crm: failed \(.*→ menu · pressed 2 · support/);
+  }, 20_000);
+});
+
+describe('flows/examples/order-status.json', () => {
+  const phone = withPhone('flows/examples/order-status.json');
+
+  it('"ORDER 1234" is answered with the order\'s status by the hook hooks/orderStatus.ts', async () => {
+    const text = await phone().text('ORDER 1234');
+    expect(text.replies.map((reply) => reply.body)).toEqual(['Order 1234 is shipped on Monday and arrives Thursday.']);
+  });
+
+  it('an unknown order gets a polite answer; ORDER alone the hint', async () => {
+    expect((await phone().text('order 4444')).replies.map((reply) => reply.body)).toEqual([
+      'Sorry, we could not find an order numbered 4444. Please check the number and try again.',
+    ]);
+  });
+
+  it('a hook that throws is the failed outcome: an apology, the stack in the log, never in the reply', async () => {
+    phone().logs.length = 0;
+    const text = await phone().text('ORDER 9001');
+    expect(text.replies.map((reply) => reply.body)).toEqual([
+      'Sorry, we cannot look up orders right now. Please try again later.',
+    ]);
+    const logs = phone().logs.join('\n');
+    expect(logs).toContain('order 9001 is in the archive');
+    expect(logs).toMatch(/at .*orderStatus/);
+  });
+
+  it('other texts get the default reply', async () => {
+    expect((await phone().text('hello')).replies[0]!.body).toMatch(
+      /Text ORDER and your order number for its status\.$/,
+    );
+  });
+});
+
+describe('flows/examples/pin-check.json', () => {
+  const phone = withPhone('flows/examples/pin-check.json');
+
+  it('the right PIN first time connects the call', async () => {
+    const call = await phone().call({ digits: ['4321'] });
+    expect(call.heard).toContain('Say: Thank you. Connecting you now.');
+    expect(call.path).toMatch(/welcome · dial \+15550100000 completed$/);
+  });
+
+  it('two wrong tries, then the right one', async () => {
+    const call = await phone().call({ digits: ['1111', '2222', '4321'] });
+    expect(call.heard.filter((line) => line === 'Say: That PIN is not right.')).toHaveLength(2);
+    expect(call.heard).toContain('Say: Thank you. Connecting you now.');
+  });
+
+  it('three wrong tries end the call; the PIN never shows on the record', async () => {
+    const call = await phone().call({ digits: ['1111', '2222', '3333'] });
+    expect(call.heard.filter((line) => line === 'Say: That PIN is not right.')).toHaveLength(2);
+    expect(call.path).toMatch(/pressed 3333 · no match · check · .*: goodbye$/);
+    expect(call.heard.slice(-2)).toEqual(['Say: Sorry, we could not check your PIN. Goodbye.', 'Hangup:']);
+    const record = (await (await fetch(`${phone().appUrl}/api/calls/${call.sid}`)).json()) as {
+      variables?: Record<string, unknown>;
+    };
+    expect(record.variables?.tries).toBe('3');
+    expect(JSON.stringify(record)).not.toContain('4321');
   });
 });

@@ -7,6 +7,16 @@
  *   expect(call.path).toBe('welcome · menu · pressed 2 · support · …');
  *   await phone.close();
  *
+ * A flow whose `http` actions call out gets fakes of those systems: name each origin the file
+ * writes, and the phone plays a copy of the file with that origin pointed at a fake on 127.0.0.1
+ * that answers what the test says (JSON, failures, delays):
+ *
+ *   const phone = await startPhone({ flows: 'flows/examples/crm-lookup.json',
+ *     endpoints: { 'https://crm.example.com': () => ({ json: { name: 'Ada' } }) } });
+ *   phone.endpoints['https://crm.example.com'].answer({ delayMs: 30_000 });
+ *
+ * `code` hooks run as they are, from hooks/.
+ *
  * `now` sets the time every call and text happens (a Date, or an ISO time read in the flow's
  * time zone such as '2026-06-01T10:00'), so a test of open or closed hours passes on any day;
  * `call({ now })` and `text(body, { now })` set it for one.
@@ -14,11 +24,15 @@
  * Everything runs in this process on 127.0.0.1; records and queued texts go to an Azurite of
  * this test file's own (the queue function runs here, and would take other files' messages).
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startLocalTwilio, type LocalTwilio } from '../../dev/emulator/local';
 import type { DialOutcome, TranscriptLine } from '../../dev/emulator/index';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { timeIn } from '../../lib/flows/hours';
 import { startAppHost } from './appHost';
+import { startFakeEndpoint, type FakeAnswer, type FakeEndpoint, type FakeHandler } from './fakeEndpoint';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from './settings';
 
 export interface CallOptions {
@@ -64,6 +78,10 @@ export interface Phone {
   number: string;
   call(options?: CallOptions): Promise<PlayedCall>;
   text(body: string, options?: { from?: string; now?: Date | string }): Promise<PlayedText>;
+  /** The app's log lines (`error orderStatus: Hook … failed …`), to check what was logged. */
+  logs: string[];
+  /** The fakes of the `endpoints` option, by the origin the flow file writes. */
+  endpoints: Record<string, FakeEndpoint>;
   close(): Promise<void>;
 }
 
@@ -79,7 +97,18 @@ export async function startPhone({
   flows,
   settings = {},
   now,
-}: { flows?: string; settings?: Record<string, string>; now?: Date | string } = {}): Promise<Phone> {
+  endpoints = {},
+}: {
+  flows?: string;
+  settings?: Record<string, string>;
+  now?: Date | string;
+  /** Origins the flow's http actions call (`https://crm.example.com`) → how their fake answers. */
+  endpoints?: Record<string, FakeHandler | FakeAnswer>;
+} = {}): Promise<Phone> {
+  const fakes: Record<string, FakeEndpoint> = {};
+  for (const [origin, handler] of Object.entries(endpoints)) fakes[origin] = await startFakeEndpoint(handler);
+  const copy = Object.keys(fakes).length > 0 && flows ? pointedAtFakes(flows, fakes) : undefined;
+  if (copy) flows = copy.file;
   // A time without an offset goes as it is: the app reads it in its flow's time zone.
   const at = (time: Date | string | undefined): Record<string, string> => {
     if (time === undefined) return {};
@@ -96,7 +125,10 @@ export async function startPhone({
   azurite ??= startAzurite({ services: 'app' });
   const storage = (await azurite).connectionString;
   useSettings({ AzureWebJobsStorage: storage, TWILIO_API_BASE_URL: emulator.url, PHONE_FLOWS: flows, ...settings });
-  const app = await startAppHost(undefined, { queues: { maxPollingIntervalMs: 100, visibilityTimeoutSeconds: 1 } });
+  const logs: string[] = [];
+  const app = await startAppHost((level, name, message) => logs.push(`${level} ${name}: ${message}`), {
+    queues: { maxPollingIntervalMs: 100, visibilityTimeoutSeconds: 1 },
+  });
   await twilio.pointNumberAt(app.url);
   const appGet = async (path: string) => {
     const response = await fetch(`${app.url}${path}`);
@@ -169,11 +201,25 @@ export async function startPhone({
         rule: record.events.find((event) => event.rule !== undefined)?.rule,
       };
     },
+    logs,
+    endpoints: fakes,
     async close() {
       await app.close();
       await emulator.stop();
+      for (const fake of Object.values(fakes)) await fake.close();
+      if (copy) rmSync(copy.dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A copy of the flow file with each faked origin replaced by its fake's http://127.0.0.1:<port>. */
+function pointedAtFakes(flows: string, fakes: Record<string, FakeEndpoint>): { dir: string; file: string } {
+  let text = readFileSync(flows, 'utf8');
+  for (const [origin, fake] of Object.entries(fakes)) text = text.split(origin.replace(/\/$/, '')).join(fake.url);
+  const dir = mkdtempSync(join(tmpdir(), 'phone-flows-'));
+  const file = join(dir, 'flows.json');
+  writeFileSync(file, JSON.stringify({ ...(JSON.parse(text) as object), $schema: undefined }));
+  return { dir, file };
 }
 
 async function emulatorPost<T>(twilio: LocalTwilio, path: string, form: URLSearchParams): Promise<T> {

@@ -71,7 +71,7 @@ describe('the flow file this checkout runs', () => {
     expect(() => getFlows({ PHONE_FLOWS: named || undefined }, ROOT)).not.toThrow();
   });
 
-  it('and the examples together use every verb the seed lists', async () => {
+  it('and the examples together use every verb the seed lists, and every logic action', async () => {
     const used = new Set<string>();
     for (const name of readdirSync(join(ROOT, 'flows/examples')).filter((file) => file.endsWith('.json'))) {
       const flows = readFlowFile(join(ROOT, 'flows/examples', name));
@@ -88,11 +88,15 @@ describe('the flow file this checkout runs', () => {
       }
       if (flows.voice && flows.blocklist && typeof flows.voice.blocked === 'string') used.add('reject');
       if (flows.messaging?.rules.some((rule) => rule.reply !== undefined)) used.add('message');
+      for (const rule of flows.messaging?.rules ?? [])
+        for (const action of rule.actions ?? []) Object.keys(action as object).forEach((verb) => used.add(verb));
     }
     expect([...used].sort()).toEqual([
+      'code',
       'dial',
       'gather',
       'hangup',
+      'http',
       'message',
       'pause',
       'play',
@@ -100,7 +104,9 @@ describe('the flow file this checkout runs', () => {
       'redirect',
       'reject',
       'say',
+      'set',
       'sms',
+      'switch',
     ]);
   });
 });
