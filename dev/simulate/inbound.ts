@@ -154,8 +154,17 @@ export async function simulateCall(
     },
   });
 
-  // A number configured by `npm run webhooks` has its StatusCallback at the app; Twilio reports the end of the call there.
-  const statusCallback = await sendWebhook(target.authToken, {
+  const statusCallback = await sendCallStatus(context, call, result);
+  return printCallEnd(context, values, { callSid, from, to, result, sms, requests, statusCallback });
+}
+
+/** A number configured by `npm run webhooks` has its StatusCallback at the app; Twilio reports the end of the call there. */
+function sendCallStatus(
+  { target, appUrl }: SimulateContext,
+  call: Record<string, string>,
+  result: { status: string; seconds: number },
+): Promise<WebhookResult> {
+  return sendWebhook(target.authToken, {
     url: routeUrl(appUrl, 'statusCallback'),
     params: {
       ...call,
@@ -166,7 +175,26 @@ export async function simulateCall(
       Timestamp: rfc2822(new Date()),
     },
   });
+}
 
+/** How the call ended, what the app recorded, and the exit code. */
+async function printCallEnd(
+  context: SimulateContext,
+  values: { digits?: string[]; speech?: string[]; 'dial-outcome'?: string; key?: string },
+  ended: {
+    callSid: string;
+    from: string;
+    to: string;
+    result: Awaited<ReturnType<typeof runCallFlow>>;
+    sms: Array<{ to: string; from: string; body: string }>;
+    requests: WebhookResult[];
+    statusCallback: WebhookResult;
+  },
+): Promise<number> {
+  const { print, target } = context;
+  const { paint } = print;
+  const { callSid, from, to, result, sms, requests, statusCallback } = ended;
+  const dialOutcome = parseDialOutcome(values['dial-outcome']);
   print.document({
     callSid,
     from,
