@@ -10,6 +10,7 @@ import tseslint from 'typescript-eslint';
 const LAYERS = [
   'functions',
   'lib/health.ts',
+  'lib/campaigns',
   'lib/flows',
   'lib/outbound',
   'lib/records',

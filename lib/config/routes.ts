@@ -19,6 +19,11 @@ export const ROUTES = {
   statusCallback: 'twilio/status',
   flowWebhook: 'twilio/flow/{kind}',
   getCallTranscript: 'calls/{sid}/transcript',
+  createCampaign: 'campaigns',
+  getCampaign: 'campaigns/{id}',
+  addCampaignRecipients: 'campaigns/{id}/recipients',
+  listCampaignRecipients: 'campaigns/{id}/recipients',
+  cancelCampaign: 'campaigns/{id}/cancel',
   health: 'health',
 } as const;
 

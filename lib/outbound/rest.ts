@@ -42,13 +42,19 @@ export async function placeCall(settings: Settings, origin: string, request: Cal
   return { sid: call.sid, status: call.status, to: call.to, from: call.from };
 }
 
-export async function sendMessage(settings: Settings, origin: string, request: MessageRequest): Promise<Placed> {
+export async function sendMessage(
+  settings: Settings,
+  origin: string,
+  request: MessageRequest & { messagingServiceSid?: string | undefined },
+): Promise<Placed> {
   const client = await getTwilioClient(settings);
   const message = await callTwilio(
     () =>
       client.messages.create({
         to: request.to,
-        from: request.from ?? settings.TWILIO_PHONE_NUMBER,
+        ...(request.messagingServiceSid
+          ? { messagingServiceSid: request.messagingServiceSid }
+          : { from: request.from ?? settings.TWILIO_PHONE_NUMBER }),
         body: request.body,
         ...(request.mediaUrl ? { mediaUrl: request.mediaUrl } : {}),
         statusCallback: routeUrl(origin, 'statusCallback'),
