@@ -1,105 +1,42 @@
 /**
- * Campaigns end to end: over real HTTP through the local host, an Azurite of this file's own
- * (tables and queues), several queue workers running the queue-triggered sendCampaign, and a
- * fake Twilio that counts every text and answers 429 to one request in ten.
+ * Campaigns over real HTTP through the local host, which runs the queue-triggered sendCampaign
+ * from its registration, against an Azurite of this file's own and a fake Twilio that counts
+ * every text; the campaign clock is the test's.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
-import { registeredTriggers } from '../../dev/functionsHost';
-import { queueOptions, startQueueHost, type RunningQueueHost } from '../../dev/queueHost';
 import { campaignClock } from '../../lib/campaigns/clock';
-import { ROOT, startAppHost, type AppHostWithQueues } from '../support/appHost';
+import { startAppHost, type AppHostWithQueues } from '../support/appHost';
+import { api, finished, numbers, textsPerNumber, until } from '../support/campaigns';
 import { startFakeTwilio } from '../support/fakeTwilio';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, useSettings } from '../support/settings';
 
 let app: AppHostWithQueues;
 let azurite: RunningAzurite;
 let fake: Awaited<ReturnType<typeof startFakeTwilio>>;
-const workers: RunningQueueHost[] = [];
-const hostLog: string[] = [];
-const QUEUE_TEST_OPTIONS = { maxPollingIntervalMs: 100, visibilityTimeoutSeconds: 1 };
-
 const settings = () => ({ AzureWebJobsStorage: azurite.connectionString, TWILIO_API_BASE_URL: fake.url });
 
 beforeAll(async () => {
   azurite = await startAzurite({ services: 'app' });
   fake = await startFakeTwilio(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN);
   useSettings(settings());
-  app = await startAppHost((level, name, message) => hostLog.push(`${level} ${name}: ${message}`), {
-    queues: QUEUE_TEST_OPTIONS,
-  });
+  app = await startAppHost(() => {}, { queues: { maxPollingIntervalMs: 100, visibilityTimeoutSeconds: 1 } });
 });
 afterAll(async () => {
-  await Promise.all(workers.map((worker) => worker.close()));
+  campaignClock.now = () => new Date();
   await app?.close();
   await fake?.close();
   await azurite?.stop();
 });
 beforeEach(() => {
   useSettings(settings());
-  fake.failEvery(0, { status: 429, code: 20429, message: 'Too Many Requests' });
   fake.received.length = 0;
   fake.messages.length = 0;
-  hostLog.length = 0;
-  campaignClock.now = () => new Date();
-  campaignClock.maxWaitMs = 60 * 60 * 1000;
 });
-
-/** More queue workers, as more instances of the app would be: the same registrations, the same host.json. */
-function addWorkers(count: number): void {
-  for (let n = 0; n < count; n++)
-    workers.push(
-      startQueueHost({
-        functions: registeredTriggers().queues.filter((fn) => fn.name === 'sendCampaign'),
-        options: { ...queueOptions(ROOT), ...QUEUE_TEST_OPTIONS },
-        log: (level, name, message) => hostLog.push(`${level} ${name}: ${message}`),
-      }),
-    );
-}
-
-async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${app.url}/api/${path}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
-}
-
-const numbers = (count: number, base = 15550200000) =>
-  Array.from({ length: count }, (_, n) => ({ to: `+${base + n}`, variables: { name: `N${n}` } }));
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, process.env.CAMPAIGN_DEBUG ? 3000 : 250));
-  }
-}
-
-const finished = (id: string, ms: number) =>
-  until(
-    `campaign ${id} done`,
-    async () => {
-      const progress = await api('GET', `campaigns/${id}`);
-      if (process.env.CAMPAIGN_DEBUG)
-        console.log(
-          progress.status,
-          JSON.stringify(progress.body?.counts ?? progress.body),
-          fake.messages.length,
-          hostLog.filter((l) => !l.startsWith('information')).slice(-3),
-        );
-      return progress.body?.done ? progress.body : undefined;
-    },
-    ms,
-  );
 
 describe('POST /api/campaigns', () => {
   it('refuses bad input naming each bad field and each bad recipient by index, and stores nothing', async () => {
-    const answer = await api('POST', 'campaigns', {
+    const answer = await api(app.url, 'POST', 'campaigns', {
       name: '',
       text: { body: 'Hi {{ variables.name }}' },
       rate: { textsPerSecond: 0 },
@@ -120,35 +57,76 @@ describe('POST /api/campaigns', () => {
     expect(fields).not.toContain('recipients.0.to');
     expect(fake.received).toHaveLength(0);
   });
+
+  it('answers a repeat with the same Idempotency-Key with the first campaign, made once', async () => {
+    const body = { name: 'once', text: { body: 'Hi' }, rate: { textsPerSecond: 50 }, recipients: numbers(3) };
+    const first = await api(app.url, 'POST', 'campaigns', body, { 'Idempotency-Key': 'campaign-once' });
+    const again = await api(app.url, 'POST', 'campaigns', body, { 'Idempotency-Key': 'campaign-once' });
+    expect(first.status).toBe(201);
+    expect(again.body!.id).toBe(first.body!.id);
+    await finished(app.url, first.body!.id as string, 20_000);
+    expect(fake.messages).toHaveLength(3);
+  });
 });
 
-describe('a campaign of 2,000 texts', () => {
-  it('texts each recipient exactly once at the configured rate, though Twilio answers 429 to one request in ten', async () => {
-    addWorkers(2);
-    fake.failEvery(10, { status: 429, code: 20429, message: 'Too Many Requests' });
-    const rate = 100;
-    const created = await api(
-      'POST',
-      'campaigns',
-      {
-        name: 'load',
-        text: { body: 'Hello {{ variables.name }}' },
-        rate: { textsPerSecond: rate },
-        recipients: numbers(Number(process.env.CAMPAIGN_COUNT ?? 2000)),
-      },
-      { 'Idempotency-Key': 'load-1' },
-    );
+describe('a recipient whose window is closed', () => {
+  it('is texted when the window opens, by the campaign clock, never before', async () => {
+    // Monday 7 December 2026, 08:59:30 in New York; the window opens at 09:00.
+    let now = Date.parse('2026-12-07T13:59:30Z');
+    campaignClock.now = () => new Date(now);
+    campaignClock.maxWaitMs = 500;
+    const created = await api(app.url, 'POST', 'campaigns', {
+      name: 'window',
+      text: { body: 'Good morning {{ variables.name }}' },
+      rate: { textsPerSecond: 20 },
+      window: { timeZone: 'America/New_York', weekly: { mon: ['09:00-17:00'] } },
+      recipients: numbers(3, 15550300000),
+    });
     expect(created.status).toBe(201);
-    const progress = await finished(created.body!.id as string, 120_000);
-    console.log(JSON.stringify(progress, null, 2));
-    const perRecipient = new Map<string, number>();
-    for (const message of fake.messages) perRecipient.set(message.to, (perRecipient.get(message.to) ?? 0) + 1);
-    expect(perRecipient.size).toBe(2000);
-    expect([...perRecipient.values()].every((count) => count === 1)).toBe(true);
-    expect(fake.messages.find((message) => message.to === '+15550200007')?.body).toBe('Hello N7');
-    expect(fake.received.filter((request) => request.method === 'POST').length).toBeGreaterThan(2000);
-    expect(progress.counts).toMatchObject({ sent: 2000, failed: 0, waiting: 0, waitingForWindow: 0 });
-    const achieved = progress.achieved.textsPerSecond as number;
-    expect(Math.abs(achieved - rate) / rate).toBeLessThan(0.1);
-  }, 180_000);
+    const id = created.body!.id as string;
+    const waiting = await until(
+      'all waiting for the window',
+      async () => {
+        const progress = await api(app.url, 'GET', `campaigns/${id}`);
+        return progress.body!.counts.waitingForWindow === 3 ? progress.body : undefined;
+      },
+      20_000,
+    );
+    expect(waiting.done).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 3_000)); // several looks at the window, all closed
+    expect(fake.messages).toHaveLength(0);
+
+    now = Date.parse('2026-12-07T14:00:05Z');
+    const progress = await finished(app.url, id, 20_000);
+    expect(progress.counts).toMatchObject({ sent: 3, waitingForWindow: 0 });
+    expect([...textsPerNumber(fake.messages).values()]).toEqual([1, 1, 1]);
+    expect(fake.messages.map((message) => message.body).sort()).toEqual([
+      'Good morning N0',
+      'Good morning N1',
+      'Good morning N2',
+    ]);
+  }, 60_000);
+});
+
+describe('cancel', () => {
+  it('stops what has not been sent: those recipients are canceled and never texted', async () => {
+    const created = await api(app.url, 'POST', 'campaigns', {
+      name: 'later',
+      text: { body: 'Later' },
+      startAt: new Date(Date.now() + 60 * 60 * 1000).toISOString(),
+      recipients: numbers(5, 15550400000),
+    });
+    const id = created.body!.id as string;
+    const canceled = await api(app.url, 'POST', `campaigns/${id}/cancel`);
+    expect(canceled.status).toBe(200);
+    const progress = await api(app.url, 'GET', `campaigns/${id}`);
+    expect(progress.body!.counts).toMatchObject({ canceled: 5, waiting: 0 });
+    const page = await api(app.url, 'GET', `campaigns/${id}/recipients?limit=2`);
+    expect(page.body!.items).toHaveLength(2);
+    expect(page.body!.items[0].state).toBe('canceled');
+    const next = await api(app.url, 'GET', `campaigns/${id}/recipients?limit=5&cursor=${page.body!.nextCursor}`);
+    expect(next.body!.items.map((item: { index: number }) => item.index)).toEqual([2, 3, 4]);
+    expect(next.body!.nextCursor).toBeNull();
+    expect(fake.messages).toHaveLength(0);
+  });
 });
