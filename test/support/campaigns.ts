@@ -36,16 +36,18 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
   }
 }
 
-/** The campaign's progress once nothing of it waits. */
-export const finished = (url: string, id: string, ms: number) =>
-  until(
-    `campaign ${id} done`,
-    async () => {
-      const progress = await api(url, 'GET', `campaigns/${id}`);
-      return progress.body?.done ? progress.body : undefined;
-    },
-    ms,
-  );
+/** The campaign's progress once nothing of it waits (read every 2 s: each read lists every recipient). */
+export async function finished(url: string, id: string, ms: number) {
+  let last: unknown;
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const progress = await api(url, 'GET', `campaigns/${id}`);
+    if (progress.body?.done) return progress.body;
+    last = progress.body?.counts ?? progress.body;
+    if (Date.now() > deadline) throw new Error(`campaign ${id} not done within ${ms} ms: ${JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+  }
+}
 
 /** Each number texted, with how many times (counted at the fake Twilio). */
 export function textsPerNumber(messages: Array<{ to: string }>): Map<string, number> {
