@@ -29,7 +29,7 @@ const BLOCK_MS = 250;
  * block at a time keeps the ETag writes (and their conflicts) to a few a second per instance
  * at any rate; a slot whose time has passed unused is dropped, so the rate never goes above.
  */
-const taken = new Map<string, { slots: number[]; refill?: Promise<void> }>();
+const taken = new Map<string, { slots: number[]; refill?: Promise<number> | undefined }>();
 
 export async function takeSlot(
   settings: Settings,
@@ -50,14 +50,13 @@ export async function takeSlot(
       return { at };
     }
     local.refill ??= takeBlock(settings, sender, interval, maxWaitMs)
-      .then((slots) => void local.slots.push(...slots))
+      .then((slots) => {
+        local.slots.push(...slots);
+        return slots.length;
+      })
       .finally(() => (local.refill = undefined));
-    const waited = await local.refill.then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    if (waited) throw waited;
-    if (!local.slots.length) {
+    // Slots a concurrent send took first send this one round again; none taken: the next free one is far off.
+    if ((await local.refill) === 0) {
       const next = await nextFree(settings, sender);
       return { waitMs: Math.max(1, next - Date.now()) };
     }
