@@ -9,6 +9,7 @@ import tseslint from 'typescript-eslint';
  */
 const LAYERS = [
   'functions',
+  'lib/console',
   'lib/health.ts',
   'lib/campaigns',
   'lib/flows',

@@ -6,7 +6,7 @@
  * so it serves exactly what the function files register: there is no second route table.
  * Queue- and timer-triggered registrations are run by queueHost.ts and timerHost.ts.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -181,6 +181,12 @@ export interface HostOptions {
   host?: string;
   port?: number;
   log?: LogLine;
+  /**
+   * Check function keys as Azure does: a function whose authLevel is not anonymous answers 401
+   * unless the request carries this key (`?code=` or `x-functions-key`). Unset, as with
+   * `func start`, no key is needed. `LOCAL_FUNCTION_KEY` sets it for npm start.
+   */
+  functionKey?: string | undefined;
 }
 
 export interface RunningHost {
@@ -210,6 +216,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const body = await readLimited(req, MAX_REQUEST_BYTES);
     if (!body) return refuse(res, 413, `Request body is larger than ${MAX_REQUEST_BYTES / 1024 / 1024} MiB`);
     const { fn, params } = found;
+    if (!keyAccepted(options.functionKey, fn, req, url)) return refuse(res, 401);
     const context = new InvocationContext({
       invocationId: randomUUID(),
       functionName: fn.name,
@@ -228,7 +235,11 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       const result = await fn.handler(request, context);
       response = result instanceof HttpResponse ? result : new HttpResponse((result ?? {}) as HttpResponseInit);
     } catch (error) {
-      log('error', fn.name, `Function threw: ${error instanceof Error ? error.message : String(error)}`);
+      log(
+        'error',
+        fn.name,
+        `Function threw: ${JSON.stringify(error instanceof Error ? error.message : String(error))}`,
+      );
       res.writeHead(500).end();
       return;
     }
@@ -255,7 +266,11 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 },
     (req, res) => {
       serve(req, res).catch((error: unknown) => {
-        log('error', 'host', `Request failed: ${error instanceof Error ? error.message : String(error)}`);
+        log(
+          'error',
+          'host',
+          `Request failed: ${JSON.stringify(error instanceof Error ? error.message : String(error))}`,
+        );
         if (!res.headersSent) res.writeHead(500);
         res.end();
       });
@@ -276,6 +291,14 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         server.closeAllConnections();
       }),
   };
+}
+
+function keyAccepted(key: string | undefined, fn: HttpFunction, req: IncomingMessage, url: URL): boolean {
+  if (key === undefined || fn.authLevel === 'anonymous') return true;
+  const given = url.searchParams.get('code') ?? req.headers['x-functions-key'];
+  if (typeof given !== 'string') return false;
+  const [a, b] = [Buffer.from(given), Buffer.from(key)];
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function stripPrefix(path: string, prefix: string): string | undefined {
@@ -312,7 +335,8 @@ export function requestUrl(req: IncomingMessage): URL | undefined {
   try {
     const url = new URL(req.url ?? '/', `http://${host}`);
     decodeURIComponent(url.pathname);
-    return url;
+    // `Host: user@example.com` parses as credentials, which no request URL may carry.
+    return url.username || url.password ? undefined : url;
   } catch {
     return undefined;
   }

@@ -24,6 +24,7 @@ import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { zipSync, type Zippable } from 'fflate';
 import { DEFAULT_FLOW_FILE, FlowFileError, readFlowFile } from '../lib/flows/load';
 import { findProjectRoot } from './cli/settings';
+import { buildConsole } from './consoleBuild';
 
 const ROOT = findProjectRoot(__dirname);
 export const ARTIFACTS = join(ROOT, '.artifacts');
@@ -108,7 +109,7 @@ export const BUNDLE_OPTIONS = {
  * which every cold start compiles (re2js is 148 KiB); instead each is bundled into a CommonJS
  * file of its own beside main, `<name>.cjs`, which that require() loads.
  */
-const LAZY_REQUIRES = ['re2js'];
+const LAZY_REQUIRES = ['re2js', 'liquidjs'];
 
 function lazyRequires(): Plugin {
   return {
@@ -270,6 +271,7 @@ export async function buildPackage(artifacts = ARTIFACTS, phoneFlows = process.e
   rootRelativeSources(appDir);
   writeManifests(appDir);
   copyFlows(appDir, flows);
+  await buildConsole(appDir);
   zipFolder(appDir, zip);
   return { appDir, zip, files: filesUnder(appDir).map((name) => name.split(sep).join('/')), flows };
 }

@@ -8,11 +8,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
+import { ROUTES } from '../lib/config/routes';
 import { loadSettings, type Settings } from '../lib/config/settings';
 import { describeFlows } from '../lib/flows/load';
 import { describeSetup, probeStorage } from '../lib/health';
 import { isListening, startAzurite, type AzuritePorts } from './azurite';
 import { removeDevSession, writeDevSession } from './cli/settings';
+import { buildConsole } from './consoleBuild';
 import { startLocalTwilio } from './emulator/local';
 import {
   consoleLog,
@@ -151,11 +153,13 @@ async function main() {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   if (startsAzurite) await startAzuriteIfNeeded(ports.azurite, stops);
+  await buildConsole(ROOT);
 
   if (coreTools) {
     console.log(`Twilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}`);
     await reportStorage(settings, setup.storage);
     console.log(`Flows:   ${describeFlows(settings, ROOT)}`);
+    console.log(`Console: http://localhost:${port}/${routePrefix(ROOT)}/${ROUTES.console}`);
     console.log(`Starting Azure Functions Core Tools (${coreTools})…`);
     const func = spawn(coreTools, ['start', '--port', String(port)], {
       cwd: ROOT,
@@ -175,7 +179,7 @@ async function main() {
   Object.assign(process.env, env);
   const functions = await loadFunctions(functionFiles(ROOT));
   const prefix = routePrefix(ROOT);
-  const host = await startHost({ functions, prefix, port });
+  const host = await startHost({ functions, prefix, port, functionKey: process.env.LOCAL_FUNCTION_KEY || undefined });
   const triggers = registeredTriggers();
   const queues = startQueueHost({ functions: triggers.queues, options: queueOptions(ROOT), log: consoleLog });
   const timers = startTimerHost({ functions: triggers.timers, log: consoleLog });
@@ -196,7 +200,8 @@ async function main() {
     `\nTwilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}, account ${setup.twilio.account}`,
   );
   await reportStorage(settings, setup.storage);
-  console.log(`\nListening on ${origin}. Press Ctrl+C to stop.`);
+  console.log(`\nConsole: ${origin}/${prefix}/${ROUTES.console}`);
+  console.log(`Listening on ${origin}. Press Ctrl+C to stop.`);
 }
 
 main().catch((error: unknown) => {

@@ -2,6 +2,7 @@ import { app } from '@azure/functions';
 import { ROUTES } from '../lib/config/routes';
 import { callRequest } from '../lib/outbound/schemas';
 import { json } from '../lib/http/responses';
+import { logText } from '../lib/http/logText';
 import { createOnce } from '../lib/outbound/handler';
 import { recordCreated, placeCall } from '../lib/outbound/rest';
 import { placedObservation } from '../lib/records/observations';
@@ -9,7 +10,7 @@ import { placedObservation } from '../lib/records/observations';
 /** POST /api/calls: places an outgoing call (the seed's /make_call); an Idempotency-Key makes retries safe. */
 export const makeCall = createOnce('calls', callRequest, async (settings, origin, body, context) => {
   const call = await placeCall(settings, origin, body);
-  context.log(`Placed call ${call.sid} to ${call.to}`);
+  context.log(`Placed call ${call.sid} to ${logText(call.to)}`);
   await recordCreated(settings, context, placedObservation('call', call));
   return json(201, call);
 });

@@ -2,6 +2,7 @@ import { app } from '@azure/functions';
 import { ROUTES } from '../lib/config/routes';
 import { messageRequest } from '../lib/outbound/schemas';
 import { json } from '../lib/http/responses';
+import { logText } from '../lib/http/logText';
 import { createOnce } from '../lib/outbound/handler';
 import { recordCreated, sendMessage } from '../lib/outbound/rest';
 import { placedObservation } from '../lib/records/observations';
@@ -9,7 +10,7 @@ import { placedObservation } from '../lib/records/observations';
 /** POST /api/messages: sends an SMS (or MMS with mediaUrl); an Idempotency-Key makes retries safe. */
 export const sendSms = createOnce('messages', messageRequest, async (settings, origin, body, context) => {
   const message = await sendMessage(settings, origin, body);
-  context.log(`Sent message ${message.sid} to ${message.to}`);
+  context.log(`Sent message ${message.sid} to ${logText(message.to)}`);
   await recordCreated(
     settings,
     context,

@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 import { field } from '../lib/http/requests';
+import { logText } from '../lib/http/logText';
 import { twiml } from '../lib/http/responses';
 import { flowsOrDefault } from '../lib/flows/handlers';
 import { answerMessage } from '../lib/flows/messaging';
@@ -11,11 +12,13 @@ import { ROUTES } from '../lib/config/routes';
  * webhook failed (storage down: 503), so the sender still gets the flow's reply. Nothing is written;
  * the log names the message so it can be reconciled.
  */
-export const smsFallback = twilioWebhook((params, context, settings) => {
+export const smsFallback = twilioWebhook(async (params, context, settings) => {
   context.warn(
-    `Answered message ${field(params, 'MessageSid') ?? '(no MessageSid)'} from the fallback without recording it (Twilio error ${field(params, 'ErrorCode') ?? '-'})`,
+    `Answered message ${logText(field(params, 'MessageSid'))} from the fallback without recording it (Twilio error ${logText(field(params, 'ErrorCode'))})`,
   );
-  return twiml(answerMessage(flowsOrDefault(settings, context), params, settings).twiml);
+  return twiml(
+    (await answerMessage(flowsOrDefault(settings, context), params, settings, undefined, { context })).twiml,
+  );
 });
 
 app.http('smsFallback', { methods: ['POST'], route: ROUTES.smsFallback, authLevel: 'anonymous', handler: smsFallback });

@@ -27,6 +27,16 @@ export const PRODUCTION_DEADLINES = {
    * Twilio for what it may have sent, then sends.
    */
   queuedInFlightMs: 2 * 8_000 + 10_000 + 5_000,
+  /**
+   * A flow's logic actions (http, code) in one request share this budget, so a webhook answers
+   * well inside Twilio's 15 s even when the owner's system hangs; one action's own deadline is
+   * flowActionMs unless the flow says otherwise, and never more than flowActionMaxMs.
+   */
+  flowTurnMs: 9_000,
+  flowActionMs: 5_000,
+  flowActionMaxMs: 10_000,
+  /** Reading or writing a call's variables: short, so a slow storage leaves the turn its budget. */
+  flowStateMs: 2_000,
   /** Health's storage probe, whose answer is kept for healthCacheMs. */
   healthProbeMs: 2_000,
   healthCacheMs: 10_000,

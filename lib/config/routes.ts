@@ -25,6 +25,9 @@ export const ROUTES = {
   listCampaignRecipients: 'campaigns/{id}/recipients',
   cancelCampaign: 'campaigns/{id}/cancel',
   health: 'health',
+  getCallRecording: 'calls/{sid}/recordings/{recordingSid}',
+  getFlowGraph: 'flows/graph',
+  console: 'console',
 } as const;
 
 export type RouteName = keyof typeof ROUTES;

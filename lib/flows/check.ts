@@ -7,7 +7,7 @@ import type * as z from 'zod';
 import { actionOf, endsTwiml } from './actions';
 import { CARRIER_KEYWORDS, normalizedKeyword } from './keywords';
 import type { FlowFile, VoiceAction, VoiceFlow } from './schema';
-import { SETTING_VARIABLES, unknownSettingVariables } from './text';
+import { templateProblems } from './template';
 
 export interface FlowProblem {
   path: string;
@@ -92,6 +92,7 @@ function voiceProblems(file: FlowFile, voice: VoiceFlow): FlowProblem[] {
   const defined = new Set(Object.keys(voice.steps));
   const starts: Array<{ path: Segment[]; step: string }> = [{ path: ['voice', 'entry'], step: voice.entry }];
   if (voice.closed) starts.push({ path: ['voice', 'closed'], step: voice.closed });
+  if (voice.onError) starts.push({ path: ['voice', 'onError'], step: voice.onError });
   if (typeof voice.blocked === 'object') starts.push({ path: ['voice', 'blocked', 'step'], step: voice.blocked.step });
   if (voice.closed && !file.hours)
     problems.push({
@@ -185,17 +186,17 @@ function messagingProblems(file: FlowFile): FlowProblem[] {
   return problems;
 }
 
-/** Settings a flow names that it may not read, wherever a text is. */
-function variableProblems(value: unknown, path: Segment[] = []): FlowProblem[] {
-  if (typeof value === 'string') {
-    return unknownSettingVariables(value).map((name) => ({
-      path: formatPath(path),
-      message: `{${name}} is not a variable a flow can use: of the settings only ${SETTING_VARIABLES.map((s) => `{${s}}`).join(' and ')} are`,
-    }));
-  }
-  if (Array.isArray(value)) return value.flatMap((item, index) => variableProblems(item, [...path, index]));
+/** Keys whose strings are not templates: regular expressions, and words matched as they are. */
+const NOT_TEMPLATES = new Set(['pattern', 'matches', 'keyword', 'startsWith', 'description', 'hook', 'name']);
+
+/** Every text of the flow is a template: each must parse and read only what a template may. */
+function templateTextProblems(value: unknown, path: Segment[] = []): FlowProblem[] {
+  if (typeof value === 'string') return templateProblems(value).map((message) => ({ path: formatPath(path), message }));
+  if (Array.isArray(value)) return value.flatMap((item, index) => templateTextProblems(item, [...path, index]));
   if (value && typeof value === 'object')
-    return Object.entries(value).flatMap(([key, item]) => variableProblems(item, [...path, key]));
+    return Object.entries(value).flatMap(([key, item]) =>
+      NOT_TEMPLATES.has(key) ? [] : templateTextProblems(item, [...path, key]),
+    );
   return [];
 }
 
@@ -204,6 +205,6 @@ export function flowProblems(file: FlowFile): FlowProblem[] {
   return [
     ...(file.voice ? voiceProblems(file, file.voice) : []),
     ...messagingProblems(file),
-    ...variableProblems({ voice: file.voice, messaging: file.messaging }),
+    ...templateTextProblems({ voice: file.voice, messaging: file.messaging }),
   ];
 }

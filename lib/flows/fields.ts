@@ -12,8 +12,19 @@ export const stepName = z
   .meta({ description: 'The name of a step in voice.steps.' });
 export const text = z.string().min(1, 'must not be empty').max(4000, 'must be at most 4000 characters').meta({
   description:
-    'Text; {From}, {To}, {Digits}, {SpeechResult}, {Body}… insert fields of the request, {VOICE_GREETING} and {SMS_REPLY} the settings.',
+    'Text, a Liquid template: {{ trigger.call.From }}, {{ trigger.message.Body }}, {{ flow.variables.name }}, {{ widgets.<name>.parsed… }}, {{ settings.VOICE_GREETING }}.',
 });
+/** A template that may render empty (a `set` value, a `switch` value). */
+export const templateText = z.string().max(4000, 'must be at most 4000 characters');
+export const variableName = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]{0,63}$/,
+    'must be a variable name: a letter or _, then letters, digits or _ (64 at most)',
+  );
+export const actionName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'must be a name: a letter, then letters, digits, - or _ (64 at most)');
 export const seconds = (max: number) =>
   z.int('must be whole seconds').min(1, 'must be at least 1 second').max(max, `must be at most ${max} seconds`);
 export const loop = z

@@ -6,30 +6,34 @@
 import type { HttpHandler, InvocationContext } from '@azure/functions';
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
-import { NotFoundError } from '../errors';
 import { field, type FormParams } from '../http/requests';
 import { twiml } from '../http/responses';
 import { queuedText } from '../outbound/kinds';
 import { enqueue } from '../outbound/queue';
 import { recordedWebhook } from '../records/handlers';
-import {
-  flowObservation,
-  recordingObservation,
-  smsWebhookObservation,
-  voiceWebhookObservation,
-} from '../records/observations';
+import { recordingObservation, smsWebhookObservation, voiceWebhookObservation } from '../records/observations';
 import { findRecord, saveObservation } from '../records/store';
-import { StoreRefusedError, StoreUnavailableError } from '../records/tables';
 import { twilioWebhook } from '../twilio/webhook';
 import { FlowFileError, getFlows } from './load';
 import { answerMessage } from './messaging';
 import { DEFAULT_FLOWS, type FlowFile } from './schema';
-import { fill, MAX_SMS_LENGTH, requestVariables } from './text';
-import { answerCall, answerCallback, FLOW_KINDS, stepGone, whisperTwiml, type FlowKind, type FlowPlace } from './voice';
+import { MAX_SMS_LENGTH } from './text';
+import { templateScope, triggerFields } from './scope';
+import { openCallSession } from './session';
+import { render } from './template';
+import { logText } from '../http/logText';
+import { own } from '../http/own';
+import { flowKind, flowPlace, flowQuery } from './place';
+import { answerTurnOnce } from './turns';
+import { answerCall, answerCallback, stepGone, whisperTwiml, type FlowPlace } from './voice';
 
-/** POST /api/twilio/voice: the entry of the voice flow. */
-export const voiceFlowWebhook = recordedWebhook((params, _context, settings) => {
-  const answer = answerCall(getFlows(settings), params, settings);
+/** POST /api/twilio/voice: the entry of the voice flow, with the call's state when the flow keeps one. */
+export const voiceFlowWebhook = recordedWebhook(async (params, context, settings) => {
+  const flows = getFlows(settings);
+  const started = performance.now();
+  const session = await openCallSession(settings, flows, field(params, 'CallSid'), context);
+  const answer = await answerCall(flows, params, settings, undefined, { ...session, context, started });
+  await session.save();
   return { observation: voiceWebhookObservation(params, answer.facts), response: twiml(answer.twiml) };
 });
 
@@ -38,9 +42,12 @@ export const voiceFlowWebhook = recordedWebhook((params, _context, settings) => 
  * 503 when the queue is down, so Twilio delivers the text again), each keyed by the incoming
  * message and recipient, so a redelivered text forwards nothing twice.
  */
-export const messageFlowWebhook = recordedWebhook(async (params, _context, settings, { url }) => {
-  const answer = answerMessage(getFlows(settings), params, settings);
-  const observation = smsWebhookObservation(params, { rule: answer.rule });
+export const messageFlowWebhook = recordedWebhook(async (params, context, settings, { url }) => {
+  const answer = await answerMessage(getFlows(settings), params, settings, undefined, { context });
+  const observation = smsWebhookObservation(params, {
+    rule: answer.rule,
+    ...(answer.effects ? { effects: answer.effects } : {}),
+  });
   const from = field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER;
   const forwards = answer.forwards.map(({ to, body }) =>
     queuedText(`forward|${observation.sid}|${to}`, new URL(url).origin, { to, from, body }),
@@ -64,47 +71,31 @@ export function flowsOrDefault(settings: Settings, context: InvocationContext): 
   }
 }
 
-const integer = (value: string | null): number | undefined =>
-  value !== null && /^\d{1,6}$/.test(value) ? Number(value) : undefined;
-
 /** POST /api/twilio/flow/{kind}: gather, dial and record actions, redirects to a step, recordings, whispers. */
-export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, settings, { request, url }) => {
-  const kind = request.params.kind as FlowKind;
-  if (!(FLOW_KINDS as readonly string[]).includes(kind))
-    throw new NotFoundError(`No flow callback "${request.params.kind}"`);
-  const query = request.query;
-  const place: FlowPlace = {
-    step: query.get('step') ?? undefined,
-    at: integer(query.get('at')),
-    turn: integer(query.get('turn')),
-    try: integer(query.get('try')),
-    leg: integer(query.get('leg')),
-  };
+export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, settings, { request, url, query }) => {
+  const kind = flowKind(request);
+  const place = flowPlace(kind, query);
   const flows = flowsOrDefault(settings, context);
-  if (kind === 'whisper') return twiml(whisperTwiml(flows, place, params, settings));
+  const started = performance.now();
+  const session =
+    kind === 'recording' ? undefined : await openCallSession(settings, flows, field(params, 'CallSid'), context);
+  if (kind === 'whisper') return twiml(whisperTwiml(flows, place, params, settings, session?.state));
   if (kind === 'recording') {
     await recorded(settings, context, params, flows, place, new URL(url).origin);
     return { status: 204 };
   }
-  let answer = answerCallback(kind, place, flows, params, settings);
+  const where = `${kind} at ${logText(place.step)}[${place.at ?? '-'}]`;
+  let answer = await answerCallback(kind, place, flows, params, settings, { ...session, context, started });
   if (!answer) {
     context.warn(
-      `Call ${field(params, 'CallSid') ?? '?'} asked for ${kind} at ${place.step ?? '?'}[${place.at ?? '-'}], which the flow file does not have (changed since the call began?); it goes back to the entry step`,
+      `Call ${logText(field(params, 'CallSid'))} asked for ${where}, which the flow file does not have (changed since the call began?); it goes back to the entry step`,
     );
     answer = stepGone(flows, place, settings, params);
   }
-  // The caller is on the line and Twilio does not retry an action URL: a turn that cannot be
-  // recorded is still answered, and the log says what the record misses.
-  try {
-    await saveObservation(settings, flowObservation(params, { ...answer.facts, turn: place.turn ?? 0 }));
-  } catch (error) {
-    if (!(error instanceof StoreUnavailableError || error instanceof StoreRefusedError)) throw error;
-    context.warn(
-      `Call ${field(params, 'CallSid') ?? '?'}: turn ${place.turn ?? '?'} (${kind} at ${place.step ?? '?'}) answered but not recorded: ${error.message}`,
-    );
-  }
-  return twiml(answer.twiml);
-});
+  const once = await answerTurnOnce(settings, context, params, place.turn!, answer, where);
+  if (!once.replayed) await session?.save();
+  return twiml(once.twiml);
+}, flowQuery);
 
 /**
  * A recording or its transcription: kept on the call's record, and its text to the owner put on
@@ -123,15 +114,18 @@ async function recorded(
   const observation = recordingObservation(params);
   const signal = storageDeadline();
   await saveObservation(settings, observation, { signal });
-  const action = place.step !== undefined ? flows.voice?.steps[place.step]?.actions[place.at ?? -1] : undefined;
+  const steps = flows.voice?.steps ?? {};
+  const action = place.step !== undefined ? own(steps, place.step)?.actions[place.at ?? -1] : undefined;
   const notify = action && 'record' in action ? action.record.notify : undefined;
   if (!notify) return;
   const call = await findRecord(settings, 'call', observation.sid, { signal });
-  const variables = requestVariables(params, settings, { From: call?.from, To: call?.to });
   const transcribed = observation.transcription !== undefined;
   const body = transcribed
     ? `Transcription of the voicemail from ${call?.from ?? 'an unknown caller'}: ${observation.transcription}`
-    : fill(notify.text, variables);
+    : render(
+        notify.text,
+        templateScope('call', triggerFields(params, { From: call?.from, To: call?.to }), settings, call?.flowState),
+      );
   const texts = [notify.to].flat().map((to) =>
     queuedText(`${transcribed ? 'transcription' : 'recording'}|${observation.recordingSid}|${to}`, origin, {
       to,

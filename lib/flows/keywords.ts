@@ -4,6 +4,8 @@
  * as Twilio does: the whole message, case and surrounding spaces and punctuation ignored.
  * https://help.twilio.com/articles/223134027
  */
+import { own } from '../http/own';
+
 export const CARRIER_KEYWORDS: Record<string, 'opt-out' | 'opt-in' | 'help'> = {
   STOP: 'opt-out',
   STOPALL: 'opt-out',
@@ -31,6 +33,6 @@ export const normalizedKeyword = (text: string): string =>
 /** The carrier keyword a message is, if it is one. */
 export function carrierKeyword(body: string): { keyword: string; kind: 'opt-out' | 'opt-in' | 'help' } | undefined {
   const keyword = normalizedKeyword(body);
-  const kind = CARRIER_KEYWORDS[keyword];
+  const kind = own(CARRIER_KEYWORDS, keyword);
   return kind ? { keyword, kind } : undefined;
 }

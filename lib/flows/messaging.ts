@@ -3,6 +3,7 @@
  * answered), then the first rule that matches (reply, media, forwards), else the default reply.
  * Forwards are not TwiML: the webhook puts them on the outbound queue.
  */
+import type { InvocationContext } from '@azure/functions';
 import MessagingResponse from 'twilio/lib/twiml/MessagingResponse';
 import type { Settings } from '../config/settings';
 import { field, type FormParams } from '../http/requests';
@@ -11,7 +12,14 @@ import { isOpen } from './hours';
 import { compilePattern } from './pattern';
 import { carrierKeyword, normalizedKeyword } from './keywords';
 import { DEFAULT_FLOWS, type FlowFile, type MessagingRule } from './schema';
-import { fill, MAX_SMS_LENGTH, requestVariables } from './text';
+import { MAX_SMS_LENGTH } from './text';
+import { own } from '../http/own';
+import { emptyFlowState } from '../records/flowState';
+import type { ActionEffect } from './actions/action';
+import { actionOf, type VoiceAction } from './actions';
+import { effectLine, runLogic, type LogicContext } from './logic';
+import { templateScope, triggerFields } from './scope';
+import { render } from './template';
 import { isBlocked } from './voice';
 
 export interface MessageAnswer {
@@ -20,6 +28,8 @@ export interface MessageAnswer {
   rule: string;
   /** Texts to others (a rule's forwards): sent through the outbound queue, never in the TwiML, so none is lost. */
   forwards: Array<{ to: string; body: string }>;
+  /** What the rule's logic actions did, for the record. */
+  effects?: string[];
 }
 
 function matches(rule: MessagingRule, body: string): boolean {
@@ -45,23 +55,38 @@ const ruleName = (rule: MessagingRule, index: number): string =>
         ? `pattern ${rule.pattern}`
         : `rule ${index + 1}`);
 
-export function answerMessage(
+export interface MessageTurn {
+  context?: Pick<InvocationContext, 'warn' | 'error'>;
+  started?: number;
+}
+
+/** The reply and what the rule's actions did; an action's step names one of messaging.replies. */
+export async function answerMessage(
   flows: FlowFile,
   params: FormParams,
   settings: Settings,
   now = new Date(),
-): MessageAnswer {
+  turn: MessageTurn = {},
+): Promise<MessageAnswer> {
   const messaging = flows.messaging ?? DEFAULT_FLOWS.messaging!;
   const response = new MessagingResponse();
   const forwards: MessageAnswer['forwards'] = [];
-  const answer = (rule: string): MessageAnswer => ({ twiml: response.toString(), rule, forwards });
+  const effects: ActionEffect[] = [];
+  const answer = (rule: string): MessageAnswer => ({
+    twiml: response.toString(),
+    rule,
+    forwards,
+    ...(effects.length ? { effects: effects.map(effectLine) } : {}),
+  });
   const body = field(params, 'Body') ?? '';
   if (isBlocked(flows, field(params, 'From'))) return answer('blocked');
   const carrier = carrierKeyword(body);
   if (carrier) return answer(`${carrier.kind} keyword ${carrier.keyword}: left to the carrier and Twilio`);
 
-  const variables = requestVariables(params, settings);
-  const text = (template: string) => xmlSafe(fill(template, variables)).slice(0, MAX_SMS_LENGTH);
+  const state = emptyFlowState();
+  const trigger = triggerFields(params);
+  const scope = templateScope('message', trigger, settings, state);
+  const text = (template: string) => xmlSafe(render(template, scope)).slice(0, MAX_SMS_LENGTH);
   const open = flows.hours ? isOpen(flows.hours, now) : true;
   const index = messaging.rules.findIndex(
     (rule) => (rule.hours === undefined || (rule.hours === 'open') === open) && matches(rule, body),
@@ -71,12 +96,30 @@ export function answerMessage(
     if (messaging.reply) response.message(text(messaging.reply));
     return answer('default');
   }
+  const logic: LogicContext = {
+    state,
+    scope,
+    trigger,
+    effects,
+    started: turn.started ?? performance.now(),
+    onError: undefined,
+    hasStep: (name) => Object.hasOwn(messaging.replies, name),
+    context: turn.context,
+    where: `rule ${index + 1}`,
+  };
+  let chosen: string | undefined;
+  for (const [at, action] of (rule.actions ?? []).entries()) {
+    const { kind, module, value } = actionOf(action as VoiceAction);
+    chosen = await runLogic(logic, kind, module, value, at);
+    if (chosen !== undefined) break;
+  }
   for (const to of rule.forward === undefined ? [] : [rule.forward].flat())
     forwards.push({ to, body: text(rule.forwardText) });
-  if (rule.reply !== undefined || rule.media) {
+  const reply = chosen !== undefined ? own(messaging.replies, chosen) : rule;
+  if (reply && (reply.reply !== undefined || reply.media)) {
     const message = response.message({}, '');
-    if (rule.reply !== undefined) message.body(text(rule.reply));
-    for (const url of rule.media ?? []) message.media(url);
+    if (reply.reply !== undefined) message.body(text(reply.reply));
+    for (const url of reply.media ?? []) message.media(url);
   }
-  return answer(ruleName(rule, index));
+  return answer(`${ruleName(rule, index)}${chosen !== undefined ? ` → ${chosen}` : ''}`);
 }

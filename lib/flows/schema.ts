@@ -83,11 +83,34 @@ const voice = z
       })
       .default('reject')
       .meta({ description: 'A blocked caller: rejected (not answered, not billed), a busy tone, or a step.' }),
+    onError: stepName.optional().meta({
+      description:
+        'The step a failed http or code action (with no "failed" step of its own) leads to, and where a call goes when its variables cannot be read.',
+    }),
     steps: z.record(stepName, step),
   })
   .meta({ description: 'The voice flow: named steps, each a list of actions.' });
 
 // Messaging -------------------------------------------------------------------------------
+
+/** The logic actions a messaging rule may run: the same modules as in a call. */
+export const LOGIC_KINDS = ['set', 'switch', 'http', 'code'] as const;
+const logicAction = z.union(
+  LOGIC_KINDS.map((kind) => z.strictObject({ [kind]: ACTIONS[kind].schema })) as unknown as [
+    z.ZodType,
+    z.ZodType,
+    ...z.ZodType[],
+  ],
+  { error: `must be one action: ${LOGIC_KINDS.join(', ')}, each alone in its object` },
+);
+
+/** A reply a rule's actions may choose by name. */
+const namedReply = z
+  .strictObject({
+    reply: text.optional(),
+    media: z.array(https).max(10).optional(),
+  })
+  .meta({ description: 'A reply a rule’s actions may choose: its text (a template) and media.' });
 
 const words = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const rule = z
@@ -118,7 +141,11 @@ const rule = z
       .union([e164, z.array(e164).min(1).max(10)])
       .optional()
       .meta({ description: 'Numbers the message is forwarded to.' }),
-    forwardText: text.default('From {From}: {Body}'),
+    forwardText: text.default('From {{ trigger.message.From }}: {{ trigger.message.Body }}'),
+    actions: z.array(logicAction).optional().meta({
+      description:
+        'set, switch, http and code actions run before the reply; a step they name is one of messaging.replies, which then answers instead.',
+    }),
   })
   .refine(
     (value) => [value.keyword, value.startsWith, value.pattern].filter((match) => match !== undefined).length <= 1,
@@ -133,6 +160,9 @@ const messaging = z
   .strictObject({
     rules: z.array(rule).default([]).meta({ description: 'Tried in order; the first that matches decides.' }),
     reply: text.optional().meta({ description: 'The reply when no rule matches; none when omitted.' }),
+    replies: z.record(stepName, namedReply).default({}).meta({
+      description: 'Replies by name, for the steps a rule’s switch, http and code actions name.',
+    }),
   })
   .meta({
     description:
@@ -145,8 +175,8 @@ export const flowFileSchema = z
     description: z.string().optional(),
     blocklist: blocklist.optional(),
     hours: hours.optional(),
-    voice: voice.optional().meta({ description: 'Default: say {VOICE_GREETING}.' }),
-    messaging: messaging.optional().meta({ description: 'Default: reply {SMS_REPLY}.' }),
+    voice: voice.optional().meta({ description: 'Default: say {{ settings.VOICE_GREETING }}.' }),
+    messaging: messaging.optional().meta({ description: 'Default: reply {{ settings.SMS_REPLY }}.' }),
   })
   .meta({
     title: 'Phone flows',
@@ -158,8 +188,8 @@ export type MessagingFlow = NonNullable<FlowFile['messaging']>;
 
 /** What the app does without a flow file: the seed's greeting and reply (the shipped flows.json says the same). */
 export const DEFAULT_FLOWS: FlowFile = flowFileSchema.parse({
-  voice: { entry: 'greeting', steps: { greeting: { actions: [{ say: '{VOICE_GREETING}' }] } } },
-  messaging: { reply: '{SMS_REPLY}' },
+  voice: { entry: 'greeting', steps: { greeting: { actions: [{ say: '{{ settings.VOICE_GREETING }}' }] } } },
+  messaging: { reply: '{{ settings.SMS_REPLY }}' },
 });
 
 /** The JSON Schema editors use for flow files (committed as flows.schema.json). */

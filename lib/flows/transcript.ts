@@ -12,6 +12,7 @@ function pieces(event: RecordEvent): string[] {
     event.recordingDuration !== undefined ? `recorded ${event.recordingDuration} s` : undefined,
     event.transcription !== undefined ? `transcription "${event.transcription}"` : undefined,
     event.step,
+    ...(event.effects ?? []),
   ].filter((piece): piece is string => piece !== undefined && piece !== '');
 }
 

@@ -3,16 +3,22 @@
  * hours); each step's actions become verbs until one waits for the caller (gather, dial,
  * record) or leaves the step (redirect, hangup, reject). Those post back to our own signed
  * routes with the step, the action's index and the call's turn in the query string: Twilio
- * signs the whole URL, so a caller cannot forge where a call goes next.
+ * signs the whole URL, so a caller cannot forge where a call goes next. Logic actions (set,
+ * switch, http, code) run here, during the request, on the call's state (flowState.ts), and
+ * may move the call to another step before anything is said.
  */
 import VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
+import type { InvocationContext } from '@azure/functions';
 import type { Settings } from '../config/settings';
 import { field, type FormParams } from '../http/requests';
+import { own } from '../http/own';
+import { emptyFlowState, type FlowState } from '../records/flowState';
 import type { FlowFacts } from '../records/model';
 import { xmlSafe } from '../twilio/twiml';
 import {
   callbackPath,
   type ActionCallback,
+  type ActionEffect,
   type ActionTwiml,
   type FlowPlace,
   type VoiceAnswer,
@@ -20,7 +26,9 @@ import {
 import { ACTIONS, actionOf, CALLBACK_KINDS, type CallbackKind } from './actions';
 import { whisperTwiml as dialWhisper } from './actions/dial';
 import { isOpen } from './hours';
-import { fill, requestVariables, type Variables } from './text';
+import { effectLine, runLogic, type LogicContext } from './logic';
+import { templateScope, triggerFields } from './scope';
+import { render, type TemplateScope } from './template';
 import type { FlowFile, VoiceFlow } from './schema';
 import { DEFAULT_FLOWS } from './schema';
 
@@ -31,35 +39,91 @@ export const FLOW_KINDS = ['step', ...CALLBACK_KINDS, 'recording', 'whisper'] as
 export type FlowKind = 'step' | CallbackKind | 'recording' | 'whisper';
 
 const STEP_GONE = 'Sorry, that option is no longer available.';
+/** Logic actions one request may run before it must answer: a switch that leads back to itself ends here. */
+const MAX_LOGIC_ACTIONS = 100;
 
 export const isBlocked = (flows: FlowFile, from: string | undefined): boolean =>
   from !== undefined &&
   !!flows.blocklist &&
   (flows.blocklist.numbers.includes(from) || flows.blocklist.prefixes.some((prefix) => from.startsWith(prefix)));
 
+/** What one request of a call runs with besides the flow: the call's state, the log, the clock. */
+export interface Turn {
+  state?: FlowState;
+  context?: Pick<InvocationContext, 'warn' | 'error'>;
+  /** When the request began: logic actions share a budget that ends DEADLINES.flowTurnMs later. */
+  started?: number;
+  /** The call's state could not be read: the flow's onError step, if it has one, answers. */
+  unavailable?: boolean;
+}
+
 /** Writes steps as TwiML for one request of a call; each action writes its own verbs. */
 class CallTwiml {
   readonly response = new VoiceResponse();
+  readonly state: FlowState;
+  readonly scope: TemplateScope;
+  readonly effects: ActionEffect[] = [];
+  readonly trigger: Record<string, string>;
+  private readonly started: number;
 
   constructor(
     private readonly voice: VoiceFlow,
-    readonly variables: Variables,
+    private readonly settings: Settings,
+    params: FormParams,
     /** The turn the URLs in this answer lead to: one more than the request's. */
     readonly nextTurn: number,
-  ) {}
-
-  text(template: string): string {
-    return xmlSafe(fill(template, this.variables));
+    private readonly turn: Turn = {},
+  ) {
+    this.state = turn.state ?? emptyFlowState();
+    this.trigger = triggerFields(params);
+    this.scope = templateScope('call', this.trigger, settings, this.state);
+    this.started = turn.started ?? performance.now();
   }
 
-  /** The step's actions from `from` on, up to the first that waits or leaves. */
-  step(name: string, from = 0): this {
-    const actions = this.voice.steps[name]!.actions;
-    for (let at = from; at < actions.length; at++) {
-      const { kind, module, value } = actionOf(actions[at]!);
-      module.write(this.at(kind, name, at), value);
-      if (module.ends) break;
+  text(template: string): string {
+    return xmlSafe(render(template, this.scope));
+  }
+
+  /** The step's actions from `from` on, up to the first that waits or leaves; logic actions may move it to another step. */
+  async step(name: string, from = 0): Promise<this> {
+    let step = name;
+    let at = from;
+    for (let ran = 0; ; at++) {
+      const action = this.voice.steps[step]!.actions[at];
+      if (!action) return this;
+      const { kind, module, value } = actionOf(action);
+      if (module.run) {
+        if (++ran > MAX_LOGIC_ACTIONS) return this.stuck(step);
+        const next = await runLogic(this.logic(step), kind, module, value, at);
+        if (next !== undefined) [step, at] = [next, -1];
+        continue;
+      }
+      module.write(this.at(kind, step, at), value);
+      if (module.ends) return this;
     }
+  }
+
+  private logic(step: string): LogicContext {
+    return {
+      state: this.state,
+      scope: this.scope,
+      trigger: this.trigger,
+      effects: this.effects,
+      started: this.started,
+      onError: this.voice.onError,
+      hasStep: (name) => Object.hasOwn(this.voice.steps, name),
+      context: this.turn.context,
+      where: step,
+    };
+  }
+
+  /** A flow that keeps moving without waiting for the caller: said plainly, then the call ends. */
+  private stuck(step: string): this {
+    this.turn.context?.error(
+      `The flow ran ${MAX_LOGIC_ACTIONS} logic actions at ${step} without waiting for the caller; the call ends`,
+    );
+    this.response.say('Sorry, something went wrong. Goodbye.');
+    this.response.hangup();
     return this;
   }
 
@@ -71,7 +135,7 @@ class CallTwiml {
       step,
       at,
       nextTurn: this.nextTurn,
-      variables: this.variables,
+      scope: this.scope,
       text: (template) => this.text(template),
       url: (query = {}, route = kind) => callbackPath(route, { step, at, ...query }),
       goTo: (next) => this.goTo(next),
@@ -83,6 +147,12 @@ class CallTwiml {
     this.response.redirect({ method: 'POST' }, callbackPath('step', { step, turn: this.nextTurn }));
     return this;
   }
+
+  /** The answer, its facts with what the logic actions did. */
+  answer(facts: FlowFacts): VoiceAnswer {
+    const effects = this.effects.map(effectLine);
+    return { twiml: this.response.toString(), facts: { ...facts, ...(effects.length ? { effects } : {}) } };
+  }
 }
 
 const voiceOf = (flows: FlowFile): VoiceFlow => flows.voice ?? DEFAULT_FLOWS.voice!;
@@ -92,30 +162,27 @@ const voiceOf = (flows: FlowFile): VoiceFlow => flows.voice ?? DEFAULT_FLOWS.voi
  * then the entry step. A call the app placed (Direction outbound-api) starts at the entry step:
  * the blocklist and the hours are about who calls in, and when.
  */
-export function answerCall(flows: FlowFile, params: FormParams, settings: Settings, now = new Date()): VoiceAnswer {
+export async function answerCall(
+  flows: FlowFile,
+  params: FormParams,
+  settings: Settings,
+  now = new Date(),
+  turn: Turn = {},
+): Promise<VoiceAnswer> {
   const voice = voiceOf(flows);
-  const twiml = new CallTwiml(voice, requestVariables(params, settings), 1);
-  if (field(params, 'Direction')?.startsWith('outbound'))
-    return { twiml: twiml.step(voice.entry).response.toString(), facts: { turn: 0, step: voice.entry } };
+  const twiml = new CallTwiml(voice, settings, params, 1, turn);
+  const enter = async (step: string, facts: FlowFacts = {}) =>
+    (await twiml.step(step)).answer({ turn: 0, step, ...facts });
+  if (turn.unavailable && voice.onError) return enter(voice.onError, { outcome: 'variables unavailable' });
+  if (field(params, 'Direction')?.startsWith('outbound')) return enter(voice.entry);
   if (isBlocked(flows, field(params, 'From'))) {
-    if (typeof voice.blocked === 'object')
-      return {
-        twiml: twiml.step(voice.blocked.step).response.toString(),
-        facts: { turn: 0, outcome: 'blocked', step: voice.blocked.step },
-      };
-    twiml.response.reject({ reason: voice.blocked === 'busy' ? 'busy' : 'rejected' });
-    return {
-      twiml: twiml.response.toString(),
-      facts: { turn: 0, outcome: `blocked: ${voice.blocked === 'busy' ? 'busy' : 'rejected'}` },
-    };
+    if (typeof voice.blocked === 'object') return enter(voice.blocked.step, { outcome: 'blocked' });
+    const reason = voice.blocked === 'busy' ? 'busy' : 'rejected';
+    twiml.response.reject({ reason });
+    return twiml.answer({ turn: 0, outcome: `blocked: ${reason}` });
   }
-  if (voice.closed && flows.hours && !isOpen(flows.hours, now)) {
-    return {
-      twiml: twiml.step(voice.closed).response.toString(),
-      facts: { turn: 0, outcome: 'closed', step: voice.closed },
-    };
-  }
-  return { twiml: twiml.step(voice.entry).response.toString(), facts: { turn: 0, step: voice.entry } };
+  if (voice.closed && flows.hours && !isOpen(flows.hours, now)) return enter(voice.closed, { outcome: 'closed' });
+  return enter(voice.entry);
 }
 
 /**
@@ -123,33 +190,35 @@ export function answerCall(flows: FlowFile, params: FormParams, settings: Settin
  * `record`…), or undefined when the place it names is not in the flow any more (a deploy
  * removed it while the call was on): the caller then hears an apology and the entry step.
  */
-export function answerCallback(
+export async function answerCallback(
   kind: 'step' | CallbackKind,
   place: FlowPlace,
   flows: FlowFile,
   params: FormParams,
   settings: Settings,
-): VoiceAnswer | undefined {
+  turnState: Turn = {},
+): Promise<VoiceAnswer | undefined> {
   const voice = voiceOf(flows);
   const turn = place.turn ?? 0;
-  const twiml = new CallTwiml(voice, requestVariables(params, settings), turn + 1);
+  const twiml = new CallTwiml(voice, settings, params, turn + 1, turnState);
   const step = place.step !== undefined && Object.hasOwn(voice.steps, place.step) ? place.step : undefined;
   if (step === undefined) return undefined;
-  if (kind === 'step') return { twiml: twiml.step(step).response.toString(), facts: { turn, step } };
+  if (turnState.unavailable && voice.onError)
+    return (await twiml.step(voice.onError)).answer({ turn, step: voice.onError, outcome: 'variables unavailable' });
+  if (kind === 'step') return (await twiml.step(step)).answer({ turn, step });
   const at = place.at ?? -1;
   const action = voice.steps[step]!.actions[at];
   const module = ACTIONS[kind];
   if (!action || !Object.hasOwn(action, kind) || !module) return undefined;
-  const answer = (facts: FlowFacts): VoiceAnswer => ({ twiml: twiml.response.toString(), facts: { ...facts, turn } });
+  const answer = (facts: FlowFacts): VoiceAnswer => twiml.answer({ ...facts, turn });
   const call: ActionCallback = {
     ...twiml.at(kind, step, at),
     params,
     place,
     turn,
     answer,
-    then: (facts, next) => {
-      if (next.step) twiml.step(next.step);
-      else twiml.step(step, at + 1);
+    then: async (facts, next) => {
+      await (next.step ? twiml.step(next.step) : twiml.step(step, at + 1));
       return answer({
         ...facts,
         ...(next.outcome ? { outcome: next.outcome } : {}),
@@ -163,20 +232,27 @@ export function answerCallback(
 /** The twiml and facts when a callback names a place the flow no longer has. */
 export function stepGone(flows: FlowFile, place: FlowPlace, settings: Settings, params: FormParams): VoiceAnswer {
   const voice = voiceOf(flows);
-  const twiml = new CallTwiml(voice, requestVariables(params, settings), (place.turn ?? 0) + 1);
+  const twiml = new CallTwiml(voice, settings, params, (place.turn ?? 0) + 1);
   twiml.response.say(STEP_GONE);
   twiml.goTo(voice.entry);
-  return {
-    twiml: twiml.response.toString(),
-    facts: {
-      turn: place.turn ?? 0,
-      outcome: `unknown place ${place.step ?? '?'}[${place.at ?? '-'}], back to ${voice.entry}`,
-    },
-  };
+  return twiml.answer({
+    turn: place.turn ?? 0,
+    outcome: `unknown place ${place.step ?? '?'}[${place.at ?? '-'}], back to ${voice.entry}`,
+  });
 }
 
 /** What the answering party of a dial hears before the caller is connected. */
-export function whisperTwiml(flows: FlowFile, place: FlowPlace, params: FormParams, settings: Settings): string {
-  const action = place.step !== undefined ? voiceOf(flows).steps[place.step]?.actions[place.at ?? -1] : undefined;
-  return dialWhisper(action && 'dial' in action ? action.dial : undefined, requestVariables(params, settings));
+export function whisperTwiml(
+  flows: FlowFile,
+  place: FlowPlace,
+  params: FormParams,
+  settings: Settings,
+  state?: FlowState,
+): string {
+  const voice = voiceOf(flows);
+  const action = place.step !== undefined ? own(voice.steps, place.step)?.actions[place.at ?? -1] : undefined;
+  return dialWhisper(
+    action && 'dial' in action ? action.dial : undefined,
+    templateScope('call', triggerFields(params), settings, state),
+  );
 }

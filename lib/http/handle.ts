@@ -1,5 +1,6 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { AppError, describeError } from '../errors';
+import { oneLine } from './logText';
 import { problem } from './responses';
 
 /**
@@ -23,6 +24,15 @@ export function errorResponse(error: unknown, context: InvocationContext): HttpR
     if (log) context[log](error.message);
     return problem(error.status, error.publicMessage, problems, extra);
   }
-  context.error(`Unhandled error: ${describeError(error)}`);
+  context.error(`Unhandled error: ${oneLine(describeError(error))}`);
   return problem(500, 'Internal error');
 }
+
+/**
+ * A handler whose module is loaded by its first request: code that only a few routes need (the
+ * console's) is a chunk of its own in the package, never loaded by a webhook's cold start.
+ */
+export const loadedOnUse =
+  (load: () => Promise<HttpHandler>): HttpHandler =>
+  async (request, context) =>
+    (await load())(request, context);

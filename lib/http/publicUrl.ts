@@ -22,8 +22,14 @@ export function publicOrigin(request: HttpRequest, settings: Pick<Settings, 'PUB
   return new URL(candidate).origin;
 }
 
-/** The full URL as the caller requested it (path and query string kept), for signature checks. */
+/**
+ * The full URL as the caller requested it, for signature checks: the path, and the query text
+ * exactly as sent (URL.search would drop a bare `?`, which Twilio signs) with any fragment, so
+ * the signed route can refuse one.
+ */
 export function publicUrl(request: HttpRequest, settings: Pick<Settings, 'PUBLIC_BASE_URL'>): string {
   const url = new URL(request.url);
-  return `${publicOrigin(request, settings)}${url.pathname}${url.search}`;
+  // In a parsed URL's href, the first `?` or `#` starts the query or the fragment.
+  const rest = /[?#].*$/s.exec(url.href)?.[0] ?? '';
+  return `${publicOrigin(request, settings)}${url.pathname}${rest}`;
 }

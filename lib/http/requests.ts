@@ -1,6 +1,7 @@
 import type { HttpRequest } from '@azure/functions';
 import type * as z from 'zod';
 import { BadRequestError, type Problem } from '../errors';
+import { own } from './own';
 
 /** Larger bodies are refused before parsing: no Twilio webhook or API call of ours comes near it. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -61,9 +62,10 @@ export async function readJson<T extends z.ZodType>(
 export type FormParams = Record<string, string | string[]>;
 
 export function formParams(body: string): FormParams {
-  const params: FormParams = {};
+  // No prototype: a field named `__proto__` or `constructor` is a field like any other, and signed.
+  const params = Object.create(null) as FormParams;
   for (const [key, value] of new URLSearchParams(body)) {
-    const seen = params[key];
+    const seen = own(params, key);
     params[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
   }
   return params;
@@ -75,6 +77,6 @@ export async function readForm(request: HttpRequest): Promise<FormParams> {
 
 /** A single form value (the first when repeated). */
 export const field = (params: FormParams, name: string): string | undefined => {
-  const value = params[name];
+  const value = own(params, name);
   return Array.isArray(value) ? value[0] : value;
 };

@@ -7,7 +7,9 @@
  * - RowKey `sid|<SID>`: the record; `sid|<SID>|event|<key>`: each event. Reading a record with
  *   its history is one key range of one partition, the record is a point read, and an event's
  *   key makes a redelivery a conflict instead of a second event.
- * - RowKey `<filter>|<inverted creation time>|<SID>`: listing rows (listing.ts).
+ * - RowKey `<filter>|<inverted creation time>|<SID>`: listing rows (listing.ts), each a copy of
+ *   the record with its `sid`, so a listing reads no record; every write of the record writes
+ *   them in the same transaction, so they never differ from it.
  * Every property is a field of the schemas in model.ts: lists are stored as JSON, texts are
  * cut to what a property holds, and reading parses back through the same schemas.
  */
@@ -32,6 +34,8 @@ export const partitionOf = (kind: Kind, sid: string) => shardPartition(kind, sha
 const SID_PREFIX = 'sid|';
 const recordRow = (sid: string) => `${SID_PREFIX}${sid}`;
 const EVENT_INFIX = '|event|';
+/** RowKey `sid|<SID>|state`: what a flow remembers of the call (flowState.ts). */
+export const STATE_SUFFIX = '|state';
 
 /** Where the record of a SID is. */
 export const recordKeys = (kind: Kind, sid: string) => ({
@@ -66,7 +70,41 @@ export function eventEntity(observation: Observation, at: string): Entity {
     .entity;
 }
 
+/** A listing row: the record under a listing's key, with its SID (listing.ts). */
+export const listingEntity = (record: CallOrMessage, rowKey: string): Entity => ({
+  ...recordEntity(record),
+  rowKey,
+  sid: record.sid,
+});
+
+/**
+ * The record a listing row carries; undefined for a row written before rows carried their
+ * record (it holds only `sid`), whose record is then read where it is.
+ */
+export const recordFromListingRow = (entity: Record<string, unknown>): CallOrMessage | undefined =>
+  entity.status === undefined ? undefined : recordSchema.parse(entity);
+
 export const eventFromEntity = (entity: Record<string, unknown>): RecordEvent => eventSchema.parse(entity);
+
+/** One event of a SID by its key (a point read), or undefined when there is none. */
+export async function readEvent(
+  table: TableClient,
+  kind: Kind,
+  sid: string,
+  eventKey: string,
+  signal: AbortSignal,
+): Promise<RecordEvent | undefined> {
+  try {
+    const rowKey = `${recordRow(sid)}${EVENT_INFIX}${eventKey}`;
+    const entity = await table.getEntity<Record<string, unknown>>(partitionOf(kind, sid), rowKey, {
+      abortSignal: signal,
+    });
+    return eventFromEntity(entity);
+  } catch (error) {
+    if (storageStatus(error) === 404) return undefined;
+    throw error;
+  }
+}
 
 export async function readRecord(
   table: TableClient,
@@ -90,12 +128,13 @@ export async function readRecordWithEvents(
   kind: Kind,
   sid: string,
   signal: AbortSignal,
-): Promise<{ record: CallOrMessage; events: RecordEvent[] } | undefined> {
+): Promise<{ record: CallOrMessage; events: RecordEvent[]; state?: Record<string, unknown> } | undefined> {
   const { odata } = await import('@azure/data-tables');
   const first = recordRow(sid);
   // `}` sorts right after `|`: the range holds the record and its events, and no other SID's.
   const filter = odata`PartitionKey eq ${partitionOf(kind, sid)} and RowKey ge ${first} and RowKey lt ${`${first}}`}`;
   let record: CallOrMessage | undefined;
+  let state: Record<string, unknown> | undefined;
   const events: RecordEvent[] = [];
   for await (const entity of table.listEntities<Record<string, unknown>>({
     queryOptions: { filter },
@@ -103,6 +142,7 @@ export async function readRecordWithEvents(
   })) {
     if (entity.rowKey === first) record = recordFromEntity(entity);
     else if (entity.rowKey?.startsWith(`${first}${EVENT_INFIX}`)) events.push(eventFromEntity(entity));
+    else if (entity.rowKey === `${first}${STATE_SUFFIX}`) state = entity;
   }
-  return record && { record, events };
+  return record && { record, events, ...(state ? { state } : {}) };
 }

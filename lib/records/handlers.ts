@@ -7,15 +7,15 @@ import { zodProblems } from '../http/requests';
 import { json } from '../http/responses';
 import { twilioWebhook, type WebhookHandler } from '../twilio/webhook';
 import { listQuery, listRecords } from './listing';
-import type { CallOrMessage, Observation, RecordEvent } from './model';
+import type { Observation } from './model';
 import type { Kind } from './status';
-import { findRecord, saveObservation } from './store';
+import { findRecord, saveObservation, shownRecord, type FoundRecord } from './store';
 
 /** GET /api/{calls|messages}/{sid}: the record with its status history (as JSON, unless `respond` says otherwise). */
 export function recordReader(
   kind: Kind,
   sidSchema: z.ZodType<string, string>,
-  respond: (record: CallOrMessage & { events: RecordEvent[] }) => HttpResponseInit = (record) => json(200, record),
+  respond: (record: FoundRecord) => HttpResponseInit = (record) => json(200, shownRecord(record)),
 ): HttpHandler {
   return handle(async (request: HttpRequest) => {
     const sid = sidSchema.safeParse(request.params.sid ?? '');

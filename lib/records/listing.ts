@@ -2,15 +2,17 @@
  * Newest-first listings. In each shard partition of TwilioRecords (entities.ts) every listing
  * filter (`all`, `inbound`, `n|<number>`, `n|<number>|inbound`…) is a RowKey prefix, followed by
  * the inverted creation time and the SID. A listing reads the same key range of a kind's eight
- * shards at once and merges them, which is newest first; no request scans a table. A record's
- * listing rows are written in the transaction that creates it (store.ts), so it is in every
- * listing it belongs to from the moment it can be read, and in none before.
+ * shards at once and merges them, which is newest first; no request scans a table. A listing
+ * row is a copy of its record, so a page is those eight reads and nothing more. A record's
+ * listing rows are written in the transaction that creates it and in every one that changes it
+ * (store.ts), so it is in every listing it belongs to from the moment it can be read, in none
+ * before, and a listing shows what GET /api/calls/{sid} shows.
  */
 import * as z from 'zod';
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
 import { phoneNumber } from '../twilio/ids';
-import { partitionOf, readRecord, shardPartition, SHARDS } from './entities';
+import { listingEntity, readRecord, recordFromListingRow, shardPartition, SHARDS } from './entities';
 import { DIRECTIONS, type CallOrMessage, type Direction } from './model';
 import type { Kind } from './status';
 import { withTables, type Tables } from './tables';
@@ -51,46 +53,78 @@ export async function listRecords(
     const { odata } = await import('@azure/data-tables');
     const prefix = `${listingFilter(query.number, query.direction)}|`;
     const from = `${prefix}${query.cursor ?? ''}`;
-    const shards = await Promise.all(
-      SHARDS.map((shard) =>
-        firstRows(
-          tables,
-          odata`PartitionKey eq ${shardPartition(kind, shard)} and RowKey gt ${from} and RowKey lt ${prefix + AFTER_POSITIONS}`,
-          query.limit + 1,
-          signal,
-        ),
+    const shards = SHARDS.map((shard) =>
+      shardRows(
+        tables,
+        odata`PartitionKey eq ${shardPartition(kind, shard)} and RowKey gt ${from} and RowKey lt ${prefix + AFTER_POSITIONS}`,
+        shardPageSize(query.limit),
+        signal,
       ),
     );
-    const rows = shards
-      .flat()
-      .map((row) => ({ position: row.rowKey.slice(prefix.length), sid: row.sid }))
-      .sort((a, b) => (a.position < b.position ? -1 : 1))
-      .slice(0, query.limit + 1);
+    const rows = await newestRows(shards, query.limit + 1);
     const page = rows.slice(0, query.limit);
-    const found = await Promise.all(page.map((row) => readRecord(tables.records, kind, row.sid, signal)));
+    const items = await Promise.all(
+      page.map(async (row) => {
+        const record = recordFromListingRow(row);
+        if (record) return record;
+        return (await readRecord(tables.records, kind, String(row.sid), signal))?.record;
+      }),
+    );
     return {
-      items: found.flatMap((entry) => (entry ? [entry.record] : [])),
-      nextCursor: rows.length > query.limit ? encodeCursor(page[page.length - 1]!.position) : null,
+      items: items.filter((item) => item !== undefined),
+      nextCursor: rows.length > query.limit ? encodeCursor(page[page.length - 1]!.rowKey.slice(prefix.length)) : null,
     };
   });
 }
 
-/** The first `count` rows of one partition that match `filter`, in key order. */
-async function firstRows(
-  { records }: Tables,
-  filter: string,
-  count: number,
-  signal: AbortSignal,
-): Promise<Array<{ rowKey: string; sid: string }>> {
-  const rows: Array<{ rowKey: string; sid: string }> = [];
+export type Row = Record<string, unknown> & { rowKey: string };
+
+/**
+ * Rows a shard is asked for at a time: a page's rows spread over the shards by SID, so each
+ * shard holds about an eighth of them; twice that and two more rarely needs a second read,
+ * while asking each shard for a whole page would read eight times the rows a page shows
+ * (every row a copy of its record).
+ */
+const shardPageSize = (limit: number) => Math.min(limit + 1, Math.ceil((2 * (limit + 1)) / SHARDS.length) + 2);
+
+export interface ShardRows {
+  /** Rows read and not yet taken, in key order. */
+  waiting: Row[];
+  /** Reads the next page unless rows are waiting or the shard has no more. */
+  fill(): Promise<void>;
+}
+
+/** One shard's rows that match `filter`, in key order, read a page at a time as the merge takes them. */
+function shardRows({ records }: Tables, filter: string, pageSize: number, signal: AbortSignal): ShardRows {
   const pages = records
-    .listEntities<{ sid: string }>({ queryOptions: { filter, select: ['RowKey', 'sid'] }, abortSignal: signal })
-    .byPage({ maxPageSize: count });
-  for await (const page of pages) {
-    for (const row of page) rows.push({ rowKey: row.rowKey!, sid: row.sid });
-    if (rows.length >= count) break;
+    .listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal: signal })
+    .byPage({ maxPageSize: pageSize });
+  const waiting: Row[] = [];
+  let ended = false;
+  return {
+    waiting,
+    async fill() {
+      while (!waiting.length && !ended) {
+        const page = await pages.next();
+        if (page.done) ended = true;
+        else waiting.push(...page.value.map((row) => ({ ...row, rowKey: row.rowKey! })));
+      }
+    },
+  };
+}
+
+/** The first `count` rows of all shards together, in key order (newest first): a merge that reads a shard only when it runs out. */
+export async function newestRows(shards: ShardRows[], count: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  while (rows.length < count) {
+    await Promise.all(shards.map((shard) => shard.fill()));
+    let next: ShardRows | undefined;
+    for (const shard of shards)
+      if (shard.waiting.length && (!next || shard.waiting[0]!.rowKey < next.waiting[0]!.rowKey)) next = shard;
+    if (!next) break;
+    rows.push(next.waiting.shift()!);
   }
-  return rows.slice(0, count);
+  return rows;
 }
 
 /** Where the record stands in every listing, newest first in key order: the time counted down from the latest a Date can hold, then the SID. */
@@ -116,16 +150,20 @@ function listingFilter(number?: string, direction?: Direction): string {
 /** Listings filter by E.164 number only, so only E.164 numbers are indexed (not `client:alice` or `anonymous`). */
 const E164 = /^\+[1-9]\d{1,14}$/;
 
-/** The record's rows in every listing it belongs to, in the record's own partition (entities.ts). */
-export function listingRows(record: CallOrMessage): Array<{ partitionKey: string; rowKey: string; sid: string }> {
-  const partitionKey = partitionOf(record.kind, record.sid);
+/**
+ * The record's rows in every listing it belongs to, in the record's own partition
+ * (entities.ts), each a copy of the record. Written with every write of the record, in its
+ * transaction (store.ts); the set only grows, since the keys are made of what a record never
+ * changes once known (kind, direction, creation time, from and to).
+ */
+export function listingRows(
+  record: CallOrMessage,
+): Array<Record<string, unknown> & { partitionKey: string; rowKey: string }> {
   const numbers = [...new Set([record.from, record.to])].filter((n): n is string => n !== undefined && E164.test(n));
   const position = indexPosition(record);
   return [undefined, ...numbers].flatMap((number) =>
-    [listingFilter(number), listingFilter(number, record.direction)].map((filter) => ({
-      partitionKey,
-      rowKey: `${filter}|${position}`,
-      sid: record.sid,
-    })),
+    [listingFilter(number), listingFilter(number, record.direction)].map((filter) =>
+      listingEntity(record, `${filter}|${position}`),
+    ),
   );
 }

@@ -82,6 +82,10 @@ const flowFacts = {
   recordingUrl: z.string().optional(),
   recordingDuration: z.number().int().optional(),
   transcription: z.string().optional(),
+  /** What the flow's http and code actions (and switches) did this turn: `http crm: ok 200 in 143 ms → vip`. */
+  effects: list.optional(),
+  /** The TwiML a turn was answered with: Twilio asking the same turn again gets it again. */
+  twiml: z.string().optional(),
 };
 export type FlowFacts = { [Name in keyof typeof flowFacts]?: z.output<(typeof flowFacts)[Name]> | undefined };
 

@@ -54,8 +54,11 @@ const flowRequest = voiceRequest.extend({ CallStatus: z.string().min(1).default(
 
 export function flowObservation(params: FormParams, facts: FlowFacts & { turn: number }): Observation {
   const call = parse(flowRequest, params);
-  return { ...callParties(call, 'inbound'), ...facts, source: 'flow', eventKey: `flow|${facts.turn}` };
+  return { ...callParties(call, 'inbound'), ...facts, source: 'flow', eventKey: flowEventKey(facts.turn) };
 }
+
+/** A turn's event: one per turn of a call, so a redelivered turn finds the first one. */
+export const flowEventKey = (turn: number): string => `flow|${turn}`;
 
 const recordingRequest = z.object({
   CallSid: callSid,

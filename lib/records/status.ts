@@ -3,6 +3,8 @@
  * once and in any order, so a record keeps the most advanced status it has seen, and a
  * final status never goes back.
  */
+import { own } from '../http/own';
+
 export type Kind = 'call' | 'message';
 
 const CALL_RANK: Record<string, number> = {
@@ -39,8 +41,7 @@ const FINAL_CALL_RANK = 4;
 /** The order of a status among its kind's; -1 for a status this app does not know (it is recorded, never applied). */
 export function statusRank(kind: Kind, status: string): number {
   const ranks = kind === 'call' ? CALL_RANK : MESSAGE_RANK;
-  // Own keys only: a status such as `valueOf` or `constructor` must not find Object.prototype's.
-  return Object.hasOwn(ranks, status) ? ranks[status]! : -1;
+  return own(ranks, status) ?? -1;
 }
 
 export interface StatusPoint {

@@ -6,7 +6,8 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables' with { 'resolution-mode': 'import' };
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
-import { eventEntity, readRecord, readRecordWithEvents, recordEntity } from './entities';
+import { eventEntity, readEvent, readRecord, readRecordWithEvents, recordEntity } from './entities';
+import { flowStateFromEntity, shownVariables, type FlowState } from './flowState';
 import { listingRows } from './listing';
 import { mergeFacts, recordSchema, type CallOrMessage, type Observation, type RecordEvent } from './model';
 import { advances, statusRank, type Kind } from './status';
@@ -62,6 +63,16 @@ const creation = (record: CallOrMessage): TransactionAction[] => [
 ];
 
 /**
+ * What changes a record: the record under the ETag it was read with, and its listing rows
+ * rewritten to match, in one transaction (one partition). A write that lost a race fails as a
+ * whole (412), so the rows change only with the record and never fall behind it.
+ */
+const update = (record: CallOrMessage, etag: string): TransactionAction[] => [
+  ['update', recordEntity(record), 'Replace', { etag }],
+  ...listingRows(record).map((row): TransactionAction => ['upsert', row, 'Replace']),
+];
+
+/**
  * A new record with its first event and listing rows: one round trip. Answers false, having
  * written nothing, when the record or the event is already there (a redelivery, or another
  * delivery about the SID that got there first).
@@ -85,8 +96,8 @@ async function createRecord(
 }
 
 /**
- * Merges the observation into the record under optimistic concurrency: a write that lost a
- * race (412) reads again and retries, so no update is lost. A record that is not there while
+ * Merges the observation into the record and its listing rows under optimistic concurrency:
+ * a write that lost a race (412) reads again and retries, so no update is lost. A record that is not there while
  * its event is (the only way createRecord finds a conflict and no record) is created.
  */
 async function advanceRecord(
@@ -105,8 +116,7 @@ async function advanceRecord(
         return;
       }
       const merged = merge(current.record, observation, now);
-      if (merged)
-        await table.updateEntity(recordEntity(merged), 'Replace', { etag: current.etag, abortSignal: signal });
+      if (merged) await table.submitTransaction(update(merged, current.etag), { abortSignal: signal });
       return;
     } catch (error) {
       const status = storageStatus(error);
@@ -151,17 +161,47 @@ async function addEvent(
   }
 }
 
+/** One event of a SID by the key it was saved with (Observation.eventKey), or undefined. */
+export async function findEvent(
+  settings: Settings,
+  kind: Kind,
+  sid: string,
+  eventKey: string,
+  { signal = storageDeadline() }: { signal?: AbortSignal } = {},
+): Promise<RecordEvent | undefined> {
+  return withTables(settings, signal, ({ records }) => readEvent(records, kind, sid, eventKey, signal));
+}
+
 /** The record of one SID with its history in time order, or undefined when there is none of this kind. */
 export async function findRecord(
   settings: Settings,
   kind: Kind,
   sid: string,
   { signal = storageDeadline() }: { signal?: AbortSignal } = {},
-): Promise<(CallOrMessage & { events: RecordEvent[] }) | undefined> {
+): Promise<FoundRecord | undefined> {
   return withTables(settings, signal, async ({ records }) => {
     const found = await readRecordWithEvents(records, kind, sid, signal);
-    return found && { ...found.record, events: inTimeOrder(kind, found.events) };
+    return (
+      found && {
+        ...found.record,
+        events: inTimeOrder(kind, found.events),
+        ...(found.state ? { flowState: flowStateFromEntity(found.state) } : {}),
+      }
+    );
   });
+}
+
+/** A record with its history, and what its flow remembers (a call's variables), if anything. */
+export type FoundRecord = CallOrMessage & { events: RecordEvent[]; flowState?: FlowState };
+
+/** The record as the API shows it: the flow's variables with secret ones masked, its internals left out. */
+export function shownRecord({ flowState, ...record }: FoundRecord): CallOrMessage & {
+  events: RecordEvent[];
+  variables?: Record<string, unknown>;
+} {
+  return flowState && Object.keys(flowState.variables).length
+    ? { ...record, variables: shownVariables(flowState) }
+    : record;
 }
 
 /**

@@ -39,12 +39,46 @@ export async function createTwilioClient(settings: TwilioCredentials): Promise<T
 function boundedClient(twilio: TwilioModule, baseUrl: string | undefined): RequestClient {
   class BoundedRequestClient extends twilio.RequestClient {
     override request<TData>(opts: RequestClient.RequestOptions<TData>) {
-      const target = new URL(opts.uri);
-      const uri = baseUrl ? `${baseUrl}${target.pathname}${target.search}` : opts.uri;
-      return super.request({ ...opts, uri, timeout: DEADLINES.twilioRequestMs });
+      return super.request({ ...opts, uri: redirected(opts.uri, baseUrl), timeout: DEADLINES.twilioRequestMs });
     }
   }
   return new BoundedRequestClient({ timeout: DEADLINES.twilioRequestMs });
+}
+
+const redirected = (uri: string, baseUrl: string | undefined) => {
+  const target = new URL(uri);
+  return baseUrl ? `${baseUrl}${target.pathname}${target.search}` : uri;
+};
+
+const TWILIO_API = 'https://api.twilio.com';
+
+/**
+ * A recording's audio (`/2010-04-01/Accounts/AC…/Recordings/RE….mp3`), fetched with the app's
+ * credentials as Twilio requires, within the same deadline as every REST request. The SDK's
+ * client reads answers as text, so the bytes come through fetch; the body is streamed on.
+ * Twilio's refusal is a TwilioRefusedError, a request that never reached it a TwilioUnreachableError.
+ */
+export async function fetchRecordingAudio(settings: TwilioCredentials, recordingSid: string): Promise<Response> {
+  const path = `/2010-04-01/Accounts/${settings.TWILIO_ACCOUNT_SID}/Recordings/${recordingSid}.mp3`;
+  const auth = Buffer.from(`${settings.TWILIO_ACCOUNT_SID}:${settings.TWILIO_AUTH_TOKEN}`).toString('base64');
+  let response: Response;
+  try {
+    response = await fetch(redirected(`${TWILIO_API}${path}`, settings.TWILIO_API_BASE_URL), {
+      headers: { authorization: `Basic ${auth}` },
+      signal: AbortSignal.timeout(DEADLINES.twilioRequestMs),
+      redirect: 'follow',
+    });
+  } catch (error) {
+    throw new TwilioUnreachableError(error);
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new TwilioRefusedError({
+      status: response.status,
+      message: `recording ${recordingSid} answered ${response.status}`,
+    });
+  }
+  return response;
 }
 
 /** What the SDK throws when Twilio answers with an error (its RestException). */

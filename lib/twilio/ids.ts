@@ -11,3 +11,4 @@ const sid = (pattern: RegExp, what: string) =>
     .transform((value) => `${value.slice(0, 2).toUpperCase()}${value.slice(2).toLowerCase()}`);
 export const callSid = sid(/^CA[0-9a-f]{32}$/i, 'call SID (CA followed by 32 hex digits)');
 export const messageSid = sid(/^(SM|MM)[0-9a-f]{32}$/i, 'message SID (SM or MM followed by 32 hex digits)');
+export const recordingSid = sid(/^RE[0-9a-f]{32}$/i, 'recording SID (RE followed by 32 hex digits)');

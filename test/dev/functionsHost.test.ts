@@ -46,6 +46,9 @@ describe('local Functions host', () => {
       voiceFallback: 'POST twilio/voice/fallback anonymous',
       smsFallback: 'POST twilio/sms/fallback anonymous',
       health: 'GET health anonymous',
+      console: 'GET console function',
+      getCallRecording: 'GET calls/{sid}/recordings/{recordingSid} function',
+      getFlowGraph: 'GET flows/graph function',
     });
     for (const fn of app.functions.filter((f) => f.route.startsWith('twilio/'))) expect(fn.authLevel).toBe('anonymous');
   });
@@ -167,6 +170,14 @@ describe('the local host at its edges', () => {
     const { reply } = await rawRequest(
       app.url,
       'GET /api/health HTTP/1.1\r\nHost: bad host\r\nConnection: close\r\n\r\n',
+    );
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
+  it('answers a Host header with credentials (user@host) with 400, not 500', async () => {
+    const { reply } = await rawRequest(
+      app.url,
+      'POST /api/twilio/sms HTTP/1.1\r\nHost: user@evil.com\r\nContent-Length: 7\r\nConnection: close\r\n\r\nBody=hi',
     );
     expect(reply).toMatch(/^HTTP\/1\.1 400 /);
   });

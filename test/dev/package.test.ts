@@ -44,7 +44,7 @@ describe('npm run package', () => {
   it('holds the bundle, its source maps and the two manifests, and no node_modules', () => {
     for (const file of built.files)
       expect(file).toMatch(
-        /^(host\.json|package\.json|flows\.json|flows\/examples\/[\w-]+\.json|[\w-]+\.[mc]js(\.map)?)$/,
+        /^(host\.json|package\.json|flows\.json|flows\/examples\/[\w-]+\.json|[\w-]+\.[mc]js(\.map)?|dist\/console\/index\.html)$/,
       );
     expect(built.files).toEqual(
       expect.arrayContaining([
@@ -54,8 +54,19 @@ describe('npm run package', () => {
         'main.mjs.map',
         'flows.json',
         'flows/examples/ivr.json',
+        'dist/console/index.html',
       ]),
     );
+  });
+
+  it("keeps the console's server code in chunks of its own, loaded by its routes only", () => {
+    const main = readFileSync(join(built.appDir, 'main.mjs.map'), 'utf8');
+    expect(main).not.toMatch(/lib\/console\//);
+    for (const name of ['page', 'recording', 'flowGraph'])
+      expect(
+        built.files.some((file) => new RegExp(`^${name}-\\w+\\.mjs$`).test(file)),
+        name,
+      ).toBe(true);
   });
 
   it('ships the flow file PHONE_FLOWS names (flows.json by default) and the examples, and says so', () => {
@@ -85,7 +96,7 @@ describe('npm run package', () => {
 
   it('maps the bundle back to the TypeScript sources for stack traces', () => {
     const map = JSON.parse(readFileSync(join(built.appDir, 'main.mjs.map'), 'utf8')) as { sources: string[] };
-    expect(map.sources).toEqual(expect.arrayContaining(['functions/smsWebhook.ts', 'lib/records/store.ts']));
+    expect(map.sources).toEqual(expect.arrayContaining(['functions/smsWebhook.ts', 'lib/records/handlers.ts']));
     // Named from the project root; a URL (webpack:// in a dependency's own map) is left alone.
     for (const source of map.sources.filter((name) => !/^[a-z][\w+.-]*:/i.test(name)))
       expect(existsSync(join(ROOT, source)), source).toBe(true);

@@ -27,7 +27,12 @@ import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, useSettings } from '../support/setti
 
 /** The origin the pages show; the app here listens on a free port instead. */
 const SHOWN_ORIGIN = 'http://localhost:7071';
-const PAGES = ['README.md', ...readdirSync(join(ROOT, 'docs')).map((name) => join('docs', name))];
+const PAGES = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => join('docs', name)),
+];
 
 interface DocCommand {
   page: string;

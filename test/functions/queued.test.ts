@@ -31,7 +31,14 @@ writeFileSync(
       steps: { vm: { actions: [{ record: { transcribe: true, notify: { to: OWNER } } }] } },
     },
     messaging: {
-      rules: [{ keyword: 'urgent', forward: FORWARD_TO, forwardText: 'From {From}: {Body}', reply: 'Passed on.' }],
+      rules: [
+        {
+          keyword: 'urgent',
+          forward: FORWARD_TO,
+          forwardText: 'From {{ trigger.message.From }}: {{ trigger.message.Body }}',
+          reply: 'Passed on.',
+        },
+      ],
     },
   }),
 );

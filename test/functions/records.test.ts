@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TableClient } from '@azure/data-tables';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { getCall } from '../../functions/getCall';
 import { getMessage } from '../../functions/getMessage';
 import { listCalls } from '../../functions/listCalls';
@@ -7,8 +8,11 @@ import { listMessages } from '../../functions/listMessages';
 import { smsWebhook } from '../../functions/smsWebhook';
 import { statusCallback } from '../../functions/statusCallback';
 import { voiceWebhook } from '../../functions/voiceWebhook';
+import { listingRows } from '../../lib/records/listing';
+import type { CallOrMessage } from '../../lib/records/model';
+import { RECORDS_TABLE } from '../../lib/records/tables';
 import { invoke, signedForm } from '../support/invoke';
-import { TEST_PHONE_NUMBER, useSettings } from '../support/settings';
+import { baseSettings, TEST_PHONE_NUMBER, useSettings } from '../support/settings';
 
 const BASE = 'https://voice.example.com';
 const statusUrl = `${BASE}/api/twilio/status`;
@@ -263,6 +267,101 @@ describe('records of messages', () => {
     expect(result.json()).toMatchObject({ problems: [{ field: 'MessageSid' }] });
     const empty = await invoke(statusCallback, signedForm(statusUrl, { AccountSid: 'AC' }));
     expect(empty.response.status).toBe(400);
+  });
+});
+
+describe('listings show what the record shows', () => {
+  beforeEach(() => useSettings({ PUBLIC_BASE_URL: BASE }));
+
+  /** The record as GET /api/{calls|messages}/{sid} answers it, without its history. */
+  async function withoutEvents(kind: 'call' | 'message', recordSid: string) {
+    const saved: Partial<SavedRecord> = await record(kind, recordSid);
+    delete saved.events;
+    return saved;
+  }
+
+  /** Every listing the record is in, by its number, each read afresh. */
+  async function listedBy(kind: 'call' | 'message', number: string, direction: string) {
+    const query = `number=${encodeURIComponent(number)}`;
+    return [(await listAll(kind, query)).items, (await listAll(kind, `${query}&direction=${direction}`)).items];
+  }
+
+  it('a call listed before and after its status callbacks shows its current status, as GET shows it', async () => {
+    const call = sid('CA');
+    const caller = uniqueNumber();
+    const fields = { CallSid: call, From: caller, To: TEST_PHONE_NUMBER, CallStatus: 'ringing', Direction: 'inbound' };
+    expect((await invoke(voiceWebhook, signedForm(voiceUrl, fields))).response.status).toBe(200);
+    expect(await listedBy('call', caller, 'inbound')).toEqual([
+      [await withoutEvents('call', call)],
+      [await withoutEvents('call', call)],
+    ]);
+    expect((await listedBy('call', caller, 'inbound'))[0]![0]).toMatchObject({ status: 'ringing' });
+
+    const inbound = { Direction: 'inbound', From: caller, To: TEST_PHONE_NUMBER };
+    await callCallback(call, 'completed', 2, { ...inbound, CallDuration: '7' });
+    // A late callback of an earlier status: the record, and so every listing, stays completed.
+    await callCallback(call, 'in-progress', 1, inbound);
+    const current = await withoutEvents('call', call);
+    expect(current).toMatchObject({ status: 'completed', duration: 7, sequence: 2 });
+    expect(await listedBy('call', caller, 'inbound')).toEqual([[current], [current]]);
+  });
+
+  it('after 50 parallel callbacks for one call, its listings show the final record', async () => {
+    const call = sid('CA');
+    const callee = uniqueNumber();
+    const statuses = Array.from({ length: 50 }, (_, sequence) =>
+      sequence === 49 ? 'completed' : sequence === 0 ? 'initiated' : sequence < 10 ? 'ringing' : 'in-progress',
+    );
+    await Promise.all(statuses.map((status, sequence) => callCallback(call, status, sequence, { To: callee })));
+    const current = await withoutEvents('call', call);
+    expect(current).toMatchObject({ status: 'completed', sequence: 49 });
+    expect(await listedBy('call', callee, 'outbound')).toEqual([[current], [current]]);
+  });
+
+  it('a text listed after each status callback shows the status GET shows, delivered becoming read', async () => {
+    const message = sid('SM');
+    const to = uniqueNumber();
+    for (const [status, expected] of [
+      ['sent', 'sent'],
+      ['delivered', 'delivered'],
+      ['sending', 'delivered'],
+      ['read', 'read'],
+    ] as const) {
+      await messageCallback(message, status, { To: to });
+      const current = await withoutEvents('message', message);
+      expect(current.status).toBe(expected);
+      expect(await listedBy('message', to, 'outbound')).toEqual([[current], [current]]);
+    }
+  });
+
+  it('a listing reads no record: its rows carry them', async () => {
+    const to = uniqueNumber();
+    const messages = [sid('SM'), sid('SM'), sid('SM')];
+    for (const message of messages) await messageCallback(message, 'sent', { To: to });
+    const pointReads = vi.spyOn(TableClient.prototype, 'getEntity');
+    try {
+      await messageCallback(messages[0]!, 'delivered', { To: to });
+      expect(pointReads).toHaveBeenCalled(); // the spy sees the app's reads
+      pointReads.mockClear();
+      const { items } = await listAll('message', `number=${encodeURIComponent(to)}&limit=2`);
+      expect(items.map((item) => item.sid).sort()).toEqual([...messages].sort());
+      expect(pointReads).not.toHaveBeenCalled();
+    } finally {
+      pointReads.mockRestore();
+    }
+  });
+
+  it('a listing row written before rows carried their record (only its SID) still lists the record', async () => {
+    const message = sid('SM');
+    const from = uniqueNumber();
+    await inboundSms({ MessageSid: message, From: from, To: TEST_PHONE_NUMBER, Body: 'older' });
+    const current = await withoutEvents('message', message);
+    const table = TableClient.fromConnectionString(baseSettings.AzureWebJobsStorage, RECORDS_TABLE, {
+      allowInsecureConnection: true,
+    });
+    for (const { partitionKey, rowKey } of listingRows(current as CallOrMessage))
+      await table.upsertEntity({ partitionKey, rowKey, sid: message }, 'Replace');
+    expect(await listedBy('message', from, 'inbound')).toEqual([[current], [current]]);
   });
 });
 

@@ -20,6 +20,20 @@ describe('.ci/run', () => {
     expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toMatch(/^npm test +#/m);
   });
 
+  it("installs Debian's chromium with apt for the console's browser tests, unless it is there", () => {
+    const commands = commandsOf(script('run'));
+    expect(commands).toEqual(
+      expect.arrayContaining([
+        'if [ ! -x /usr/bin/chromium ]; then',
+        'apt-get update',
+        'DEBIAN_FRONTEND=noninteractive apt-get install -y chromium',
+      ]),
+    );
+    expect(commands.indexOf('DEBIAN_FRONTEND=noninteractive apt-get install -y chromium')).toBeLessThan(
+      commands.indexOf('npm ci'),
+    );
+  });
+
   it('pins one Bicep version, in .ci/bicep-version, which install-bicep reads and restores with dotnet from NuGet', () => {
     expect(PINNED_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
     const install = script('install-bicep');

@@ -8,7 +8,8 @@ import type * as z from 'zod';
 import { ROUTE_PREFIX, ROUTES } from '../../config/routes';
 import type { FormParams } from '../../http/requests';
 import type { FlowFacts } from '../../records/model';
-import type { Variables } from '../text';
+import type { FlowState } from '../../records/flowState';
+import type { TemplateScope } from '../template';
 
 /** What the call hears next, and what the record keeps of this turn. */
 export interface VoiceAnswer {
@@ -47,8 +48,9 @@ export interface ActionTwiml {
   readonly at: number;
   /** The turn the URLs in this answer lead to: one more than the request's. */
   readonly nextTurn: number;
-  readonly variables: Variables;
-  /** A flow text with its variables filled in, safe for TwiML. */
+  /** What the flow's templates read: the call's variables, this request, results, settings. */
+  readonly scope: TemplateScope;
+  /** A flow text rendered, safe for TwiML. */
   text(template: string): string;
   /** The URL of this action's callback (or of `route`): its step and index, then `query`. */
   url(query?: Record<string, string | number>, route?: string): string;
@@ -65,7 +67,47 @@ export interface ActionCallback extends ActionTwiml {
   /** The TwiML written so far, with this turn's facts. */
   answer(facts: FlowFacts): VoiceAnswer;
   /** The step an outcome leads to, else the actions after this one. */
-  then(facts: FlowFacts, next: { step?: string | undefined; outcome?: string }): VoiceAnswer;
+  then(facts: FlowFacts, next: { step?: string | undefined; outcome?: string }): Promise<VoiceAnswer>;
+}
+
+/** What the record keeps of a logic action: a line of the transcript (`http crm: ok 200 in 143 ms → vip`). */
+export interface ActionEffect {
+  kind: string;
+  name: string;
+  outcome: string;
+  status?: number | undefined;
+  ms?: number | undefined;
+  next?: string | undefined;
+  reason?: string | undefined;
+}
+
+/**
+ * Where a logic action (set, switch, http, code) runs: during the request, with the call's
+ * state, writing no TwiML. It answers the step to go to, or undefined for the next action.
+ */
+export interface ActionRun {
+  readonly step: string;
+  readonly at: number;
+  /** How the record names it when it has no name of its own: `switch at menu[2]`. */
+  readonly name: string;
+  /** The call's variables and results, changed in place. */
+  readonly state: FlowState;
+  /** The request's fields. */
+  readonly trigger: Readonly<Record<string, string>>;
+  render(template: string): string;
+  /** A URL template: what its outputs insert is URL-encoded. */
+  renderUrl(template: string): string;
+  /** An app setting by name. */
+  setting(name: string): string | undefined;
+  readonly inAzure: boolean;
+  /** A deadline of `ms`, or less when less is left of this request's budget. */
+  deadline(ms: number): AbortSignal;
+  /** The flow's onError step, where failures go that name no step of their own. */
+  readonly onError: string | undefined;
+  /** Whether the channel has this step (a hook may name one). */
+  hasStep(step: string): boolean;
+  note(effect: ActionEffect): void;
+  log(level: 'warn' | 'error', message: string, error?: unknown): void;
 }
 
 export interface ActionModule<Schema extends z.ZodType = z.ZodType> {
@@ -81,8 +123,10 @@ export interface ActionModule<Schema extends z.ZodType = z.ZodType> {
   problems?(value: z.output<Schema>): ActionProblem[];
   /** Its TwiML. */
   write(twiml: ActionTwiml, value: z.output<Schema>): void;
+  /** A logic action's work (set, switch, http, code): it writes no TwiML. */
+  run?(run: ActionRun, value: z.output<Schema>): Promise<string | undefined> | string | undefined;
   /** The answer to its callback (POST /api/twilio/flow/<kind>), for an action that has one. */
-  callback?(call: ActionCallback, value: z.output<Schema>): VoiceAnswer;
+  callback?(call: ActionCallback, value: z.output<Schema>): VoiceAnswer | Promise<VoiceAnswer>;
 }
 
 type WithCallback<Schema extends z.ZodType> = ActionModule<Schema> & Required<Pick<ActionModule<Schema>, 'callback'>>;

@@ -8,7 +8,7 @@ import * as z from 'zod';
 import { field } from '../../http/requests';
 import { xmlSafe } from '../../twilio/twiml';
 import { e164, seconds, stepName, text } from '../fields';
-import { fill, type Variables } from '../text';
+import { render, type TemplateScope } from '../template';
 import { defineAction, type ActionTwiml } from './action';
 
 const dialTarget = z.union(
@@ -89,9 +89,9 @@ function writeDial(twiml: ActionTwiml, dial: Dial, leg: number): void {
 }
 
 /** What the answering party hears before the caller is connected. */
-export function whisperTwiml(dial: Dial | undefined, variables: Variables): string {
+export function whisperTwiml(dial: Dial | undefined, scope: TemplateScope): string {
   const response = new VoiceResponse();
-  if (dial?.whisper) response.say(xmlSafe(fill(dial.whisper, variables)));
+  if (dial?.whisper) response.say(xmlSafe(render(dial.whisper, scope)));
   return response.toString();
 }
 

@@ -3,6 +3,7 @@
  * what was heard, asks again up to `retries` times, then takes noInput, otherwise or the next
  * actions.
  */
+import { own } from '../../http/own';
 import type VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
 import * as z from 'zod';
 import { field } from '../../http/requests';
@@ -84,8 +85,7 @@ export function gatherTarget(
   speech: string | undefined,
 ): string | undefined {
   return (
-    (digits && Object.hasOwn(gather.branches, digits) ? gather.branches[digits] : undefined) ??
-    (speech ? spokenKeyword(gather.keywords, speech) : undefined)
+    (digits ? own(gather.branches, digits) : undefined) ?? (speech ? spokenKeyword(gather.keywords, speech) : undefined)
   );
 }
 

@@ -6,16 +6,20 @@
  */
 import type * as z from 'zod';
 import type { ActionModule } from './action';
+import { code } from './code';
 import { dial } from './dial';
 import { gather } from './gather';
 import { hangup } from './hangup';
+import { http } from './http';
 import { pause } from './pause';
 import { play } from './play';
 import { record } from './record';
 import { redirect } from './redirect';
 import { reject } from './reject';
 import { say } from './say';
+import { set } from './set';
 import { sms } from './sms';
+import { switchAction } from './switch';
 
 export const ACTIONS = {
   say,
@@ -28,6 +32,10 @@ export const ACTIONS = {
   redirect,
   hangup,
   reject,
+  set,
+  switch: switchAction,
+  http,
+  code,
 } satisfies Record<string, ActionModule>;
 
 type Actions = typeof ACTIONS;

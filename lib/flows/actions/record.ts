@@ -11,10 +11,14 @@ import { defineAction } from './action';
 
 const notify = z.strictObject({
   to: z.union([e164, z.array(e164).min(1).max(10)]),
-  text: text.default('Voicemail from {From}, {RecordingDuration} s: {RecordingUrl}').meta({
-    description:
-      'The SMS; {RecordingUrl}, {RecordingDuration} and the call’s {From}, {To} are filled in. The transcription follows in a second SMS when it arrives.',
-  }),
+  text: text
+    .default(
+      'Voicemail from {{ trigger.call.From }}, {{ trigger.call.RecordingDuration }} s: {{ trigger.call.RecordingUrl }}',
+    )
+    .meta({
+      description:
+        'The SMS, a template: {{ trigger.call.RecordingUrl }}, {{ trigger.call.RecordingDuration }}, the call’s {{ trigger.call.From }} and {{ trigger.call.To }}, its variables. The transcription follows in a second SMS when it arrives.',
+    }),
 });
 
 export const record = defineAction({

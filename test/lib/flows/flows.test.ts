@@ -1,3 +1,4 @@
+import { ACTION_KINDS } from '../../../lib/flows/actions';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,13 +33,21 @@ function problemsOf(flows: unknown): string[] {
 
 const flow = (voice: object, rest: object = {}) => ({ voice: { entry: 'menu', ...voice }, ...rest });
 
+/** Every action kind the registry has, as the message lists them. */
+const ONE_OF = `${ACTION_KINDS.slice(0, -1).join(', ')} or ${ACTION_KINDS.at(-1)}`;
+
 describe('flows.schema.json', () => {
-  it('is generated from the zod schema (npm run flows:schema writes it)', () => {
+  it('is generated from the zod schema (npm run flows:schema writes it)', async () => {
     expect(readFileSync(join(ROOT, 'flows.schema.json'), 'utf8')).toBe(flowSchemaText());
   });
 
   it('accepts flows.json and every example, and each example names it as its $schema', () => {
-    const files = ['flows.json', ...readdirSync(join(ROOT, 'flows/examples')).map((name) => `flows/examples/${name}`)];
+    const files = [
+      'flows.json',
+      ...readdirSync(join(ROOT, 'flows/examples'))
+        .filter((name) => name.endsWith('.json'))
+        .map((name) => `flows/examples/${name}`),
+    ];
     expect(files.length).toBeGreaterThanOrEqual(6);
     for (const file of files) {
       const json = JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as { $schema: string };
@@ -53,13 +62,13 @@ describe('the flow file this checkout runs', () => {
   // npm test fails on the file the line really uses.
   const named = readLocalSettings(ROOT).PHONE_FLOWS ?? process.env.PHONE_FLOWS;
 
-  it(`validates: ${named ?? 'flows.json'}`, () => {
+  it(`validates: ${named ?? 'flows.json'}`, async () => {
     expect(() => getFlows({ PHONE_FLOWS: named || undefined }, ROOT)).not.toThrow();
   });
 
-  it('and the examples together use every verb the seed lists', () => {
+  it('and the examples together use every verb the seed lists', async () => {
     const used = new Set<string>();
-    for (const name of readdirSync(join(ROOT, 'flows/examples'))) {
+    for (const name of readdirSync(join(ROOT, 'flows/examples')).filter((file) => file.endsWith('.json'))) {
       const flows = readFlowFile(join(ROOT, 'flows/examples', name));
       for (const step of Object.values(flows.voice?.steps ?? {})) {
         for (const action of step.actions) {
@@ -92,7 +101,7 @@ describe('the flow file this checkout runs', () => {
 });
 
 describe('a flow file that does not validate', () => {
-  it('names each problem by its path in the file', () => {
+  it('names each problem by its path in the file', async () => {
     const problems = problemsOf(
       flow({
         steps: {
@@ -103,7 +112,7 @@ describe('a flow file that does not validate', () => {
     expect(problems).toEqual(['flows.json: voice.steps.menu.actions[1].gather.branches.7: unknown step "sales"']);
   });
 
-  it('names the problem inside the action it was meant to be, not "invalid input"', () => {
+  it('names the problem inside the action it was meant to be, not "invalid input"', async () => {
     expect(
       problemsOf(
         flow({
@@ -126,14 +135,14 @@ describe('a flow file that does not validate', () => {
       'flows.json: voice.steps.menu.actions[0].dial.to: is required',
       'flows.json: voice.steps.menu.actions[1].dial.to[1]: must be a number in E.164 (+15550100000), client:<name> or a sip: URI',
       'flows.json: voice.steps.menu.actions[2].play: must be an https URL',
-      'flows.json: voice.steps.menu.actions[3]: must be one action: say, play, pause, gather, dial, record, sms, redirect, hangup or reject, each alone in its object',
-      'flows.json: voice.steps.menu.actions[4]: must be one action: say, play, pause, gather, dial, record, sms, redirect, hangup or reject, each alone in its object',
+      `flows.json: voice.steps.menu.actions[3]: must be one action: ${ONE_OF}, each alone in its object`,
+      `flows.json: voice.steps.menu.actions[4]: must be one action: ${ONE_OF}, each alone in its object`,
       'flows.json: voice.steps.menu.actions[5].pause: must be at least 1 second',
       'flows.json: voice.steps.menu.actions[6].gather.branches.x: is not a valid key: must be keys: digits, * or #',
     ]);
   });
 
-  it('reports unreachable steps, redirect loops, closed without hours, and unknown entry steps', () => {
+  it('reports unreachable steps, redirect loops, closed without hours, and unknown entry steps', async () => {
     expect(
       problemsOf(
         flow({
@@ -154,7 +163,7 @@ describe('a flow file that does not validate', () => {
     ]);
   });
 
-  it('refuses carrier keywords as rules, settings other than the greeting and reply, bad patterns, time zones and spans', () => {
+  it('refuses carrier keywords as rules, settings other than the greeting and reply, bad patterns, time zones and spans', async () => {
     expect(
       problemsOf({
         hours: { timeZone: 'Mars/Olympus', weekly: { mon: ['17:00-09:00'] } },
@@ -182,11 +191,12 @@ describe('a flow file that does not validate', () => {
       }),
     ).toEqual([
       'flows.json: messaging.rules[0].keyword: "Stop" is an opt-out keyword: carriers and Twilio answer it, a flow never does',
-      'flows.json: messaging.reply: {TWILIO_AUTH_TOKEN} is not a variable a flow can use: of the settings only {VOICE_GREETING} and {SMS_REPLY} are',
+      'flows.json: messaging.reply: {TWILIO_AUTH_TOKEN} is not something a flow can read: of the settings only {{ settings.VOICE_GREETING }} and {{ settings.SMS_REPLY }} are',
+      'flows.json: messaging.reply: {From} is the old placeholder syntax: write {{ trigger.call.From }} (in a text rule, {{ trigger.message.From }})',
     ]);
   });
 
-  it('that is not JSON, or is missing when PHONE_FLOWS names it, says so', () => {
+  it('that is not JSON, or is missing when PHONE_FLOWS names it, says so', async () => {
     expect(problemsOf('{ "voice": ')).toEqual([expect.stringMatching(/^flows\.json: \(the file\): is not JSON/)]);
     expect(() => getFlows({ PHONE_FLOWS: 'no-such-flows.json' }, dir)).toThrow(FlowFileError);
     expect(getFlows({ PHONE_FLOWS: undefined }, dir)).toBe(DEFAULT_FLOWS);
@@ -202,22 +212,28 @@ const call = {
 const parse = (flows: object): FlowFile => flowFileSchema.parse(flows);
 
 describe('voice TwiML', () => {
-  it('by default says VOICE_GREETING, as the seed did', () => {
-    expect(answerCall(DEFAULT_FLOWS, call, settings).twiml).toBe(
+  it('by default says VOICE_GREETING, as the seed did', async () => {
+    expect((await answerCall(DEFAULT_FLOWS, call, settings)).twiml).toBe(
       '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hi there</Say></Response>',
     );
   });
 
-  it('inserts what the caller sent as text: it never becomes TwiML', () => {
-    const flows = parse(flow({ steps: { menu: { actions: [{ say: 'You said {SpeechResult}' }, { hangup: true }] } } }));
-    const answer = answerCall(flows, { ...call, SpeechResult: '</Say><Dial>+19005550000</Dial><Say>\u0007' }, settings);
+  it('inserts what the caller sent as text: it never becomes TwiML', async () => {
+    const flows = parse(
+      flow({ steps: { menu: { actions: [{ say: 'You said {{ trigger.call.SpeechResult }}' }, { hangup: true }] } } }),
+    );
+    const answer = await answerCall(
+      flows,
+      { ...call, SpeechResult: '</Say><Dial>+19005550000</Dial><Say>\u0007' },
+      settings,
+    );
     expect(answer.twiml).toContain(
       '<Say>You said &lt;/Say&gt;&lt;Dial&gt;+19005550000&lt;/Dial&gt;&lt;Say&gt;</Say><Hangup/>',
     );
     expect(answer.twiml).not.toContain('<Dial>');
   });
 
-  it('stops at the first action that waits, and points its action at a signed route with the step, the index and the turn', () => {
+  it('stops at the first action that waits, and points its action at a signed route with the step, the index and the turn', async () => {
     const flows = parse(
       flow({
         steps: {
@@ -231,25 +247,27 @@ describe('voice TwiML', () => {
         },
       }),
     );
-    expect(answerCall(flows, call, settings).twiml).toBe(
+    expect((await answerCall(flows, call, settings)).twiml).toBe(
       '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hi</Say><Gather input="dtmf" action="/api/twilio/flow/gather?step=menu&amp;at=1&amp;try=1&amp;turn=1" method="POST" actionOnEmptyResult="true" numDigits="1"><Say>Press 1</Say></Gather></Response>',
     );
   });
 
-  it('a callback for a step the flow no longer has is not answered here (the route apologises and starts over)', () => {
+  it('a callback for a step the flow no longer has is not answered here (the route apologises and starts over)', async () => {
     const flows = parse(flow({ steps: { menu: { actions: [{ say: 'Hi' }] } } }));
-    expect(answerCallback('gather', { step: 'gone', at: 0, turn: 3 }, flows, call, settings)).toBeUndefined();
-    expect(answerCallback('gather', { step: 'menu', at: 5, turn: 3 }, flows, call, settings)).toBeUndefined();
-    expect(answerCallback('gather', { step: 'constructor', at: 0, turn: 3 }, flows, call, settings)).toBeUndefined();
+    expect(await answerCallback('gather', { step: 'gone', at: 0, turn: 3 }, flows, call, settings)).toBeUndefined();
+    expect(await answerCallback('gather', { step: 'menu', at: 5, turn: 3 }, flows, call, settings)).toBeUndefined();
+    expect(
+      await answerCallback('gather', { step: 'constructor', at: 0, turn: 3 }, flows, call, settings),
+    ).toBeUndefined();
   });
 
-  it('dials clients and SIP, with a whisper and recording, and sends texts during the call', () => {
+  it('dials clients and SIP, with a whisper and recording, and sends texts during the call', async () => {
     const flows = parse(
       flow({
         steps: {
           menu: {
             actions: [
-              { sms: { text: 'Call from {From}', to: '+15550100000' } },
+              { sms: { text: 'Call from {{ trigger.call.From }}', to: '+15550100000' } },
               {
                 dial: {
                   to: ['client:alice', 'sip:bob@example.com'],
@@ -263,7 +281,7 @@ describe('voice TwiML', () => {
         },
       }),
     );
-    const twiml = answerCall(flows, call, settings).twiml;
+    const twiml = (await answerCall(flows, call, settings)).twiml;
     expect(twiml).toContain('<Sms to="+15550100000">Call from +15550100199</Sms>');
     expect(twiml).toContain(
       'callerId="+15005550006" record="record-from-answer" recordingStatusCallback="/api/twilio/flow/recording?step=menu&amp;at=1"',
@@ -278,7 +296,7 @@ describe('business hours', () => {
   const example = parse(JSON.parse(readFileSync(join(ROOT, 'flows/examples/business-hours.json'), 'utf8')));
   const at = (iso: string) => isOpen(example.hours!, new Date(iso));
 
-  it("follow the schedule's time zone, spans and closure dates", () => {
+  it("follow the schedule's time zone, spans and closure dates", async () => {
     expect(at('2026-11-24T14:00:00Z')).toBe(true); // Tuesday 09:00 in New York
     expect(at('2026-11-24T13:59:00Z')).toBe(false); // 08:59
     expect(at('2026-11-24T22:00:00Z')).toBe(false); // 17:00: the span ends before it
@@ -288,19 +306,23 @@ describe('business hours', () => {
     expect(at('2026-07-07T13:30:00Z')).toBe(true); // 09:30 in summer time (UTC-4)
   });
 
-  it('route a call to the closed step, and a text to the closed rule, when closed', () => {
+  it('route a call to the closed step, and a text to the closed rule, when closed', async () => {
     const closed = new Date('2026-12-25T15:00:00Z');
-    expect(answerCall(example, call, settings, closed).facts).toEqual({ turn: 0, outcome: 'closed', step: 'closed' });
-    expect(answerCall(example, call, settings, new Date('2026-11-24T15:00:00Z')).facts).toEqual({
+    expect((await answerCall(example, call, settings, closed)).facts).toEqual({
+      turn: 0,
+      outcome: 'closed',
+      step: 'closed',
+    });
+    expect((await answerCall(example, call, settings, new Date('2026-11-24T15:00:00Z'))).facts).toEqual({
       turn: 0,
       step: 'office',
     });
-    expect(answerMessage(example, { Body: 'hi', From: '+15550100199' }, settings, closed).rule).toBe('closed');
+    expect((await answerMessage(example, { Body: 'hi', From: '+15550100199' }, settings, closed)).rule).toBe('closed');
   });
 
-  it('do not apply to a call the app placed: it starts at the entry step, whenever it is', () => {
+  it('do not apply to a call the app placed: it starts at the entry step, whenever it is', async () => {
     const placed = { ...call, Direction: 'outbound-api', From: '+15005550006', To: '+15550100199' };
-    expect(answerCall(example, placed, settings, new Date('2026-12-25T15:00:00Z')).facts).toEqual({
+    expect((await answerCall(example, placed, settings, new Date('2026-12-25T15:00:00Z'))).facts).toEqual({
       turn: 0,
       step: 'office',
     });
@@ -308,17 +330,17 @@ describe('business hours', () => {
 });
 
 describe('messaging TwiML', () => {
-  it('by default replies SMS_REPLY, as the seed did', () => {
-    expect(answerMessage(DEFAULT_FLOWS, { Body: 'hi', From: '+15550100199' }, settings)).toEqual({
+  it('by default replies SMS_REPLY, as the seed did', async () => {
+    expect(await answerMessage(DEFAULT_FLOWS, { Body: 'hi', From: '+15550100199' }, settings)).toEqual({
       twiml: '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Thanks!</Message></Response>',
       rule: 'default',
       forwards: [],
     });
   });
 
-  it('forwards with the sender and the text, cut to what one message holds', () => {
+  it('forwards with the sender and the text, cut to what one message holds', async () => {
     const flows = parse({ messaging: { rules: [{ forward: ['+15550100000', '+15550100001'] }] } });
-    const answer = answerMessage(flows, { Body: 'x'.repeat(2000), From: '+15550100199' }, settings);
+    const answer = await answerMessage(flows, { Body: 'x'.repeat(2000), From: '+15550100199' }, settings);
     // Forwards are queued by the webhook (lib/outbound), not answered as TwiML.
     expect(answer.twiml).not.toContain('<Message');
     const forwards = answer.forwards;

@@ -27,31 +27,35 @@ describe('a messaging rule pattern', () => {
   // and the timeout fails them when the answer comes too late.
   const catastrophic = [{ pattern: '^(a+)+$', reply: 'all a' }];
 
-  it('answers a text of 30 `a` and `!` against ^(a+)+$', { timeout: 2_000 }, () => {
-    expect(answerMessage(flowsWith(catastrophic), text(`${'a'.repeat(30)}!`), settings).rule).toBe('default');
+  it('answers a text of 30 `a` and `!` against ^(a+)+$', { timeout: 2_000 }, async () => {
+    expect((await answerMessage(flowsWith(catastrophic), text(`${'a'.repeat(30)}!`), settings)).rule).toBe('default');
   });
 
-  it('answers a text of 40 `a` and `!`, and one far longer than an SMS, against ^(a+)+$', { timeout: 2_000 }, () => {
-    const flows = flowsWith(catastrophic);
-    expect(answerMessage(flows, text(`${'a'.repeat(40)}!`), settings).rule).toBe('default');
-    expect(answerMessage(flows, text('a'.repeat(40)), settings).rule).toBe('pattern ^(a+)+$');
-    // A pattern runs on the first 1,600 characters (Twilio's longest body): here, all `a`.
-    expect(answerMessage(flows, text(`${'a'.repeat(100_000)}!`), settings).rule).toBe('pattern ^(a+)+$');
-  });
+  it(
+    'answers a text of 40 `a` and `!`, and one far longer than an SMS, against ^(a+)+$',
+    { timeout: 2_000 },
+    async () => {
+      const flows = flowsWith(catastrophic);
+      expect((await answerMessage(flows, text(`${'a'.repeat(40)}!`), settings)).rule).toBe('default');
+      expect((await answerMessage(flows, text('a'.repeat(40)), settings)).rule).toBe('pattern ^(a+)+$');
+      // A pattern runs on the first 1,600 characters (Twilio's longest body): here, all `a`.
+      expect((await answerMessage(flows, text(`${'a'.repeat(100_000)}!`), settings)).rule).toBe('pattern ^(a+)+$');
+    },
+  );
 
-  it('matches case-insensitively over Unicode, as it did on JavaScript RegExp with the iu flags', () => {
+  it('matches case-insensitively over Unicode, as it did on JavaScript RegExp with the iu flags', async () => {
     const flows = flowsWith([
       { pattern: '^caf\\u00e9\\s+\\p{L}+$', reply: 'coffee' },
       { pattern: '^.$', reply: 'one character' },
       { pattern: 'kelvin', reply: 'k' },
     ]);
-    expect(answerMessage(flows, text('CAFÉ Ünïcödé'), settings).rule).toBe('pattern ^caf\\u00e9\\s+\\p{L}+$');
-    expect(answerMessage(flows, text('😀'), settings).rule).toBe('pattern ^.$');
-    expect(answerMessage(flows, text('\u212Aelvin'), settings).rule).toBe('pattern kelvin');
-    expect(answerMessage(flows, text('coffee'), settings).rule).toBe('default');
+    expect((await answerMessage(flows, text('CAFÉ Ünïcödé'), settings)).rule).toBe('pattern ^caf\\u00e9\\s+\\p{L}+$');
+    expect((await answerMessage(flows, text('😀'), settings)).rule).toBe('pattern ^.$');
+    expect((await answerMessage(flows, text('\u212Aelvin'), settings)).rule).toBe('pattern kelvin');
+    expect((await answerMessage(flows, text('coffee'), settings)).rule).toBe('default');
   });
 
-  it('that the linear-time engine cannot run is refused at start, naming the pattern and why', () => {
+  it('that the linear-time engine cannot run is refused at start, naming the pattern and why', async () => {
     const problems = (rules: object[]) => {
       try {
         flowsWith(rules);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { partitionOf } from '../../../lib/records/entities';
-import { listingRows, listQuery } from '../../../lib/records/listing';
+import { partitionOf, recordFromListingRow } from '../../../lib/records/entities';
+import { listingRows, listQuery, newestRows, type Row, type ShardRows } from '../../../lib/records/listing';
 import type { CallOrMessage } from '../../../lib/records/model';
 
 const sid = (n: number) => `CA${String(n).padStart(32, '0')}`;
@@ -52,6 +52,48 @@ describe('listingRows', () => {
     const newer = key(call({ sid: sid(2), createdAt: '2026-11-29T12:00:00.001Z' }));
     const sameInstant = key(call({ sid: sid(3), createdAt: '2026-11-29T12:00:00.001Z' }));
     expect([older, sameInstant, newer].sort()).toEqual([newer, sameInstant, older]);
+  });
+});
+
+describe('a listing row carries its record', () => {
+  it('reads back as the record itself, so a listing reads no record', () => {
+    const record = call({ status: 'completed', duration: 42, sequence: 3, updatedAt: '2026-11-29T12:01:00.000Z' });
+    for (const row of listingRows(record)) expect(recordFromListingRow(row)).toEqual(record);
+  });
+
+  it('a row written before rows carried their record (its SID only) says so, so its record is read', () => {
+    expect(recordFromListingRow({ partitionKey: 'call|1', rowKey: 'all|1|x', sid: sid(1) })).toBeUndefined();
+  });
+});
+
+describe('newestRows', () => {
+  /** A shard whose rows come `size` at a time, counting the pages read. */
+  function shard(keys: string[], size: number): ShardRows & { reads: number } {
+    const rest = [...keys];
+    const state = {
+      waiting: [] as Row[],
+      reads: 0,
+      async fill() {
+        if (state.waiting.length || !rest.length) return;
+        state.reads++;
+        state.waiting.push(...rest.splice(0, size).map((rowKey) => ({ rowKey })));
+      },
+    };
+    return state;
+  }
+
+  it('merges shards in key order, reading a shard further only when the merge runs out of its rows', async () => {
+    const busy = shard(['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7'], 2);
+    const quiet = shard(['b1', 'b9'], 2);
+    const empty = shard([], 2);
+    const rows = await newestRows([busy, quiet, empty], 6);
+    expect(rows.map((row) => row.rowKey)).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6']);
+    expect([busy.reads, quiet.reads, empty.reads]).toEqual([3, 1, 0]);
+    expect((await newestRows([shard(['a', 'c'], 1), shard(['b'], 1)], 10)).map((row) => row.rowKey)).toEqual([
+      'a',
+      'b',
+      'c',
+    ]);
   });
 });
 

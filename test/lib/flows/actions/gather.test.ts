@@ -11,7 +11,7 @@ describe('gather: which step the caller chose', () => {
     keywords: { sales: 'sales', 'tech support': 'support' },
   });
 
-  it('goes by the keys pressed first, then by the words spoken', () => {
+  it('goes by the keys pressed first, then by the words spoken', async () => {
     expect(gatherTarget(menu, '1', undefined)).toBe('sales');
     expect(gatherTarget(menu, '22#', undefined)).toBe('support');
     expect(gatherTarget(menu, '1', 'tech support please')).toBe('sales');
@@ -20,7 +20,7 @@ describe('gather: which step the caller chose', () => {
     expect(gatherTarget(menu, undefined, undefined)).toBeUndefined();
   });
 
-  it('matches keywords as whole words, case and punctuation ignored', () => {
+  it('matches keywords as whole words, case and punctuation ignored', async () => {
     expect(spokenKeyword({ sales: 's' }, 'SALES!')).toBe('s');
     expect(spokenKeyword({ 'Tech-Support': 't' }, 'I need tech support, now')).toBe('t');
     expect(spokenKeyword({ sales: 's' }, 'salesman')).toBeUndefined();
@@ -28,11 +28,11 @@ describe('gather: which step the caller chose', () => {
     expect(spokenKeyword({ señor: 'es' }, 'Hola SEÑOR')).toBe('es');
   });
 
-  it('takes no key the branches do not own (a key named like an Object property)', () => {
+  it('takes no key the branches do not own (a key named like an Object property)', async () => {
     expect(gatherTarget(value({ branches: { '1': 'sales' } }), 'constructor', undefined)).toBeUndefined();
   });
 
-  it('names every step it leads to, by its place inside the gather', () => {
+  it('names every step it leads to, by its place inside the gather', async () => {
     expect(
       gather.steps!(value({ branches: { '1': 'a' }, keywords: { b: 'b' }, noInput: 'c', otherwise: 'd' })),
     ).toEqual([
@@ -55,29 +55,46 @@ describe('gather: its callback', () => {
     ],
     ['sales', 'quiet', 'operator'],
   );
-  const answer = (params: object, attempt: number) =>
-    answerCallback('gather', { step: 'menu', at: 0, turn: 2, try: attempt }, flows, { ...call, ...params }, settings)!;
+  const answer = async (params: object, attempt: number) =>
+    (await answerCallback(
+      'gather',
+      { step: 'menu', at: 0, turn: 2, try: attempt },
+      flows,
+      { ...call, ...params },
+      settings,
+    ))!;
 
-  it('goes to the branch pressed', () => {
-    expect(answer({ Digits: '1' }, 1)).toEqual({
+  it('goes to the branch pressed', async () => {
+    expect(await answer({ Digits: '1' }, 1)).toEqual({
       twiml: `${XML}<Response><Say>sales</Say></Response>`,
       facts: { digits: '1', turn: 2, step: 'sales' },
     });
   });
 
-  it('asks again with the reprompt, then takes noInput for silence and otherwise for the unexpected', () => {
-    expect(answer({}, 1)).toEqual({
+  it('asks again with the reprompt, then takes noInput for silence and otherwise for the unexpected', async () => {
+    expect(await answer({}, 1)).toEqual({
       twiml: `${XML}<Response><Say>Sorry, I didn't get that.</Say><Gather input="dtmf" action="/api/twilio/flow/gather?step=menu&amp;at=0&amp;try=2&amp;turn=3" method="POST" actionOnEmptyResult="true"><Say>Press 1</Say></Gather></Response>`,
       facts: { turn: 2, outcome: 'no input, asked again' },
     });
-    expect(answer({}, 2).facts).toEqual({ turn: 2, outcome: 'no input', step: 'quiet' });
-    expect(answer({ Digits: '7' }, 2).facts).toEqual({ digits: '7', turn: 2, outcome: 'no match', step: 'operator' });
+    expect((await answer({}, 2)).facts).toEqual({ turn: 2, outcome: 'no input', step: 'quiet' });
+    expect((await answer({ Digits: '7' }, 2)).facts).toEqual({
+      digits: '7',
+      turn: 2,
+      outcome: 'no match',
+      step: 'operator',
+    });
   });
 
-  it('without noInput or otherwise, runs the actions after the gather', () => {
+  it('without noInput or otherwise, runs the actions after the gather', async () => {
     const bare = flowOf([{ gather: { branches: { '1': 'sales' }, retries: 0 } }, { say: 'after' }], ['sales']);
     expect(
-      answerCallback('gather', { step: 'menu', at: 0, turn: 1, try: 1 }, bare, { ...call, Digits: '5' }, settings),
+      await answerCallback(
+        'gather',
+        { step: 'menu', at: 0, turn: 1, try: 1 },
+        bare,
+        { ...call, Digits: '5' },
+        settings,
+      ),
     ).toEqual({
       twiml: `${XML}<Response><Say>after</Say></Response>`,
       facts: { digits: '5', turn: 1, outcome: 'no match' },
