@@ -12,6 +12,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import Module from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { atTime } from '../lib/config/clock';
+import { getSettings } from '../lib/config/settings';
+import { timeIn } from '../lib/flows/hours';
+import { getFlows } from '../lib/flows/load';
+import { EMULATOR_TIME_HEADER } from './emulator/interpreter/webhook';
 import { readLimited } from './readLimited';
 import type { QueueFunction } from './queueHost';
 import type { TimerFunction } from './timerHost';
@@ -182,6 +187,11 @@ export interface HostOptions {
   port?: number;
   log?: LogLine;
   /**
+   * Run each request at the time its X-Emulator-Time header names (the local emulator sends it
+   * for `simulate --at` and `startPhone({ now })`): only for a local Twilio, never real callers.
+   */
+  clock?: boolean;
+  /**
    * Check function keys as Azure does: a function whose authLevel is not anonymous answers 401
    * unless the request carries this key (`?code=` or `x-functions-key`). Unset, as with
    * `func start`, no key is needed. `LOCAL_FUNCTION_KEY` sets it for npm start.
@@ -232,7 +242,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     });
     let response: HttpResponse;
     try {
-      const result = await fn.handler(request, context);
+      const at = options.clock ? requestTime(req) : undefined;
+      const result = await (at ? atTime(at, () => fn.handler(request, context)) : fn.handler(request, context));
       response = result instanceof HttpResponse ? result : new HttpResponse((result ?? {}) as HttpResponseInit);
     } catch (error) {
       log(
@@ -350,6 +361,19 @@ export function trustedHeaders(req: IncomingMessage): Record<string, string> {
       if (name.startsWith('x-forwarded-') || name === 'forwarded') delete headers[name];
   }
   return headers;
+}
+
+/** The time a local emulator says the call or text happens at, if it says one; without an offset, in the flow's time zone. */
+function requestTime(req: IncomingMessage): Date | undefined {
+  const value = req.headers[EMULATOR_TIME_HEADER.toLowerCase()];
+  if (typeof value !== 'string') return undefined;
+  let zone = 'UTC';
+  try {
+    zone = getFlows(getSettings()).hours?.timeZone ?? zone;
+  } catch {
+    // Settings or a flow file that do not load: the function answers that; the time is read as UTC.
+  }
+  return timeIn(value, zone);
 }
 
 function refuse(res: ServerResponse, status: number, error?: string): void {

@@ -23,6 +23,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { zipSync, type Zippable } from 'fflate';
 import { DEFAULT_FLOW_FILE, FlowFileError, readFlowFile } from '../lib/flows/load';
+import { HOOKS_MANIFEST, hookNames } from '../lib/flows/hooks';
 import { findProjectRoot } from './cli/settings';
 import { buildConsole } from './consoleBuild';
 
@@ -101,6 +102,8 @@ export const BUNDLE_OPTIONS = {
   keepNames: false,
   legalComments: 'eof',
   logLevel: 'warning',
+  // jsonc-parser's main build is UMD, whose require()s of its own files a bundler cannot follow; its ES module build can be.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
 } satisfies BuildOptions;
 
 /**
@@ -144,10 +147,28 @@ export async function bundle(appDir: string, plugins: Plugin[] = []): Promise<vo
   await build({
     ...BUNDLE_OPTIONS,
     entryPoints: [ENTRY],
+    define: { PACKAGED_HOOKS: 'true' },
     plugins: [functionsEntry(), lazyRequires(), ...plugins],
     outdir: appDir,
   });
-  await bundleLazyRequires(appDir);
+  await Promise.all([bundleLazyRequires(appDir), bundleHooks(appDir)]);
+}
+
+/**
+ * Each hook (hooks/<name>.ts) as a module of its own, hooks/<name>.mjs, that the app imports
+ * when a flow first runs it; built apart from the app so the app's bundle and its cold start
+ * stay as they are, and listed in hooks.json since the sources are not shipped.
+ */
+async function bundleHooks(appDir: string): Promise<void> {
+  const hooks = hookNames(ROOT);
+  writeFileSync(join(appDir, HOOKS_MANIFEST), `${JSON.stringify(hooks)}\n`);
+  if (!hooks.length) return;
+  await build({
+    ...BUNDLE_OPTIONS,
+    splitting: false,
+    entryPoints: Object.fromEntries(hooks.map((name) => [`hooks/${name}`, join(ROOT, 'hooks', `${name}.ts`)])),
+    outdir: appDir,
+  });
 }
 
 /**

@@ -10,7 +10,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { ROUTES } from '../lib/config/routes';
 import { loadSettings, type Settings } from '../lib/config/settings';
-import { describeFlows } from '../lib/flows/load';
+import { lineNow } from '../lib/flows/hours';
+import { describeFlows, getFlows } from '../lib/flows/load';
 import { describeSetup, probeStorage } from '../lib/health';
 import { isListening, startAzurite, type AzuritePorts } from './azurite';
 import { removeDevSession, writeDevSession } from './cli/settings';
@@ -27,6 +28,7 @@ import {
 } from './functionsHost';
 import { queueOptions, startQueueHost } from './queueHost';
 import { startTimerHost } from './timerHost';
+import { watchFlowFile } from './flowWatcher';
 import { planStart, StartError, type Env, type StartPorts } from './startChecks';
 
 const ROOT = resolve(__dirname, '../..');
@@ -159,6 +161,7 @@ async function main() {
     console.log(`Twilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}`);
     await reportStorage(settings, setup.storage);
     console.log(`Flows:   ${describeFlows(settings, ROOT)}`);
+    console.log(`Line:    ${lineNow(getFlows(settings, ROOT).hours, new Date()).summary}`);
     console.log(`Console: http://localhost:${port}/${routePrefix(ROOT)}/${ROUTES.console}`);
     console.log(`Starting Azure Functions Core Tools (${coreTools})…`);
     const func = spawn(coreTools, ['start', '--port', String(port)], {
@@ -179,11 +182,19 @@ async function main() {
   Object.assign(process.env, env);
   const functions = await loadFunctions(functionFiles(ROOT));
   const prefix = routePrefix(ROOT);
-  const host = await startHost({ functions, prefix, port, functionKey: process.env.LOCAL_FUNCTION_KEY || undefined });
+  const host = await startHost({
+    functions,
+    prefix,
+    port,
+    clock: setup.twilio.emulator,
+    functionKey: process.env.LOCAL_FUNCTION_KEY || undefined,
+  });
   const triggers = registeredTriggers();
   const queues = startQueueHost({ functions: triggers.queues, options: queueOptions(ROOT), log: consoleLog });
   const timers = startTimerHost({ functions: triggers.timers, log: consoleLog });
+  const watcher = watchFlowFile(settings, ROOT, { log: console.log, warn: console.warn });
   stops.app = async () => {
+    watcher.close();
     timers.close();
     await queues.close();
     await host.close();
@@ -196,6 +207,7 @@ async function main() {
   for (const fn of triggers.queues) console.log(`  queue ${fn.queueName.padEnd(48)} ${fn.name}`);
   for (const fn of triggers.timers) console.log(`  timer ${fn.schedule.padEnd(48)} ${fn.name}`);
   console.log(`\nFlows:   ${describeFlows(settings, ROOT)}`);
+  console.log(`Line:    ${lineNow(getFlows(settings, ROOT).hours, new Date()).summary}`);
   console.log(
     `\nTwilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}, account ${setup.twilio.account}`,
   );

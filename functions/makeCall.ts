@@ -6,10 +6,13 @@ import { logText } from '../lib/http/logText';
 import { createOnce } from '../lib/outbound/handler';
 import { recordCreated, placeCall } from '../lib/outbound/rest';
 import { placedObservation } from '../lib/records/observations';
+import { getFlows } from '../lib/flows/load';
+import { placedCallUrl } from '../lib/flows/placedCall';
 
-/** POST /api/calls: places an outgoing call (the seed's /make_call); an Idempotency-Key makes retries safe. */
+/** POST /api/calls: places an outgoing call (the seed's /make_call), optionally into a flow's step; an Idempotency-Key makes retries safe. */
 export const makeCall = createOnce('calls', callRequest, async (settings, origin, body, context) => {
-  const call = await placeCall(settings, origin, body);
+  const answerUrl = body.flow ? placedCallUrl(getFlows(settings), origin, body.flow) : undefined;
+  const call = await placeCall(settings, origin, body, answerUrl);
   context.log(`Placed call ${call.sid} to ${logText(call.to)}`);
   await recordCreated(settings, context, placedObservation('call', call));
   return json(201, call);

@@ -35,6 +35,21 @@ param smsReply string = 'Hey, thanks for the ping! Twilio and Azure rock!'
 @description('The flow file the app runs, relative to the app root, such as flows/examples/ivr.json. It is deployed with the app.')
 param phoneFlows string = 'flows.json'
 
+@minValue(1)
+@description('Days a call or message record is kept with its events and listing rows; older ones are deleted daily.')
+param recordRetentionDays int = 400
+
+@minValue(0)
+@description('Days after which a call\'s recordings are deleted at Twilio; 0 (the default) keeps them.')
+param recordingRetentionDays int = 0
+
+@allowed([
+  'line'
+  'sender'
+])
+@description('Whom a STOP protects a number from: line (every number of the line stops texting it) or sender (only the number it texted).')
+param optOutScope string = 'line'
+
 @allowed([
   512
   2048
@@ -93,6 +108,9 @@ param logAnalyticsName string = ''
 @description('Name of the Application Insights component. Empty derives one from the environment.')
 param applicationInsightsName string = ''
 
+@description('Email the alert rules notify (health failing, webhook 5xx, poison queue, Twilio errors); empty: portal only.')
+param alertEmail string = ''
+
 var abbrs = loadJsonContent('abbreviations.json')
 // One token for every name: stable for this resource group and environment, unique elsewhere.
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName, location))
@@ -131,6 +149,17 @@ module monitoring 'modules/monitoring.bicep' = {
     tags: tags
     logAnalyticsName: !empty(logAnalyticsName) ? logAnalyticsName : '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
     applicationInsightsName: !empty(applicationInsightsName) ? applicationInsightsName : '${abbrs.insightsComponents}${resourceToken}'
+  }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    namePrefix: appName
+    alertEmail: alertEmail
   }
 }
 
@@ -193,6 +222,9 @@ module functionApp 'modules/functionApp.bicep' = {
     voiceGreeting: voiceGreeting
     smsReply: smsReply
     phoneFlows: phoneFlows
+    recordRetentionDays: recordRetentionDays
+    recordingRetentionDays: recordingRetentionDays
+    optOutScope: optOutScope
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     alwaysReadyInstanceCount: alwaysReadyInstanceCount

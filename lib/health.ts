@@ -2,7 +2,9 @@ import { ConfigError, getSettings, type Settings } from './config/settings';
 import { DEADLINES, storageDeadline } from './config/deadlines';
 import { parseStorageConnection } from './config/storageConnection';
 import { describeError } from './errors';
-import { describeFlows, FlowFileError } from './flows/load';
+import { now } from './config/clock';
+import { lineNow, type LineNow } from './flows/hours';
+import { describeFlows, FlowFileError, getFlows } from './flows/load';
 import { queueCounts, type QueueCounts } from './outbound/queue';
 import { storageErrorCode, StoreUnavailableError, withTables } from './records/tables';
 import { version } from '../package.json';
@@ -32,6 +34,8 @@ export interface Health {
   storageReach?: StorageReach;
   /** The flow file and what it holds. */
   flows?: string;
+  /** Whether the line is open now (the flow file's hours) and until when. */
+  line?: LineNow;
   /** The outbound queue: texts waiting to be sent, and those in its poison queue (every try failed: look at them). */
   outbound?: QueueCounts | { queue: string; problem: string };
   problems?: string[];
@@ -161,8 +165,10 @@ export async function healthReport(): Promise<Health> {
     throw error;
   }
   let flows: string;
+  let line: LineNow;
   try {
     flows = describeFlows(settings);
+    line = lineNow(getFlows(settings).hours, now());
   } catch (error) {
     if (error instanceof FlowFileError)
       return { status: 'misconfigured', version, ...describeSetup(settings), problems: error.lines };
@@ -174,6 +180,7 @@ export async function healthReport(): Promise<Health> {
     version,
     ...describeSetup(settings),
     flows,
+    line,
     storageReach,
     outbound,
   };

@@ -5,6 +5,8 @@
 import { integerOption, parseCommandLine, UsageError } from '../cli/args';
 import { EXIT, runCommand } from '../cli/command';
 import type { Io } from '../cli/output';
+import { callerInputs } from './inputs';
+import { simulatedTime } from './clock';
 import { simulateContext } from './context';
 import { simulateCall, simulateSms } from './inbound';
 import { simulatePlaceCall } from './placeCall';
@@ -15,12 +17,14 @@ Commands:
   sms --body <text> [--from <number>] [--to <number>] [--key <function key>]
       send the app a signed incoming SMS and print its reply, then the messaging rule that
       answered as the app recorded it (GET /api/messages/{sid})
-  call [--from <number>] [--to <number>] [--digits <keys>]… [--speech <words>]… [--dial-outcome <outcome>] [--key <function key>]
+  call [--from <number>] [--to <number>] [--input <keys|say:words|silence>]… [--dial-outcome <outcome>] [--key <function key>]
       call the app: print what the caller hears, one line per TwiML verb, then the path the
-      flow took as the app recorded it (GET /api/calls/{sid}/transcript); each <Gather>
-      (or <Record>) takes the next --digits (or --speech); --dial-outcome: completed,
-      answered, busy, no-answer, failed or canceled; input the TwiML never asked for is
-      reported
+      flow took as the app recorded it (GET /api/calls/{sid}/transcript); each <Gather> or
+      <Record> takes the next --input in order: keys (1, 42#, #), words (say:appointment) or
+      silence. --digits <keys>… and --speech <words>… are shorthands when only one kind is
+      given (each <Gather> takes the next of the kind it listens for); not with --input.
+      --dial-outcome: completed, answered, busy, no-answer, failed or canceled; input the
+      TwiML never asked for is reported
   place-call --to <number> [--say <text>] [--key <function key>] [--timeout <seconds>]
       ask the app to place a call (POST /api/calls), print what the callee hears on the
       local emulator, then the app's record of the call (GET /api/calls/{sid})
@@ -31,6 +35,9 @@ Options for every command:
                    emulator (npm start's session or TWILIO_API_BASE_URL), sms and call ask the
                    emulator to text or ring the number, and the number's own voice and SMS
                    URLs decide where the webhooks go, as on Twilio
+  --at <time>      sms and call: when the text or call happens, e.g. 2026-06-07T10:00 (in the
+                   flow file's time zone) or 2026-06-07T10:00:00Z, to try open hours, closed hours
+                   or a closure on any day; the local host (npm start) honors it, Azure never does
   --json           print one JSON document
   --help           this text
 
@@ -39,6 +46,7 @@ environment or local.settings.json, else from npm start's session (.local/dev-se
 
 const COMMON = {
   url: { type: 'string' },
+  at: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
@@ -63,7 +71,7 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
           body: { type: 'string' },
           key: { type: 'string' },
         });
-        return simulateSms(simulateContext(io, values), values);
+        return simulateSms(simulateContext(io, values), { ...values, at: simulatedTime(values.at) });
       }
       case 'call': {
         const { values } = parseCommandLine(rest, {
@@ -72,10 +80,15 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
           to: { type: 'string' },
           digits: { type: 'string', multiple: true },
           speech: { type: 'string', multiple: true },
+          input: { type: 'string', multiple: true },
           'dial-outcome': { type: 'string' },
           key: { type: 'string' },
         });
-        return simulateCall(simulateContext(io, values), values);
+        return simulateCall(simulateContext(io, values), {
+          ...values,
+          input: callerInputs(values),
+          at: simulatedTime(values.at),
+        });
       }
       case 'place-call': {
         const { values } = parseCommandLine(rest, {

@@ -87,6 +87,10 @@ export function warnUnused(
     print.warn(
       `--speech ${unused.speech.map((words) => `"${words}"`).join(', ')} not used: no <Gather input="speech"> asked for it`,
     );
+  if (unused.inputs?.length)
+    print.warn(
+      `--input ${unused.inputs.join(', ')} not used: the TwiML asked for no more input (no <Gather> or <Record> took them)`,
+    );
   if (given.dialOutcome && !unused.dialed)
     print.warn(`--dial-outcome ${given.dialOutcome} not used: the call had no <Dial>`);
 }

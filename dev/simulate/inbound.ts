@@ -29,14 +29,14 @@ import { callThroughEmulator, textThroughEmulator } from './viaEmulator';
 
 export async function simulateSms(
   context: SimulateContext,
-  values: { from?: string; to?: string; body?: string; key?: string },
+  values: { from?: string; to?: string; body?: string; key?: string; at?: string | undefined },
 ): Promise<number> {
   const { print, target, appUrl } = context;
   const body = requireOption(values.body, 'body');
   const to = ourNumber(values.to, target);
   const from = callerNumber(values.from, to);
   if (context.emulatorUrl)
-    return textThroughEmulator(context, context.emulatorUrl, { from, to, body, key: values.key });
+    return textThroughEmulator(context, context.emulatorUrl, { from, to, body, key: values.key, at: values.at });
   const sid = newSid('SM');
   const url = routeUrl(appUrl, 'smsWebhook');
   const requests: WebhookResult[] = [];
@@ -56,6 +56,7 @@ export async function simulateSms(
       NumSegments: '1',
       SmsStatus: 'received',
     },
+    ...(values.at ? { at: values.at } : {}),
     onRequest: (request) => requests.push(request),
   });
 
@@ -99,7 +100,16 @@ function parseDialOutcome(value: string | undefined): DialOutcome | undefined {
 
 export async function simulateCall(
   context: SimulateContext,
-  values: { from?: string; to?: string; digits?: string[]; speech?: string[]; 'dial-outcome'?: string; key?: string },
+  values: {
+    from?: string;
+    to?: string;
+    digits?: string[];
+    speech?: string[];
+    input?: string[] | undefined;
+    'dial-outcome'?: string;
+    key?: string;
+    at?: string | undefined;
+  },
 ): Promise<number> {
   const { print, target, appUrl } = context;
   const to = ourNumber(values.to, target);
@@ -111,8 +121,10 @@ export async function simulateCall(
       to,
       digits: values.digits,
       speech: values.speech,
+      inputs: values.input,
       dialOutcome,
       key: values.key,
+      at: values.at,
     });
   const callSid = newSid('CA');
   const call = callParams({ accountSid: target.accountSid, sid: callSid, direction: 'inbound', from, to });
@@ -125,7 +137,13 @@ export async function simulateCall(
     authToken: target.authToken,
     call,
     start: { url, method: 'POST' },
-    script: { digits: values.digits, speech: values.speech, dialOutcome },
+    script: {
+      digits: values.digits,
+      speech: values.speech,
+      dialOutcome,
+      ...(values.input ? { inputs: values.input } : {}),
+      ...(values.at ? { at: values.at } : {}),
+    },
     answered: false,
     apiBaseUrl: target.apiBaseUrl,
     onLine: (line) => print.line(transcriptRow(line, print)),

@@ -53,7 +53,7 @@ async function emulatorRequest<T>(
 export async function textThroughEmulator(
   context: SimulateContext,
   emulatorUrl: string,
-  sms: { from: string; to: string; body: string; key?: string | undefined },
+  sms: { from: string; to: string; body: string; key?: string | undefined; at?: string | undefined },
 ): Promise<number> {
   const { print } = context;
   const { paint } = print;
@@ -61,7 +61,12 @@ export async function textThroughEmulator(
     message: MessageJson;
     replies: MessageJson[];
     error?: { code: number; message: string };
-  }>(context, emulatorUrl, '/_emulator/messages', new URLSearchParams({ From: sms.from, To: sms.to, Body: sms.body }));
+  }>(
+    context,
+    emulatorUrl,
+    '/_emulator/messages',
+    new URLSearchParams({ From: sms.from, To: sms.to, Body: sms.body, ...(sms.at ? { At: sms.at } : {}) }),
+  );
   print.document(result);
   print.lines(
     alignRows([
@@ -90,8 +95,10 @@ export async function callThroughEmulator(
     to: string;
     digits?: string[];
     speech?: string[];
+    inputs?: string[] | undefined;
     dialOutcome?: string;
     key?: string | undefined;
+    at?: string | undefined;
   },
 ): Promise<number> {
   const { print } = context;
@@ -99,7 +106,9 @@ export async function callThroughEmulator(
   const form = new URLSearchParams({ From: call.from, To: call.to });
   for (const digits of call.digits ?? []) form.append('Digits', digits);
   for (const speech of call.speech ?? []) form.append('Speech', speech);
+  for (const input of call.inputs ?? []) form.append('Input', input);
   if (call.dialOutcome) form.set('DialOutcome', call.dialOutcome);
+  if (call.at) form.set('At', call.at);
   const rung = await emulatorRequest<CallReport>(context, emulatorUrl, '/_emulator/calls', form);
   print.line(
     `${paint.bold('Call')}     ${shortSid(rung.call.sid)} ${call.from} → ${call.to} ${paint.dim("(inbound, the number's voice URL on the emulator)")}`,

@@ -23,7 +23,10 @@ import { describeTarget, explainTwilioError, twilioClientFor } from '../cli/twil
 export const USAGE = `Usage: npm run webhooks -- --number +15550100000 --base-url https://<app>.azurewebsites.net [options]
        npm run webhooks -- --dry-run      (while npm start runs: its number and URL)
 
-Points the Twilio number's voice, SMS and status callback webhooks at the functions.
+Points the Twilio number's voice, SMS and status callback webhooks at the functions, and the
+account's debugger webhook (its errors, e.g. 11200) at POST /api/twilio/debugger: on the local
+emulator it is set; Twilio has no API for it, so for a real account the URL to paste in the
+Console (Monitor › Debugger › Webhook) is printed.
 
 Options:
   --number <E.164>     the Twilio number to configure (default: TWILIO_PHONE_NUMBER, or the
@@ -104,6 +107,32 @@ function parseBaseUrl(value: string): string {
   throw new UsageError(`--base-url ${result.error.issues[0]?.message ?? 'is not a valid URL'} (got "${value}")`);
 }
 
+/**
+ * The account's debugger webhook: set on the emulator (its /_emulator/debugger, the console's
+ * setting); Twilio sets it in the Console only, so for a real account the answer says where.
+ */
+async function pointDebuggerAt(
+  target: ReturnType<typeof resolveTwilioTarget>,
+  origin: string,
+  dryRun: boolean,
+): Promise<{ url: string; set: boolean; note: string }> {
+  const url = routeUrl(origin, 'twilioDebugger');
+  if (!target.apiBaseUrl)
+    return { url, set: false, note: '(paste it in the Twilio Console: Monitor › Debugger › Webhook)' };
+  if (dryRun) return { url, set: false, note: '(dry run)' };
+  const response = await fetch(`${target.apiBaseUrl}/_emulator/debugger`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${target.accountSid}:${target.authToken}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ Url: url }),
+  }).catch(() => undefined);
+  return response?.ok
+    ? { url, set: true, note: '(set on the emulator)' }
+    : { url, set: false, note: `(the emulator did not take it: ${response?.status ?? 'unreachable'})` };
+}
+
 export async function runWebhooks(argv: string[], io: Io): Promise<number> {
   return runCommand(io, USAGE, async () => {
     const { values } = parseCommandLine(argv, {
@@ -159,7 +188,8 @@ export async function runWebhooks(argv: string[], io: Io): Promise<number> {
       }
     }
 
-    print.document({ phoneNumber, sid: found.sid, before, after, changed, dryRun });
+    const debuggerWebhook = await pointDebuggerAt(target, origin, dryRun);
+    print.document({ phoneNumber, sid: found.sid, before, after, changed, dryRun, debuggerWebhook });
     const { paint } = print;
     const show = (webhooks: NumberWebhooks, url: keyof NumberWebhooks, method: keyof NumberWebhooks) =>
       webhooks[url] ? `${webhooks[method]} ${webhooks[url]}` : paint.dim('(not set)');
@@ -181,6 +211,7 @@ export async function runWebhooks(argv: string[], io: Io): Promise<number> {
         { indent: '  ', gap: '   ' },
       ),
     );
+    print.line(`  Debugger webhook   POST ${debuggerWebhook.url} ${paint.dim(debuggerWebhook.note)}`);
     print.line();
     if (dryRun)
       print.line(

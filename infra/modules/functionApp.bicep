@@ -54,6 +54,15 @@ param smsReply string
 @description('The flow file, relative to the app root.')
 param phoneFlows string
 
+@description('Days a call or message record is kept (RECORD_RETENTION_DAYS).')
+param recordRetentionDays int
+
+@description('Days after which recordings are deleted at Twilio (RECORDING_RETENTION_DAYS); 0 keeps them.')
+param recordingRetentionDays int
+
+@description('Whom a STOP protects a number from: line or sender.')
+param optOutScope string
+
 @description('Memory of each instance in MB.')
 param instanceMemoryMB int
 
@@ -153,6 +162,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     VOICE_GREETING: voiceGreeting
     SMS_REPLY: smsReply
     PHONE_FLOWS: phoneFlows
+    RECORD_RETENTION_DAYS: string(recordRetentionDays)
+    RECORDING_RETENTION_DAYS: recordingRetentionDays == 0 ? '' : string(recordingRetentionDays)
+    OPT_OUT_SCOPE: optOutScope
     AzureWebJobsStorage__blobServiceUri: blobEndpoint
     AzureWebJobsStorage__queueServiceUri: queueEndpoint
     AzureWebJobsStorage__tableServiceUri: tableEndpoint

@@ -46,5 +46,6 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
 }
 
 output applicationInsightsName string = applicationInsights.name
+output applicationInsightsId string = applicationInsights.id
 // Not a credential: with local auth off, ingestion also needs an Entra token for the identity.
 output applicationInsightsConnectionString string = applicationInsights.properties.ConnectionString

@@ -1,10 +1,11 @@
 import type { Settings } from '../config/settings';
+import { optOutsOf } from '../records/optOuts';
 
 /**
- * Whether `to` opted out of texts from `sender`: the one place campaigns ask. The app's
- * opt-out list (issue 21) is not in main yet, so nobody has opted out; when it lands, this
- * calls its check and the campaign records the recipient as `optedOut`.
+ * Whether `to` opted out of texts from `sender`: the one place campaigns ask, before a send
+ * slot is spent. It reads the app's opt-out list (lib/records/optOuts.ts, per sender or for the
+ * whole line as the setting says); sendMessage checks the list again on the way to Twilio.
  */
-export async function hasOptedOut(_settings: Settings, _sender: string, _to: string): Promise<boolean> {
-  return false;
+export async function hasOptedOut(settings: Settings, sender: string, to: string): Promise<boolean> {
+  return (await optOutsOf(settings, to, sender)).length > 0;
 }

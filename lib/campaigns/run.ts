@@ -144,6 +144,7 @@ async function send(
     });
   }
   if (outcome.state === 'held') return;
+  if (outcome.state === 'optedOut') return updateRecipient(settings, campaign.id, { ...row, state: 'optedOut' });
   if (outcome.state === 'sent')
     return updateRecipient(settings, campaign.id, {
       ...row,

@@ -1,4 +1,6 @@
 import * as z from 'zod';
+// Every check without a message of its own says what was expected (not zod's "Invalid input").
+import './zodMessages';
 import { AppError, type Problem } from '../errors';
 import { secureOrigin } from './secureUrl';
 import { ENDPOINT_NAMES, parseStorageConnection, type StorageService } from './storageConnection';
@@ -21,6 +23,8 @@ interface SettingMeta {
 const meta = (m: SettingMeta) => m as unknown as Record<string, unknown>;
 
 export const DEFAULT_VOICE_GREETING = 'Hello Monkey!';
+/** About 13 months: a year of history to compare with, and no more (docs/records.md weighs the choice). */
+export const DEFAULT_RECORD_RETENTION_DAYS = 400;
 export const DEFAULT_SMS_REPLY = 'Hey, thanks for the ping! Twilio and Azure rock!';
 
 const text = (fallback: string) =>
@@ -65,6 +69,9 @@ function checkConnectionString(value: string, ctx: z.RefinementCtx): void {
 export const accountSid = z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be "AC" followed by 32 hex characters');
 
 /** Twilio's magic test number, the default local number: Twilio's test credentials accept it as a sender. */
+/** OPT_OUT_SCOPE: a STOP applies to the whole line (every number of ours), or only to the number it was sent to. */
+export const OPT_OUT_SCOPES = ['line', 'sender'] as const;
+
 export const LOCAL_PHONE_NUMBER = '+15005550006';
 
 const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
@@ -129,12 +136,54 @@ export const settingsSchema = z
         example: 'flows.json',
       }),
     ),
+    OPT_OUT_SCOPE: z
+      .preprocess(emptyAsUndefined, z.enum(OPT_OUT_SCOPES, { error: 'must be line or sender' }).default('line'))
+      .meta(
+        meta({
+          requirement: 'optional',
+          description:
+            'Whom a STOP protects a number from: `line` (default: every number of the line stops texting it) or `sender` (only the number it texted).',
+          example: 'line',
+        }),
+      ),
     TWILIO_API_BASE_URL: z.preprocess(emptyAsUndefined, secureOrigin.optional()).meta(
       meta({
         requirement: 'optional',
         description: 'Local only: send Twilio REST calls here (the local Twilio emulator) instead of api.twilio.com.',
       }),
     ),
+    RECORD_RETENTION_DAYS: z
+      .preprocess(
+        emptyAsUndefined,
+        z.coerce
+          .number({ error: 'must be a whole number of days' })
+          .int('must be a whole number of days')
+          .min(1, 'must be at least 1 day')
+          .default(DEFAULT_RECORD_RETENTION_DAYS),
+      )
+      .meta(
+        meta({
+          requirement: 'optional',
+          description: `Days a call or message record is kept with its events and listing rows; older ones are deleted daily. Default \`${DEFAULT_RECORD_RETENTION_DAYS}\`.`,
+          example: String(DEFAULT_RECORD_RETENTION_DAYS),
+        }),
+      ),
+    RECORDING_RETENTION_DAYS: z
+      .preprocess(
+        emptyAsUndefined,
+        z.coerce
+          .number({ error: 'must be a whole number of days' })
+          .int('must be a whole number of days')
+          .min(1, 'must be at least 1 day')
+          .optional(),
+      )
+      .meta(
+        meta({
+          requirement: 'optional',
+          description:
+            "Days after which a call's recordings are deleted at Twilio (the record keeps when). Unset: kept until the record goes.",
+        }),
+      ),
     AzureWebJobsStorage: z.preprocess(emptyAsUndefined, z.string().superRefine(checkConnectionString).optional()).meta(
       meta({
         requirement: 'storage',

@@ -4,6 +4,7 @@
  * to the carriers, settings a flow may not read. Each problem names its place in the file.
  */
 import type * as z from 'zod';
+import { didYouMean } from '../config/zodMessages';
 import { actionOf, endsTwiml } from './actions';
 import { CARRIER_KEYWORDS, normalizedKeyword } from './keywords';
 import type { FlowFile, VoiceAction, VoiceFlow } from './schema';
@@ -12,6 +13,9 @@ import { templateProblems } from './template';
 export interface FlowProblem {
   path: string;
   message: string;
+  /** Where in the file (1-based), when the file's text is known. */
+  line?: number;
+  column?: number;
 }
 
 type Segment = PropertyKey;
@@ -92,6 +96,7 @@ function voiceProblems(file: FlowFile, voice: VoiceFlow): FlowProblem[] {
   const defined = new Set(Object.keys(voice.steps));
   const starts: Array<{ path: Segment[]; step: string }> = [{ path: ['voice', 'entry'], step: voice.entry }];
   if (voice.closed) starts.push({ path: ['voice', 'closed'], step: voice.closed });
+  if (voice.machine) starts.push({ path: ['voice', 'machine'], step: voice.machine });
   if (voice.onError) starts.push({ path: ['voice', 'onError'], step: voice.onError });
   if (typeof voice.blocked === 'object') starts.push({ path: ['voice', 'blocked', 'step'], step: voice.blocked.step });
   if (voice.closed && !file.hours)
@@ -116,7 +121,11 @@ function voiceProblems(file: FlowFile, voice: VoiceFlow): FlowProblem[] {
     );
   }
   for (const ref of [...starts, ...[...edges.values()].flat()]) {
-    if (!defined.has(ref.step)) problems.push({ path: formatPath(ref.path), message: `unknown step "${ref.step}"` });
+    if (!defined.has(ref.step))
+      problems.push({
+        path: formatPath(ref.path),
+        message: `unknown step "${ref.step}"${didYouMean(ref.step, [...defined])}`,
+      });
   }
 
   const reached = new Set<string>();
@@ -201,10 +210,28 @@ function templateTextProblems(value: unknown, path: Segment[] = []): FlowProblem
 }
 
 /** Problems of a flow file that passed the schema; none means it can run. */
-export function flowProblems(file: FlowFile): FlowProblem[] {
+export function flowProblems(file: FlowFile, { hooks }: { hooks?: readonly string[] } = {}): FlowProblem[] {
   return [
     ...(file.voice ? voiceProblems(file, file.voice) : []),
     ...messagingProblems(file),
     ...templateTextProblems({ voice: file.voice, messaging: file.messaging }),
+    ...(hooks ? hookProblems({ voice: file.voice, messaging: file.messaging }, hooks) : []),
   ];
+}
+
+/** Every `code` action names a hook the app has (hooks/<name>.ts). */
+function hookProblems(value: unknown, hooks: readonly string[], path: Segment[] = []): FlowProblem[] {
+  if (Array.isArray(value)) return value.flatMap((item, index) => hookProblems(item, hooks, [...path, index]));
+  if (!value || typeof value !== 'object') return [];
+  const code = (value as { code?: { hook?: unknown } }).code;
+  if (typeof code?.hook === 'string' && !hooks.includes(code.hook)) {
+    const known = hooks.length ? `the hooks are ${hooks.join(', ')}` : 'there are none';
+    return [
+      {
+        path: formatPath([...path, 'code', 'hook']),
+        message: `no hook "${code.hook}": write hooks/${code.hook}.ts (${known})`,
+      },
+    ];
+  }
+  return Object.entries(value).flatMap(([key, item]) => hookProblems(item, hooks, [...path, key]));
 }

@@ -3,6 +3,8 @@
  * names, texts, durations. Each carries the message a flow's author reads when it is wrong.
  */
 import * as z from 'zod';
+// Every check without a message of its own says what was expected (not zod's "Invalid input").
+import '../config/zodMessages';
 
 export const https = z.url({ protocol: /^https$/, error: 'must be an https URL' });
 export const e164 = z.e164({ error: 'must be a phone number in E.164, like +15550100000' });

@@ -101,6 +101,7 @@ function routingEdges(file: FlowFile, voice: VoiceFlow): { nodes: FlowNode[]; ed
     { from: ENTRY_ID, to: stepId(voice.entry), label: voice.closed && file.hours ? 'open' : 'answer' },
   ];
   if (voice.closed) edges.push({ from: ENTRY_ID, to: stepId(voice.closed), label: 'closed' });
+  if (voice.machine) edges.push({ from: ENTRY_ID, to: stepId(voice.machine), label: 'machine' });
   if (file.blocklist) {
     if (typeof voice.blocked === 'object')
       edges.push({ from: ENTRY_ID, to: stepId(voice.blocked.step), label: 'blocked' });

@@ -9,13 +9,17 @@ import type { Settings } from '../config/settings';
 import { field, type FormParams } from '../http/requests';
 import { twiml } from '../http/responses';
 import { queuedText } from '../outbound/kinds';
-import { enqueue } from '../outbound/queue';
+import { enqueue, QueueUnavailableError } from '../outbound/queue';
 import { recordedWebhook } from '../records/handlers';
 import { recordingObservation, smsWebhookObservation, voiceWebhookObservation } from '../records/observations';
 import { findRecord, saveObservation } from '../records/store';
 import { twilioWebhook } from '../twilio/webhook';
 import { FlowFileError, getFlows } from './load';
-import { answerMessage } from './messaging';
+import { now } from '../config/clock';
+import MessagingResponse from 'twilio/lib/twiml/MessagingResponse';
+import { carrierKeyword } from './keywords';
+import { answerMessage, type MessageAnswer } from './messaging';
+import { optOutsOf, saveOptOut } from '../records/optOuts';
 import { DEFAULT_FLOWS, type FlowFile } from './schema';
 import { MAX_SMS_LENGTH } from './text';
 import { templateScope, triggerFields } from './scope';
@@ -25,17 +29,30 @@ import { logText } from '../http/logText';
 import { own } from '../http/own';
 import { flowKind, flowPlace, flowQuery } from './place';
 import { answerTurnOnce } from './turns';
-import { answerCall, answerCallback, stepGone, whisperTwiml, type FlowPlace } from './voice';
+import { answerCall, answerCallback, stepGone, whisperTwiml, type CallText, type FlowPlace } from './voice';
 
-/** POST /api/twilio/voice: the entry of the voice flow, with the call's state when the flow keeps one. */
-export const voiceFlowWebhook = recordedWebhook(async (params, context, settings) => {
+/** POST /api/twilio/voice: the entry of the voice flow, with the call's state when the flow keeps one; its texts are queued. */
+export const voiceFlowWebhook = recordedWebhook(async (params, context, settings, { url }) => {
   const flows = getFlows(settings);
   const started = performance.now();
+  const outbox: CallText[] = [];
   const session = await openCallSession(settings, flows, field(params, 'CallSid'), context);
-  const answer = await answerCall(flows, params, settings, undefined, { ...session, context, started });
+  const answer = await answerCall(flows, params, settings, now(), { ...session, context, started, outbox });
   await session.save();
+  await enqueue(settings, callTexts(context, outbox, url), storageDeadline());
   return { observation: voiceWebhookObservation(params, answer.facts), response: twiml(answer.twiml) };
 });
+
+const E164 = /^\+[1-9]\d{1,14}$/;
+
+/** A call's texts (its `sms` actions) as queued messages; one to a party with no phone number (`client:alice`) is left out. */
+function callTexts(context: InvocationContext, outbox: CallText[], url: string) {
+  return outbox.flatMap(({ key, ...text }) => {
+    if (E164.test(text.to)) return [queuedText(key, new URL(url).origin, text)];
+    context.warn(`${key}: no text sent to ${text.to}, which is not a phone number`);
+    return [];
+  });
+}
 
 /**
  * POST /api/twilio/sms: the messaging flow. A rule's forwards are queued before the answer (a
@@ -43,7 +60,10 @@ export const voiceFlowWebhook = recordedWebhook(async (params, context, settings
  * message and recipient, so a redelivered text forwards nothing twice.
  */
 export const messageFlowWebhook = recordedWebhook(async (params, context, settings, { url }) => {
-  const answer = await answerMessage(getFlows(settings), params, settings, undefined, { context });
+  const signal = storageDeadline();
+  const optOut = await keepOptOut(settings, context, params, signal);
+  let answer = await answerMessage(getFlows(settings), params, settings, now(), { context });
+  if (!optOut && answer.replies) answer = await withoutReplyToOptedOut(settings, params, answer, signal);
   const observation = smsWebhookObservation(params, {
     rule: answer.rule,
     ...(answer.effects ? { effects: answer.effects } : {}),
@@ -52,9 +72,50 @@ export const messageFlowWebhook = recordedWebhook(async (params, context, settin
   const forwards = answer.forwards.map(({ to, body }) =>
     queuedText(`forward|${observation.sid}|${to}`, new URL(url).origin, { to, from, body }),
   );
-  await enqueue(settings, forwards, storageDeadline());
+  await enqueue(settings, forwards, signal);
   return { observation, response: twiml(answer.twiml) };
 });
+
+/**
+ * An opt-out or opt-in keyword (STOP, START…) from a number puts it on or takes it off the
+ * line's opt-out list before the text is answered: a 503 when storage is down, so Twilio
+ * delivers it again and no STOP is forgotten. True when the text was one.
+ */
+async function keepOptOut(
+  settings: Settings,
+  context: InvocationContext,
+  params: FormParams,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const keyword = carrierKeyword(field(params, 'Body') ?? '');
+  const number = field(params, 'From');
+  const messageSid = field(params, 'MessageSid') ?? field(params, 'SmsSid');
+  if (!keyword || keyword.kind === 'help' || !number || !messageSid) return false;
+  const status = keyword.kind === 'opt-out' ? 'opted-out' : 'opted-in';
+  const line = field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER;
+  await saveOptOut(settings, { number, line, status, keyword: keyword.keyword, messageSid }, signal);
+  context.log(`${number} ${status === 'opted-out' ? 'opted out' : 'opted back in'} (${keyword.keyword} to ${line})`);
+  return true;
+}
+
+/** A reply to a number on the opt-out list is never sent (Twilio would refuse it with 21610): the TwiML is left empty. */
+async function withoutReplyToOptedOut(
+  settings: Settings,
+  params: FormParams,
+  answer: MessageAnswer,
+  signal: AbortSignal,
+): Promise<MessageAnswer> {
+  const number = field(params, 'From');
+  if (!number) return answer;
+  const rows = await optOutsOf(settings, number, field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER, signal);
+  if (rows.length === 0) return answer;
+  return {
+    ...answer,
+    twiml: new MessagingResponse().toString(),
+    replies: false,
+    rule: `${answer.rule}, reply withheld: opted out`,
+  };
+}
 
 /**
  * The flows, or the default (the seed's greeting and reply) when the flow file is invalid, for
@@ -85,15 +146,28 @@ export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, se
     return { status: 204 };
   }
   const where = `${kind} at ${logText(place.step)}[${place.at ?? '-'}]`;
-  let answer = await answerCallback(kind, place, flows, params, settings, { ...session, context, started });
+  const outbox: CallText[] = [];
+  let answer = await answerCallback(kind, place, flows, params, settings, { ...session, context, started, outbox });
   if (!answer) {
     context.warn(
       `Call ${logText(field(params, 'CallSid'))} asked for ${where}, which the flow file does not have (changed since the call began?); it goes back to the entry step`,
     );
     answer = stepGone(flows, place, settings, params);
   }
+  // One deadline for the turn's storage: its texts are queued in what is left of it.
+  const signal = storageDeadline();
   const once = await answerTurnOnce(settings, context, params, place.turn!, answer, where);
   if (!once.replayed) await session?.save();
+  // Only the texts of the answer the caller hears: a replay with other input (answered with the
+  // first TwiML) sends none of its own. The caller is on the line and Twilio does not retry an
+  // action URL: texts that cannot be queued are logged, and the turn is answered all the same.
+  if (once.twiml === answer.twiml)
+    await enqueue(settings, callTexts(context, outbox, url), signal).catch((error: unknown) => {
+      if (!(error instanceof QueueUnavailableError)) throw error;
+      context.error(
+        `Call ${logText(field(params, 'CallSid'))}: turn ${place.turn} (${where}) answered, but its ${outbox.length} text(s) could not be queued: ${error.message}`,
+      );
+    });
   return twiml(once.twiml);
 }, flowQuery);
 

@@ -8,6 +8,8 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Settings } from '../config/settings';
 import { AppError } from '../errors';
 import { flowProblems, zodFlowProblems, type FlowProblem } from './check';
+import { hookNames } from './hooks';
+import { parseWithPositions } from './positions';
 import { DEFAULT_FLOWS, flowFileSchema, type FlowFile } from './schema';
 
 export const DEFAULT_FLOW_FILE = 'flows.json';
@@ -17,16 +19,18 @@ export class FlowFileError extends AppError {
     readonly file: string,
     readonly problems: FlowProblem[],
   ) {
-    const message = `Invalid flow file ${file}:\n${problems.map((problem) => `  ${problem.path}: ${problem.message}`).join('\n')}`;
+    const message = `Invalid flow file ${file}:\n${problems.map((problem) => `  ${where(problem)}${problem.path}: ${problem.message}`).join('\n')}`;
     super(500, 'The flow file is invalid; see the log', { log: 'error', logMessage: message });
     this.name = 'FlowFileError';
   }
 
-  /** One line per problem: `flows.json: voice.steps.menu…: unknown step "sales"`. */
+  /** One line per problem, as compilers write them: `flows.json:12:34: voice.steps.menu…: unknown step "sales"`. */
   get lines(): string[] {
-    return this.problems.map((problem) => `${this.file}: ${problem.path}: ${problem.message}`);
+    return this.problems.map((problem) => `${this.file}:${where(problem)} ${problem.path}: ${problem.message}`);
   }
 }
+
+const where = (problem: FlowProblem) => (problem.line ? `${problem.line}:${problem.column}:` : '');
 
 /**
  * The app root: the folder with host.json (the function app's wwwroot in Azure, which the
@@ -65,24 +69,21 @@ export function describeFlows(settings: Pick<Settings, 'PHONE_FLOWS'>, root = ap
   return `${source}: ${voice}; ${messaging}`;
 }
 
-/** Reads and checks a flow file; throws FlowFileError naming every problem. */
-export function readFlowFile(path: string, shown = path): FlowFile {
-  let json: unknown;
+/** Reads and checks a flow file; throws FlowFileError naming every problem, with its line and column. */
+export function readFlowFile(path: string, shown = path, root = appRoot()): FlowFile {
+  let source: string;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    source = readFileSync(path, 'utf8');
   } catch (error) {
-    const reason =
-      (error as NodeJS.ErrnoException).code === 'ENOENT'
-        ? 'does not exist'
-        : error instanceof SyntaxError
-          ? `is not JSON (${error.message})`
-          : String(error);
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : String(error);
     throw new FlowFileError(shown, [{ path: '(the file)', message: reason }]);
   }
+  const { value: json, syntax, locate } = parseWithPositions(source);
+  if (syntax.length) throw new FlowFileError(shown, syntax);
   const parsed = flowFileSchema.safeParse(json);
-  if (!parsed.success) throw new FlowFileError(shown, zodFlowProblems(parsed.error, json));
-  const problems = flowProblems(parsed.data);
-  if (problems.length) throw new FlowFileError(shown, problems);
+  if (!parsed.success) throw new FlowFileError(shown, zodFlowProblems(parsed.error, json).map(locate));
+  const problems = flowProblems(parsed.data, { hooks: hookNames(root) });
+  if (problems.length) throw new FlowFileError(shown, problems.map(locate));
   return parsed.data;
 }
 
@@ -93,8 +94,23 @@ export function getFlows(settings: Pick<Settings, 'PHONE_FLOWS'>, root = appRoot
   const location = flowFileLocation(settings, root);
   let flows = loaded.get(location.path);
   if (!flows) {
-    flows = !location.named && !existsSync(location.path) ? DEFAULT_FLOWS : readFlowFile(location.path, location.shown);
+    flows =
+      !location.named && !existsSync(location.path) ? DEFAULT_FLOWS : readFlowFile(location.path, location.shown, root);
     loaded.set(location.path, flows);
   }
+  return flows;
+}
+
+/**
+ * Reads the flow file again and, when it is valid, runs it from the next request on; an
+ * invalid file is refused (its problems in the error) and the last good flows stay. Local
+ * only: npm start calls it when the file changes; nothing deployed does (a deployment
+ * replaces the file and restarts the app).
+ */
+export function reloadFlows(settings: Pick<Settings, 'PHONE_FLOWS'>, root = appRoot()): FlowFile {
+  const location = flowFileLocation(settings, root);
+  const flows =
+    !location.named && !existsSync(location.path) ? DEFAULT_FLOWS : readFlowFile(location.path, location.shown, root);
+  loaded.set(location.path, flows);
   return flows;
 }

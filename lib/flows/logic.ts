@@ -44,10 +44,22 @@ export async function runLogic(
   }
   const bytes = Buffer.byteLength(JSON.stringify(logic.state));
   if (bytes <= MAX_FLOW_STATE_BYTES) return next;
-  Object.assign(logic.state, before);
+  restore(logic.state, before);
   run.log('error', `${run.name}: the variables would take ${bytes} bytes, more than ${MAX_FLOW_STATE_BYTES}`);
   logic.effects.push({ kind, name: run.name, outcome: 'failed', reason: 'variables too large' });
   return (value as { failed?: string }).failed ?? logic.onError;
+}
+
+/**
+ * Puts the state back as it was, in the same objects: the templates' scope holds
+ * `state.variables` and `state.widgets` themselves, so what the call says next reads it too.
+ */
+function restore(state: FlowState, before: FlowState): void {
+  for (const key of ['variables', 'widgets'] as const) {
+    for (const name of Object.keys(state[key])) delete state[key][name];
+    Object.assign(state[key], before[key]);
+  }
+  state.secret.splice(0, state.secret.length, ...before.secret);
 }
 
 function runner(logic: LogicContext, kind: string, at: number): ActionRun {

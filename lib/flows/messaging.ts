@@ -28,6 +28,8 @@ export interface MessageAnswer {
   rule: string;
   /** Texts to others (a rule's forwards): sent through the outbound queue, never in the TwiML, so none is lost. */
   forwards: Array<{ to: string; body: string }>;
+  /** Whether the TwiML replies to the sender (a text to check against the opt-out list). */
+  replies: boolean;
   /** What the rule's logic actions did, for the record. */
   effects?: string[];
 }
@@ -71,11 +73,13 @@ export async function answerMessage(
   const messaging = flows.messaging ?? DEFAULT_FLOWS.messaging!;
   const response = new MessagingResponse();
   const forwards: MessageAnswer['forwards'] = [];
+  let replies = false;
   const effects: ActionEffect[] = [];
   const answer = (rule: string): MessageAnswer => ({
     twiml: response.toString(),
     rule,
     forwards,
+    replies,
     ...(effects.length ? { effects: effects.map(effectLine) } : {}),
   });
   const body = field(params, 'Body') ?? '';
@@ -94,6 +98,7 @@ export async function answerMessage(
   const rule = messaging.rules[index];
   if (!rule) {
     if (messaging.reply) response.message(text(messaging.reply));
+    replies = !!messaging.reply;
     return answer('default');
   }
   const logic: LogicContext = {
@@ -117,6 +122,7 @@ export async function answerMessage(
     forwards.push({ to, body: text(rule.forwardText) });
   const reply = chosen !== undefined ? own(messaging.replies, chosen) : rule;
   if (reply && (reply.reply !== undefined || reply.media)) {
+    replies = true;
     const message = response.message({}, '');
     if (reply.reply !== undefined) message.body(text(reply.reply));
     for (const url of reply.media ?? []) message.media(url);

@@ -8,6 +8,7 @@
 import * as z from 'zod';
 import { ACTION_KINDS, ACTIONS, type VoiceAction, type VoiceActionInput } from './actions';
 import { e164, https, stepName, text } from './fields';
+import { didYouMean } from '../config/zodMessages';
 import { patternProblem } from './pattern';
 
 // Voice actions: one module each, listed in actions/index.ts ---------------------------------
@@ -49,7 +50,13 @@ export const hours = z
   .strictObject({
     timeZone: z
       .string()
-      .refine(isTimeZone, 'must be an IANA time zone, like America/New_York')
+      .superRefine((zone, context) => {
+        if (!isTimeZone(zone))
+          context.addIssue({
+            code: 'custom',
+            message: `must be an IANA time zone, like America/New_York${didYouMean(zone, [...Intl.supportedValuesOf('timeZone'), 'UTC'])}`,
+          });
+      })
       .meta({ description: 'IANA time zone of the schedule.' }),
     weekly: z
       .partialRecord(z.enum(DAYS), z.array(span))
@@ -77,6 +84,10 @@ const voice = z
     closed: stepName
       .optional()
       .meta({ description: 'The step instead of entry outside business hours (needs "hours").' }),
+    machine: stepName.optional().meta({
+      description:
+        'The step a call the app placed with machineDetection starts at when a machine or fax answers (AnsweredBy machine_*, fax).',
+    }),
     blocked: z
       .union([z.enum(['reject', 'busy']), z.strictObject({ step: stepName })], {
         error: 'must be "reject", "busy" or { "step" }',
@@ -88,8 +99,22 @@ const voice = z
         'The step a failed http or code action (with no "failed" step of its own) leads to, and where a call goes when its variables cannot be read.',
     }),
     steps: z.record(stepName, step),
+    voice: z.string().min(1).optional().meta({
+      description:
+        'The voice of every say (re-prompts, the "no longer available" apology and whispers included), e.g. "Polly.Lupe"; a say may name its own.',
+    }),
+    language: z.string().min(2).optional().meta({
+      description: 'The language of every say, e.g. "es-US"; a say may name its own.',
+    }),
   })
   .meta({ description: 'The voice flow: named steps, each a list of actions.' });
+
+/** The voice and language a flow's says use unless a say names its own. */
+export const sayDefaults = (flow: { voice?: string | undefined; language?: string | undefined }): SayDefaults => ({
+  ...(flow.voice ? { voice: flow.voice } : {}),
+  ...(flow.language ? { language: flow.language } : {}),
+});
+export type SayDefaults = { voice?: string; language?: string };
 
 // Messaging -------------------------------------------------------------------------------
 

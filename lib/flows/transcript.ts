@@ -5,10 +5,12 @@
 import type { CallOrMessage, RecordEvent } from '../records/model';
 
 function pieces(event: RecordEvent): string[] {
+  // An outcome that names the step it leads to (`closed`, the closed-hours step) is said once.
+  const outcome = event.outcome === event.step ? undefined : event.outcome;
   return [
     event.digits !== undefined ? `pressed ${event.digits}` : undefined,
     event.speech !== undefined ? `said "${event.speech}"` : undefined,
-    event.dialed !== undefined ? `dial ${event.dialed} ${event.outcome ?? ''}`.trim() : event.outcome,
+    event.dialed !== undefined ? `dial ${event.dialed} ${outcome ?? ''}`.trim() : outcome,
     event.recordingDuration !== undefined ? `recorded ${event.recordingDuration} s` : undefined,
     event.transcription !== undefined ? `transcription "${event.transcription}"` : undefined,
     event.step,

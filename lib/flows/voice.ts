@@ -20,6 +20,7 @@ import {
   type ActionCallback,
   type ActionEffect,
   type ActionTwiml,
+  type CallText,
   type FlowPlace,
   type VoiceAnswer,
 } from './actions/action';
@@ -30,9 +31,9 @@ import { effectLine, runLogic, type LogicContext } from './logic';
 import { templateScope, triggerFields } from './scope';
 import { render, type TemplateScope } from './template';
 import type { FlowFile, VoiceFlow } from './schema';
-import { DEFAULT_FLOWS } from './schema';
+import { DEFAULT_FLOWS, sayDefaults } from './schema';
 
-export type { FlowPlace, VoiceAnswer };
+export type { CallText, FlowPlace, VoiceAnswer };
 
 /** The flow's callback routes: a step, each action's own (gather, dial, record…), a recording, a whisper. */
 export const FLOW_KINDS = ['step', ...CALLBACK_KINDS, 'recording', 'whisper'] as const;
@@ -55,6 +56,8 @@ export interface Turn {
   started?: number;
   /** The call's state could not be read: the flow's onError step, if it has one, answers. */
   unavailable?: boolean;
+  /** Receives the texts the answer's actions send (the webhook queues them). */
+  outbox?: CallText[];
 }
 
 /** Writes steps as TwiML for one request of a call; each action writes its own verbs. */
@@ -69,7 +72,7 @@ class CallTwiml {
   constructor(
     private readonly voice: VoiceFlow,
     private readonly settings: Settings,
-    params: FormParams,
+    private readonly params: FormParams,
     /** The turn the URLs in this answer lead to: one more than the request's. */
     readonly nextTurn: number,
     private readonly turn: Turn = {},
@@ -82,6 +85,26 @@ class CallTwiml {
 
   text(template: string): string {
     return xmlSafe(render(template, this.scope));
+  }
+
+  /** The flow's voice and language: every say of this answer uses them unless it names its own. */
+  get sayAttributes(): VoiceResponse.SayAttributes {
+    return sayDefaults(this.voice) as VoiceResponse.SayAttributes;
+  }
+
+  /** A text during the call: to the other party unless `to` says otherwise, from our number on the call. */
+  sendText(step: string, at: number, body: string, to?: string): void {
+    const { params, settings } = this;
+    const outbound = field(params, 'Direction')?.startsWith('outbound') ?? false;
+    const ours = field(params, outbound ? 'From' : 'To');
+    const recipient = to ?? field(params, outbound ? 'To' : 'From');
+    if (!recipient) return;
+    this.turn.outbox?.push({
+      key: `call-sms|${field(params, 'CallSid') ?? '-'}|${this.nextTurn - 1}|${step}|${at}`,
+      to: recipient,
+      from: ours && /^\+[1-9]\d{1,14}$/.test(ours) ? ours : settings.TWILIO_PHONE_NUMBER,
+      body,
+    });
   }
 
   /** The step's actions from `from` on, up to the first that waits or leaves; logic actions may move it to another step. */
@@ -136,9 +159,11 @@ class CallTwiml {
       at,
       nextTurn: this.nextTurn,
       scope: this.scope,
+      sayAttributes: this.sayAttributes,
       text: (template) => this.text(template),
       url: (query = {}, route = kind) => callbackPath(route, { step, at, ...query }),
       goTo: (next) => this.goTo(next),
+      sendText: (body, to) => this.sendText(step, at, body, to),
     };
   }
 
@@ -153,6 +178,13 @@ class CallTwiml {
     const effects = this.effects.map(effectLine);
     return { twiml: this.response.toString(), facts: { ...facts, ...(effects.length ? { effects } : {}) } };
   }
+}
+
+/** voice.machine, when Twilio's answering machine detection says a machine or fax answered. */
+function machineAnswered(voice: VoiceFlow, params: FormParams): { step: string; outcome: string } | undefined {
+  const answeredBy = field(params, 'AnsweredBy') ?? '';
+  if (!voice.machine || !(answeredBy.startsWith('machine_') || answeredBy === 'fax')) return undefined;
+  return { step: voice.machine, outcome: `answered by ${answeredBy}` };
 }
 
 const voiceOf = (flows: FlowFile): VoiceFlow => flows.voice ?? DEFAULT_FLOWS.voice!;
@@ -174,7 +206,10 @@ export async function answerCall(
   const enter = async (step: string, facts: FlowFacts = {}) =>
     (await twiml.step(step)).answer({ turn: 0, step, ...facts });
   if (turn.unavailable && voice.onError) return enter(voice.onError, { outcome: 'variables unavailable' });
-  if (field(params, 'Direction')?.startsWith('outbound')) return enter(voice.entry);
+  if (field(params, 'Direction')?.startsWith('outbound')) {
+    const machine = machineAnswered(voice, params);
+    return machine ? enter(machine.step, { outcome: machine.outcome }) : enter(voice.entry);
+  }
   if (isBlocked(flows, field(params, 'From'))) {
     if (typeof voice.blocked === 'object') return enter(voice.blocked.step, { outcome: 'blocked' });
     const reason = voice.blocked === 'busy' ? 'busy' : 'rejected';
@@ -205,7 +240,12 @@ export async function answerCallback(
   if (step === undefined) return undefined;
   if (turnState.unavailable && voice.onError)
     return (await twiml.step(voice.onError)).answer({ turn, step: voice.onError, outcome: 'variables unavailable' });
-  if (kind === 'step') return (await twiml.step(step)).answer({ turn, step });
+  if (kind === 'step') {
+    // A call placed into a step (POST /api/calls with flow.step) hears it first: a machine goes to voice.machine.
+    const machine = turn === 1 ? machineAnswered(voice, params) : undefined;
+    if (machine) return (await twiml.step(machine.step)).answer({ turn, ...machine });
+    return (await twiml.step(step)).answer({ turn, step });
+  }
   const at = place.at ?? -1;
   const action = voice.steps[step]!.actions[at];
   const module = ACTIONS[kind];
@@ -233,7 +273,7 @@ export async function answerCallback(
 export function stepGone(flows: FlowFile, place: FlowPlace, settings: Settings, params: FormParams): VoiceAnswer {
   const voice = voiceOf(flows);
   const twiml = new CallTwiml(voice, settings, params, (place.turn ?? 0) + 1);
-  twiml.response.say(STEP_GONE);
+  twiml.response.say(twiml.sayAttributes, STEP_GONE);
   twiml.goTo(voice.entry);
   return twiml.answer({
     turn: place.turn ?? 0,
@@ -254,5 +294,6 @@ export function whisperTwiml(
   return dialWhisper(
     action && 'dial' in action ? action.dial : undefined,
     templateScope('call', triggerFields(params), settings, state),
+    sayDefaults(voice) as VoiceResponse.SayAttributes,
   );
 }

@@ -21,12 +21,49 @@ export function handle(handler: HttpHandler): HttpHandler {
 export function errorResponse(error: unknown, context: InvocationContext): HttpResponseInit {
   if (error instanceof AppError) {
     const { problems, extra, log } = error.options;
-    if (log) context[log](error.message);
+    if (log) context[log](`${error.message} ${logProperties(context)}`);
     return problem(error.status, error.publicMessage, problems, extra);
   }
-  context.error(`Unhandled error: ${oneLine(describeError(error))}`);
+  context.error(unexpectedErrorLine(error, context));
   return problem(500, 'Internal error');
 }
+
+/** What one invocation is about (call or message SID, flow step), named by what it reads first. */
+const described = new WeakMap<InvocationContext, Record<string, string>>();
+
+/** Names what this invocation is about, so any error it logs says so (`callSid`, `messageSid`, `step`…). */
+export function describeInvocation(context: InvocationContext, properties: Record<string, string | undefined>): void {
+  const known = Object.fromEntries(
+    Object.entries(properties).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+  described.set(context, { ...described.get(context), ...known });
+}
+
+/**
+ * The invocation's properties as one JSON object on the first line of a log message. The
+ * Functions Node worker formats every argument of context.log into the message text (util.format),
+ * so properties passed as extra arguments would not become customDimensions either: a JSON object
+ * at a fixed place is what a KQL query can parse (docs/deploy-and-operations.md).
+ */
+export function logProperties(context: InvocationContext, more: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    invocationId: context.invocationId,
+    functionName: context.functionName,
+    ...described.get(context),
+    ...more,
+  });
+}
+
+/** An error nobody expected, once: what it is, what the invocation was about, then its stack frames. */
+export function unexpectedErrorLine(error: unknown, context: InvocationContext): string {
+  const frames = error instanceof Error ? (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)) : [];
+  return [
+    `Unhandled error: ${oneLine(describeError(error))} ${logProperties(context, { kind: errorKind(error) })}`,
+    ...frames,
+  ].join('\n');
+}
+
+const errorKind = (error: unknown) => (error instanceof Error ? error.name : typeof error);
 
 /**
  * A handler whose module is loaded by its first request: code that only a few routes need (the

@@ -174,3 +174,31 @@ export function canonicalJson(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+/**
+ * Deletes the keys claimed more than KEY_LIFETIME_MS before `now` (the cleanup timer): a key is
+ * forgotten after 24 h whether or not it comes back. Each key is a partition of its own, so each
+ * deletion is one operation, made one after another.
+ */
+export async function expireKeys(settings: Settings, now: Date, signal: AbortSignal): Promise<number> {
+  const cutoff = new Date(now.getTime() - KEY_LIFETIME_MS).toISOString();
+  return withTables(settings, signal, async ({ idempotency }) => {
+    const { odata } = await import('@azure/data-tables');
+    const expired: Array<{ partitionKey: string; rowKey: string }> = [];
+    for await (const key of idempotency.listEntities({
+      queryOptions: { filter: odata`startedAt lt ${cutoff}`, select: ['PartitionKey', 'RowKey'] },
+      abortSignal: signal,
+    }))
+      expired.push({ partitionKey: key.partitionKey!, rowKey: key.rowKey! });
+    let deleted = 0;
+    for (const { partitionKey, rowKey } of expired) {
+      try {
+        await idempotency.deleteEntity(partitionKey, rowKey, { abortSignal: signal });
+        deleted += 1;
+      } catch (error) {
+        if (storageStatus(error) !== 404) throw error;
+      }
+    }
+    return deleted;
+  });
+}

@@ -5,6 +5,8 @@
  * question, a campaign's text or call) is one more module and one more line here.
  */
 import * as z from 'zod';
+// Every check without a message of its own says what was expected (not zod's "Invalid input").
+import '../config/zodMessages';
 import type { Settings } from '../config/settings';
 import type { Observation, Placed } from '../records/model';
 import { smsKind } from './kinds/sms';

@@ -4,7 +4,8 @@ import type { Settings } from '../config/settings';
 import type { Observation, Placed } from '../records/model';
 import { saveObservation } from '../records/store';
 import { StoreRefusedError, StoreUnavailableError } from '../records/tables';
-import type { CallRequest, MessageRequest } from './schemas';
+import { refuseIfOptedOut } from './optOut';
+import type { CallRequest, MachineDetection, MessageRequest } from './schemas';
 import { callTwilio, getTwilioClient } from '../twilio/client';
 import { sayTwiml } from '../twilio/twiml';
 
@@ -20,19 +21,26 @@ const lookup = (listing: 'listCalls' | 'listMessages', to: string) =>
  * so the callee hears the configured greeting, as in the seed. Its progress comes back to
  * our statusCallback.
  */
-export async function placeCall(settings: Settings, origin: string, request: CallRequest): Promise<Placed> {
+export async function placeCall(
+  settings: Settings,
+  origin: string,
+  request: CallRequest,
+  /** Where the call is answered instead of the voice webhook (a flow's step). */
+  answerUrl?: string,
+): Promise<Placed> {
   const client = await getTwilioClient(settings);
   const answer = request.twiml
     ? { twiml: request.twiml }
     : request.say
       ? { twiml: sayTwiml(request.say) }
-      : { url: request.url ?? routeUrl(origin, 'voiceWebhook'), method: 'POST' as const };
+      : { url: request.url ?? answerUrl ?? routeUrl(origin, 'voiceWebhook'), method: 'POST' as const };
   const call = await callTwilio(
     () =>
       client.calls.create({
         to: request.to,
         from: request.from ?? settings.TWILIO_PHONE_NUMBER,
         ...answer,
+        ...detectionParams(request.machineDetection),
         statusCallback: routeUrl(origin, 'statusCallback'),
         statusCallbackMethod: 'POST',
         statusCallbackEvent: CALL_EVENTS,
@@ -42,19 +50,35 @@ export async function placeCall(settings: Settings, origin: string, request: Cal
   return { sid: call.sid, status: call.status, to: call.to, from: call.from };
 }
 
+/** Sends a text, unless its recipient is on the opt-out list (OptedOutError, before Twilio is asked). */
+/** Answering machine detection as the SDK names it; the flow's `voice.machine` step takes what a machine answers. */
+function detectionParams(detection: MachineDetection | undefined) {
+  if (!detection) return {};
+  const { mode, timeout, speechThreshold, speechEndThreshold, silenceTimeout } = { ...detection } as MachineDetection &
+    Record<string, number | undefined>;
+  return {
+    machineDetection: mode,
+    ...(timeout !== undefined ? { machineDetectionTimeout: timeout } : {}),
+    ...(speechThreshold !== undefined ? { machineDetectionSpeechThreshold: speechThreshold } : {}),
+    ...(speechEndThreshold !== undefined ? { machineDetectionSpeechEndThreshold: speechEndThreshold } : {}),
+    ...(silenceTimeout !== undefined ? { machineDetectionSilenceTimeout: silenceTimeout } : {}),
+  };
+}
+
 export async function sendMessage(
   settings: Settings,
   origin: string,
   request: MessageRequest & { messagingServiceSid?: string | undefined },
+  what = 'POST /api/messages',
 ): Promise<Placed> {
+  const from = request.from ?? settings.TWILIO_PHONE_NUMBER;
+  await refuseIfOptedOut(settings, request.to, from, `${what}: ${request.body.slice(0, 100)}`);
   const client = await getTwilioClient(settings);
   const message = await callTwilio(
     () =>
       client.messages.create({
         to: request.to,
-        ...(request.messagingServiceSid
-          ? { messagingServiceSid: request.messagingServiceSid }
-          : { from: request.from ?? settings.TWILIO_PHONE_NUMBER }),
+        ...(request.messagingServiceSid ? { messagingServiceSid: request.messagingServiceSid } : { from }),
         body: request.body,
         ...(request.mediaUrl ? { mediaUrl: request.mediaUrl } : {}),
         statusCallback: routeUrl(origin, 'statusCallback'),

@@ -1,7 +1,33 @@
 import * as z from 'zod';
+// Every check without a message of its own says what was expected (not zod's "Invalid input").
+import '../config/zodMessages';
 import { secureUrl } from '../config/secureUrl';
 import { phoneNumber } from '../twilio/ids';
 import { twimlProblem } from '../twilio/twiml';
+
+/** `flow` of POST /api/calls: the step the callee hears (default: the entry step), checked against the flow file by lib/flows/placedCall.ts. */
+export const callFlow = z.strictObject({
+  step: z.string().min(1).max(100).optional(),
+  variables: z.record(z.string(), z.unknown()).optional(),
+});
+export type CallFlow = z.output<typeof callFlow>;
+
+const whole = (min: number, max: number, unit: string) =>
+  z.int().min(min, `must be ${min} to ${max} ${unit}`).max(max, `must be ${min} to ${max} ${unit}`).optional();
+const detectionMode = z.enum(['Enable', 'DetectMessageEnd'], { error: 'must be Enable or DetectMessageEnd' });
+
+/** `machineDetection` of POST /api/calls: Twilio's answering machine detection, its mode and timeouts (Twilio's ranges). */
+export const machineDetection = z.union([
+  detectionMode.transform((mode) => ({ mode })),
+  z.strictObject({
+    mode: detectionMode,
+    timeout: whole(3, 59, 's'),
+    speechThreshold: whole(1000, 6000, 'ms'),
+    speechEndThreshold: whole(500, 5000, 'ms'),
+    silenceTimeout: whole(2000, 10000, 'ms'),
+  }),
+]);
+export type MachineDetection = z.output<typeof machineDetection>;
 
 /** The body of POST /api/calls. */
 export const callRequest = z
@@ -19,9 +45,11 @@ export const callRequest = z
       })
       .optional(),
     url: secureUrl.optional(),
+    flow: callFlow.optional(),
+    machineDetection: machineDetection.optional(),
   })
-  .refine((body) => [body.say, body.twiml, body.url].filter((value) => value !== undefined).length <= 1, {
-    message: 'give at most one of say, twiml or url',
+  .refine((body) => [body.say, body.twiml, body.url, body.flow].filter((value) => value !== undefined).length <= 1, {
+    message: 'give at most one of say, twiml, url or flow',
     path: ['say'],
   });
 export type CallRequest = z.output<typeof callRequest>;

@@ -10,6 +10,8 @@
  *   as an error, not retried.
  * - Sent and no answer: the key says `unknown`; the next try looks at Twilio for what that try
  *   created before sending again.
+ * - The recipient opted out (OptedOutError, before Twilio): recorded as refused (409) on the key
+ *   and on the opt-out list, not retried.
  * - Another try holds the key: this message is put back to be looked at again later.
  */
 import type { InvocationContext } from '@azure/functions';
@@ -22,7 +24,9 @@ import { withTables } from '../records/tables';
 import { TwilioRefusedError } from '../twilio/client';
 import { canonicalJson, claimKey, nothingHappened, sha256, type KeyEntity } from './idempotency';
 import { OUTBOUND_KINDS, queuedMessage, type OutboundKind, type QueuedMessage } from './kinds';
+import { OptedOutError } from './optOut';
 import { enqueue } from './queue';
+import { problem } from '../http/responses';
 import type { Placed } from '../records/model';
 import { recordCreated } from './rest';
 
@@ -46,7 +50,8 @@ interface Send {
 export type KeyedOutcome =
   | { state: 'sent'; placed: Placed }
   | { state: 'refused'; status: number; code?: number | undefined; message: string }
-  | { state: 'held' };
+  | { state: 'held' }
+  | { state: 'optedOut' };
 
 /** The handler of functions/sendQueued.ts. */
 export async function sendQueued(body: unknown, context: InvocationContext): Promise<void> {
@@ -147,7 +152,8 @@ async function sendOnce(send: Send): Promise<KeyedOutcome> {
   try {
     placed = await kind.send(send.settings, message.origin, payload);
   } catch (error) {
-    if ((await settleFailure(send, error)) === 'final') return refusedOutcome(error as TwilioRefusedError);
+    if ((await settleFailure(send, error)) === 'final')
+      return error instanceof OptedOutError ? { state: 'optedOut' } : refusedOutcome(error as TwilioRefusedError);
     throw error;
   }
   return settleSent(send, placed, 'sent');
@@ -164,6 +170,7 @@ const refusedOutcome = ({ rest }: TwilioRefusedError): KeyedOutcome => ({
 function doneOutcome(entity: KeyEntity): KeyedOutcome {
   const body = JSON.parse(entity.body ?? 'null') as Placed | { twilio?: TwilioRefusedError['rest'] } | null;
   if (entity.status === 201) return { state: 'sent', placed: body as Placed };
+  if (entity.status === 409) return { state: 'optedOut' };
   const rest = (body as { twilio?: TwilioRefusedError['rest'] } | null)?.twilio;
   return { state: 'refused', status: entity.status ?? 400, code: rest?.code, message: rest?.message ?? '' };
 }
@@ -171,6 +178,18 @@ function doneOutcome(entity: KeyEntity): KeyedOutcome {
 /** Keeps what a failed try tells the key; `final` when trying again cannot help. */
 async function settleFailure(send: Send, error: unknown): Promise<'final' | 'retry'> {
   const { claim, keys, context, kind, payload, message } = send;
+  if (error instanceof OptedOutError) {
+    const answer = problem(error.status, error.publicMessage, undefined, error.options.extra);
+    await keys((table, signal) =>
+      table.updateEntity(
+        { ...claim, state: 'done', status: answer.status, body: JSON.stringify(answer.jsonBody) },
+        'Replace',
+        { abortSignal: signal },
+      ),
+    );
+    context.warn(`The ${kind.describe(payload)} for ${message.key} was refused: ${error.publicMessage}; not sent`);
+    return 'final';
+  }
   if (nothingHappened(error) && claim.firstTriedAt === undefined) {
     await keys((table, signal) => table.deleteEntity(claim.partitionKey, claim.rowKey, { abortSignal: signal }));
     return 'retry';
@@ -232,4 +251,9 @@ async function takeOver(
   }
 }
 
-const outcome = (entity: KeyEntity) => (entity.status === 201 ? 'sent' : `refused by Twilio (${entity.status})`);
+const outcome = (entity: KeyEntity) =>
+  entity.status === 201
+    ? 'sent'
+    : entity.status === 409
+      ? 'refused: the recipient opted out'
+      : `refused by Twilio (${entity.status})`;

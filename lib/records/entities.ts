@@ -122,6 +122,37 @@ export async function readRecord(
   }
 }
 
+/** The key range of everything about one SID in its partition: the record, its events, a flow's state. */
+async function sidRangeFilter(kind: Kind, sid: string): Promise<string> {
+  const { odata } = await import('@azure/data-tables');
+  const first = recordRow(sid);
+  // `}` sorts right after `|`: the range holds the record and its rows, and no other SID's.
+  return odata`PartitionKey eq ${partitionOf(kind, sid)} and RowKey ge ${first} and RowKey lt ${`${first}}`}`;
+}
+
+/** What a row of a SID's range is: its record, one of its events, or other state kept with it (a flow's). */
+export function sidRowKind(sid: string, rowKey: string): 'record' | 'event' | 'state' {
+  if (rowKey === recordRow(sid)) return 'record';
+  return rowKey.startsWith(`${recordRow(sid)}${EVENT_INFIX}`) ? 'event' : 'state';
+}
+
+/** Every entity of a SID's range (record, events, state), as stored. */
+export async function readSidEntities(
+  table: TableClient,
+  kind: Kind,
+  sid: string,
+  signal: AbortSignal,
+): Promise<Array<Record<string, unknown> & { partitionKey: string; rowKey: string }>> {
+  const entities: Array<Record<string, unknown> & { partitionKey: string; rowKey: string }> = [];
+  const filter = await sidRangeFilter(kind, sid);
+  for await (const entity of table.listEntities<Record<string, unknown>>({
+    queryOptions: { filter },
+    abortSignal: signal,
+  }))
+    entities.push({ ...entity, partitionKey: entity.partitionKey!, rowKey: entity.rowKey! });
+  return entities;
+}
+
 /** The record of one SID with its events, in one single-partition read; undefined when there is none of this kind. */
 export async function readRecordWithEvents(
   table: TableClient,
@@ -129,10 +160,8 @@ export async function readRecordWithEvents(
   sid: string,
   signal: AbortSignal,
 ): Promise<{ record: CallOrMessage; events: RecordEvent[]; state?: Record<string, unknown> } | undefined> {
-  const { odata } = await import('@azure/data-tables');
   const first = recordRow(sid);
-  // `}` sorts right after `|`: the range holds the record and its events, and no other SID's.
-  const filter = odata`PartitionKey eq ${partitionOf(kind, sid)} and RowKey ge ${first} and RowKey lt ${`${first}}`}`;
+  const filter = await sidRangeFilter(kind, sid);
   let record: CallOrMessage | undefined;
   let state: Record<string, unknown> | undefined;
   const events: RecordEvent[] = [];

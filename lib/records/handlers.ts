@@ -5,10 +5,13 @@ import { BadRequestError, NotFoundError } from '../errors';
 import { handle } from '../http/handle';
 import { zodProblems } from '../http/requests';
 import { json } from '../http/responses';
+import { phoneNumber } from '../twilio/ids';
 import { twilioWebhook, type WebhookHandler } from '../twilio/webhook';
+import { eraseNumber } from './erasure';
 import { listQuery, listRecords } from './listing';
 import type { Observation } from './model';
 import type { Kind } from './status';
+import { listOptOuts, optOutQuery } from './optOuts';
 import { findRecord, saveObservation, shownRecord, type FoundRecord } from './store';
 
 /** GET /api/{calls|messages}/{sid}: the record with its status history (as JSON, unless `respond` says otherwise). */
@@ -40,6 +43,13 @@ export function recordLister(kind: Kind): HttpHandler {
   });
 }
 
+/** GET /api/opt-outs: the line's opt-out list, a page at a time (?number, ?status, ?limit, ?cursor). */
+export const optOutLister: HttpHandler = handle(async (request: HttpRequest) => {
+  const query = optOutQuery.safeParse(Object.fromEntries(request.query));
+  if (!query.success) throw new BadRequestError(400, 'Invalid query', zodProblems(query.error));
+  return json(200, await listOptOuts(getSettings(), query.data));
+});
+
 /** What a recorded webhook answers, and what it records first. */
 export interface RecordedAnswer {
   observation: Observation;
@@ -59,3 +69,15 @@ export function recordedWebhook(
     return response;
   });
 }
+
+/** DELETE /api/numbers/{e164}/data: erases what involves the number (erasure.ts) and answers what was erased. */
+export const numberEraser: HttpHandler = handle(async (request, context) => {
+  const number = phoneNumber.safeParse(request.params.e164 ?? '');
+  if (!number.success)
+    throw new BadRequestError(400, 'Invalid number', [
+      { field: 'e164', message: 'must be a phone number in E.164, e.g. +15550100000' },
+    ]);
+  const erasure = await eraseNumber(getSettings(), number.data, context.invocationId);
+  context.log(`Erased the data of a number on request ${erasure.request}: ${JSON.stringify(erasure.erased)}`);
+  return json(200, erasure);
+});

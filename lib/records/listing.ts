@@ -9,6 +9,8 @@
  * before, and a listing shows what GET /api/calls/{sid} shows.
  */
 import * as z from 'zod';
+// Every check without a message of its own says what was expected (not zod's "Invalid input").
+import '../config/zodMessages';
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
 import { phoneNumber } from '../twilio/ids';
@@ -166,4 +168,33 @@ export function listingRows(
       listingEntity(record, `${filter}|${position}`),
     ),
   );
+}
+
+/**
+ * Every listing row of a number in a kind's shards, both directions: how the records that involve
+ * the number are found (erasure.ts) without reading anything else.
+ */
+export async function numberListingRows(
+  { records }: Tables,
+  kind: Kind,
+  number: string,
+  signal: AbortSignal,
+): Promise<Array<{ partitionKey: string; rowKey: string; sid: string }>> {
+  const { odata } = await import('@azure/data-tables');
+  const prefix = `${listingFilter(number)}|`;
+  const shards = await Promise.all(
+    SHARDS.map(async (shard) => {
+      const partitionKey = shardPartition(kind, shard);
+      const rows: Array<{ partitionKey: string; rowKey: string; sid: string }> = [];
+      // `~` sorts after every character of a position and of a direction: the number's rows and no longer number's.
+      const filter = odata`PartitionKey eq ${partitionKey} and RowKey gt ${prefix} and RowKey lt ${`${prefix}~`}`;
+      const found = records.listEntities<{ sid: string }>({
+        queryOptions: { filter, select: ['RowKey', 'sid'] },
+        abortSignal: signal,
+      });
+      for await (const row of found) rows.push({ partitionKey, rowKey: row.rowKey!, sid: row.sid });
+      return rows;
+    }),
+  );
+  return shards.flat();
 }

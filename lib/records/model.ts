@@ -4,6 +4,8 @@
  * one line in FACTS (and the observation that brings it); the compiler checks the rest.
  */
 import * as z from 'zod';
+// Every check without a message of its own says what was expected (not zod's "Invalid input").
+import '../config/zodMessages';
 import type { Kind } from './status';
 
 /** A list is kept in one table property, as JSON. */
@@ -28,6 +30,8 @@ export const FACTS = {
   mediaUrls: { schema: list, merge: 'first' },
   /** URLs of the call's recordings (a flow's record action, a recorded dial). */
   recordings: { schema: list, merge: 'union' },
+  /** When the call's recordings were deleted at Twilio (RECORDING_RETENTION_DAYS, retention.ts). */
+  recordingsDeletedAt: { schema: z.string(), merge: 'first' },
 } as const satisfies Record<string, { schema: z.ZodType; merge: MergeRule }>;
 
 export type FactName = keyof typeof FACTS;
@@ -48,6 +52,8 @@ export const EVENT_SOURCES = [
   'status-callback',
   'flow',
   'recording-callback',
+  /** Twilio's debugger webhook: an error Twilio met with this call or message (debugger.ts). */
+  'debugger',
 ] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 
@@ -82,6 +88,8 @@ const flowFacts = {
   recordingUrl: z.string().optional(),
   recordingDuration: z.number().int().optional(),
   transcription: z.string().optional(),
+  /** What Twilio said of an error it met (its debugger event): the message, the URL and its answer. */
+  twilioError: z.string().optional(),
   /** What the flow's http and code actions (and switches) did this turn: `http crm: ok 200 in 143 ms → vip`. */
   effects: list.optional(),
   /** The TwiML a turn was answered with: Twilio asking the same turn again gets it again. */

@@ -169,3 +169,21 @@ export async function callTwilio<T>(request: () => Promise<T>, lookup: string): 
 /** The SDK's HTTP client (axios) marks the errors of the request itself. */
 const isNetworkError = (error: unknown) =>
   error instanceof Error && (error as { isAxiosError?: unknown }).isAxiosError === true;
+
+/** A recording SID: RE and 32 hex digits, as in a RecordingSid or at the end of a RecordingUrl. */
+export const RECORDING_SID = /RE[0-9a-fA-F]{32}/;
+
+/**
+ * Deletes a recording at Twilio (DELETE /Recordings/{Sid}.json, 204). Answers false when Twilio
+ * no longer has it (404): a deletion repeated after an interruption is not a failure.
+ */
+export async function deleteRecording(settings: TwilioCredentials, sid: string): Promise<boolean> {
+  const client = await getTwilioClient(settings);
+  try {
+    await callTwilio(() => client.recordings(sid).remove(), `GET /Recordings/${sid}.json`);
+    return true;
+  } catch (error) {
+    if (error instanceof TwilioRefusedError && error.rest.status === 404) return false;
+    throw error;
+  }
+}

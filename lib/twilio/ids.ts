@@ -1,4 +1,6 @@
 import * as z from 'zod';
+// Every check without a message of its own says what was expected (not zod's "Invalid input").
+import '../config/zodMessages';
 
 /** A phone number as Twilio takes it: E.164. */
 export const phoneNumber = z.string().pipe(z.e164());

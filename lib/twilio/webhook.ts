@@ -3,8 +3,8 @@ import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } fr
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { getSettings, type Settings } from '../config/settings';
 import { AppError } from '../errors';
-import { handle } from '../http/handle';
-import { readForm, type FormParams } from '../http/requests';
+import { describeInvocation, handle } from '../http/handle';
+import { field, readForm, type FormParams } from '../http/requests';
 import { publicUrl } from '../http/publicUrl';
 import { logText } from '../http/logText';
 import { OWNER_QUERY, signedQuery, type QueryRule } from './query';
@@ -30,6 +30,11 @@ export function twilioWebhook(
   return handle(async (request: HttpRequest, context: InvocationContext) => {
     const settings = getSettings();
     const params = await readForm(request);
+    describeInvocation(context, {
+      callSid: field(params, 'CallSid'),
+      messageSid: field(params, 'MessageSid') ?? field(params, 'SmsSid'),
+      step: request.query.get('step') ?? undefined,
+    });
     const url = publicUrl(request, settings);
     const query = signedQuery(url, typeof rule === 'function' ? rule(request) : rule);
     const signature = request.headers.get('x-twilio-signature');

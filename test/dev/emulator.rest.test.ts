@@ -22,6 +22,7 @@ let app: Awaited<ReturnType<typeof startTwimlApp>>;
 let client: Twilio;
 let exchanges: Exchange[];
 
+const logs: string[] = [];
 beforeAll(async () => {
   app = await startTwimlApp(authToken, {
     '/voice': () => twiml('<Say>Hello Monkey!</Say>'),
@@ -30,7 +31,12 @@ beforeAll(async () => {
     '/status': () => ({ body: '', type: 'text/plain' }),
     '/hold': () => 'hang',
   });
-  emulator = await startEmulator({ accountSid, authToken, phoneNumbers: [OUR_NUMBER, '+15550100001'] });
+  emulator = await startEmulator({
+    accountSid,
+    authToken,
+    phoneNumbers: [OUR_NUMBER, '+15550100001'],
+    log: (line) => logs.push(line),
+  });
   ({ client, exchanges } = await recordingTwilioClient(emulator.url, accountSid, authToken));
 });
 afterAll(() => stopAll(emulator, app));
@@ -199,6 +205,10 @@ describe('calls', () => {
       sid: recording!.sid,
       duration: completed!.params.RecordingDuration,
     });
+    expect(await client.recordings(recording!.sid).remove()).toBe(true);
+    expect((await raw(`/Recordings/${recording!.sid}.json`, {}, 'GET')).status).toBe(404);
+    expect((await raw(`/Recordings/${recording!.sid}.json`, {}, 'DELETE')).status).toBe(404);
+    expect(await client.calls(call.sid).recordings.list()).toEqual([]);
   });
 
   it('MachineDetection answers AnsweredBy as scripted; TimeLimit ends a loop="0" call; SendDigits is sent; a no-answer rings Timeout seconds', async () => {
@@ -259,6 +269,18 @@ describe('messages', () => {
     expect(await client.messages.list({ to, pageSize: 4 })).toHaveLength(bodies.length);
     expect(await client.messages.list({ to, from: '+15550100001' })).toEqual([]);
     await Promise.all(created.map((message) => emulator.waitForMessage(message.sid)));
+  });
+
+  it('logs each text with its body, readably', async () => {
+    const message = await client.messages.create({
+      to: CALLEE,
+      from: OUR_NUMBER,
+      body: 'Voicemail from\n+15550100199, 5 s',
+    });
+    expect(logs).toContain(
+      `message ${message.sid} ${OUR_NUMBER} → ${CALLEE} queued: "Voicemail from +15550100199, 5 s"`,
+    );
+    await emulator.waitForMessage(message.sid);
   });
 
   it('redact (Body="") once delivered, delete (204, then 404), cancel a scheduled message', async () => {
@@ -323,6 +345,7 @@ describe("Twilio's description", () => {
         `GET ${ACCOUNT}/Calls/{CallSid}/Recordings.json 200`,
         `GET ${ACCOUNT}/Calls/{CallSid}/Recordings/{Sid}.json 200`,
         `GET ${ACCOUNT}/Recordings/{Sid}.json 200`,
+        `DELETE ${ACCOUNT}/Recordings/{Sid}.json 204`,
         `GET ${ACCOUNT}/Messages.json 200`,
         `POST ${ACCOUNT}/Messages.json 201`,
         `GET ${ACCOUNT}/Messages/{Sid}.json 200`,

@@ -2,7 +2,9 @@ import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
-import { matchRoute, registeredTriggers, requestUrl, trustedHeaders } from '../../dev/functionsHost';
+import { matchRoute, registeredTriggers, requestUrl, startHost, trustedHeaders } from '../../dev/functionsHost';
+import { lineNow } from '../../lib/flows/hours';
+import { getFlows } from '../../lib/flows/load';
 import { functionNameOf, functionSourceFiles, startAppHost } from '../support/appHost';
 import { QUEUES } from '../../lib/config/queues';
 import { startFakeTwilio } from '../support/fakeTwilio';
@@ -110,6 +112,27 @@ describe('local Functions host', () => {
     });
     expect(text).not.toContain(TEST_AUTH_TOKEN);
     expect(text).not.toContain(TEST_ACCOUNT_SID);
+  });
+
+  it('runs a request at the X-Emulator-Time the local emulator names, only when told to (never a real caller)', async () => {
+    useSettings({ TWILIO_API_BASE_URL: fake.url, PHONE_FLOWS: 'flows/examples/business-hours.json' });
+    const lineAt = async (url: string, at: string) =>
+      ((await (await fetch(`${url}/api/health`, { headers: { 'X-Emulator-Time': at } })).json()) as { line: unknown })
+        .line;
+    expect(await lineAt(app.url, '2026-06-08T10:00')).toEqual({
+      open: true,
+      until: '2026-06-08T21:00:00.000Z',
+      summary: 'open until Mon 2026-06-08 17:00 (America/New_York)',
+    });
+    expect(await lineAt(app.url, '2026-06-07T10:00:00-04:00')).toMatchObject({ open: false });
+    const plain = await startHost({ functions: app.functions, prefix: 'api', log: () => {} });
+    try {
+      const now = lineNow(getFlows({ PHONE_FLOWS: 'flows/examples/business-hours.json' }).hours, new Date());
+      const [open, closed] = [await lineAt(plain.url, '2026-06-08T10:00'), await lineAt(plain.url, '2026-06-07T10:00')];
+      expect([open, closed]).toMatchObject([{ open: now.open }, { open: now.open }]);
+    } finally {
+      await plain.close();
+    }
   });
 
   it('answers 404 for an unknown route or a method the function does not take', async () => {

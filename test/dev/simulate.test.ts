@@ -128,6 +128,16 @@ describe('simulate sms', () => {
     expect(await runSimulate(['sms', '--url', app.url, '--from', '+15550001111'], noBody.io)).toBe(2);
     expect(noBody.stderr()).toContain('--body is required');
 
+    const mixed = capture();
+    expect(await runSimulate(['call', '--url', app.url, '--input', '1', '--digits', '2'], mixed.io)).toBe(2);
+    expect(mixed.stderr()).toContain("give the caller's inputs with --input alone");
+    const badInput = capture();
+    expect(await runSimulate(['call', '--url', app.url, '--input', 'hello'], badInput.io)).toBe(2);
+    expect(badInput.stderr()).toContain('--input "hello" is not keys (1, 42#, *), say:<words> or silence');
+    const badTime = capture();
+    expect(await runSimulate(['call', '--url', app.url, '--at', 'monday'], badTime.io)).toBe(2);
+    expect(badTime.stderr()).toContain('--at must be an ISO time such as 2026-06-01T10:00');
+
     const unknown = capture();
     expect(await runSimulate(['fax'], unknown.io)).toBe(2);
     expect(unknown.stderr()).toContain('unknown command "fax"');

@@ -27,7 +27,7 @@ describe('what npm start checks before it starts anything', () => {
 
   it('a bad TWILIO_PHONE_NUMBER with no credentials is a settings error naming the setting and the file', async () => {
     const message = await refusal(planStart(root, { TWILIO_PHONE_NUMBER: '555-1234' }, { checkPort: false }));
-    expect(message).toContain('TWILIO_PHONE_NUMBER: Invalid E.164 number');
+    expect(message).toContain('TWILIO_PHONE_NUMBER: must be a phone number in E.164, like +15550100000');
     expect(message).toContain(join(root, 'local.settings.json'));
   });
 
@@ -99,7 +99,7 @@ describe('what npm start checks before it starts anything', () => {
     expect(await refusal(planStart(root, { PHONE_FLOWS: 'bad-flows.json' }, { checkPort: false }))).toBe(
       [
         'Cannot start: the flow file is not valid.',
-        '  bad-flows.json: voice.steps.menu.actions[0].gather.branches.7: unknown step "sales"',
+        '  bad-flows.json:1:81: voice.steps.menu.actions[0].gather.branches.7: unknown step "sales"',
         'Fix it (editors check it against flows.schema.json), or set PHONE_FLOWS to another file.',
       ].join('\n'),
     );

@@ -94,6 +94,7 @@ describe('npm run webhooks', () => {
       sid: numberOnEmulator().sid,
       changed: true,
       dryRun: false,
+      debuggerWebhook: { url: `${BASE}/api/twilio/debugger`, set: true },
       before: { voiceUrl: '' },
       after: {
         voiceUrl: `${BASE}/api/twilio/voice`,

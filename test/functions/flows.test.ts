@@ -242,7 +242,7 @@ describe('an invalid flow file', () => {
     expect(result.response.status).toBe(503);
     expect(result.json()).toMatchObject({
       status: 'misconfigured',
-      problems: [`${broken}: voice.steps.menu.actions[0].redirect.step: unknown step "sales"`],
+      problems: [`${broken}:1:74: voice.steps.menu.actions[0].redirect.step: unknown step "sales"`],
     });
   });
 

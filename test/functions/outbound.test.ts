@@ -64,12 +64,71 @@ describe('makeCall', () => {
     expect(lastForm().Url).toEqual(['https://handler.example.com/answer?x=1']);
   });
 
+  it("with flow.step, the callee hears that step: the call is answered by the flow's step route", async () => {
+    useSettings({ TWILIO_API_BASE_URL: fake.url, PHONE_FLOWS: 'flows/examples/ivr.json' });
+    const result = await invoke(makeCall, jsonRequest(callsUrl, { to, flow: { step: 'support' } }));
+    expect(result.response.status).toBe(201);
+    expect(lastForm().Url).toEqual(['http://localhost:7071/api/twilio/flow/step?step=support&turn=1']);
+    await invoke(makeCall, jsonRequest(callsUrl, { to, flow: {} }));
+    expect(lastForm().Url).toEqual(['http://localhost:7071/api/twilio/voice']);
+  });
+
+  it('passes machineDetection and its timeouts to Twilio', async () => {
+    await invoke(makeCall, jsonRequest(callsUrl, { to, machineDetection: 'Enable' }));
+    expect(lastForm().MachineDetection).toEqual(['Enable']);
+    const detection = {
+      mode: 'DetectMessageEnd',
+      timeout: 30,
+      speechThreshold: 2400,
+      speechEndThreshold: 1200,
+      silenceTimeout: 5000,
+    };
+    await invoke(makeCall, jsonRequest(callsUrl, { to, machineDetection: detection }));
+    expect(lastForm()).toMatchObject({
+      MachineDetection: ['DetectMessageEnd'],
+      MachineDetectionTimeout: ['30'],
+      MachineDetectionSpeechThreshold: ['2400'],
+      MachineDetectionSpeechEndThreshold: ['1200'],
+      MachineDetectionSilenceTimeout: ['5000'],
+    });
+  });
+
+  it('with an Idempotency-Key, the key covers the flow too: another step with the same key is refused', async () => {
+    useSettings({ TWILIO_API_BASE_URL: fake.url, PHONE_FLOWS: 'flows/examples/ivr.json' });
+    const keyed = (step: string) => {
+      const request = jsonRequest(callsUrl, { to, flow: { step } });
+      return { ...request, headers: { ...request.headers, 'Idempotency-Key': `flow-${process.pid}-${Date.now()}` } };
+    };
+    const first = keyed('support');
+    expect((await invoke(makeCall, first)).response.status).toBe(201);
+    expect((await invoke(makeCall, first)).response.status).toBe(201);
+    const other = { ...keyed('sales'), headers: first.headers };
+    expect((await invoke(makeCall, other)).response.status).toBe(422);
+    expect(fake.received.filter((request) => request.method === 'POST')).toHaveLength(1);
+  });
+
   it.each([
-    [{}, 'to', 'Invalid input: expected string, received undefined'],
-    [{ to: '5550002222' }, 'to', 'Invalid E.164 number'],
-    [{ to, from: 'client:alice' }, 'from', 'Invalid E.164 number'],
-    [{ to, say: '' }, 'say', 'Too small: expected string to have >=1 characters'],
-    [{ to, say: 'x'.repeat(4001) }, 'say', 'Too big: expected string to have <=4000 characters'],
+    [
+      { step: 'nowhere' },
+      'flow.step',
+      expect.stringContaining('is not a step of the voice flow: "nowhere" (steps: welcome, menu'),
+    ],
+    [{ step: 'constructor' }, 'flow.step', expect.stringContaining('is not a step of the voice flow')],
+    [{ step: 'menu', variables: { name: 'Ann' } }, 'flow.variables', expect.stringContaining('not supported yet')],
+  ])('refuses flow %j with 400 naming %s, before Twilio', async (flow, field, message) => {
+    useSettings({ TWILIO_API_BASE_URL: fake.url, PHONE_FLOWS: 'flows/examples/ivr.json' });
+    const result = await invoke(makeCall, jsonRequest(callsUrl, { to, flow }));
+    expect(result.response.status).toBe(400);
+    expect(result.json()).toEqual({ error: 'Invalid request', problems: [{ field, message }] });
+    expect(fake.received).toHaveLength(0);
+  });
+
+  it.each([
+    [{}, 'to', 'is required'],
+    [{ to: '5550002222' }, 'to', 'must be a phone number in E.164, like +15550100000'],
+    [{ to, from: 'client:alice' }, 'from', 'must be a phone number in E.164, like +15550100000'],
+    [{ to, say: '' }, 'say', 'must not be empty'],
+    [{ to, say: 'x'.repeat(4001) }, 'say', 'must be at most 4000 characters'],
     [{ to, twiml: '<Response><Say>Hi</Response>' }, 'twiml', expect.stringContaining('not well-formed XML')],
     [{ to, twiml: '<Say>Hi</Say>' }, 'twiml', 'must have one <Response> as its root element'],
     [
@@ -83,10 +142,13 @@ describe('makeCall', () => {
       'must not contain a DOCTYPE',
     ],
     [{ to, url: 'http://handler.example.com/answer' }, 'url', 'must use https (http is allowed for localhost only)'],
-    [{ to, url: 'ftp://handler.example.com/' }, 'url', 'Invalid URL'],
-    [{ to, say: 'Hi', url: 'https://handler.example.com/' }, 'say', 'give at most one of say, twiml or url'],
+    [{ to, url: 'ftp://handler.example.com/' }, 'url', 'must be a URL'],
+    [{ to, say: 'Hi', url: 'https://handler.example.com/' }, 'say', 'give at most one of say, twiml, url or flow'],
     [{ to, callerId: '+15550001111' }, 'callerId', 'is not a known field'],
-    [{ to: 15550002222 }, 'to', 'Invalid input: expected string, received number'],
+    [{ to: 15550002222 }, 'to', 'must be text (a string)'],
+    [{ to, say: 'Hi', flow: { step: 'menu' } }, 'say', 'give at most one of say, twiml, url or flow'],
+    [{ to, flow: { step: '' } }, 'flow.step', 'Too small: expected string to have >=1 characters'],
+    [{ to, machineDetection: { mode: 'Enable', timeout: 60 } }, 'machineDetection.timeout', 'must be 3 to 59 s'],
   ])('refuses %j with 400 naming %s', async (body, field, message) => {
     const result = await invoke(makeCall, jsonRequest(callsUrl, body));
     expect(result.response.status).toBe(400);
@@ -198,16 +260,16 @@ describe('sendSms', () => {
   });
 
   it.each([
-    [{ to }, 'body', 'Invalid input: expected string, received undefined'],
-    [{ to, body: '' }, 'body', 'Too small: expected string to have >=1 characters'],
-    [{ to, body: 'x'.repeat(1601) }, 'body', 'Too big: expected string to have <=1600 characters'],
-    [{ to: '+1', body: 'hi' }, 'to', 'Invalid E.164 number'],
-    [{ to, from: 'anonymous', body: 'hi' }, 'from', 'Invalid E.164 number'],
+    [{ to }, 'body', 'is required'],
+    [{ to, body: '' }, 'body', 'must not be empty'],
+    [{ to, body: 'x'.repeat(1601) }, 'body', 'must be at most 1600 characters'],
+    [{ to: '+1', body: 'hi' }, 'to', 'must be a phone number in E.164, like +15550100000'],
+    [{ to, from: 'anonymous', body: 'hi' }, 'from', 'must be a phone number in E.164, like +15550100000'],
     [{ to, body: 'hi', mediaUrl: ['http://cdn.example.com/a.png'] }, 'mediaUrl.0', 'must be an https URL'],
     [
       { to, body: 'hi', mediaUrl: Array(11).fill('https://cdn.example.com/a.png') },
       'mediaUrl',
-      'Too big: expected array to have <=10 items',
+      'must have at most 10 items',
     ],
     [{ to, body: 'hi', statusCallback: 'https://x' }, 'statusCallback', 'is not a known field'],
   ])('refuses %j with 400 naming %s', async (body, field, message) => {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SMS_REPLY, DEFAULT_VOICE_GREETING, settingsTable } from '../../lib/config/settings';
 import { routePath } from '../../lib/config/routes';
+import { DEBUGGER_LOG_PREFIX } from '../../lib/records/debugger';
 import { CAMPAIGNS_TABLE, IDEMPOTENCY_TABLE, RECORDS_TABLE } from '../../lib/records/tables';
 import { poisonQueue, QUEUES } from '../../lib/config/queues';
 import { ROOT } from '../support/appHost';
@@ -106,6 +107,9 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
       enablePurgeProtection: true,
       instanceMemoryMB: 4096,
       maximumInstanceCount: 100,
+      alertEmail: 'ops@example.com',
+      recordRetentionDays: 90,
+      recordingRetentionDays: 30,
     });
   }, COMPILE_TIMEOUT);
 
@@ -127,6 +131,48 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
     expect(value).toMatch(/^\[.*\]$/);
     return (value as string).slice(1, -1);
   };
+
+  describe('alert rules (infra/modules/alerts.bicep)', () => {
+    const rules = (snapshot: Snapshot) => ofType(snapshot, 'Microsoft.Insights/scheduledQueryRules');
+    const queryOf = (rule: PredictedResource) =>
+      (props(rule, 'criteria', 'allOf') as Array<{ query: string; threshold: number }>)[0]!;
+
+    it('deploys the four an operator needs, each a log query over Application Insights every 5 minutes', () => {
+      const insights = one(derived, 'Microsoft.Insights/components');
+      const found = rules(derived);
+      expect(found).toHaveLength(4);
+      for (const rule of found) {
+        expect(rule.kind, rule.name).toBe('LogAlert');
+        expect(props(rule, 'scopes'), rule.name).toEqual([insights.id]);
+        expect(props(rule, 'evaluationFrequency'), rule.name).toBe('PT5M');
+        expect(props(rule, 'enabled'), rule.name).toBe(true);
+      }
+      const byName = Object.fromEntries(found.map((rule) => [rule.name.split('-').slice(-2).join('-'), queryOf(rule)]));
+      expect(byName['health-failing']).toMatchObject({
+        threshold: 0,
+        query: expect.stringContaining('name == "health" and resultCode == "503"'),
+      });
+      expect(byName['webhook-5xx']).toMatchObject({
+        threshold: 5,
+        query: expect.stringContaining('url has "/api/twilio/"'),
+      });
+      expect(byName['poison-queue']!.query).toContain('poison');
+      expect(byName['twilio-errors']!.query).toContain(`startswith "${DEBUGGER_LOG_PREFIX}"`);
+    });
+
+    it('notifies an email through one action group when alertEmail is set, and no one otherwise', () => {
+      expect(ofType(derived, 'Microsoft.Insights/actionGroups')).toEqual([]);
+      for (const rule of rules(derived)) expect(props(rule, 'actions', 'actionGroups')).toEqual([]);
+      const group = one(custom, 'Microsoft.Insights/actionGroups');
+      expect(props(group, 'emailReceivers')).toEqual([expect.objectContaining({ emailAddress: 'ops@example.com' })]);
+      for (const rule of rules(custom)) expect(props(rule, 'actions', 'actionGroups')).toEqual([group.id]);
+    });
+
+    it('passes the retention settings to the app', () => {
+      expect(appSettings(derived)).toMatchObject({ RECORD_RETENTION_DAYS: '400', RECORDING_RETENTION_DAYS: '' });
+      expect(appSettings(custom)).toMatchObject({ RECORD_RETENTION_DAYS: '90', RECORDING_RETENTION_DAYS: '30' });
+    });
+  });
 
   describe('the compiler', () => {
     it.runIf(onCi)(`is the version pinned in .ci/bicep-version (${PINNED_VERSION})`, () => {

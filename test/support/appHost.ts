@@ -29,7 +29,7 @@ export async function startAppHost(
 export async function startAppHost(log?: LogLine): Promise<AppHost>;
 export async function startAppHost(log?: LogLine, options?: { queues: Partial<QueueOptions> }) {
   const functions = await loadFunctions(functionSourceFiles());
-  const host = await startHost({ functions, prefix: routePrefix(ROOT), log: log ?? (() => {}) });
+  const host = await startHost({ functions, prefix: routePrefix(ROOT), log: log ?? (() => {}), clock: true });
   if (!options) return { functions, ...host };
   const queues = startQueueHost({
     functions: registeredTriggers().queues,

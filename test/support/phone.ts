@@ -7,12 +7,17 @@
  *   expect(call.path).toBe('welcome · menu · pressed 2 · support · …');
  *   await phone.close();
  *
+ * `now` sets the time every call and text happens (a Date, or an ISO time read in the flow's
+ * time zone such as '2026-06-01T10:00'), so a test of open or closed hours passes on any day;
+ * `call({ now })` and `text(body, { now })` set it for one.
+ *
  * Everything runs in this process on 127.0.0.1; records and queued texts go to an Azurite of
  * this test file's own (the queue function runs here, and would take other files' messages).
  */
 import { startLocalTwilio, type LocalTwilio } from '../../dev/emulator/local';
 import type { DialOutcome, TranscriptLine } from '../../dev/emulator/index';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
+import { timeIn } from '../../lib/flows/hours';
 import { startAppHost } from './appHost';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from './settings';
 
@@ -22,12 +27,16 @@ export interface CallOptions {
   digits?: string[];
   /** Words for each speech <Gather> in turn. */
   speech?: string[];
+  /** The caller's inputs in order, instead of digits and speech: keys ('1', '#'), 'say:<words>' or 'silence'; each <Gather> or <Record> takes the next. */
+  inputs?: string[];
   /** How every <Dial> of the call ends; default completed (answered). */
   dialOutcome?: DialOutcome;
   /** How long a <Record> records, in seconds; default 5. */
   recordingSeconds?: number;
   /** What a transcription says. */
   transcription?: string;
+  /** When the call happens, if not at startPhone's `now`. */
+  now?: Date | string;
 }
 
 export interface PlayedCall {
@@ -54,7 +63,7 @@ export interface Phone {
   appUrl: string;
   number: string;
   call(options?: CallOptions): Promise<PlayedCall>;
-  text(body: string, options?: { from?: string }): Promise<PlayedText>;
+  text(body: string, options?: { from?: string; now?: Date | string }): Promise<PlayedText>;
   close(): Promise<void>;
 }
 
@@ -69,7 +78,15 @@ const line = (entry: TranscriptLine) => `${'  '.repeat(entry.depth ?? 0)}${entry
 export async function startPhone({
   flows,
   settings = {},
-}: { flows?: string; settings?: Record<string, string> } = {}): Promise<Phone> {
+  now,
+}: { flows?: string; settings?: Record<string, string>; now?: Date | string } = {}): Promise<Phone> {
+  // A time without an offset goes as it is: the app reads it in its flow's time zone.
+  const at = (time: Date | string | undefined): Record<string, string> => {
+    if (time === undefined) return {};
+    if (typeof time === 'string' && !timeIn(time, 'UTC'))
+      throw new Error(`now: "${time}" is not an ISO time like 2026-06-01T10:00`);
+    return { At: time instanceof Date ? time.toISOString() : time };
+  };
   const twilio: LocalTwilio = await startLocalTwilio(
     { accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN },
     TEST_PHONE_NUMBER,
@@ -96,9 +113,14 @@ export async function startPhone({
         ...(options.transcription !== undefined ? { transcription: options.transcription } : {}),
       });
       const before = new Set(emulator.messages.keys());
-      const form = new URLSearchParams({ From: options.from ?? CALLER, To: TEST_PHONE_NUMBER });
+      const form = new URLSearchParams({
+        From: options.from ?? CALLER,
+        To: TEST_PHONE_NUMBER,
+        ...at(options.now ?? now),
+      });
       for (const digits of options.digits ?? []) form.append('Digits', digits);
       for (const speech of options.speech ?? []) form.append('Speech', speech);
+      for (const input of options.inputs ?? []) form.append('Input', input);
       if (options.dialOutcome) form.set('DialOutcome', options.dialOutcome);
       const rung = await emulatorPost<{ call: { sid: string } }>(twilio, '/_emulator/calls', form);
       const call = await emulator.waitForCall(rung.call.sid, 30_000);
@@ -122,7 +144,12 @@ export async function startPhone({
       }>(
         twilio,
         '/_emulator/messages',
-        new URLSearchParams({ From: options.from ?? CALLER, To: TEST_PHONE_NUMBER, Body: body }),
+        new URLSearchParams({
+          From: options.from ?? CALLER,
+          To: TEST_PHONE_NUMBER,
+          Body: body,
+          ...at(options.now ?? now),
+        }),
       );
       await app.queues.idle();
       // Forwards come through the outbound queue: the texts the app sent besides its replies.

@@ -42,6 +42,7 @@ const TWIML_TYPES = new Set(['text/xml', 'application/xml', 'text/html', '']);
 class CallFlow implements VerbContext {
   readonly digits: string[];
   readonly speech: string[];
+  readonly inputs: string[] | undefined;
   readonly transcript: TranscriptLine[] = [];
   answered: boolean;
   seconds = 0;
@@ -55,13 +56,17 @@ class CallFlow implements VerbContext {
   constructor(readonly options: CallFlowOptions) {
     this.digits = queue(options.script?.digits);
     this.speech = queue(options.script?.speech);
+    this.inputs = options.script?.inputs ? [...options.script.inputs] : undefined;
     this.answered = options.answered ?? false;
   }
 
   async run(): Promise<CallFlowResult> {
     const end = await this.play().catch((error: unknown): End => {
       if (this.options.signal?.aborted) return { endedBy: 'aborted', status: 'canceled' };
-      if (error instanceof CallFailure) return { endedBy: 'error', error };
+      if (error instanceof CallFailure) {
+        this.options.onError?.(error);
+        return { endedBy: 'error', error };
+      }
       throw error;
     });
     await this.flushLater();
@@ -74,7 +79,12 @@ class CallFlow implements VerbContext {
       seconds: this.seconds,
       transcript: this.transcript,
       ...(end.error ? { error: { code: end.error.code, message: end.error.message } } : {}),
-      unused: { digits: [...this.digits], speech: [...this.speech], dialed: this.dials > 0 },
+      unused: {
+        digits: [...this.digits],
+        speech: [...this.speech],
+        ...(this.inputs ? { inputs: [...this.inputs] } : {}),
+        dialed: this.dials > 0,
+      },
     };
   }
 
@@ -104,6 +114,7 @@ class CallFlow implements VerbContext {
       return document;
     } catch (error) {
       if (!(error instanceof CallFailure) || !fallback || this.options.signal?.aborted) throw error;
+      this.options.onError?.(error);
       this.say({ verb: 'Error', text: `${error.code} ${error.message}; requesting the fallback URL` });
       const params = { ErrorCode: String(error.code), ErrorUrl: error.url ?? ('url' in start ? start.url : '') };
       return this.fetch({ url: fallback.url, method: fallback.method ?? 'POST', params });
@@ -199,7 +210,7 @@ class CallFlow implements VerbContext {
     const cookie = await this.cookies.getCookieString(url);
     const result = await sendWebhook(
       this.options.authToken,
-      { ...request, ...(cookie ? { cookie } : {}) },
+      { ...request, ...(cookie ? { cookie } : {}), ...(this.options.script?.at ? { at: this.options.script.at } : {}) },
       signals.length ? AbortSignal.any(signals) : undefined,
     );
     if (control?.aborted && !this.options.signal?.aborted) throw new Interrupted();
@@ -231,6 +242,7 @@ class CallFlow implements VerbContext {
         11200,
         `HTTP retrieval failure: ${where} answered ${result.error}${snippet(result.body)}`,
         result.url,
+        result.status,
       );
     const type = (result.contentType ?? '').split(';')[0]!.trim().toLowerCase();
     if (type.startsWith('audio/'))
@@ -243,7 +255,12 @@ class CallFlow implements VerbContext {
       return { verbs: parseTwiml(result.body), url: result.url };
     } catch (error) {
       if (!(error instanceof TwimlError)) throw error;
-      throw new CallFailure(12100, `Document parse failure: ${where} answered ${error.message}`, result.url);
+      throw new CallFailure(
+        12100,
+        `Document parse failure: ${where} answered ${error.message}`,
+        result.url,
+        result.status,
+      );
     }
   }
 

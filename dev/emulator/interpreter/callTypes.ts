@@ -19,12 +19,20 @@ export const DIAL_OUTCOMES: readonly DialOutcome[] = [
 export interface CallScript {
   digits?: string | string[];
   speech?: string | string[];
+  /**
+   * The caller's inputs in order, taken by each <Gather> or <Record> in turn whatever it
+   * listens for: keys (`1`, `#`), words (`say:appointment`) or `silence`. When given, digits
+   * and speech are not used.
+   */
+  inputs?: string[];
   /** How every <Dial> ends; default completed. */
   dialOutcome?: DialOutcome;
   /** How long every <Record> records, in seconds; default 5. */
   recordingSeconds?: number;
   /** What a transcribed recording says; default "Emulated transcription." */
   transcription?: string;
+  /** When the call happens (ISO 8601), if not now: sent with every request of the call (X-Emulator-Time). */
+  at?: string;
 }
 
 export interface TranscriptLine {
@@ -51,7 +59,7 @@ export interface CallFlowResult {
   /** A Twilio error code and message when the app's TwiML could not be fetched or read. */
   error?: { code: number; message: string };
   /** Scripted input no verb asked for: digits and speech left over, and whether any <Dial> used the dial outcome. */
-  unused: { digits: string[]; speech: string[]; dialed: boolean };
+  unused: { digits: string[]; speech: string[]; inputs?: string[]; dialed: boolean };
 }
 
 export interface OutgoingSms {
@@ -89,6 +97,8 @@ export class CallFailure extends Error {
     readonly code: number,
     message: string,
     readonly url?: string,
+    /** The HTTP status the URL answered, when it answered. */
+    readonly status?: number,
   ) {
     super(message);
   }
@@ -152,6 +162,8 @@ export interface CallFlowOptions {
   onLine?: (line: TranscriptLine) => void;
   onRequest?: (result: WebhookResult) => void;
   onRecording?: (recording: RecordingMade) => void;
+  /** Each Twilio error the call meets (what Twilio's debugger publishes), a fallback's too. */
+  onError?: (failure: CallFailure) => void;
   /** Sends an <Sms> from the call; answers its SID. */
   sendSms?: (sms: OutgoingSms) => Promise<string> | string;
 }

@@ -26,6 +26,8 @@ export interface MessagingFlowOptions {
   maxRedirects?: number;
   signal?: AbortSignal;
   onRequest?: (result: WebhookResult) => void;
+  /** When the text arrives (ISO 8601), if not now: sent as X-Emulator-Time. */
+  at?: string;
 }
 
 export async function runMessagingFlow(options: MessagingFlowOptions): Promise<MessagingFlowResult> {
@@ -50,7 +52,7 @@ async function followMessagingTwiml(
       return { replies, error: { code: 11100, message: 'too many <Redirect>s (a loop?)' } };
     const result = await sendWebhook(
       options.authToken,
-      { ...target, params: { ...options.message, ...extra } },
+      { ...target, params: { ...options.message, ...extra }, ...(options.at ? { at: options.at } : {}) },
       options.signal,
     );
     options.onRequest?.(result);

@@ -12,7 +12,7 @@ export const API_VERSION = '2010-04-01';
 export const TWILIO_API_BASE_URL = 'https://api.twilio.com';
 
 /** A Twilio-shaped SID: two-letter prefix (CA call, SM message, PN number, RE recording, TR transcription, AC account) and 32 hex digits. */
-export const newSid = (prefix: 'CA' | 'SM' | 'PN' | 'RE' | 'TR' | 'AC') =>
+export const newSid = (prefix: 'CA' | 'SM' | 'PN' | 'RE' | 'TR' | 'AC' | 'NO') =>
   `${prefix}${randomBytes(16).toString('hex')}`;
 
 /** Made-up credentials for an emulator run: they open nothing but the local emulator. */

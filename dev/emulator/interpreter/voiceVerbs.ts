@@ -22,6 +22,8 @@ export interface VerbContext {
   /** The callee's scripted key presses and words, one entry per <Gather> or <Record>. */
   readonly digits: string[];
   readonly speech: string[];
+  /** The caller's inputs in order (keys, `say:words`, `silence`), when the script gives them so. */
+  readonly inputs: string[] | undefined;
   answered: boolean;
   /** Simulated seconds so far. */
   seconds: number;
@@ -171,28 +173,42 @@ function gatherInput(
 ): { params: Record<string, string>; heard: string } | undefined {
   const attrs = verb.attributes;
   const input = (attrs.input ?? 'dtmf').toLowerCase().split(/\s+/);
-  if (input.includes('dtmf') && call.digits.length > 0) {
-    const numDigits = Number(attrs.numDigits);
-    const collected = collectDigits(
-      call.digits.shift()!,
-      attrs.finishOnKey ?? '#',
-      Number.isInteger(numDigits) && numDigits > 0 ? numDigits : undefined,
-    );
-    const finished = collected.finishedOnKey ? ` then ${collected.finishedOnKey}` : '';
-    if (collected.digits === '') return undefined;
-    return {
-      params: {
-        Digits: collected.digits,
-        ...(collected.finishedOnKey ? { FinishedOnKey: collected.finishedOnKey } : {}),
-      },
-      heard: `pressed ${collected.digits}${finished}`,
-    };
+  if (call.inputs) {
+    // One ordered list: this gather takes the next input, whatever it is; one it does not listen for is silence to it.
+    const next = call.inputs.shift();
+    if (next === undefined || next === 'silence') return undefined;
+    if (next.startsWith('say:')) return input.includes('speech') ? spoken(next.slice('say:'.length)) : undefined;
+    return input.includes('dtmf') ? pressed(next, attrs) : undefined;
   }
-  if (input.includes('speech') && call.speech.length > 0) {
-    const speech = call.speech.shift()!;
-    return { params: { SpeechResult: speech, Confidence: '0.92' }, heard: `said "${speech}"` };
-  }
+  if (input.includes('dtmf') && call.digits.length > 0) return pressed(call.digits.shift()!, attrs);
+  if (input.includes('speech') && call.speech.length > 0) return spoken(call.speech.shift()!);
   return undefined;
+}
+
+const spoken = (speech: string) => ({
+  params: { SpeechResult: speech, Confidence: '0.92' },
+  heard: `said "${speech}"`,
+});
+
+function pressed(
+  keys: string,
+  attrs: Record<string, string | undefined>,
+): { params: Record<string, string>; heard: string } | undefined {
+  const numDigits = Number(attrs.numDigits);
+  const collected = collectDigits(
+    keys,
+    attrs.finishOnKey ?? '#',
+    Number.isInteger(numDigits) && numDigits > 0 ? numDigits : undefined,
+  );
+  const finished = collected.finishedOnKey ? ` then ${collected.finishedOnKey}` : '';
+  if (collected.digits === '') return undefined;
+  return {
+    params: {
+      Digits: collected.digits,
+      ...(collected.finishedOnKey ? { FinishedOnKey: collected.finishedOnKey } : {}),
+    },
+    heard: `pressed ${collected.digits}${finished}`,
+  };
 }
 
 function gather(call: VerbContext, verb: TwimlElement, document: Document): Step {
@@ -290,6 +306,13 @@ function transcription(
 
 /** The key that ends a <Record>: the first scripted key in finishOnKey; without one the caller hangs up. */
 function recordEnd(call: VerbContext, finishOnKey: string): string {
+  if (call.inputs) {
+    // In the ordered list, silence (or words) ends the recording by its timeout: no key.
+    const next = call.inputs.shift();
+    if (next === undefined) return 'hangup';
+    if (next === 'silence' || next.startsWith('say:')) return '';
+    return [...next].find((key) => finishOnKey.includes(key)) ?? 'hangup';
+  }
   const keys = call.digits.shift() ?? '';
   return [...keys].find((key) => finishOnKey.includes(key)) ?? 'hangup';
 }
@@ -307,10 +330,10 @@ function record(call: VerbContext, verb: TwimlElement, document: Document): Step
     RecordingUrl: recording.url,
     RecordingSid: recording.sid,
     RecordingDuration: String(seconds),
-    Digits: ended,
+    ...(ended ? { Digits: ended } : {}),
   });
   const beep = attrs.playBeep === 'false' ? '' : 'beep, ';
-  const how = ended === 'hangup' ? 'the caller hangs up' : `ended with ${ended}`;
+  const how = ended === 'hangup' ? 'the caller hangs up' : ended ? `ended with ${ended}` : 'ended by silence';
   navigate(call, verb, `${beep}recorded ${seconds} s, ${how}`, to);
   // After a hangup Twilio still requests the action, but the call is over: its TwiML is not run.
   return ended === 'hangup' ? { then: 'navigate', to, hangupAfter: true } : { then: 'navigate', to };

@@ -9,6 +9,8 @@ export interface WebhookRequest {
   params: Record<string, string>;
   /** A Cookie header: what the app set earlier in the same call. */
   cookie?: string;
+  /** When the call or text happens, if not now: sent as X-Emulator-Time for a local host to honor. */
+  at?: string;
 }
 
 /** One request made as Twilio makes it, and what came back. */
@@ -28,6 +30,11 @@ export interface WebhookResult {
   error?: string;
 }
 
+/**
+ * Not Twilio's: the emulator's word for "this call or text happens at" (ISO 8601), which the
+ * project's local host honors so a flow's hours can be tried at any time. Twilio never sends it.
+ */
+export const EMULATOR_TIME_HEADER = 'X-Emulator-Time';
 export const TWILIO_WEBHOOK_TIMEOUT_MS = 15_000;
 const MAX_RETRIES = 5;
 
@@ -85,6 +92,7 @@ export async function sendWebhook(
   };
   if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded; charset=utf-8';
   if (request.cookie) headers.Cookie = request.cookie;
+  if (request.at) headers[EMULATOR_TIME_HEADER] = request.at;
 
   const result: WebhookResult = {
     url,

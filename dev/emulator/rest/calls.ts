@@ -18,6 +18,7 @@ import {
   url,
   type Form,
 } from './params';
+import { postDebuggerEvent } from './debugger';
 import { recordCall } from './recordings';
 import { callJson, pageJson, TwilioApiError, type CallStatus, type EmulatedCall } from './resources';
 import { api, notFound, type ApiRequest, type Route } from './router';
@@ -226,6 +227,7 @@ async function converse(state: EmulatorState, call: EmulatedCall): Promise<numbe
     },
     onRequest: (request) => recordRequest(state, request),
     onRecording: (recording) => recordCall(state, call, recording),
+    onError: (failure) => postDebuggerEvent(state, call.sid, failure, callParams(call)),
     sendSms: (sms) => createMessage(state, sms, 'outbound-call').sid,
   });
   if (result.error) call.error = result.error;

@@ -114,7 +114,7 @@ export function createMessage(
     done: false,
   };
   state.messages.set(message.sid, message);
-  state.log(`message ${message.sid} ${message.from} → ${message.to} queued`);
+  state.log(`message ${message.sid} ${message.from} → ${message.to} queued: ${logText(message.body)}`);
   const failure = state.script.messageFailure;
   state.clock.start(
     message.sid,
@@ -220,6 +220,7 @@ function listMessages(state: EmulatorState, { query, path, form }: ApiRequest) {
 export async function textNumber(
   state: EmulatorState,
   sms: { from: string; to: string; body: string },
+  at?: string,
 ): Promise<{ message: EmulatedMessage; replies: EmulatedMessage[]; error?: MessagingFlowResult['error'] }> {
   const number = numberByPhone(state, sms.to);
   if (!number) throw new TwilioApiError(404, 20404, `${sms.to} is not a number of this account`);
@@ -260,7 +261,14 @@ export async function textNumber(
     },
     signal: state.clock.signal,
     onRequest: (request) => recordRequest(state, request),
+    ...(at ? { at } : {}),
   });
   const replies = result.replies.map((reply) => createMessage(state, reply, 'outbound-reply', reply.media));
   return { message, replies, ...(result.error ? { error: result.error } : {}) };
+}
+
+/** A text's body as the log shows it: on one line, quoted, cut after 100 characters. */
+export function logText(body: string): string {
+  const line = body.replace(/\s+/g, ' ').trim();
+  return JSON.stringify(line.length > 100 ? `${line.slice(0, 100)}…` : line);
 }

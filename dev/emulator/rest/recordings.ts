@@ -2,6 +2,7 @@
  * Recordings made by <Record>, <Dial record> and Record=true: their JSON (account and call
  * Recordings resources) and their audio, as Twilio serves RecordingUrl: WAV by default or
  * with .wav, MP3 with .mp3, the metadata with .json. The audio is silence of the recorded length.
+ * DELETE removes one (204), after which it is 404 like any unknown recording.
  */
 import type { RecordingMade } from '../interpreter/callTypes';
 import { callRecordingJson, pageJson, recordingJson, type EmulatedCall, type EmulatedRecording } from './resources';
@@ -31,6 +32,11 @@ export function recordingRoutes(state: EmulatorState): Route[] {
       handle: (request) => audio(find(state, request), 'mp3'),
     },
     {
+      method: 'DELETE',
+      pattern: api(`/Recordings/${SID}\\.json`),
+      handle: (request) => remove(state, find(state, request)),
+    },
+    {
       method: 'GET',
       pattern: api('/Calls/([^/]+)/Recordings\\.json'),
       handle: (request) => ({
@@ -48,6 +54,11 @@ export function recordingRoutes(state: EmulatorState): Route[] {
       },
     },
   ];
+}
+
+function remove(state: EmulatorState, recording: EmulatedRecording): ApiResponse {
+  state.recordings.delete(recording.sid);
+  return { status: 204 };
 }
 
 function find(state: EmulatorState, { sids, path }: ApiRequest): EmulatedRecording {

@@ -28,6 +28,8 @@ export interface EmulatorState {
   /** Every webhook and status callback sent, in order. */
   readonly requests: WebhookResult[];
   readonly clock: Clock;
+  /** The Console Debugger's webhook: where errors the emulator meets are posted (debugger.ts). */
+  debuggerUrl?: string | undefined;
   log(line: string): void;
 }
 

@@ -1,12 +1,12 @@
 /**
  * The emulator's own endpoints under /_emulator (behind the same Basic auth): what a test or
  * `simulate` needs that Twilio's API has no word for: ring or text one of the account's
- * numbers as a phone would, and follow a call's transcript.
+ * numbers as a phone would, follow a call's transcript, and set the Console Debugger's webhook.
  */
 import { ringNumber } from './calls';
 import { textNumber } from './messages';
 import { DIAL_OUTCOMES, type DialOutcome, type TranscriptLine } from '../interpreter/callTypes';
-import { first, isCallAddress, oneOf, type Form } from './params';
+import { first, INVALID_PARAMETER, isCallAddress, oneOf, type Form } from './params';
 import { callJson, messageJson, TwilioApiError, type EmulatedCall } from './resources';
 import { notFound, type Route } from './router';
 import type { EmulatorState } from './state';
@@ -66,6 +66,17 @@ export function toolRoutes(
       },
     },
     {
+      // Twilio sets the debugger webhook in its console, not through the API: this is that setting.
+      method: 'POST',
+      pattern: /^\/_emulator\/debugger$/,
+      handle: ({ form }) => {
+        const url = first(form, 'Url') ?? '';
+        if (url && !/^https?:\/\//.test(url)) throw new TwilioApiError(400, 21205, `Url is not a valid URL: ${url}`);
+        state.debuggerUrl = url || undefined;
+        return { status: 200, json: { debuggerUrl: state.debuggerUrl ?? null } };
+      },
+    },
+    {
       method: 'POST',
       pattern: /^\/_emulator\/calls$/,
       handle: ({ form }) => ({
@@ -78,7 +89,11 @@ export function toolRoutes(
       pattern: /^\/_emulator\/messages$/,
       handle: async ({ form }) => {
         const [from, to] = caller(form);
-        const { message, replies, error } = await textNumber(state, { from, to, body: first(form, 'Body') ?? '' });
+        const { message, replies, error } = await textNumber(
+          state,
+          { from, to, body: first(form, 'Body') ?? '' },
+          happensAt(form),
+        );
         return {
           status: 201,
           json: { message: messageJson(message), replies: replies.map(messageJson), ...(error ? { error } : {}) },
@@ -96,17 +111,30 @@ function caller(form: Form): [from: string, to: string] {
   return [from, to];
 }
 
-/** The caller's keys, words and dial outcome for this call (Digits, Speech repeatable), else the emulator's script. */
+/** The caller's keys, words and dial outcome for this call (Digits, Speech, or the ordered Input: repeatable), else the emulator's script. */
 function callerScript(state: EmulatorState, form: Form): EmulatedCall['script'] {
   const dialOutcome = oneOf(form, 'DialOutcome', DIAL_OUTCOMES) as DialOutcome | undefined;
   return {
     ...state.script,
     ...(form.has('Digits') ? { digits: form.get('Digits') } : {}),
     ...(form.has('Speech') ? { speech: form.get('Speech') } : {}),
+    ...(form.has('Input') ? { inputs: form.get('Input') } : {}),
     ...(dialOutcome ? { dialOutcome } : {}),
+    ...(happensAt(form) ? { at: happensAt(form) } : {}),
   };
 }
 
+/**
+ * `At`: when the call or text happens (ISO 8601; without an offset, the app reads it in its
+ * flow's time zone), for the app's local host; not Twilio's.
+ */
+function happensAt(form: Form): string | undefined {
+  const at = first(form, 'At');
+  if (at === undefined) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/.test(at))
+    throw new TwilioApiError(400, INVALID_PARAMETER, `Invalid At: ${at} (an ISO time, like 2026-06-01T10:00)`);
+  return at;
+}
 export const callReport = (call: EmulatedCall): CallReport => ({
   call: callJson(call),
   transcript: call.transcript,

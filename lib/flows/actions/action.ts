@@ -50,12 +50,25 @@ export interface ActionTwiml {
   readonly nextTurn: number;
   /** What the flow's templates read: the call's variables, this request, results, settings. */
   readonly scope: TemplateScope;
+  /** The flow's voice and language, for every say it writes (`<Say>` attributes). */
+  readonly sayAttributes: VoiceResponse.SayAttributes;
   /** A flow text rendered, safe for TwiML. */
   text(template: string): string;
   /** The URL of this action's callback (or of `route`): its step and index, then `query`. */
   url(query?: Record<string, string | number>, route?: string): string;
   /** Go to a step: a redirect to our step route, fetched as the call's next document. */
   goTo(step: string): void;
+  /** Text someone during the call (default: the other party): sent through the outbound queue, once per call, turn and action. */
+  sendText(body: string, to?: string): void;
+}
+
+/** A text an action sends during a call, for the webhook to put on the outbound queue. */
+export interface CallText {
+  /** `call-sms|<CallSid>|<turn>|<step>|<at>`: a replayed turn queues the same key, which is sent once. */
+  key: string;
+  to: string;
+  from: string;
+  body: string;
 }
 
 /** The answer to an action's own callback: the request, and what comes next. */

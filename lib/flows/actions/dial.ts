@@ -24,7 +24,9 @@ export type DialOutcome = (typeof OUTCOMES)[number];
 const schema = z
   .strictObject({
     to: z
-      .union([dialTarget, z.array(dialTarget).min(1).max(10)])
+      .union([dialTarget, z.array(dialTarget).min(1).max(10)], {
+        error: 'must be a number in E.164 (+15550100000), client:<name> or a sip: URI, or a list of up to 10 of them',
+      })
       .meta({ description: 'Who to ring: +1555…, client:alice, sip:bob@example.com, or a list.' }),
     mode: z
       .enum(['simultaneous', 'sequential'])
@@ -89,9 +91,13 @@ function writeDial(twiml: ActionTwiml, dial: Dial, leg: number): void {
 }
 
 /** What the answering party hears before the caller is connected. */
-export function whisperTwiml(dial: Dial | undefined, scope: TemplateScope): string {
+export function whisperTwiml(
+  dial: Dial | undefined,
+  scope: TemplateScope,
+  sayAttributes: VoiceResponse.SayAttributes = {},
+): string {
   const response = new VoiceResponse();
-  if (dial?.whisper) response.say(xmlSafe(render(dial.whisper, scope)));
+  if (dial?.whisper) response.say(sayAttributes, xmlSafe(render(dial.whisper, scope)));
   return response.toString();
 }
 

@@ -114,6 +114,16 @@ export const gather = defineAction({
     ...(noInput ? [{ path: ['noInput'], step: noInput }] : []),
     ...(otherwise ? [{ path: ['otherwise'], step: otherwise }] : []),
   ],
+  problems: ({ branches, keywords }) =>
+    Object.keys(branches).length || Object.keys(keywords).length
+      ? []
+      : [
+          {
+            path: [],
+            message:
+              'has no branches or keywords: whatever the caller presses or says, it only asks again and then goes to otherwise/noInput or the next actions. Add "branches" (keys → step) or "keywords" (words → step), or use say and pause if no answer is wanted',
+          },
+        ],
   write: (twiml, value) => writeGather(twiml, value, 1),
   callback: (call, gather) => {
     const digits = field(call.params, 'Digits') || undefined;
@@ -124,7 +134,7 @@ export const gather = defineAction({
     const problem = digits || speech ? 'no match' : 'no input';
     const attempt = call.place.try ?? 1;
     if (attempt <= gather.retries) {
-      call.response.say(call.text(gather.reprompt));
+      call.response.say(call.sayAttributes, call.text(gather.reprompt));
       writeGather(call, gather, attempt + 1);
       return call.answer({ ...heard, outcome: `${problem}, asked again` });
     }

@@ -21,6 +21,9 @@ const notify = z.strictObject({
     }),
 });
 
+/** The recording lengths Twilio transcribes (<Record transcribe>; error 13617 outside them). */
+const TRANSCRIBED = { min: 2, max: 120 };
+
 export const record = defineAction({
   schema: z
     .strictObject({
@@ -34,6 +37,15 @@ export const record = defineAction({
     .meta({ description: 'Record the caller (a voicemail); the recording is kept on the call’s record.' }),
   ends: true,
   steps: (value) => (value.then ? [{ path: ['then'], step: value.then }] : []),
+  problems: ({ transcribe, maxLength }) =>
+    transcribe && maxLength !== undefined && (maxLength < TRANSCRIBED.min || maxLength > TRANSCRIBED.max)
+      ? [
+          {
+            path: ['maxLength'],
+            message: `must be ${TRANSCRIBED.min} to ${TRANSCRIBED.max} s with transcribe: Twilio transcribes recordings of ${TRANSCRIBED.min} to ${TRANSCRIBED.max} s only (error 13617)`,
+          },
+        ]
+      : [],
   write: (twiml, { maxLength, finishOnKey, playBeep, transcribe }) => {
     const callback = twiml.url({}, 'recording');
     twiml.response.record({
@@ -54,6 +66,12 @@ export const record = defineAction({
       ...(Number.isInteger(duration) && duration >= 0 ? { recordingDuration: duration } : {}),
       ...(recordingSid ? { recordingSid } : {}),
     };
+    // Twilio requests the action when the caller hangs up while recording (Digits=hangup) but
+    // plays nothing of its answer: the path ends here, not at a step nobody heard.
+    if (field(call.params, 'Digits') === 'hangup') {
+      call.response.hangup();
+      return call.answer({ ...facts, outcome: 'caller hung up' });
+    }
     return call.then(facts, { step: value.then });
   },
 });

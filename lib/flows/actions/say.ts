@@ -24,7 +24,7 @@ const schema = z
 /** Says `value` inside `parent` (the response, or a gather's prompt). */
 export function speak(twiml: ActionTwiml, parent: { say: VoiceResponse['say'] }, value: z.output<typeof schema>): void {
   const { text, ...attributes } = typeof value === 'string' ? { text: value } : value;
-  parent.say(attributes as VoiceResponse.SayAttributes, twiml.text(text));
+  parent.say({ ...twiml.sayAttributes, ...(attributes as VoiceResponse.SayAttributes) }, twiml.text(text));
 }
 
 export const say = defineAction({

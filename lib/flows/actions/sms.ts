@@ -1,4 +1,8 @@
-/** `sms`: a text during the call, to the caller or a fixed number. */
+/**
+ * `sms`: a text during the call, to the caller or a fixed number. Sent through the Messages API
+ * on the outbound queue (never the deprecated `<Sms>` verb, whose texts get no status callback
+ * and no record): recorded, checked against the opt-out list, once however often the turn is replayed.
+ */
 import * as z from 'zod';
 import { e164, text } from '../fields';
 import { MAX_SMS_LENGTH } from '../text';
@@ -13,6 +17,6 @@ export const sms = defineAction({
   ends: false,
   write: (twiml, value) => {
     const sms = typeof value === 'string' ? { text: value } : value;
-    twiml.response.sms(sms.to ? { to: sms.to } : {}, twiml.text(sms.text).slice(0, MAX_SMS_LENGTH));
+    twiml.sendText(twiml.text(sms.text).slice(0, MAX_SMS_LENGTH), sms.to);
   },
 });

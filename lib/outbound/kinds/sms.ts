@@ -20,7 +20,7 @@ const SEARCHED = 50;
 /** A text, sent by the same code as POST /api/messages. */
 export const smsKind: OutboundKind<z.output<typeof payload>> = {
   payload,
-  send: (settings, origin, text) => sendMessage(settings, origin, text),
+  send: (settings, origin, text) => sendMessage(settings, origin, text, 'a queued text'),
   async find(settings, text, since) {
     const client = await getTwilioClient(settings);
     const recent = await callTwilio(

@@ -44,7 +44,7 @@ describe('settings', () => {
       TWILIO_API_BASE_URL: 'not a url',
     });
     expect(problems).toContain('TWILIO_ACCOUNT_SID: must be "AC" followed by 32 hex characters');
-    expect(problems).toContain('TWILIO_PHONE_NUMBER: Invalid E.164 number');
+    expect(problems).toContain('TWILIO_PHONE_NUMBER: must be a phone number in E.164, like +15550100000');
     expect(problems).toContain('PUBLIC_BASE_URL: must use https (http is allowed for localhost only)');
     expect(problems).toContain(
       'PUBLIC_BASE_URL: must be an origin only, such as https://myapp.azurewebsites.net (no path or query)',

@@ -10,7 +10,7 @@ import { isOpen } from '../../../lib/flows/hours';
 import { FlowFileError, getFlows, readFlowFile } from '../../../lib/flows/load';
 import { answerMessage } from '../../../lib/flows/messaging';
 import { DEFAULT_FLOWS, flowFileSchema, type FlowFile } from '../../../lib/flows/schema';
-import { answerCall, answerCallback } from '../../../lib/flows/voice';
+import { answerCall, answerCallback, stepGone, whisperTwiml, type CallText } from '../../../lib/flows/voice';
 import { ROOT } from '../../support/appHost';
 import { baseSettings } from '../../support/settings';
 
@@ -18,8 +18,13 @@ const settings = loadSettings({ ...baseSettings, VOICE_GREETING: 'Hi there', SMS
 const dir = mkdtempSync(join(tmpdir(), 'flow-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The problems a flow file is refused with, one line each. */
+/** The problems a flow file is refused with, one line each (without line and column: JSON.stringify writes one line). */
 function problemsOf(flows: unknown): string[] {
+  return placedProblemsOf(flows).map((line) => line.replace(/^flows\.json:\d+:\d+: /, 'flows.json: '));
+}
+
+/** The problems with their line and column: `flows.json:5:12: voice…: …`. */
+function placedProblemsOf(flows: unknown): string[] {
   const file = join(dir, `flow-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(file, typeof flows === 'string' ? flows : JSON.stringify(flows));
   try {
@@ -196,8 +201,22 @@ describe('a flow file that does not validate', () => {
     ]);
   });
 
+  it('names a code action whose hook the app does not have, and the hooks it has', () => {
+    const step = (hook: string) => ({ actions: [{ code: { hook, ok: 'done' } }] });
+    expect(
+      problemsOf({
+        voice: { entry: 'menu', steps: { menu: step('orderStatus'), done: { actions: [{ hangup: true }] } } },
+        messaging: { rules: [{ keyword: 'x', actions: [{ code: { hook: 'crmLookup' } }] }] },
+      }),
+    ).toEqual([
+      expect.stringMatching(
+        /^flows\.json: messaging\.rules\[0\]\.actions\[0\]\.code\.hook: no hook "crmLookup": write hooks\/crmLookup\.ts \(the hooks are .*orderStatus/,
+      ),
+    ]);
+  });
+
   it('that is not JSON, or is missing when PHONE_FLOWS names it, says so', async () => {
-    expect(problemsOf('{ "voice": ')).toEqual([expect.stringMatching(/^flows\.json: \(the file\): is not JSON/)]);
+    expect(problemsOf('{ "voice": ')).toEqual([expect.stringMatching(/^flows\.json: \(the file\): is not JSON: /)]);
     expect(() => getFlows({ PHONE_FLOWS: 'no-such-flows.json' }, dir)).toThrow(FlowFileError);
     expect(getFlows({ PHONE_FLOWS: undefined }, dir)).toBe(DEFAULT_FLOWS);
   });
@@ -210,6 +229,61 @@ const call = {
   CallStatus: 'ringing',
 };
 const parse = (flows: object): FlowFile => flowFileSchema.parse(flows);
+
+describe('a problem in a flow file', () => {
+  const file = (text: string) => placedProblemsOf(text.trim());
+
+  it('names the line and column of the value it is about, and of a syntax error', () => {
+    expect(
+      file(`
+{
+  "voice": {
+    "entry": "menu",
+    "steps": {
+      "menu": { "actions": [{ "dial": { "to": "15550100000" } }] }
+    }
+  }
+}`),
+    ).toEqual([
+      'flows.json:5:47: voice.steps.menu.actions[0].dial.to: must be a number in E.164 (+15550100000), client:<name> or a sip: URI, or a list of up to 10 of them',
+    ]);
+    expect(file('{\n  "voice": {\n    "entry": "menu",\n  }\n}')).toEqual([
+      'flows.json:4:3: (the file): is not JSON: a "name" expected (a comma too many before } ?)',
+    ]);
+  });
+
+  it('suggests the nearest step name and time zone', () => {
+    expect(
+      problemsOf({
+        hours: { timeZone: 'America/New_Yrok', weekly: {} },
+        voice: { entry: 'menu', steps: { menu: { actions: [{ say: 'Hi' }] } } },
+      }),
+    ).toEqual([
+      'flows.json: hours.timeZone: must be an IANA time zone, like America/New_York; did you mean "America/New_York"?',
+    ]);
+    expect(
+      problemsOf(
+        flow({
+          steps: {
+            menu: { actions: [{ gather: { branches: { '1': 'emergancy', '2': 'menu' } } }] },
+            emergency: { actions: [{ say: 'Call 911.' }] },
+          },
+        }),
+      ),
+    ).toEqual([
+      'flows.json: voice.steps.menu.actions[0].gather.branches.1: unknown step "emergancy"; did you mean "emergency"?',
+      'flows.json: voice.steps.emergency: is unreachable: no entry, branch, outcome or redirect leads to it',
+    ]);
+  });
+
+  it('reports a gather with no branches or keywords as the gather, even when nothing else is wrong', () => {
+    expect(
+      problemsOf(flow({ steps: { menu: { actions: [{ gather: { prompt: 'Press 1.', otherwise: 'menu' } }] } } })),
+    ).toEqual([
+      expect.stringMatching(/^flows\.json: voice\.steps\.menu\.actions\[0\]\.gather: has no branches or keywords: /),
+    ]);
+  });
+});
 
 describe('voice TwiML', () => {
   it('by default says VOICE_GREETING, as the seed did', async () => {
@@ -281,8 +355,12 @@ describe('voice TwiML', () => {
         },
       }),
     );
-    const twiml = (await answerCall(flows, call, settings)).twiml;
-    expect(twiml).toContain('<Sms to="+15550100000">Call from +15550100199</Sms>');
+    const outbox: CallText[] = [];
+    const twiml = (await answerCall(flows, call, settings, undefined, { outbox })).twiml;
+    expect(twiml).not.toContain('<Sms');
+    expect(outbox).toEqual([
+      { key: `call-sms|${call.CallSid}|0|menu|0`, to: '+15550100000', from: call.To, body: 'Call from +15550100199' },
+    ]);
     expect(twiml).toContain(
       'callerId="+15005550006" record="record-from-answer" recordingStatusCallback="/api/twilio/flow/recording?step=menu&amp;at=1"',
     );
@@ -335,6 +413,7 @@ describe('messaging TwiML', () => {
       twiml: '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Thanks!</Message></Response>',
       rule: 'default',
       forwards: [],
+      replies: true,
     });
   });
 
@@ -348,5 +427,112 @@ describe('messaging TwiML', () => {
     expect(forwards[0]!.body).toMatch(/^From \+15550100199: x+$/);
     expect(forwards[0]!.body).toHaveLength(1600);
     expect(answer.rule).toBe('rule 1');
+  });
+});
+
+describe("the flow's voice and language", () => {
+  const spanish = parse(
+    flow({
+      voice: 'Polly.Lupe',
+      language: 'es-US',
+      steps: {
+        menu: {
+          actions: [
+            { say: 'Hola' },
+            { say: { text: 'Hello', voice: 'Polly.Joanna', language: 'en-US' } },
+            {
+              gather: {
+                prompt: 'Marque 1',
+                reprompt: 'No le entendí.',
+                retries: 1,
+                branches: { '1': 'ventas' },
+              },
+            },
+          ],
+        },
+        ventas: { actions: [{ dial: { to: '+15550100001', whisper: 'Llamada de ventas' } }] },
+      },
+    }),
+  );
+  const lupe = 'voice="Polly.Lupe" language="es-US"';
+
+  it("is every say's, unless a say names its own: prompts and re-prompts too", async () => {
+    const twiml = (await answerCall(spanish, call, settings)).twiml;
+    expect(twiml).toContain(`<Say ${lupe}>Hola</Say><Say voice="Polly.Joanna" language="en-US">Hello</Say>`);
+    expect(twiml).toContain(`<Say ${lupe}>Marque 1</Say>`);
+    const again = await answerCallback('gather', { step: 'menu', at: 2, try: 1, turn: 1 }, spanish, call, settings);
+    expect(again?.twiml).toContain(`<Say ${lupe}>No le entendí.</Say><Gather`);
+    expect(again?.twiml).toContain(`<Say ${lupe}>Marque 1</Say></Gather>`);
+  });
+
+  it('is the "no longer available" apology\'s and the whisper\'s', () => {
+    expect(stepGone(spanish, { step: 'gone', turn: 2 }, settings, call).twiml).toContain(
+      `<Say ${lupe}>Sorry, that option is no longer available.</Say>`,
+    );
+    expect(whisperTwiml(spanish, { step: 'ventas', at: 0 }, call, settings)).toBe(
+      `<?xml version="1.0" encoding="UTF-8"?><Response><Say ${lupe}>Llamada de ventas</Say></Response>`,
+    );
+  });
+
+  it('leaves says without attributes when the flow names none, as before', async () => {
+    const plain = parse(flow({ steps: { menu: { actions: [{ say: 'Hi' }] } } }));
+    expect((await answerCall(plain, call, settings)).twiml).toContain('<Say>Hi</Say>');
+  });
+});
+
+describe('record with transcribe', () => {
+  const recording = (maxLength?: number) =>
+    flow({
+      steps: { menu: { actions: [{ record: { transcribe: true, ...(maxLength ? { maxLength } : {}) } }] } },
+    });
+
+  it("is refused at start with a maxLength outside Twilio's transcription window, naming it", async () => {
+    const refusal =
+      'flows.json: voice.steps.menu.actions[0].record.maxLength: must be 2 to 120 s with transcribe: Twilio transcribes recordings of 2 to 120 s only (error 13617)';
+    expect(problemsOf(recording(300))).toEqual([refusal]);
+    expect(problemsOf(recording(1))).toEqual([refusal]);
+  });
+
+  it('is accepted within it, or without maxLength', async () => {
+    expect(problemsOf(recording(120))).toEqual([]);
+    expect(problemsOf(recording(2))).toEqual([]);
+    expect(problemsOf(recording())).toEqual([]);
+  });
+});
+
+describe('a call the app placed with machine detection', () => {
+  const flows = parse(
+    flow({
+      machine: 'message',
+      steps: {
+        menu: { actions: [{ say: 'Press 1 to confirm.' }] },
+        message: { actions: [{ say: 'Please call us back.' }] },
+      },
+    }),
+  );
+  const placed = { ...call, Direction: 'outbound-api', From: '+15005550006', To: '+15550100199' };
+
+  it.each(['machine_end_beep', 'machine_start', 'fax'])(
+    'answered by %s starts at voice.machine',
+    async (answeredBy) => {
+      const answer = await answerCall(flows, { ...placed, AnsweredBy: answeredBy }, settings);
+      expect(answer.twiml).toContain('<Say>Please call us back.</Say>');
+      expect(answer.facts).toEqual({ turn: 0, outcome: `answered by ${answeredBy}`, step: 'message' });
+    },
+  );
+
+  it('placed into a step (flow.step), a machine still goes to voice.machine on the first turn', async () => {
+    const step = { step: 'menu', turn: 1 };
+    const machine = await answerCallback('step', step, flows, { ...placed, AnsweredBy: 'machine_end_beep' }, settings);
+    expect(machine?.twiml).toContain('Please call us back.');
+    expect((await answerCallback('step', step, flows, { ...placed, AnsweredBy: 'human' }, settings))?.twiml).toContain(
+      'Press 1',
+    );
+  });
+
+  it.each(['human', 'unknown', ''])('answered by "%s" starts at the entry step', async (answeredBy) => {
+    expect((await answerCall(flows, { ...placed, AnsweredBy: answeredBy }, settings)).twiml).toContain(
+      'Press 1 to confirm.',
+    );
   });
 });

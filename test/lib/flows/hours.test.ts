@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isOpen } from '../../../lib/flows/hours';
+import { isOpen, lineNow, timeIn } from '../../../lib/flows/hours';
 import type { Hours } from '../../../lib/flows/schema';
 
 const hours = (weekly: Hours['weekly'], closures: string[] = [], timeZone = 'Europe/Paris'): Hours => ({
@@ -49,5 +49,37 @@ describe('isOpen', () => {
     expect(at(closed, '2026-11-23T22:30:00Z')).toBe(true); // Monday 23:30 in Paris
     expect(at(closed, '2026-11-23T23:30:00Z')).toBe(false); // already Tuesday 00:30 in Paris, still Monday in UTC
     expect(at(closed, '2026-11-24T22:59:00Z')).toBe(false); // Tuesday 23:59
+  });
+});
+
+describe('the line now', () => {
+  const office = {
+    timeZone: 'America/New_York',
+    weekly: { mon: ['09:00-17:00'], fri: ['09:00-12:00', '13:00-17:00'] },
+    closures: ['2026-06-08'],
+  };
+
+  it('reads a time without an offset in the schedule’s zone, one with an offset as it says', () => {
+    expect(timeIn('2026-06-07T10:00', 'America/New_York')?.toISOString()).toBe('2026-06-07T14:00:00.000Z');
+    expect(timeIn('2026-01-07T10:00', 'America/New_York')?.toISOString()).toBe('2026-01-07T15:00:00.000Z');
+    expect(timeIn('2026-06-07T10:00:00+02:00', 'America/New_York')?.toISOString()).toBe('2026-06-07T08:00:00.000Z');
+    expect(timeIn('2026-02-30T10:00', 'UTC')).toBeUndefined();
+    expect(timeIn('tomorrow', 'UTC')).toBeUndefined();
+  });
+
+  it('says whether it is open and until when, past closures and lunch breaks', () => {
+    const at = (wall: string) => timeIn(wall, office.timeZone)!;
+    expect(lineNow(office, at('2026-06-12T10:00'))).toEqual({
+      open: true,
+      until: at('2026-06-12T12:00').toISOString(),
+      summary: 'open until Fri 2026-06-12 12:00 (America/New_York)',
+    });
+    expect(lineNow(office, at('2026-06-07T10:00')).summary).toBe(
+      'closed until Fri 2026-06-12 09:00 (America/New_York)',
+    );
+    expect(lineNow({ ...office, weekly: {} }, at('2026-06-07T10:00')).summary).toBe(
+      'closed all week (America/New_York)',
+    );
+    expect(lineNow(undefined, new Date())).toEqual({ open: true, summary: 'open: the flow file has no hours' });
   });
 });

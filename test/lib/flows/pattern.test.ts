@@ -73,9 +73,9 @@ describe('a messaging rule pattern', () => {
         { pattern: '(', reply: 'unbalanced' },
       ]),
     ).toEqual([
-      expect.stringMatching(/^flows\.json: messaging\.rules\[1\]\.pattern: .*linear-time.*`\(\?=`/),
-      expect.stringMatching(/^flows\.json: messaging\.rules\[2\]\.pattern: .*linear-time.*\\1/),
-      expect.stringMatching(/^flows\.json: messaging\.rules\[3\]\.pattern: .*missing closing \)/),
+      expect.stringMatching(/^flows\.json:\d+:\d+: messaging\.rules\[1\]\.pattern: .*linear-time.*`\(\?=`/),
+      expect.stringMatching(/^flows\.json:\d+:\d+: messaging\.rules\[2\]\.pattern: .*linear-time.*\\1/),
+      expect.stringMatching(/^flows\.json:\d+:\d+: messaging\.rules\[3\]\.pattern: .*missing closing \)/),
     ]);
   });
 });

@@ -2,7 +2,7 @@ import { HttpRequest, InvocationContext } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../lib/config/settings';
 import { AppError, BadRequestError, NotFoundError, UnavailableError } from '../../../lib/errors';
-import { errorResponse, handle } from '../../../lib/http/handle';
+import { describeInvocation, errorResponse, handle } from '../../../lib/http/handle';
 
 /** A context whose log lines the test reads. */
 function logged() {
@@ -30,7 +30,9 @@ describe('errorResponse', () => {
         code: 20003,
       },
     });
-    expect(lines).toEqual([['warning', 'connect ECONNREFUSED 127.0.0.1:1']]);
+    expect(lines).toEqual([
+      ['warning', expect.stringMatching(/^connect ECONNREFUSED 127\.0\.0\.1:1 \{"invocationId"/)],
+    ]);
   });
 
   it('answers the kinds of AppError by their status, logging only those that ask', () => {
@@ -43,7 +45,7 @@ describe('errorResponse', () => {
     expect(lines).toEqual([]);
     const down = errorResponse(new UnavailableError('ECONNREFUSED on 10002', 'Storage is unavailable'), context);
     expect(down).toEqual({ status: 503, jsonBody: { error: 'Storage is unavailable' } });
-    expect(lines).toEqual([['error', 'ECONNREFUSED on 10002']]);
+    expect(lines).toEqual([['error', expect.stringMatching(/^ECONNREFUSED on 10002 \{/)]]);
   });
 
   it('answers bad settings 503, naming each, and logs them all in one line: a ConfigError is an AppError', () => {
@@ -66,7 +68,9 @@ describe('errorResponse', () => {
     expect(lines).toEqual([
       [
         'error',
-        'Invalid settings: TWILIO_AUTH_TOKEN: is required; PUBLIC_BASE_URL: must use https (http is allowed for localhost only)',
+        expect.stringContaining(
+          'Invalid settings: TWILIO_AUTH_TOKEN: is required; PUBLIC_BASE_URL: must use https (http is allowed for localhost only) {',
+        ),
       ],
     ]);
   });
@@ -76,7 +80,26 @@ describe('errorResponse', () => {
     const answer = errorResponse(new TypeError('secret.internal is undefined'), context);
     expect(answer).toEqual({ status: 500, jsonBody: { error: 'Internal error' } });
     expect(JSON.stringify(answer)).not.toContain('secret');
-    expect(lines).toEqual([['error', 'Unhandled error: TypeError: secret.internal is undefined']]);
+    expect(lines).toEqual([
+      ['error', expect.stringMatching(/^Unhandled error: TypeError: secret.internal is undefined \{/)],
+    ]);
+  });
+
+  it('logs an unexpected error once, with its stack frames and what the invocation was about as JSON', () => {
+    const { context, lines } = logged();
+    describeInvocation(context, { callSid: 'CA0123', step: 'menu', messageSid: undefined });
+    errorResponse(new TypeError('boom'), context);
+    expect(lines).toHaveLength(1);
+    const [first, ...frames] = lines[0]![1].split('\n');
+    expect(JSON.parse(/(\{.*\})$/.exec(first!)![1]!)).toEqual({
+      invocationId: 'unknown',
+      functionName: 'unknown',
+      callSid: 'CA0123',
+      step: 'menu',
+      kind: 'TypeError',
+    });
+    expect(frames.length).toBeGreaterThan(0);
+    expect(frames.every((frame) => /^\s+at /.test(frame))).toBe(true);
   });
 });
 

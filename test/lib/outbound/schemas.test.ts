@@ -5,11 +5,11 @@ const messagesOf = (result: { error?: { issues: Array<{ path: PropertyKey[]; mes
   result.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) ?? [];
 
 describe('callRequest', () => {
-  it('takes a number to call and at most one of say, twiml or url', () => {
+  it('takes a number to call and at most one of say, twiml, url or flow', () => {
     expect(callRequest.parse({ to: '+15550002222' })).toEqual({ to: '+15550002222' });
     expect(callRequest.parse({ to: '+15550002222', from: '+15550100000', say: 'Hi' }).say).toBe('Hi');
     expect(messagesOf(callRequest.safeParse({ to: '+15550002222', say: 'Hi', url: 'https://example.com/x' }))).toEqual([
-      'say: give at most one of say, twiml or url',
+      'say: give at most one of say, twiml, url or flow',
     ]);
   });
 

@@ -53,6 +53,7 @@ describe('the record model', () => {
       errorCode: 0,
       mediaUrls: ['https://a.example/1', 'https://a.example/2'],
       recordings: ['https://api.example/Recordings/RE1'],
+      recordingsDeletedAt: '2027-06-01T03:30:00.000Z',
     };
     expect(Object.keys(FACTS).every((name) => name in full)).toBe(true);
     const entity = recordEntity(full);

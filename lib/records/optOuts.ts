@@ -1,0 +1,184 @@
+/**
+ * The line's opt-out list: who texted STOP (or another opt-out keyword) to which of our numbers,
+ * and who took it back with START. Twilio's own guidance is to keep this list on your side;
+ * every text the app sends is checked against it (lib/outbound/optOut.ts).
+ *
+ * Entities in TwilioRecords, one partition (`optout`) as opt-outs are few and rarely written:
+ * RowKey `<recipient>|<our number>` (both key-encoded), so one number's rows for every sender
+ * are one key range (scope `line`) and one pair is a point read (scope `sender`). A row is
+ * kept after START, with the keyword and time of each change, so the list says who opted
+ * back in and when; a refused send leaves its time and what it was on the row.
+ */
+import * as z from 'zod';
+import { storageDeadline } from '../config/deadlines';
+import type { Settings } from '../config/settings';
+import { keyPart, storageStatus, withTables, type Tables } from './tables';
+
+export const OPT_OUT_PARTITION = 'optout';
+
+export interface OptOutEntry {
+  /** The number that opted out: the party we would text. */
+  number: string;
+  /** Our number it texted the keyword to. */
+  line: string;
+  status: 'opted-out' | 'opted-in';
+  keyword: string;
+  /** When the keyword arrived. */
+  at: string;
+  /** The incoming message that carried it. */
+  messageSid: string;
+  /** The latest send refused because of this row, and what it was. */
+  lastRefusedAt?: string;
+  lastRefused?: string;
+}
+
+const entrySchema = z.object({
+  number: z.string(),
+  line: z.string(),
+  status: z.enum(['opted-out', 'opted-in']),
+  keyword: z.string(),
+  at: z.string(),
+  messageSid: z.string(),
+  lastRefusedAt: z.string().optional(),
+  lastRefused: z.string().optional(),
+});
+
+const rowKey = (number: string, line: string) => `${numberPrefix(number)}${keyPart(line)}`;
+const numberPrefix = (number: string) => `${keyPart(number)}|`;
+/** After every character keyPart writes (`%`, digits, letters, `~`): the end of one number's key range. */
+const AFTER = '}';
+
+const entryOf = (entity: Record<string, unknown>): OptOutEntry => entrySchema.parse(entity);
+
+/**
+ * Keeps an opt-out or opt-in keyword from `number` to our `line`. The same message delivered
+ * again changes nothing (it would otherwise undo a START that came after it).
+ */
+export async function saveOptOut(
+  settings: Settings,
+  change: Pick<OptOutEntry, 'number' | 'line' | 'status' | 'keyword' | 'messageSid'>,
+  signal: AbortSignal = storageDeadline(),
+): Promise<void> {
+  await withTables(settings, signal, async ({ records }) => {
+    const keys = { partitionKey: OPT_OUT_PARTITION, rowKey: rowKey(change.number, change.line) };
+    const earlier = await readRow(records, keys.rowKey, signal);
+    if (earlier?.messageSid === change.messageSid) return;
+    await records.upsertEntity({ ...keys, ...change, at: new Date().toISOString() }, 'Replace', {
+      abortSignal: signal,
+    });
+  });
+}
+
+async function readRow(records: Tables['records'], key: string, signal: AbortSignal) {
+  try {
+    return entryOf(await records.getEntity(OPT_OUT_PARTITION, key, { abortSignal: signal }));
+  } catch (error) {
+    if (storageStatus(error) === 404) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The rows that stop a text from `line` to `number`, under OPT_OUT_SCOPE: with `line`, an
+ * opt-out sent to any of our numbers; with `sender`, only one sent to `line`.
+ */
+export async function optOutsOf(
+  settings: Settings,
+  number: string,
+  line: string,
+  signal: AbortSignal = storageDeadline(),
+): Promise<OptOutEntry[]> {
+  return withTables(settings, signal, async ({ records }) => {
+    if (settings.OPT_OUT_SCOPE === 'sender') {
+      const row = await readRow(records, rowKey(number, line), signal);
+      return row?.status === 'opted-out' ? [row] : [];
+    }
+    const { odata } = await import('@azure/data-tables');
+    const prefix = numberPrefix(number);
+    const found: OptOutEntry[] = [];
+    const rows = records.listEntities({
+      queryOptions: {
+        filter: odata`PartitionKey eq ${OPT_OUT_PARTITION} and RowKey gt ${prefix} and RowKey lt ${prefix + AFTER} and status eq ${'opted-out'}`,
+      },
+      abortSignal: signal,
+    });
+    for await (const row of rows) found.push(entryOf(row));
+    return found;
+  });
+}
+
+/** Notes on each row that stopped it that a send was refused, and what it was. Best effort: the refusal stands anyway. */
+export async function noteRefusal(settings: Settings, rows: OptOutEntry[], what: string): Promise<void> {
+  const signal = storageDeadline();
+  await withTables(settings, signal, ({ records }) =>
+    Promise.all(
+      rows.map((row) =>
+        records.updateEntity(
+          {
+            partitionKey: OPT_OUT_PARTITION,
+            rowKey: rowKey(row.number, row.line),
+            lastRefusedAt: new Date().toISOString(),
+            lastRefused: what.slice(0, 500),
+          },
+          'Merge',
+          { abortSignal: signal },
+        ),
+      ),
+    ),
+  );
+}
+
+/** GET /api/opt-outs: `?number`, `?status` (opted-out by default, opted-in, all), `?limit`, `?cursor`. */
+export const optOutQuery = z.strictObject({
+  number: z.string().min(1).optional(),
+  status: z
+    .enum(['opted-out', 'opted-in', 'all'], { error: 'must be opted-out, opted-in or all' })
+    .default('opted-out'),
+  limit: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number from 1 to 100')
+    .transform(Number)
+    .pipe(z.number().min(1, 'must be a whole number from 1 to 100').max(100, 'must be a whole number from 1 to 100'))
+    .default(50),
+  cursor: z
+    .string()
+    .transform((value, ctx) => {
+      const key = Buffer.from(value, 'base64url').toString('utf8');
+      if (!/^[^|]+\|[^|]+$/.test(key)) ctx.addIssue({ code: 'custom', message: 'is not a cursor from nextCursor' });
+      return key;
+    })
+    .optional(),
+  code: z.string().optional(),
+});
+export type OptOutQuery = z.output<typeof optOutQuery>;
+
+/** The list in key order (by number, then our number), a page at a time; `nextCursor` is null on the last page. */
+export async function listOptOuts(
+  settings: Settings,
+  query: OptOutQuery,
+): Promise<{ items: OptOutEntry[]; nextCursor: string | null }> {
+  const signal = storageDeadline();
+  return withTables(settings, signal, async ({ records }) => {
+    const { odata } = await import('@azure/data-tables');
+    const prefix = query.number ? numberPrefix(query.number) : '';
+    const from = query.cursor && query.cursor >= prefix ? query.cursor : prefix;
+    const conditions = [
+      odata`PartitionKey eq ${OPT_OUT_PARTITION} and RowKey gt ${from}`,
+      ...(prefix ? [odata`RowKey lt ${prefix + AFTER}`] : []),
+      ...(query.status === 'all' ? [] : [odata`status eq ${query.status}`]),
+    ];
+    const rows: Array<{ key: string; entry: OptOutEntry }> = [];
+    const pages = records
+      .listEntities({ queryOptions: { filter: conditions.join(' and ') }, abortSignal: signal })
+      .byPage({ maxPageSize: query.limit + 1 });
+    for await (const page of pages) {
+      for (const row of page) rows.push({ key: row.rowKey!, entry: entryOf(row) });
+      if (rows.length > query.limit) break;
+    }
+    const items = rows.slice(0, query.limit);
+    return {
+      items: items.map((row) => row.entry),
+      nextCursor: rows.length > query.limit ? Buffer.from(items[items.length - 1]!.key).toString('base64url') : null,
+    };
+  });
+}
