@@ -11,6 +11,7 @@ const LAYERS = [
   'functions',
   'lib/console',
   'lib/health.ts',
+  'lib/campaigns',
   'lib/flows',
   'lib/outbound',
   'lib/records',

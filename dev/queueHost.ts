@@ -29,6 +29,8 @@ export interface QueueOptions {
   batchSize: number;
   maxDequeueCount: number;
   messageEncoding: 'base64' | 'none';
+  /** How long a message is hidden while its function runs; default the Functions host's 10 minutes (tests that kill a host shorten it). */
+  leaseSeconds?: number;
 }
 
 /** The Functions host's defaults for what host.json does not say. */
@@ -121,7 +123,7 @@ export function startQueueHost({
       try {
         const batch = await queueOf(fn).receiveMessages({
           numberOfMessages: Math.min(32, options.batchSize),
-          visibilityTimeout: LEASE_SECONDS,
+          visibilityTimeout: options.leaseSeconds ?? LEASE_SECONDS,
         });
         received = batch.receivedMessageItems.length;
         await Promise.all(batch.receivedMessageItems.map((item) => run(fn, item)));

@@ -118,10 +118,12 @@ var tags = { 'azd-env-name': environmentName }
 var serviceName = 'api'
 var appName = !empty(functionAppName) ? functionAppName : '${abbrs.webSitesFunctions}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(toLower(appName), 32)}-${take(resourceToken, 7)}'
-// The app's tables (lib/records/tables.ts): records with their events and listings, and idempotency keys.
+// The app's tables (lib/records/tables.ts): records with their events and listings, idempotency keys,
+// and campaigns with their recipients and each sender's shared rate budget.
 var tableNames = [
   'TwilioRecords'
   'TwilioIdempotency'
+  'TwilioCampaigns'
 ]
 
 // The app's queues (lib/config/queues.ts QUEUES) and the poison queue the Functions host moves a
@@ -129,6 +131,8 @@ var tableNames = [
 var queueNames = [
   'twilio-outbound'
   'twilio-outbound-poison'
+  'twilio-campaigns'
+  'twilio-campaigns-poison'
 ]
 
 // One identity for everything the app reaches: storage, the Key Vault reference, telemetry.

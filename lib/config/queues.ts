@@ -8,6 +8,8 @@ import host from '../../host.json';
 export const QUEUES = {
   /** Texts the app sends on its own (voicemail alerts, transcriptions, rule forwards), sent by sendQueued. */
   outbound: 'twilio-outbound',
+  /** One message per campaign recipient, sent by sendCampaign at the sender's rate (lib/campaigns). */
+  campaigns: 'twilio-campaigns',
 } as const;
 
 export type QueueName = keyof typeof QUEUES;

@@ -45,7 +45,8 @@ const span = z
   .string()
   .regex(/^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be a time span like 09:00-17:30')
   .refine((value) => value.slice(0, 5) < value.slice(6), 'must end after it starts');
-const hours = z
+/** Hours in a time zone: the line's open hours, a campaign's window (lib/campaigns). */
+export const hours = z
   .strictObject({
     timeZone: z
       .string()

@@ -22,23 +22,31 @@ function mediaType(request: HttpRequest): string {
 }
 
 /** Reads the body as text after checking its media type and size; never reads more than the limit allows. */
-export async function readBody(request: HttpRequest, expectedType: string): Promise<string> {
+export async function readBody(
+  request: HttpRequest,
+  expectedType: string,
+  maxBytes: number = MAX_BODY_BYTES,
+): Promise<string> {
   const type = mediaType(request);
   if (type !== expectedType) {
     throw new BadRequestError(415, `Content-Type must be ${expectedType}${type ? `, not ${type}` : ''}`);
   }
   const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (declared > maxBytes) throw tooLarge(maxBytes);
   const body = Buffer.from(await request.arrayBuffer());
-  if (body.length > MAX_BODY_BYTES) throw tooLarge();
+  if (body.length > maxBytes) throw tooLarge(maxBytes);
   return body.toString('utf8');
 }
 
-const tooLarge = () => new BadRequestError(413, `Body is larger than ${MAX_BODY_BYTES / 1024} KiB`);
+const tooLarge = (maxBytes: number) => new BadRequestError(413, `Body is larger than ${maxBytes / 1024} KiB`);
 
 /** Reads and validates a JSON body; every problem is named by field. */
-export async function readJson<T extends z.ZodType>(request: HttpRequest, schema: T): Promise<z.output<T>> {
-  const text = await readBody(request, 'application/json');
+export async function readJson<T extends z.ZodType>(
+  request: HttpRequest,
+  schema: T,
+  maxBytes: number = MAX_BODY_BYTES,
+): Promise<z.output<T>> {
+  const text = await readBody(request, 'application/json', maxBytes);
   let data: unknown;
   try {
     data = JSON.parse(text);

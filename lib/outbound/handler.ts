@@ -21,10 +21,11 @@ export function createOnce<Schema extends z.ZodType>(
   scope: string,
   schema: Schema,
   create: Create<z.output<Schema>>,
+  maxBytes?: number,
 ): HttpHandler {
   return handle(async (request, context) => {
     const settings = getSettings();
-    const body = await readJson(request, schema);
+    const body = await readJson(request, schema, maxBytes);
     return once(settings, context, request, scope, body, () =>
       create(settings, publicOrigin(request, settings), body, context),
     );

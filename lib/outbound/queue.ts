@@ -76,9 +76,20 @@ export async function enqueue(
   signal: AbortSignal,
   delaySeconds = 0,
 ): Promise<void> {
+  await enqueueTo(settings, QUEUES.outbound, messages, signal, delaySeconds);
+}
+
+/** As enqueue, to any queue of QUEUES (a campaign's recipients go to QUEUES.campaigns). */
+export async function enqueueTo(
+  settings: QueueSettings,
+  queueName: string,
+  messages: unknown[],
+  signal: AbortSignal,
+  delaySeconds = 0,
+): Promise<void> {
   if (messages.length === 0) return;
   try {
-    const queue = (await clientsFor(settings))(QUEUES.outbound);
+    const queue = (await clientsFor(settings))(queueName);
     const sendAll = () =>
       Promise.all(
         messages.map((message) =>

@@ -68,7 +68,7 @@ function detectionParams(detection: MachineDetection | undefined) {
 export async function sendMessage(
   settings: Settings,
   origin: string,
-  request: MessageRequest,
+  request: MessageRequest & { messagingServiceSid?: string | undefined },
   what = 'POST /api/messages',
 ): Promise<Placed> {
   const from = request.from ?? settings.TWILIO_PHONE_NUMBER;
@@ -78,7 +78,7 @@ export async function sendMessage(
     () =>
       client.messages.create({
         to: request.to,
-        from,
+        ...(request.messagingServiceSid ? { messagingServiceSid: request.messagingServiceSid } : { from }),
         body: request.body,
         ...(request.mediaUrl ? { mediaUrl: request.mediaUrl } : {}),
         statusCallback: routeUrl(origin, 'statusCallback'),

@@ -42,7 +42,16 @@ interface Send {
   payload: unknown;
   keys: <T>(work: (table: TableClient, signal: AbortSignal) => Promise<T>) => Promise<T>;
   claim: KeyEntity;
+  /** Puts the message back to be looked at again later (another try holds its key). */
+  requeue: () => Promise<void>;
 }
+
+/** What became of one keyed send; a send that should be tried again throws instead. */
+export type KeyedOutcome =
+  | { state: 'sent'; placed: Placed }
+  | { state: 'refused'; status: number; code?: number | undefined; message: string }
+  | { state: 'held' }
+  | { state: 'optedOut' };
 
 /** The handler of functions/sendQueued.ts. */
 export async function sendQueued(body: unknown, context: InvocationContext): Promise<void> {
@@ -51,15 +60,34 @@ export async function sendQueued(body: unknown, context: InvocationContext): Pro
   try {
     await sendOnce(send);
   } catch (error) {
-    const tries = Number(context.triggerMetadata?.dequeueCount ?? 0);
-    const last = tries >= QUEUE_OPTIONS.maxDequeueCount;
-    context.error(
-      `Could not send the ${send.kind.describe(send.payload)} for ${send.message.key} (try ${tries} of ${QUEUE_OPTIONS.maxDequeueCount}): ${describeError(error)}; ${
-        last ? `every try failed: it goes to the poison queue ${poisonQueue(QUEUES.outbound)}` : 'tried again later'
-      }`,
-    );
+    logFailure(send, error);
     throw error;
   }
+}
+
+/**
+ * One message sent once by its key, as sendQueued does, for a sender with checks of its own
+ * (a campaign's window, rate and opt-outs): what happened, or a throw when it should be tried
+ * again. `requeue` puts the message back when another try holds the key.
+ */
+export async function sendKeyed(
+  message: QueuedMessage,
+  context: InvocationContext,
+  requeue: () => Promise<void>,
+): Promise<KeyedOutcome> {
+  const send = prepare(message, context);
+  if (!send) throw new Error(`Not an outbound message: ${message.key}`);
+  return sendOnce({ ...send, requeue });
+}
+
+function logFailure({ context, kind, payload, message }: Send, error: unknown): void {
+  const tries = Number(context.triggerMetadata?.dequeueCount ?? 0);
+  const last = tries >= QUEUE_OPTIONS.maxDequeueCount;
+  context.error(
+    `Could not send the ${kind.describe(payload)} for ${message.key} (try ${tries} of ${QUEUE_OPTIONS.maxDequeueCount}): ${describeError(error)}; ${
+      last ? `every try failed: it goes to the poison queue ${poisonQueue(QUEUES.outbound)}` : 'tried again later'
+    }`,
+  );
 }
 
 function prepare(body: unknown, context: InvocationContext): Send | undefined {
@@ -82,6 +110,8 @@ function prepare(body: unknown, context: InvocationContext): Send | undefined {
       const signal = storageDeadline();
       return withTables(settings, signal, (tables) => work(tables.idempotency, signal));
     },
+    requeue: () =>
+      enqueue(settings, [envelope.data as QueuedMessage], storageDeadline(), DEADLINES.queuedRecheckMs / 1000),
     claim: {
       partitionKey: `${SCOPE}|${sha256(envelope.data.key)}`,
       rowKey: '',
@@ -92,12 +122,12 @@ function prepare(body: unknown, context: InvocationContext): Send | undefined {
   };
 }
 
-async function sendOnce(send: Send): Promise<void> {
+async function sendOnce(send: Send): Promise<KeyedOutcome> {
   const { context, kind, payload, message, claim, keys } = send;
   const earlier = await keys((table, signal) => claimKey(table, claim, signal));
   if (earlier?.state === 'done') {
     context.log(`The ${kind.describe(payload)} for ${message.key} was already ${outcome(earlier)}; nothing more to do`);
-    return;
+    return doneOutcome(earlier);
   }
   if (earlier) {
     const held =
@@ -105,11 +135,11 @@ async function sendOnce(send: Send): Promise<void> {
     send.claim = { ...claim, firstTriedAt: earlier.firstTriedAt ?? earlier.startedAt };
     const taken = !held && (await keys((table, signal) => takeOver(table, earlier, send.claim, signal)));
     if (!taken) {
-      await enqueue(send.settings, [message], storageDeadline(), DEADLINES.queuedRecheckMs / 1000);
+      await send.requeue();
       context.log(
         `The ${kind.describe(payload)} for ${message.key} is being sent by another try; looked at again later`,
       );
-      return;
+      return { state: 'held' };
     }
     const since = new Date(Date.parse(send.claim.firstTriedAt!) - CLOCK_SKEW_MS);
     const found = await kind.find(send.settings, payload, since).catch(async (error: unknown) => {
@@ -122,10 +152,27 @@ async function sendOnce(send: Send): Promise<void> {
   try {
     placed = await kind.send(send.settings, message.origin, payload);
   } catch (error) {
-    if ((await settleFailure(send, error)) === 'final') return;
+    if ((await settleFailure(send, error)) === 'final')
+      return error instanceof OptedOutError ? { state: 'optedOut' } : refusedOutcome(error as TwilioRefusedError);
     throw error;
   }
-  await settleSent(send, placed, 'sent');
+  return settleSent(send, placed, 'sent');
+}
+
+const refusedOutcome = ({ rest }: TwilioRefusedError): KeyedOutcome => ({
+  state: 'refused',
+  status: rest.status,
+  code: rest.code,
+  message: rest.message,
+});
+
+/** What a key that is done says: the call or message sent, or Twilio's refusal. */
+function doneOutcome(entity: KeyEntity): KeyedOutcome {
+  const body = JSON.parse(entity.body ?? 'null') as Placed | { twilio?: TwilioRefusedError['rest'] } | null;
+  if (entity.status === 201) return { state: 'sent', placed: body as Placed };
+  if (entity.status === 409) return { state: 'optedOut' };
+  const rest = (body as { twilio?: TwilioRefusedError['rest'] } | null)?.twilio;
+  return { state: 'refused', status: entity.status ?? 400, code: rest?.code, message: rest?.message ?? '' };
 }
 
 /** Keeps what a failed try tells the key; `final` when trying again cannot help. */
@@ -176,7 +223,7 @@ async function markUnknown({ keys, claim }: Send): Promise<void> {
   ).catch(() => {});
 }
 
-async function settleSent(send: Send, placed: Placed, how: string): Promise<void> {
+async function settleSent(send: Send, placed: Placed, how: string): Promise<KeyedOutcome> {
   const { claim, keys, context, kind, payload, message } = send;
   await keys((table, signal) =>
     table.updateEntity({ ...claim, state: 'done', status: 201, body: JSON.stringify(placed) }, 'Replace', {
@@ -185,6 +232,7 @@ async function settleSent(send: Send, placed: Placed, how: string): Promise<void
   );
   context.log(`The ${kind.describe(payload)} for ${message.key} was ${how}: ${placed.sid}`);
   await recordCreated(send.settings, context, kind.observation(placed, payload));
+  return { state: 'sent', placed };
 }
 
 /** Takes the key from an earlier try that got no answer or died; false when another try just did. */

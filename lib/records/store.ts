@@ -234,3 +234,13 @@ function inTimeOrder(kind: Kind, events: RecordEvent[]): RecordEvent[] {
   );
   return placed.map(({ event }) => event);
 }
+
+/** The record of one SID without its history (its status and error code), or undefined when there is none. */
+export async function findRecordOnly(
+  settings: Settings,
+  kind: Kind,
+  sid: string,
+  { signal = storageDeadline() }: { signal?: AbortSignal } = {},
+): Promise<CallOrMessage | undefined> {
+  return withTables(settings, signal, async ({ records }) => (await readRecord(records, kind, sid, signal))?.record);
+}

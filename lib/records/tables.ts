@@ -9,10 +9,13 @@ import { BadRequestError, describeError, UnavailableError } from '../errors';
 export const RECORDS_TABLE = 'TwilioRecords';
 /** Idempotency keys of POST /api/calls and /api/messages with the answer each one got. */
 export const IDEMPOTENCY_TABLE = 'TwilioIdempotency';
+/** Campaigns, their recipients and each sender's shared rate budget (lib/campaigns). */
+export const CAMPAIGNS_TABLE = 'TwilioCampaigns';
 
 export interface Tables {
   records: TableClient;
   idempotency: TableClient;
+  campaigns: TableClient;
 }
 
 type StorageSettings = Pick<
@@ -136,7 +139,11 @@ export const storageErrorCode = (error: unknown): unknown => {
 async function openTables(settings: StorageSettings): Promise<Tables> {
   try {
     const client = await clientFactory(settings);
-    return { records: client(RECORDS_TABLE), idempotency: client(IDEMPOTENCY_TABLE) };
+    return {
+      records: client(RECORDS_TABLE),
+      idempotency: client(IDEMPOTENCY_TABLE),
+      campaigns: client(CAMPAIGNS_TABLE),
+    };
   } catch (error) {
     // A connection string the SDK cannot use fails here, not at start: storage is unavailable.
     throw new StoreUnavailableError(error);

@@ -29,7 +29,8 @@ describe('local Functions host', () => {
     const files = functionSourceFiles().map(functionNameOf).sort();
     const { queues, timers } = registeredTriggers();
     expect([...app.functions, ...queues, ...timers].map((fn) => fn.name).sort()).toEqual(files);
-    expect(queues.map((fn) => `${fn.name} ${fn.queueName} ${fn.connection}`)).toEqual([
+    expect(queues.map((fn) => `${fn.name} ${fn.queueName} ${fn.connection}`).sort()).toEqual([
+      `sendCampaign ${QUEUES.campaigns} AzureWebJobsStorage`,
       `sendQueued ${QUEUES.outbound} AzureWebJobsStorage`,
     ]);
     expect(files).toEqual(expect.arrayContaining(['health', 'makeCall', 'sendSms', 'smsWebhook', 'voiceWebhook']));

@@ -72,6 +72,7 @@ describe('README and docs/', () => {
 
   it('has the pages the README promises, each linked from the README and linking back', () => {
     expect(docs.sort()).toEqual([
+      'campaigns.md',
       'capacity.md',
       'console.md',
       'deploy-and-operations.md',

@@ -32,6 +32,8 @@ export async function startFakeTwilio(accountSid: string, authToken: string, por
   /** The messages it created, oldest first; GET Messages.json lists them newest first, filtered by To and From. */
   const messages: CreatedMessage[] = [];
   const next: Next[] = [];
+  /** Every `every`-th POST gets `failure` (failEvery). */
+  let periodic: { every: number; failure: Failure; count: number } | undefined;
   const expectedAuth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
 
   const server = createServer((req, res) => void answer(req, res));
@@ -48,6 +50,7 @@ export async function startFakeTwilio(accountSid: string, authToken: string, por
       send(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
 
     if (req.headers.authorization !== expectedAuth) return fail({ status: 401, code: 20003, message: 'Authenticate' });
+    if (periodic && req.method === 'POST' && ++periodic.count % periodic.every === 0) return fail(periodic.failure);
     const planned = next.shift();
     if (planned && 'fail' in planned) return fail(planned.fail);
     if (planned && 'delayMs' in planned) await new Promise((resolve) => setTimeout(resolve, planned.delayMs));
@@ -105,6 +108,10 @@ export async function startFakeTwilio(accountSid: string, authToken: string, por
     /** The next request creates its message, then is never answered: Twilio acted, and the answer was lost. */
     hangAfterActingNext() {
       next.push({ hang: true, acted: true });
+    },
+    /** One POST in `every` gets this Twilio error (e.g. 429 code 20429), until called with 0. */
+    failEvery(every: number, failure: Failure) {
+      periodic = every > 0 ? { every, failure, count: 0 } : undefined;
     },
     delayNext(delayMs: number) {
       next.push({ delayMs });

@@ -7,7 +7,9 @@ import { sendMessage } from '../rest';
 
 const payload = z.object({
   to: z.string().min(1),
+  /** The sender, or a Messaging Service (`from` is then only where its record says it came from, and is optional). */
   from: z.string().min(1),
+  messagingServiceSid: z.string().optional(),
   body: z.string().min(1).max(1600),
   mediaUrl: z.array(z.string()).max(10).optional(),
 });
@@ -22,7 +24,12 @@ export const smsKind: OutboundKind<z.output<typeof payload>> = {
   async find(settings, text, since) {
     const client = await getTwilioClient(settings);
     const recent = await callTwilio(
-      () => client.messages.list({ to: text.to, from: text.from, limit: SEARCHED }),
+      () =>
+        client.messages.list({
+          to: text.to,
+          ...(text.messagingServiceSid ? {} : { from: text.from }),
+          limit: SEARCHED,
+        }),
       `GET /api/messages?number=${encodeURIComponent(text.to)}`,
     );
     // A trial account prefixes the body; newest first, so the first match is the latest try.
