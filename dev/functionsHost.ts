@@ -254,12 +254,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       res.writeHead(500).end();
       return;
     }
-    const payload = Buffer.from(await response.arrayBuffer());
-    const headers: Record<string, string> = {};
-    response.headers.forEach((value, key) => {
-      headers[key] = value;
-    });
-    res.writeHead(response.status, headers).end(payload);
+    await writeResponse(res, response);
   };
 
   const find = (method: string, path: string) => {
@@ -287,6 +282,20 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       });
     },
   );
+  return listening(server, options);
+}
+
+async function writeResponse(res: ServerResponse, response: HttpResponse): Promise<void> {
+  const payload = Buffer.from(await response.arrayBuffer());
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, key) => {
+    headers[key] = value;
+  });
+  res.writeHead(response.status, headers).end(payload);
+}
+
+/** The server listening where the options say (a free port on 127.0.0.1 by default), and how to stop it. */
+async function listening(server: Server, options: Pick<HostOptions, 'port' | 'host'>): Promise<RunningHost> {
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => done());

@@ -48,23 +48,19 @@ function describeAppError(body: unknown): string {
   return parts.join(': ');
 }
 
-export async function simulatePlaceCall(
-  context: SimulateContext,
-  values: { to?: string; say?: string; key?: string; timeout?: number },
-): Promise<number> {
-  const { print, target, appUrl } = context;
-  const { paint } = print;
-  const to = requireOption(values.to, 'to');
-  const timeoutMs = (values.timeout ?? 30) * 1000;
-  const appHeaders: Record<string, string> = values.key ? { 'x-functions-key': values.key } : {};
-
-  const placeUrl = `${appUrl}/api/calls`;
+/** POST /api/calls on the app; its refusal, or no answer, as a CommandError that says what to check. */
+async function placeThroughApp(
+  placeUrl: string,
+  appUrl: string,
+  appHeaders: Record<string, string>,
+  body: Record<string, string>,
+): Promise<{ response: Response; placed: PlacedCall }> {
   let response: Response;
   try {
     response = await fetch(placeUrl, {
       method: 'POST',
       headers: { ...appHeaders, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ to, ...(values.say ? { say: values.say } : {}) }),
+      body: JSON.stringify(body),
       signal: AbortSignal.timeout(20_000),
     });
   } catch (error) {
@@ -78,7 +74,24 @@ export async function simulatePlaceCall(
       response.status === 401 || response.status === 403 ? ' (a deployed app needs its function key: --key)' : '';
     throw new CommandError(`POST ${placeUrl} answered ${response.status}: ${describeAppError(placedBody)}${hint}`);
   }
-  const placed = placedBody as PlacedCall;
+  return { response, placed: placedBody as PlacedCall };
+}
+
+export async function simulatePlaceCall(
+  context: SimulateContext,
+  values: { to?: string; say?: string; key?: string; timeout?: number },
+): Promise<number> {
+  const { print, target, appUrl } = context;
+  const { paint } = print;
+  const to = requireOption(values.to, 'to');
+  const timeoutMs = (values.timeout ?? 30) * 1000;
+  const appHeaders: Record<string, string> = values.key ? { 'x-functions-key': values.key } : {};
+
+  const placeUrl = `${appUrl}/api/calls`;
+  const { response, placed } = await placeThroughApp(placeUrl, appUrl, appHeaders, {
+    to,
+    ...(values.say ? { say: values.say } : {}),
+  });
   print.line(
     `${paint.bold('Placed')}   ${shortSid(placed.sid)} ${placed.from} → ${placed.to} ${paint.dim(`(POST ${placeUrl} ${response.status})`)}`,
   );

@@ -133,6 +133,30 @@ async function pointDebuggerAt(
     : { url, set: false, note: `(the emulator did not take it: ${response?.status ?? 'unreachable'})` };
 }
 
+/** The account's number, or a CommandError that lists the numbers it has. */
+async function findNumber(
+  client: Awaited<ReturnType<typeof twilioClientFor>>,
+  phoneNumber: string,
+  target: Parameters<typeof explainTwilioError>[1],
+) {
+  let found;
+  try {
+    found = (await client.incomingPhoneNumbers.list({ phoneNumber, limit: 20 })).find(
+      (number) => number.phoneNumber === phoneNumber,
+    );
+  } catch (error) {
+    throw explainTwilioError(error, target);
+  }
+  if (!found) {
+    const owned = await client.incomingPhoneNumbers.list({ limit: 5 }).catch(() => []);
+    const hint = owned.length
+      ? ` The account has ${owned.map((number) => number.phoneNumber).join(', ')}${owned.length === 5 ? ', …' : ''}.`
+      : ' The account has no numbers.';
+    throw new CommandError(`${phoneNumber} is not a number of this Twilio account.${hint}`);
+  }
+  return found;
+}
+
 export async function runWebhooks(argv: string[], io: Io): Promise<number> {
   return runCommand(io, USAGE, async () => {
     const { values } = parseCommandLine(argv, {
@@ -157,21 +181,7 @@ export async function runWebhooks(argv: string[], io: Io): Promise<number> {
     const client = await twilioClientFor(target);
     print.line(`Twilio   ${describeTarget(target)}`);
 
-    let found;
-    try {
-      found = (await client.incomingPhoneNumbers.list({ phoneNumber, limit: 20 })).find(
-        (number) => number.phoneNumber === phoneNumber,
-      );
-    } catch (error) {
-      throw explainTwilioError(error, target);
-    }
-    if (!found) {
-      const owned = await client.incomingPhoneNumbers.list({ limit: 5 }).catch(() => []);
-      const hint = owned.length
-        ? ` The account has ${owned.map((number) => number.phoneNumber).join(', ')}${owned.length === 5 ? ', …' : ''}.`
-        : ' The account has no numbers.';
-      throw new CommandError(`${phoneNumber} is not a number of this Twilio account.${hint}`);
-    }
+    const found = await findNumber(client, phoneNumber, target);
 
     const before = pick(found);
     const wanted = functionWebhooks(origin, retry);
