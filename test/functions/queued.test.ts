@@ -4,11 +4,11 @@
  * the queue-triggered function from its registration, an Azurite of this file's own (tables
  * and queues), and a fake Twilio that refuses, hangs, fails or is simply gone.
  */
+import { postSigned } from '../support/signed';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort, startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { QUEUE_OPTIONS } from '../../lib/config/queues';
@@ -76,14 +76,7 @@ const texts = () => fake.messages.map((message) => `${message.to}: ${message.bod
 async function signedPost(path: string, fields: Record<string, string>) {
   const url = `${app.url}${path}`;
   const started = performance.now();
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields),
-    },
-    body: new URLSearchParams(fields).toString(),
-  });
+  const response = await postSigned(url, fields);
   return { status: response.status, text: await response.text(), ms: performance.now() - started };
 }
 

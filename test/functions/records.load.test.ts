@@ -1,15 +1,15 @@
+import { postSigned } from '../support/signed';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TableClient } from '@azure/data-tables';
-import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { shortenDeadlinesForTests } from '../../lib/config/deadlines';
 import { RECORDS_TABLE } from '../../lib/records/tables';
 import { startAppHost } from '../support/appHost';
-import { TEST_AUTH_TOKEN, useSettings } from '../support/settings';
+import { useSettings } from '../support/settings';
 
 /**
  * Over real HTTP through the local host, against an Azurite of this file's own that keeps its
@@ -45,15 +45,7 @@ function smsDelivery(to: string) {
 async function deliver(fields: Record<string, string>): Promise<number> {
   const url = `${app.url}/api/twilio/sms`;
   try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields),
-      },
-      body: new URLSearchParams(fields).toString(),
-      signal: AbortSignal.timeout(20_000),
-    });
+    const response = await postSigned(url, fields, { signal: AbortSignal.timeout(20_000) });
     await response.arrayBuffer();
     return response.status;
   } catch {

@@ -1,5 +1,5 @@
+import { postSigned } from '../support/signed';
 import { randomBytes } from 'node:crypto';
-import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { DEADLINES, PRODUCTION_DEADLINES, shortenDeadlinesForTests } from '../../lib/config/deadlines';
@@ -57,14 +57,7 @@ const callsAtFake = () => fake.received.filter((request) => request.path.endsWit
 async function signedPost(path: string, fields: Record<string, string>) {
   const url = `${app.url}${path}`;
   const started = performance.now();
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields),
-    },
-    body: new URLSearchParams(fields).toString(),
-  });
+  const response = await postSigned(url, fields);
   return { status: response.status, text: await response.text(), ms: performance.now() - started };
 }
 

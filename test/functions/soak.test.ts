@@ -1,10 +1,10 @@
+import { postSigned } from '../support/signed';
 import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAppHost } from '../support/appHost';
-import { TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from '../support/settings';
+import { TEST_PHONE_NUMBER, useSettings } from '../support/settings';
 
 /**
  * Whether the app keeps anything per request (issue 17: the process grew from 85 MB to 308 MB
@@ -25,14 +25,7 @@ afterAll(async () => {
 
 async function signed(path: string, fields: Record<string, string>): Promise<number> {
   const url = `${app.url}${path}`;
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields),
-    },
-    body: new URLSearchParams(fields).toString(),
-  });
+  const response = await postSigned(url, fields);
   await response.arrayBuffer();
   return response.status;
 }
