@@ -20,12 +20,22 @@ registerNaivePort(SAME_WORK_TABLE, (table, { MessageSid: sid, From: from, To: to
   for (const number of new Set([from, to]))
     if (number && /^\+[1-9]\d{1,14}$/.test(number))
       filters.push(`n|${encodeURIComponent(number)}`, `n|${encodeURIComponent(number)}|inbound`);
-  const record = { kind: 'message', direction: 'inbound', status: 'received', from, to, body: body ?? '' };
+  const record = {
+    kind: 'message',
+    direction: 'inbound',
+    status: 'received',
+    from,
+    to,
+    body: body ?? '',
+    createdAt: at,
+    updatedAt: at,
+  };
   const actions: TransactionAction[] = [
-    ['create', { partitionKey, rowKey: `sid|${sid}`, ...record, createdAt: at, updatedAt: at }],
+    ['create', { partitionKey, rowKey: `sid|${sid}`, ...record }],
+    // A listing row carries its record, so a listing reads no record (lib/records/listing.ts).
     ...filters.map((filter): TransactionAction => [
       'upsert',
-      { partitionKey, rowKey: `${filter}|${position}`, sid },
+      { partitionKey, rowKey: `${filter}|${position}`, ...record, sid },
       'Replace',
     ]),
     [
