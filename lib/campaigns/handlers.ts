@@ -1,4 +1,5 @@
 /** The HTTP side of campaigns: create, add recipients, progress, the recipients page by page, cancel. */
+import { pageLimit } from '../records/listing';
 import { randomBytes } from 'node:crypto';
 import type { HttpHandler, HttpRequest } from '@azure/functions';
 import * as z from 'zod';
@@ -110,12 +111,7 @@ export const getCampaign: HttpHandler = handle(async (request) => {
 });
 
 const pageQuery = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number from 1 to 100')
-    .transform(Number)
-    .pipe(z.number().min(1, 'must be a whole number from 1 to 100').max(100, 'must be a whole number from 1 to 100'))
-    .default(50),
+  limit: pageLimit,
   cursor: z
     .string()
     .regex(/^\d{1,6}$/, 'is not a cursor from nextCursor')

@@ -22,16 +22,19 @@ import { withTables, type Tables } from './tables';
 /** A RowKey character after every digit: a filter's rows end before it, a longer filter's rows start after it. */
 const AFTER_POSITIONS = ':';
 
+/** `?limit=` of every paged listing: 1 to 100, 50 by default. */
+export const pageLimit = z
+  .string()
+  .regex(/^\d+$/, 'must be a whole number from 1 to 100')
+  .transform(Number)
+  .pipe(z.number().min(1, 'must be a whole number from 1 to 100').max(100, 'must be a whole number from 1 to 100'))
+  .default(50);
+
 /** GET /api/calls and /api/messages. `code` is the function key Azure reads from the query string. */
 export const listQuery = z.strictObject({
   number: phoneNumber.optional(),
   direction: z.enum(DIRECTIONS, { error: 'must be inbound or outbound' }).optional(),
-  limit: z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number from 1 to 100')
-    .transform(Number)
-    .pipe(z.number().min(1, 'must be a whole number from 1 to 100').max(100, 'must be a whole number from 1 to 100'))
-    .default(50),
+  limit: pageLimit,
   cursor: z
     .string()
     .transform((value, ctx) => {

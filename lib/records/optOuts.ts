@@ -9,6 +9,7 @@
  * kept after START, with the keyword and time of each change, so the list says who opted
  * back in and when; a refused send leaves its time and what it was on the row.
  */
+import { pageLimit } from './listing';
 import * as z from 'zod';
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
@@ -134,12 +135,7 @@ export const optOutQuery = z.strictObject({
   status: z
     .enum(['opted-out', 'opted-in', 'all'], { error: 'must be opted-out, opted-in or all' })
     .default('opted-out'),
-  limit: z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number from 1 to 100')
-    .transform(Number)
-    .pipe(z.number().min(1, 'must be a whole number from 1 to 100').max(100, 'must be a whole number from 1 to 100'))
-    .default(50),
+  limit: pageLimit,
   cursor: z
     .string()
     .transform((value, ctx) => {
