@@ -76,6 +76,12 @@ export const LOCAL_PHONE_NUMBER = '+15005550006';
 
 const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
+/** A retention in whole days, at least one. */
+const days = z.coerce
+  .number({ error: 'must be a whole number of days' })
+  .int('must be a whole number of days')
+  .min(1, 'must be at least 1 day');
+
 export const settingsSchema = z
   .object({
     TWILIO_ACCOUNT_SID: z
@@ -159,38 +165,20 @@ export const settingsSchema = z
         description: 'Local only: send Twilio REST calls here (the local Twilio emulator) instead of api.twilio.com.',
       }),
     ),
-    RECORD_RETENTION_DAYS: z
-      .preprocess(
-        emptyAsUndefined,
-        z.coerce
-          .number({ error: 'must be a whole number of days' })
-          .int('must be a whole number of days')
-          .min(1, 'must be at least 1 day')
-          .default(DEFAULT_RECORD_RETENTION_DAYS),
-      )
-      .meta(
-        meta({
-          requirement: 'optional',
-          description: `Days a call or message record is kept with its events and listing rows; older ones are deleted daily. Default \`${DEFAULT_RECORD_RETENTION_DAYS}\`.`,
-          example: String(DEFAULT_RECORD_RETENTION_DAYS),
-        }),
-      ),
-    RECORDING_RETENTION_DAYS: z
-      .preprocess(
-        emptyAsUndefined,
-        z.coerce
-          .number({ error: 'must be a whole number of days' })
-          .int('must be a whole number of days')
-          .min(1, 'must be at least 1 day')
-          .optional(),
-      )
-      .meta(
-        meta({
-          requirement: 'optional',
-          description:
-            "Days after which a call's recordings are deleted at Twilio (the record keeps when). Unset: kept until the record goes.",
-        }),
-      ),
+    RECORD_RETENTION_DAYS: z.preprocess(emptyAsUndefined, days.default(DEFAULT_RECORD_RETENTION_DAYS)).meta(
+      meta({
+        requirement: 'optional',
+        description: `Days a call or message record is kept with its events and listing rows; older ones are deleted daily. Default \`${DEFAULT_RECORD_RETENTION_DAYS}\`.`,
+        example: String(DEFAULT_RECORD_RETENTION_DAYS),
+      }),
+    ),
+    RECORDING_RETENTION_DAYS: z.preprocess(emptyAsUndefined, days.optional()).meta(
+      meta({
+        requirement: 'optional',
+        description:
+          "Days after which a call's recordings are deleted at Twilio (the record keeps when). Unset: kept until the record goes.",
+      }),
+    ),
     AzureWebJobsStorage: z.preprocess(emptyAsUndefined, z.string().superRefine(checkConnectionString).optional()).meta(
       meta({
         requirement: 'storage',
