@@ -36,7 +36,7 @@ export const voiceFlowWebhook = recordedWebhook(async (params, context, settings
   const flows = getFlows(settings);
   const started = performance.now();
   const outbox: CallText[] = [];
-  const session = await openCallSession(settings, flows, field(params, 'CallSid'), context);
+  const session = await openCallSession(settings, flows, field(params, 'CallSid'), context, { entry: true });
   const answer = await answerCall(flows, params, settings, now(), { ...session, context, started, outbox });
   await session.save();
   await enqueue(settings, callTexts(context, outbox, url), storageDeadline());

@@ -38,11 +38,18 @@ export interface CallSession {
   save(): Promise<void>;
 }
 
+/**
+ * The call's state for this request. `entry`: the request is the call's first (the voice
+ * webhook), which has no turn to be answered once by: when the call already has a state, this
+ * is that request again (Twilio's retry, or a captured request sent back) and its changes are
+ * not kept, so the variables the call has built (a PIN's wrong tries) are never set back.
+ */
 export async function openCallSession(
   settings: Settings,
   flows: FlowFile,
   callSid: string | undefined,
   context: Pick<InvocationContext, 'warn'>,
+  { entry = false }: { entry?: boolean } = {},
 ): Promise<CallSession> {
   const idle: CallSession = { state: emptyFlowState(), unavailable: false, save: async () => undefined };
   if (!callSid || !flowKeepsState(flows)) return idle;
@@ -62,6 +69,12 @@ export async function openCallSession(
     unavailable: false,
     save: async () => {
       if (JSON.stringify(state) === before) return;
+      if (entry && stored.etag !== undefined) {
+        context.warn(
+          `Call ${logText(callSid)}: its first request came again; the variables keep the values the call gave them`,
+        );
+        return;
+      }
       try {
         const written = await writeFlowState(
           settings,
