@@ -87,6 +87,8 @@ describe('MachineDetection=DetectMessageEnd: a machine is reported after its gre
       expect(call.voice[0]!.params.AnsweredBy).toBe(who);
       const waited = Number(call.voice[0]!.params.MachineDetectionDuration);
       expect(waited).toBeGreaterThanOrEqual(10_000);
+      // Twilio counts a call's duration in whole seconds (the app refuses anything else).
+      expect(call.fetched.duration).toMatch(/^\d+$/);
       expect(Number(call.fetched.duration)).toBeGreaterThanOrEqual(waited / 1000);
     },
   );

@@ -3,8 +3,13 @@
  * with flow and machineDetection) through the local host, the emulator detects a person or a
  * machine as Twilio does, and the answer reaches a fake of the owner's booking system.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSimulate } from '../../dev/simulate/command';
 import { startPhone, type Phone } from '../support/phone';
+import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER } from '../support/settings';
 
 const BOOKING = 'https://booking.example.com';
 const TOKEN = 'booking-token-for-tests';
@@ -93,5 +98,65 @@ describe('flows/examples/appointment-reminder.json', () => {
     expect(call.heard).toContain('Say: Sorry, we could not save your answer. Please call us to confirm. Goodbye.');
     expect(call.path).toMatch(/· confirm · http booking: failed .* → sorry$/);
     expect(phone.logs.join('\n')).not.toContain(TOKEN);
+  });
+
+  describe('npm run simulate -- place-call, as the docs show it', () => {
+    let root: string;
+    beforeAll(() => {
+      root = mkdtempSync(join(tmpdir(), 'simulate-reminder-'));
+    });
+    afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+    const simulate = async (...options: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const env = {
+        TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
+        TWILIO_PHONE_NUMBER: TEST_PHONE_NUMBER,
+        TWILIO_API_BASE_URL: phone.emulatorUrl,
+      };
+      const io = {
+        stdout: { write: (c: string) => out.push(c) },
+        stderr: { write: (c: string) => err.push(c) },
+        env,
+        root,
+      };
+      const code = await runSimulate(
+        ['place-call', '--url', phone.appUrl, '--to', '+15550100299', '--flow-step', 'reminder', ...options],
+        io,
+      );
+      return { code, stdout: out.join(''), stderr: err.join('') };
+    };
+    const variables = ['--var', 'when=Tuesday at 10:30', '--var', 'appointmentId=A-1042'];
+
+    it('--answered-by human --digits 1: the person hears the appointment, and the path is printed', async () => {
+      booking().answer({ json: { saved: true } });
+      const run = await simulate(...variables, '--answered-by', 'human', '--digits', '1');
+      expect(run.code, run.stderr + run.stdout).toBe(0);
+      expect(run.stdout).toMatch(/\n {2}AnsweredBy human after 2\.2 s \(DetectMessageEnd/);
+      expect(run.stdout).toContain('You have an appointment on Tuesday at 10:30.');
+      expect(run.stdout).toMatch(/\nPath\s+reminder · pressed 1 · confirm · http booking: ok 200 in \d+ ms\n/);
+      expect(posted()).toMatchObject({ answer: 'confirmed' });
+    });
+
+    it('--answered-by machine_end_beep: the message after the beep, and the path is printed', async () => {
+      booking().answer({ json: { saved: true } });
+      const run = await simulate(...variables, '--answered-by', 'machine_end_beep');
+      expect(run.code, run.stderr + run.stdout).toBe(0);
+      expect(run.stdout).toMatch(/\n {2}AnsweredBy machine_end_beep after 10\.5 s/);
+      expect(run.stdout).toMatch(
+        /\nPath\s+answered by machine_end_beep · voicemail · http booking: ok 200 in \d+ ms\n/,
+      );
+    });
+
+    it('refuses an unknown --answered-by or mode, naming the choices, before any call', async () => {
+      const calls = (await simulate('--answered-by', 'robot')).stderr;
+      expect(calls).toContain('--answered-by must be one of human, machine_start,');
+      expect((await simulate('--machine-detection', 'Always')).stderr).toContain(
+        '--machine-detection must be Enable or DetectMessageEnd',
+      );
+      expect((await simulate('--var', 'novalue')).stderr).toContain('--var "novalue" must be name=value');
+    });
   });
 });

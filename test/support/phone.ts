@@ -89,6 +89,8 @@ export interface PlayedText {
 export interface Phone {
   /** The app, e.g. to GET /api/calls/{sid}. */
   appUrl: string;
+  /** The local Twilio emulator (TWILIO_API_BASE_URL), e.g. for `simulate`. */
+  emulatorUrl: string;
   number: string;
   call(options?: CallOptions): Promise<PlayedCall>;
   /** Asks the app to place a call (POST /api/calls) and plays it to its end. */
@@ -171,6 +173,7 @@ export async function startPhone({
 
   return {
     appUrl: app.url,
+    emulatorUrl: emulator.url,
     number: TEST_PHONE_NUMBER,
     async call(options = {}) {
       emulator.setScript({

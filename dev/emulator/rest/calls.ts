@@ -284,7 +284,8 @@ async function converse(state: EmulatorState, call: EmulatedCall): Promise<numbe
   if (result.error) call.error = result.error;
   call.unused = result.unused;
   if (result.status !== 'completed' || !result.answered) setStatus(state, call, result.status);
-  return result.seconds + detecting;
+  // Twilio counts a call in whole seconds.
+  return result.seconds + Math.ceil(detecting);
 }
 
 async function finish(state: EmulatorState, call: EmulatedCall, sequence: { next: number }, seconds: number) {
