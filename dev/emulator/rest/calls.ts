@@ -228,6 +228,7 @@ function detectMachine(
   }
   call.answeredBy = detected.answeredBy;
   call.transcript.push({ verb: 'AnsweredBy', text: detected.line });
+  state.log(`call ${call.sid} AnsweredBy ${detected.line}`);
   return { answerParams: detectionParams(detected), seconds: detected.ms / 1000 };
 }
 
@@ -244,6 +245,7 @@ async function reportDetection(
   detected: Detected,
 ) {
   call.answeredBy = detected.answeredBy;
+  state.log(`call ${call.sid} AnsweredBy ${detected.line} (AsyncAmd)`);
   if (!async.statusCallback) {
     call.transcript.push({ verb: 'AnsweredBy', text: `${detected.line}; warning 21262: no AsyncAmdStatusCallback` });
     return;
