@@ -237,7 +237,7 @@ describe('POST /api/twilio/flow/{kind}', () => {
       ).toEqual(['+15550100000', '+15550100001']);
       expect(queueLog).toContainEqual(
         expect.stringMatching(
-          /^error sendQueued: The text to \+1555010000[01] for recording\|RE\w+\|\+1555010000[01] failed: .*21610/,
+          /^error sendQueued: The voicemail text to \+1555010000[01] for recording\|RE\w+\|\+1555010000[01] failed: .*21610/,
         ),
       );
       expect(await transcript(fields.CallSid)).toMatch(/\nvm · recorded 3 s\n$/);
