@@ -40,9 +40,10 @@ export interface CallSession {
 
 /**
  * The call's state for this request. `entry`: the request is the call's first (the voice
- * webhook), which has no turn to be answered once by: when the call already has a state, this
- * is that request again (Twilio's retry, or a captured request sent back) and its changes are
- * not kept, so the variables the call has built (a PIN's wrong tries) are never set back.
+ * webhook), which has no turn to be answered once by: its changes are kept once, marked
+ * `entered`; that request again (Twilio's retry, or a captured request sent back) keeps none,
+ * so the variables the call has built (a PIN's wrong tries) are never set back. A state written
+ * before it (a placed call's variables) is not so marked.
  */
 export async function openCallSession(
   settings: Settings,
@@ -64,17 +65,19 @@ export async function openCallSession(
   }
   const before = JSON.stringify(stored.state);
   const state = stored.state;
+  const entered = state.entered === true;
   return {
     state,
     unavailable: false,
     save: async () => {
       if (JSON.stringify(state) === before) return;
-      if (entry && stored.etag !== undefined) {
+      if (entry && entered) {
         context.warn(
           `Call ${logText(callSid)}: its first request came again; the variables keep the values the call gave them`,
         );
         return;
       }
+      if (entry) state.entered = true;
       try {
         const written = await writeFlowState(
           settings,
