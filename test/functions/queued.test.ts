@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { freePort, startAzurite, type RunningAzurite } from '../../dev/azurite';
+import { startAzurite, type RunningAzurite } from '../../dev/azurite';
+import { closedPort } from '../support/ports';
 import { QUEUE_OPTIONS } from '../../lib/config/queues';
 import { startAppHost, type AppHostWithQueues } from '../support/appHost';
 import { startFakeTwilio } from '../support/fakeTwilio';
@@ -193,11 +194,11 @@ describe('a messaging rule forward', () => {
 
 describe('when the queue cannot be reached', () => {
   it('the recording callback and the SMS webhook answer 503, so Twilio delivers again, and the error is logged', async () => {
-    const closedPort = await freePort();
+    const gone = await closedPort();
     useSettings({
       AzureWebJobsStorage: azurite.connectionString.replace(
         /QueueEndpoint=http:\/\/[^/]+/,
-        `QueueEndpoint=http://127.0.0.1:${closedPort}`,
+        `QueueEndpoint=http://127.0.0.1:${gone}`,
       ),
       TWILIO_API_BASE_URL: fake.url,
       PHONE_FLOWS: flowFile,
