@@ -1,6 +1,7 @@
 /** A call's first request and a flow of one step, for the action modules' tests. */
 import { loadSettings } from '../../../../lib/config/settings';
 import { flowFileSchema, type FlowFile } from '../../../../lib/flows/schema';
+import { answerCall, type CallText } from '../../../../lib/flows/voice';
 import { baseSettings } from '../../../support/settings';
 
 export const settings = loadSettings(baseSettings);
@@ -25,3 +26,15 @@ export const flowOf = (actions: object[], others: string[] = []): FlowFile =>
   });
 
 export const XML = '<?xml version="1.0" encoding="UTF-8"?>';
+
+/** The TwiML a new call gets from a flow whose entry step has these actions (without the XML declaration). */
+export async function twimlOf(actions: object[], others: string[] = [], outbox?: CallText[]): Promise<string> {
+  const answer = await answerCall(flowOf(actions, others), call, settings, undefined, { outbox });
+  return answer.twiml.slice(XML.length);
+}
+
+/** The first problem the flow schema finds in a flow with these actions, as its author reads it. */
+export function refusal(actions: object[]): string | undefined {
+  const parsed = flowFileSchema.safeParse({ voice: { entry: 'menu', steps: { menu: { actions } } } });
+  return parsed.success ? undefined : parsed.error.issues.map((issue) => issue.message).join('; ');
+}
