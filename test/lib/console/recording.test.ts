@@ -2,11 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSettings } from '../../../lib/config/settings';
 import { callRecording } from '../../../lib/console/recording';
-import { recordingObservation, placedObservation } from '../../../lib/records/observations';
-import { saveObservation } from '../../../lib/records/store';
 import { startFakeEndpoint, type FakeEndpoint } from '../../support/fakeEndpoint';
 import { invoke } from '../../support/invoke';
-import { TEST_ACCOUNT_SID, TEST_PHONE_NUMBER, useSettings } from '../../support/settings';
+import { saveRecordedCall } from '../../support/records';
+import { TEST_ACCOUNT_SID, useSettings } from '../../support/settings';
 
 const hex = () => randomBytes(16).toString('hex');
 let twilio: FakeEndpoint;
@@ -22,28 +21,7 @@ const play = (sid: string, recordingSid: string) =>
     params: { sid, recordingSid },
   });
 
-/** A call (in Azurite) whose record lists one recording. */
-async function recordedCall() {
-  const sid = `CA${hex()}`;
-  const recordingSid = `RE${hex()}`;
-  const settings = getSettings();
-  await saveObservation(
-    settings,
-    placedObservation('call', { sid, status: 'queued', to: '+15550100199', from: TEST_PHONE_NUMBER }),
-  );
-  await saveObservation(
-    settings,
-    recordingObservation({
-      CallSid: sid,
-      AccountSid: TEST_ACCOUNT_SID,
-      RecordingSid: recordingSid,
-      RecordingUrl: `https://api.twilio.com/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Recordings/${recordingSid}`,
-      RecordingStatus: 'completed',
-      RecordingDuration: '3',
-    }),
-  );
-  return { sid, recordingSid };
-}
+const recordedCall = () => saveRecordedCall(getSettings());
 
 describe('GET /api/calls/{sid}/recordings/{recordingSid} (Azurite)', () => {
   it('streams a recording the call lists, fetched from Twilio with the account credentials', async () => {

@@ -1,18 +1,10 @@
 import { HttpRequest } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
-import { BadRequestError, NotFoundError } from '../../../lib/errors';
+import { NotFoundError } from '../../../lib/errors';
+import { problemsOf } from '../../support/problems';
 import { flowPlace, flowQuery } from '../../../lib/flows/place';
 
 const query = (entries: Record<string, string>) => new Map(Object.entries(entries));
-const problemOf = (run: () => unknown) => {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof BadRequestError) return error.options.problems;
-    throw error;
-  }
-  return undefined;
-};
 
 describe('flowPlace', () => {
   it('reads every name its kind of callback carries, numbers as numbers', () => {
@@ -26,7 +18,7 @@ describe('flowPlace', () => {
   });
 
   it('refuses a missing name with a 400 naming it', () => {
-    expect(problemOf(() => flowPlace('dial', query({ step: 'menu', at: '0', turn: '1' })))).toEqual([
+    expect(problemsOf(() => flowPlace('dial', query({ step: 'menu', at: '0', turn: '1' })))).toEqual([
       { field: 'leg', message: 'is missing' },
     ]);
   });
@@ -34,7 +26,7 @@ describe('flowPlace', () => {
   it('takes numbers only as our TwiML writes them: no sign, exponent, leading zero, nor below the least', () => {
     for (const turn of ['-1', '1e2', '01', '1.0', '0', '1000000', ' 1'])
       expect(
-        problemOf(() => flowPlace('step', query({ step: 'menu', turn }))),
+        problemsOf(() => flowPlace('step', query({ step: 'menu', turn }))),
         turn,
       ).toEqual([{ field: 'turn', message: 'must be a whole number from 1 to 999999, as the app writes it' }]);
     expect(flowPlace('step', query({ step: 'menu', turn: '999999' })).turn).toBe(999999);

@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { BadRequestError } from '../../../lib/errors';
+import { problemsOf } from '../../support/problems';
 import { placedCallUrl } from '../../../lib/flows/placedCall';
 import { flowOf } from './actions/support';
 
 const flows = flowOf([{ say: 'Hi' }], ['reminder']);
-const problems = (run: () => unknown) => {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof BadRequestError) return error.options.problems;
-    throw error;
-  }
-  return undefined;
-};
 
 describe('placedCallUrl', () => {
   it('leads the callee to the step named, through the flow’s own step route', () => {
@@ -26,16 +17,16 @@ describe('placedCallUrl', () => {
   });
 
   it('refuses a step the voice flow does not have, listing the ones it has', () => {
-    expect(problems(() => placedCallUrl(flows, 'https://x', { step: 'toString' }))).toEqual([
+    expect(problemsOf(() => placedCallUrl(flows, 'https://x', { step: 'toString' }))).toEqual([
       { field: 'flow.step', message: 'is not a step of the voice flow: "toString" (steps: menu, reminder)' },
     ]);
   });
 
   it('refuses variables a template could not read, each by name, and variables too large', () => {
-    expect(problems(() => placedCallUrl(flows, 'https://x', { variables: { ok: 1, 'bad-name': 2 } }))).toEqual([
+    expect(problemsOf(() => placedCallUrl(flows, 'https://x', { variables: { ok: 1, 'bad-name': 2 } }))).toEqual([
       { field: 'flow.variables.bad-name', message: expect.stringMatching(/^must be a variable name/) },
     ]);
-    const big = problems(() => placedCallUrl(flows, 'https://x', { variables: { text: 'x'.repeat(100_000) } }));
+    const big = problemsOf(() => placedCallUrl(flows, 'https://x', { variables: { text: 'x'.repeat(100_000) } }));
     expect(big).toEqual([{ field: 'flow.variables', message: expect.any(String) }]);
   });
 });

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../../lib/config/settings';
-import { placedObservation, recordingObservation } from '../../../lib/records/observations';
+import { placedObservation } from '../../../lib/records/observations';
 import { expireRecords } from '../../../lib/records/retention';
 import { findRecord, saveObservation } from '../../../lib/records/store';
 import { startFakeEndpoint, type FakeEndpoint } from '../../support/fakeEndpoint';
-import { baseSettings, TEST_ACCOUNT_SID, TEST_PHONE_NUMBER } from '../../support/settings';
+import { saveRecordedCall } from '../../support/records';
+import { baseSettings, TEST_PHONE_NUMBER } from '../../support/settings';
 
 /** Long ago, so that what expires as of then is only what this file wrote, in the Azurite every file shares. */
 const NOW = new Date('2019-06-01T03:30:00Z');
@@ -25,26 +26,13 @@ const run = (settings: ReturnType<typeof settingsWith>, deadline = Date.now() + 
 
 async function callAt(daysAgo: number, recorded = false): Promise<string> {
   const settings = settingsWith();
+  if (recorded) return (await saveRecordedCall(settings, ago(daysAgo))).sid;
   const sid = `CA${hex()}`;
   await saveObservation(
     settings,
     placedObservation('call', { sid, status: 'queued', to: '+15550100199', from: TEST_PHONE_NUMBER }),
     { now: ago(daysAgo) },
   );
-  if (recorded) {
-    const recordingSid = `RE${hex()}`;
-    await saveObservation(
-      settings,
-      recordingObservation({
-        CallSid: sid,
-        AccountSid: TEST_ACCOUNT_SID,
-        RecordingSid: recordingSid,
-        RecordingUrl: `https://api.twilio.com/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Recordings/${recordingSid}`,
-        RecordingStatus: 'completed',
-      }),
-      { now: ago(daysAgo) },
-    );
-  }
   return sid;
 }
 
