@@ -43,7 +43,11 @@ async function runWithin(
     if (signal.aborted) fail();
     else signal.addEventListener('abort', fail, { once: true });
   });
-  const result = await Promise.race([Promise.resolve(fn({ ...input, signal })), timeout]);
+  // A hook that throws at once must still settle the race: else the timeout rejects later, unhandled.
+  const result = await Promise.race([
+    new Promise<HookResult | void>((done) => done(fn({ ...input, signal }))),
+    timeout,
+  ]);
   return result ?? {};
 }
 

@@ -39,3 +39,18 @@ describe('code: running a hook', () => {
     expect(refusal([{ code: { hook: '../lib/errors' } }])).toBeDefined();
   });
 });
+
+describe('code: a hook that throws at once', () => {
+  it('leaves nothing behind to fail later, once its deadline passes', async () => {
+    const unhandled: unknown[] = [];
+    const note = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', note);
+    try {
+      expect((await orderStatus('ORDER 9001', { timeoutMs: 100, failed: 'sorry' })).next).toBe('sorry');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', note);
+    }
+  });
+});
