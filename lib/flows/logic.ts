@@ -74,7 +74,8 @@ function runner(logic: LogicContext, kind: string, at: number): ActionRun {
     renderUrl: (template) => render(template, encodedScope(logic.scope)),
     setting: (name) => process.env[name],
     inAzure: Boolean(process.env.WEBSITE_INSTANCE_ID),
-    deadline: (ms) => AbortSignal.timeout(Math.max(1, Math.min(ms, budgetLeft()))),
+    // Whole milliseconds: AbortSignal.timeout refuses a fraction, and what is left of the budget is one.
+    deadline: (ms) => AbortSignal.timeout(Math.max(1, Math.floor(Math.min(ms, budgetLeft())))),
     onError: logic.onError,
     hasStep: (step) => logic.hasStep(step),
     note: (effect) => logic.effects.push(effect),

@@ -4,8 +4,7 @@
  * here, as the local host runs it), REST calls to the emulator.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
@@ -22,32 +21,30 @@ import { voiceWebhook } from '../../functions/voiceWebhook';
 import { startEmulator, type Emulator } from '../../dev/emulator/index';
 import { startFakeTwilio } from '../support/fakeTwilio';
 import { ROOT } from '../support/appHost';
+import { writeFlowFile } from '../support/flowFile';
 import { invoke, signedForm } from '../support/invoke';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from '../support/settings';
 
 const origin = 'https://voice.example.com';
-const dir = mkdtempSync(join(tmpdir(), 'flow-routes-'));
-const flowFile = join(dir, 'flows.json');
-writeFileSync(
-  flowFile,
-  JSON.stringify({
-    voice: {
-      entry: 'menu',
-      steps: {
-        menu: {
-          actions: [{ gather: { numDigits: 1, branches: { '1': 'voicemail' }, retries: 0 } }, { say: 'Goodbye.' }],
-        },
-        voicemail: {
-          actions: [
-            { say: 'Leave a message.' },
-            { record: { transcribe: true, notify: { to: '+15550100000' } } },
-            { dial: { to: '+15550100001', whisper: 'Call for {{ trigger.call.To }}' } },
-          ],
-        },
+const ownFlows = writeFlowFile('flow-routes', {
+  voice: {
+    entry: 'menu',
+    steps: {
+      menu: {
+        actions: [{ gather: { numDigits: 1, branches: { '1': 'voicemail' }, retries: 0 } }, { say: 'Goodbye.' }],
+      },
+      voicemail: {
+        actions: [
+          { say: 'Leave a message.' },
+          { record: { transcribe: true, notify: { to: '+15550100000' } } },
+          { dial: { to: '+15550100001', whisper: 'Call for {{ trigger.call.To }}' } },
+        ],
       },
     },
-  }),
-);
+  },
+});
+const flowFile = ownFlows.file;
+const dir = ownFlows.dir;
 let emulator: Emulator;
 let azurite: RunningAzurite;
 let queues: RunningQueueHost;
@@ -70,7 +67,7 @@ afterAll(async () => {
   await queues.close();
   await emulator.stop();
   await azurite.stop();
-  rmSync(dir, { recursive: true, force: true });
+  ownFlows.remove();
 });
 const settingsWith = (values: Record<string, string>) =>
   useSettings({ AzureWebJobsStorage: azurite.connectionString, ...values });

@@ -48,7 +48,11 @@ export async function runWithin(
     signal.addEventListener('abort', fail, { once: true });
   });
   try {
-    const result = await Promise.race([Promise.resolve(fn({ ...input, signal })), timeout]);
+    // A hook that throws at once settles the race as a rejection, like one that fails later.
+    const result = await Promise.race([
+      new Promise<HookResult | void>((done) => done(fn({ ...input, signal }))),
+      timeout,
+    ]);
     return result ?? {};
   } finally {
     signal.removeEventListener('abort', fail);
