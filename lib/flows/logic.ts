@@ -99,10 +99,11 @@ function encodedScope(scope: TemplateScope): TemplateScope {
   return encode(scope) as TemplateScope;
 }
 
-/** `http crm: ok 200 in 143 ms → vip`. */
+/** `http crm: ok 200 in 143 ms → vip`; an action with no name of its own: `switch at known[0]: no match`. */
 export function effectLine(effect: ActionEffect): string {
+  const who = effect.name.startsWith(`${effect.kind} at `) ? effect.name : `${effect.kind} ${effect.name}`;
   return [
-    `${effect.kind} ${effect.name}: ${effect.outcome}`,
+    `${who}: ${effect.outcome}`,
     effect.status ? ` ${effect.status}` : '',
     effect.reason ? ` (${effect.reason})` : '',
     effect.ms !== undefined ? ` in ${effect.ms} ms` : '',

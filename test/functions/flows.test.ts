@@ -13,7 +13,9 @@ import { registeredTriggers } from '../../dev/functionsHost';
 import { queueOptions, startQueueHost, type RunningQueueHost } from '../../dev/queueHost';
 import { flowWebhook } from '../../functions/flowWebhook';
 import '../../functions/sendQueued';
+import { getCall } from '../../functions/getCall';
 import { getCallTranscript } from '../../functions/getCallTranscript';
+import { getMessage } from '../../functions/getMessage';
 import { health } from '../../functions/health';
 import { voiceFallback } from '../../functions/voiceFallback';
 import { voiceWebhook } from '../../functions/voiceWebhook';
@@ -174,6 +176,30 @@ describe('POST /api/twilio/flow/{kind}', () => {
       '+15550100000: Transcription of the voicemail from +15550100199: Call me <back>',
     ]);
     expect(await transcript(fields.CallSid)).toMatch(/\nmenu · recorded 12 s · transcription "Call me <back>"\n$/);
+
+    // Each text's own record says what it said, what it was and which call made the app send it;
+    // the call's events say which texts each delivery queued (issue 19, item 5).
+    const sent = [...emulator.messages.values()].slice(before);
+    const records = await Promise.all(
+      sent.map(async ({ sid }) => {
+        const read = await invoke(getMessage, { method: 'GET', url: `${origin}/api/messages/${sid}`, params: { sid } });
+        return read.json() as Record<string, unknown>;
+      }),
+    );
+    expect(records).toEqual([
+      expect.objectContaining({ body: sent[0]!.body, purpose: 'voicemail', causeSid: fields.CallSid }),
+      expect.objectContaining({ body: sent[1]!.body, purpose: 'transcription', causeSid: fields.CallSid }),
+    ]);
+    const call = await invoke(getCall, {
+      method: 'GET',
+      url: `${origin}/api/calls/${fields.CallSid}`,
+      params: { sid: fields.CallSid },
+    });
+    const events = (call.json() as { events: Array<{ texts?: string[] }> }).events;
+    expect(events.flatMap((event) => event.texts ?? [])).toEqual([
+      'voicemail to +15550100000',
+      'transcription to +15550100000',
+    ]);
   });
 
   it('keeps the recording when Twilio refuses a notification text: the other owner still gets theirs, and the log says which failed', async () => {
@@ -211,7 +237,7 @@ describe('POST /api/twilio/flow/{kind}', () => {
       ).toEqual(['+15550100000', '+15550100001']);
       expect(queueLog).toContainEqual(
         expect.stringMatching(
-          /^error sendQueued: The text to \+1555010000[01] for recording\|RE\w+\|\+1555010000[01] failed: .*21610/,
+          /^error sendQueued: The voicemail text to \+1555010000[01] for recording\|RE\w+\|\+1555010000[01] failed: .*21610/,
         ),
       );
       expect(await transcript(fields.CallSid)).toMatch(/\nvm · recorded 3 s\n$/);

@@ -246,7 +246,7 @@ describe('a messaging rule', () => {
     await queueSettled();
     expect(fake.received.filter((request) => request.method === 'POST')).toEqual([]);
     expect(hostLog.join('\n')).toMatch(
-      /warning sendQueued: The text to \+1555\d+ for forward\|SM\w+\|\+1555\d+ was refused: .*opted out/,
+      /warning sendQueued: The forward text to \+1555\d+ for forward\|SM\w+\|\+1555\d+ was refused: .*opted out/,
     );
 
     await textLine(owner, 'START');

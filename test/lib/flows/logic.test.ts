@@ -69,6 +69,10 @@ describe('logic: running one action', () => {
     expect(effectLine({ kind: 'code', name: 'score', outcome: 'failed', reason: 'timeout' })).toBe(
       'code score: failed (timeout)',
     );
+    // An action without a name of its own is named by its place, said once: not `switch switch at known[0]`.
+    expect(effectLine({ kind: 'switch', name: 'switch at known[0]', outcome: 'no match' })).toBe(
+      'switch at known[0]: no match',
+    );
   });
 });
 
