@@ -35,6 +35,7 @@ export function toolRoutes(
     {
       method: 'GET',
       pattern: /^\/_emulator$/,
+      phone: true,
       handle: () => ({
         status: 200,
         json: {
@@ -87,6 +88,7 @@ export function toolRoutes(
     {
       method: 'POST',
       pattern: /^\/_emulator\/messages$/,
+      phone: true,
       handle: async ({ form }) => {
         const [from, to] = caller(form);
         const { message, replies, error } = await textNumber(
