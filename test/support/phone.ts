@@ -76,6 +76,8 @@ export interface Phone {
   /** The app, e.g. to GET /api/calls/{sid}. */
   appUrl: string;
   number: string;
+  /** The emulator, and the token of its phone routes (the console's phone: dev/emulator/rest/liveCalls.ts). */
+  emulator: { url: string; phoneToken: string };
   call(options?: CallOptions): Promise<PlayedCall>;
   text(body: string, options?: { from?: string; now?: Date | string }): Promise<PlayedText>;
   /** The app's log lines (`error orderStatus: Hook … failed …`), to check what was logged. */
@@ -139,6 +141,7 @@ export async function startPhone({
   return {
     appUrl: app.url,
     number: TEST_PHONE_NUMBER,
+    emulator: { url: emulator.url, phoneToken: emulator.phoneToken },
     async call(options = {}) {
       emulator.setScript({
         ...(options.recordingSeconds !== undefined ? { recordingSeconds: options.recordingSeconds } : {}),
