@@ -23,9 +23,12 @@ const routes: Record<string, Route> = {
         ? '<Gather numDigits="3" action="/pin"><Say>Your PIN?</Say></Gather>'
         : params.Digits === '2'
           ? '<Dial action="/dialed" timeout="10"><Number>+15550003333</Number></Dial>'
-          : `<Say>You said ${params.SpeechResult ?? 'nothing'}.</Say>`,
+          : params.Digits === '3'
+            ? '<Gather action="/pin" input="dtmf"><Say>Your account number, then pound.</Say></Gather>'
+            : `<Say>You said ${params.SpeechResult ?? 'nothing'}.</Say>`,
     ),
-  '/pin': (params) => twiml(`<Say>PIN ${params.Digits}.</Say>`),
+  '/pin': (params) =>
+    twiml(`<Say>PIN ${params.Digits}${params.FinishedOnKey ? ` then ${params.FinishedOnKey}` : ''}.</Say>`),
   '/dialed': () => twiml('<Say>Leave a message.</Say><Record maxLength="30" finishOnKey="#" action="/recorded"/>'),
   '/recorded': (params) => twiml(`<Say>Got ${params.RecordingDuration} s.</Say><Hangup/>`),
   '/sms': (params) => twiml(`<Message>Echo: ${params.Body}</Message>`),
@@ -113,6 +116,18 @@ describe('live calls: the caller answers as the call goes', () => {
     for (const key of ['4', '2', '7']) await press(sid, { Digits: key });
     await emulator.waitForCall(sid);
     expect(emulator.transcript(sid).map((line) => line.text)).toContain('PIN 427.');
+  });
+
+  it('collects keys until the finish key, and ignores words a keys-only Gather does not listen for', async () => {
+    const sid = await dial();
+    await untilWaiting(sid);
+    await press(sid, { Digits: '3' });
+    await untilWaiting(sid);
+    for (const input of [{ Digits: '9' }, { Speech: 'hello' }, { Digits: '8#' }]) await press(sid, input);
+    await emulator.waitForCall(sid);
+    expect(emulator.transcript(sid).map((line) => line.text)).toEqual(
+      expect.arrayContaining(['pressed 98 then #', 'PIN 98 then #.']),
+    );
   });
 
   it('takes words, and a hangup while waiting ends the call without a request', async () => {

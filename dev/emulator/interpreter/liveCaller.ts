@@ -50,12 +50,13 @@ export async function listenToGather(
 ): Promise<{ heard: Heard; seconds: number }> {
   const started = Date.now();
   let keys = '';
-  let wait = timing.timeout + timing.promptSeconds;
+  // Words or keys the Gather does not listen for leave the deadline as it was; a key moves it.
+  let until = waitUntil(timing.timeout + timing.promptSeconds);
   const done = () =>
     (prompt.finishOnKey !== '' && keys.endsWith(prompt.finishOnKey)) ||
     (prompt.numDigits !== undefined && keys.length >= prompt.numDigits);
   while (!done()) {
-    const action = await caller.next({ ...prompt, verb: 'Gather', until: waitUntil(wait) }, signal);
+    const action = await caller.next({ ...prompt, verb: 'Gather', until }, signal);
     if (!action || 'silence' in action) break;
     if ('hangup' in action) return { heard: { hangup: true }, seconds: elapsed(started) };
     if ('speech' in action) {
@@ -68,7 +69,7 @@ export async function listenToGather(
       keys += key;
       if (done()) break;
     }
-    wait = timing.timeout;
+    until = waitUntil(timing.timeout);
   }
   return { heard: keys ? { keys } : { nothing: true }, seconds: elapsed(started) };
 }
