@@ -151,7 +151,11 @@ function handsetPanel(
     event.preventDefault();
     const form = { From: caller.value.trim(), To: to.value, DialOutcome: dialOutcome.value };
     emulator<LiveReport>('/LiveCalls', form)
-      .then((report) => call.replaceChildren(liveCall(emulator, report.call.sid, showPath, stops)))
+      .then((report) => {
+        call.replaceChildren(liveCall(emulator, report.call.sid, showPath, stops));
+        // The keypad takes the focus, so typed keys press it straight away.
+        call.querySelector<HTMLButtonElement>('.keypad button')?.focus();
+      })
       .catch((error: unknown) => call.replaceChildren(errorLine(error)));
   });
   return h('div', { class: 'handset' }, h('h2', {}, 'Call'), dialForm, call);

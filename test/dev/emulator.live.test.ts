@@ -123,7 +123,8 @@ describe('live calls: the caller answers as the call goes', () => {
     await untilWaiting(sid);
     await press(sid, { Digits: '3' });
     await untilWaiting(sid);
-    for (const input of [{ Digits: '9' }, { Speech: 'hello' }, { Digits: '8#' }]) await press(sid, input);
+    const inputs: Array<Record<string, string>> = [{ Digits: '9' }, { Speech: 'hello' }, { Digits: '8#' }];
+    for (const input of inputs) await press(sid, input);
     await emulator.waitForCall(sid);
     expect(emulator.transcript(sid).map((line) => line.text)).toEqual(
       expect.arrayContaining(['pressed 98 then #', 'PIN 98 then #.']),
