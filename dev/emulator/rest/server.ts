@@ -13,7 +13,13 @@ import { liveCallRoutes } from './liveCalls';
 import { messageRoutes } from './messages';
 import { addNumber, numberRoutes } from './numbers';
 import { recordingRoutes } from './recordings';
-import type { EmulatedCall, EmulatedMessage, EmulatedPhoneNumber, EmulatedRecording } from './resources';
+import type {
+  EmulatedCall,
+  EmulatedMessage,
+  EmulatedPhoneNumber,
+  EmulatedRecording,
+  EmulatorCallScript,
+} from './resources';
 import { createRouter } from './router';
 import type { EmulatorScript, EmulatorState } from './state';
 import { toolRoutes } from './tools';
@@ -57,6 +63,8 @@ export interface Emulator {
   waitForMessage(messageSid: string, timeoutMs?: number): Promise<EmulatedMessage>;
   /** Replaces the script for calls and messages created from now on. */
   setScript(script: EmulatorScript): void;
+  /** What the callee at `number` does on the calls placed to it from now on (over the script); undefined forgets it. */
+  setCallee(number: string, script: EmulatorCallScript | undefined): void;
   /** Stops sending first (nothing is posted once this has begun), then closes the server. */
   stop(): Promise<void>;
 }
@@ -98,6 +106,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     setScript(next) {
       state.script = { ...next };
     },
+    setCallee(number, script) {
+      if (script) state.callees.set(number, { ...script });
+      else state.callees.delete(number);
+    },
     async stop() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
@@ -118,6 +130,7 @@ function createState(options: EmulatorOptions): EmulatorState {
     phoneToken: randomBytes(24).toString('base64url'),
     url: '',
     script: { ...options.script },
+    callees: new Map(),
     maxSteps: options.maxSteps,
     calls: new Map(),
     messages: new Map(),
