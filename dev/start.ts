@@ -17,15 +17,7 @@ import { isListening, startAzurite, type AzuritePorts } from './azurite';
 import { removeDevSession, writeDevSession } from './cli/settings';
 import { buildConsole, type ConsolePhone } from './consoleBuild';
 import { startLocalTwilio } from './emulator/local';
-import {
-  consoleLog,
-  functionFiles,
-  loadFunctions,
-  registeredTriggers,
-  routePrefix,
-  startHost,
-  type HttpFunction,
-} from './functionsHost';
+import { consoleLog, registeredTriggers, routePrefix, serveApp, type HttpFunction } from './functionsHost';
 import { queueOptions, startQueueHost } from './queueHost';
 import { startTimerHost } from './timerHost';
 import { watchFlowFile } from './flowWatcher';
@@ -193,11 +185,7 @@ async function main() {
   }
 
   Object.assign(process.env, env);
-  const functions = await loadFunctions(functionFiles(ROOT));
-  const prefix = routePrefix(ROOT);
-  const host = await startHost({
-    functions,
-    prefix,
+  const host = await serveApp(ROOT, {
     port,
     clock: setup.twilio.emulator,
     functionKey: process.env.LOCAL_FUNCTION_KEY || undefined,
@@ -216,7 +204,7 @@ async function main() {
   await emulator?.announce(origin);
 
   console.log('Azure Functions Core Tools are not installed: serving the functions with the local host in dev/.\n');
-  printRoutes(functions, origin, prefix);
+  printRoutes(host.functions, origin, host.prefix);
   for (const fn of triggers.queues) console.log(`  queue ${fn.queueName.padEnd(48)} ${fn.name}`);
   for (const fn of triggers.timers) console.log(`  timer ${fn.schedule.padEnd(48)} ${fn.name}`);
   console.log(`\nFlows:   ${describeFlows(settings, ROOT)}`);
@@ -225,7 +213,7 @@ async function main() {
     `\nTwilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}, account ${setup.twilio.account}`,
   );
   await reportStorage(settings, setup.storage);
-  printConsole(`${origin}/${prefix}/${ROUTES.console}`, emulator !== undefined, '\n');
+  printConsole(`${origin}/${host.prefix}/${ROUTES.console}`, emulator !== undefined, '\n');
   console.log(`Listening on ${origin}. Press Ctrl+C to stop.`);
 }
 

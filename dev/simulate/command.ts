@@ -9,6 +9,7 @@ import { callerInputs } from './inputs';
 import { simulatedTime } from './clock';
 import { simulateContext } from './context';
 import { simulateCall, simulateSms } from './inbound';
+import { FAKE_CRM_PORT, serveFakeCrm } from './fakeCrm';
 import { simulatePlaceCall } from './placeCall';
 
 export const USAGE = `Usage: npm run simulate -- <command> [options]
@@ -36,6 +37,10 @@ Commands:
       machine_end_other, fax or unknown (with it, --machine-detection defaults to
       DetectMessageEnd, or Enable for machine_start). --input (or --digits, --speech): what
       the person called presses or says at each <Gather>
+  fake-crm [--port <port>]
+      serve the CRM of flows/examples/crm-lookup.json on 127.0.0.1 (default port 7079) until
+      Ctrl-C, write .local/flows/crm-lookup.json (the example pointed at it) and print how to
+      start the app with it and which caller gets which answer (docs/flows.md)
 
 Options for every command:
   --url <origin>   the app to send the webhooks to (default: npm start's, else
@@ -115,6 +120,10 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
         });
         const timeout = integerOption(values.timeout, 'timeout', 1, 600);
         return simulatePlaceCall(simulateContext(io, values), { ...values, timeout });
+      }
+      case 'fake-crm': {
+        const { values } = parseCommandLine(rest, { port: { type: 'string' } });
+        return serveFakeCrm(io, integerOption(values.port, 'port', 0, 65535) ?? FAKE_CRM_PORT);
       }
       default:
         throw new UsageError(`unknown command "${command}"`);
