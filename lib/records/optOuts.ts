@@ -51,9 +51,13 @@ const AFTER = '}';
 
 const entryOf = (entity: Record<string, unknown>): OptOutEntry => entrySchema.parse(entity);
 
+/** How many of a row's latest keyword messages it remembers, so a redelivered one changes nothing. */
+const REMEMBERED_MESSAGES = 20;
+
 /**
- * Keeps an opt-out or opt-in keyword from `number` to our `line`. The same message delivered
- * again changes nothing (it would otherwise undo a START that came after it).
+ * Keeps an opt-out or opt-in keyword from `number` to our `line`. A message delivered again
+ * changes nothing, even after later keywords (a STOP redelivered after a START would otherwise
+ * undo the START): the row keeps the SIDs of its latest REMEMBERED_MESSAGES keyword messages.
  */
 export async function saveOptOut(
   settings: Settings,
@@ -62,9 +66,12 @@ export async function saveOptOut(
 ): Promise<void> {
   await withTables(settings, signal, async ({ records }) => {
     const keys = { partitionKey: OPT_OUT_PARTITION, rowKey: rowKey(change.number, change.line) };
-    const earlier = await readRow(records, keys.rowKey, signal);
-    if (earlier?.messageSid === change.messageSid) return;
-    await records.upsertEntity({ ...keys, ...change, at: new Date().toISOString() }, 'Replace', {
+    const earlier = await readRaw(records, keys.rowKey, signal);
+    // `messageSids`: the keyword messages before `messageSid`, newest first, space-separated.
+    const remembered = [earlier?.messageSid, ...String(earlier?.messageSids ?? '').split(' ')].filter(Boolean);
+    if (remembered.includes(change.messageSid)) return;
+    const messageSids = [...new Set(remembered)].slice(0, REMEMBERED_MESSAGES).join(' ');
+    await records.upsertEntity({ ...keys, ...change, messageSids, at: new Date().toISOString() }, 'Replace', {
       abortSignal: signal,
     });
     seen.byNumber.delete(change.number);
@@ -72,8 +79,13 @@ export async function saveOptOut(
 }
 
 async function readRow(records: Tables['records'], key: string, signal: AbortSignal) {
+  const entity = await readRaw(records, key, signal);
+  return entity && entryOf(entity);
+}
+
+async function readRaw(records: Tables['records'], key: string, signal: AbortSignal) {
   try {
-    return entryOf(await records.getEntity(OPT_OUT_PARTITION, key, { abortSignal: signal }));
+    return await records.getEntity<Record<string, unknown>>(OPT_OUT_PARTITION, key, { abortSignal: signal });
   } catch (error) {
     if (storageStatus(error) === 404) return undefined;
     throw error;
