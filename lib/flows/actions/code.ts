@@ -50,6 +50,7 @@ async function runWithin(
 export const code = defineAction({
   schema,
   ends: false,
+  channels: ['voice', 'messaging'],
   steps: (value) => [
     ...(value.ok ? [{ path: ['ok'], step: value.ok }] : []),
     ...(value.failed ? [{ path: ['failed'], step: value.failed }] : []),

@@ -69,6 +69,7 @@ export function switchTarget(value: string, choice: Switch): string | undefined 
 export const switchAction = defineAction({
   schema,
   ends: false,
+  channels: ['voice', 'messaging'],
   steps: (value) => [
     ...(value.cases as Case[]).map((test, index) => ({ path: ['cases', index, 'step'], step: test.step })),
     ...(value.otherwise ? [{ path: ['otherwise'], step: value.otherwise }] : []),
