@@ -74,7 +74,8 @@ function runner(logic: LogicContext, kind: string, at: number): ActionRun {
     renderUrl: (template) => render(template, encodedScope(logic.scope)),
     setting: (name) => process.env[name],
     inAzure: Boolean(process.env.WEBSITE_INSTANCE_ID),
-    deadline: (ms) => AbortSignal.timeout(Math.max(1, Math.min(ms, budgetLeft()))),
+    // AbortSignal.timeout takes whole milliseconds only (a fraction is a RangeError).
+    deadline: (ms) => AbortSignal.timeout(Math.max(1, Math.floor(Math.min(ms, budgetLeft())))),
     onError: logic.onError,
     hasStep: (step) => logic.hasStep(step),
     note: (effect) => logic.effects.push(effect),
