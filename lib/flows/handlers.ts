@@ -64,7 +64,9 @@ export const messageFlowWebhook = recordedWebhook(async (params, context, settin
   const signal = storageDeadline();
   const flows = getFlows(settings);
   const optOut = await keepOptOut(settings, context, params, signal);
-  const conversing = hasConversations(flows) ? await conversationTurn(settings, flows, params, optOut) : undefined;
+  const conversing = hasConversations(flows)
+    ? await conversationTurn(settings, flows, params, optOut, context)
+    : undefined;
   if (conversing?.handled)
     return { observation: smsWebhookObservation(params, { rule: conversing.rule }), response: twiml(EMPTY_TWIML) };
   let answer = await answerMessage(flows, params, settings, now(), { context });
@@ -115,7 +117,7 @@ const hasConversations = (flows: FlowFile): boolean => Object.keys(flows.messagi
 
 /**
  * A text from a party the line is in a conversation with: STOP (any opt-out keyword) ends it;
- * other carrier keywords (HELP, START) are no reply; anything else is the reply to its question,
+ * HELP is no reply; anything else (YES and START too) is the reply to its question,
  * and then the text is handled (`handled`) with nothing more. No conversation: undefined.
  */
 async function conversationTurn(
@@ -123,6 +125,7 @@ async function conversationTurn(
   flows: FlowFile,
   params: FormParams,
   optOut: 'opted-out' | 'opted-in' | undefined,
+  context: InvocationContext,
 ): Promise<{ handled: boolean; rule: string } | undefined> {
   const converse = await import('./converse.js');
   const line = field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER;
@@ -134,9 +137,16 @@ async function conversationTurn(
     const ended = await converse.endForOptOut(settings, line, party, carrierKeyword(body)!.keyword, now());
     return ended && { handled: false, rule: `conversation ${ended.id} ended: ${ended.endReason}` };
   }
-  if (carrierKeyword(body)) return undefined;
+  // HELP is the carrier's to answer; an opt-in word (YES, START) is a reply like any other.
+  if (carrierKeyword(body)?.kind === 'help') return undefined;
   const trigger = triggerFields(params);
-  const moved = await converse.replyToConversation(settings, flows, { line, party, body, messageSid, trigger }, now());
+  const moved = await converse.replyToConversation(
+    settings,
+    flows,
+    { line, party, body, messageSid, trigger },
+    now(),
+    context,
+  );
   if (!moved) return undefined;
   return { handled: true, rule: `conversation ${moved.id}: reply → ${converse.describeWhere(moved)}` };
 }

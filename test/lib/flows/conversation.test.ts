@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { durationSeconds } from '../../../lib/flows/actions/ask';
 import { flowProblems } from '../../../lib/flows/check';
@@ -75,6 +77,26 @@ describe('check: the steps a conversation names', () => {
 });
 
 describe('a conversation, turn by turn', () => {
+  it('runs an http action with its default deadline (a fraction of a millisecond left once was a RangeError)', async () => {
+    const server = createServer((_request, response) =>
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'),
+    );
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    const posting = messagingOf({
+      steps: {
+        done: {
+          actions: [{ http: { name: 'results', method: 'POST', url: `http://127.0.0.1:${port}/r`, json: { a: 1 } } }],
+        },
+      },
+    });
+    const ended = await advance(posting, start(), { type: 'start', step: 'done' }, turn());
+    server.close();
+    expect(ended.path.map((entry) => entry.text)).toContainEqual(
+      expect.stringMatching(/^http results: ok 200 in \d+ ms$/),
+    );
+  });
+
   const messaging = messagingOf({
     steps: {
       q1: {
