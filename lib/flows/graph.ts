@@ -126,6 +126,7 @@ function ruleLine(rule: MessagingRule): string {
   const does = [
     ...(rule.reply ? [`reply ${quoted(rule.reply)}`] : []),
     ...(rule.forward ? [`forward to ${list(rule.forward)}`] : []),
+    ...(rule.start ? [`conversation from ${rule.start}`] : []),
   ];
   return `${when}${rule.hours ? ` (${rule.hours})` : ''} → ${does.join(', ') || 'no reply'}`;
 }
