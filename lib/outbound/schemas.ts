@@ -77,7 +77,10 @@ export type ConversationFlow = z.output<typeof conversationFlow>;
 export const postMessageRequest = messageRequest
   .extend({ body: messageRequest.shape.body.optional(), flow: conversationFlow.optional() })
   .superRefine((request, context) => {
-    if ((request.body === undefined) === (request.flow === undefined))
+    // Without either, `body` is required as it always was; a conversation's start is the other way.
+    if (request.body === undefined && request.flow === undefined)
+      context.addIssue({ code: 'custom', path: ['body'], message: 'is required' });
+    if (request.body !== undefined && request.flow !== undefined)
       context.addIssue({
         code: 'custom',
         path: ['body'],
