@@ -32,8 +32,8 @@ Commands:
   converse --flow-step <step> [--replies "5|-|yes|STOP"] [--to <number>] [--var name=value]… [--key <function key>]
       start a text conversation (POST /api/messages with flow) with --to (default +15550100199),
       then text each reply from them through the local emulator; - leaves a question
-      unanswered: the conversation timer runs at its deadline. Prints the conversation's
-      path as it grows (GET /api/conversations/{id})
+      unanswered: the conversation timer runs at its deadline (--replies=-|… when the
+      first is -). Prints the conversation's path as it grows (GET /api/conversations/{id})
 
 Options for every command:
   --url <origin>   the app to send the webhooks to (default: npm start's, else
