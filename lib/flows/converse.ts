@@ -19,6 +19,7 @@ import {
   claimPair,
   deleteDue,
   dueRows,
+  indexByParty,
   readConversation,
   releasePair,
   writeConversation,
@@ -218,6 +219,7 @@ export const describeWhere = (conversation: Conversation): string =>
  * once it ended, the pair is free for the next one. False when somebody moved it first.
  */
 async function save(settings: Settings, conversation: Conversation, etag: string | undefined): Promise<boolean> {
+  if (etag === undefined) await indexByParty(settings, conversation.party, conversation.id);
   if (conversation.status === 'waiting' && conversation.dueAt)
     await addDue(settings, conversation.id, conversation.turn, conversation.dueAt);
   if (!(await writeConversation(settings, conversation, etag))) return false;

@@ -6,6 +6,8 @@
  * - PartitionKey `pair|<line>|<party>`, RowKey `active`: which conversation the line holds with
  *   that party now. Creating it is the lock that lets only one start; a text from the party
  *   looks here first.
+ * - PartitionKey `party|<party>`, RowKey `<id>`: every conversation with a number, so that
+ *   erasing the number's data (erasure.ts) finds them without reading the others.
  * - PartitionKey `due|<shard>`, RowKey `<due time>|<id>|<turn>`: a waiting conversation's
  *   deadline. RowKeys sort by time, so the timer reads with one range query per shard exactly
  *   the rows that are due, never the conversations still waiting; a row is deleted once handled.
@@ -14,7 +16,7 @@ import type { TableClient } from '@azure/data-tables' with { 'resolution-mode': 
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
 import { flowStateFromEntity, type FlowState } from './flowState';
-import { keyPart, storageStatus, withTables } from './tables';
+import { keyPart, storageErrorCode, storageStatus, withTables } from './tables';
 
 export type ConversationStatus = 'waiting' | 'ended';
 
@@ -128,6 +130,56 @@ export function readConversation(settings: Settings, id: string): Promise<Stored
     }
   });
 }
+
+/** Lists the conversation under its party, before it is first written (so erasure finds every one). */
+export function indexByParty(settings: Settings, party: string, id: string): Promise<void> {
+  return withConversations(settings, async (table, signal) => {
+    await table.upsertEntity({ partitionKey: `party|${keyPart(party)}`, rowKey: id }, 'Replace', {
+      abortSignal: signal,
+    });
+  });
+}
+
+/** Deletes every conversation with `number` (and where the line notes it as active); answers how many. */
+export async function eraseConversations(table: TableClient, number: string, signal: AbortSignal): Promise<number> {
+  const partitionKey = `party|${keyPart(number)}`;
+  const { odata } = await import('@azure/data-tables');
+  const filter = odata`PartitionKey eq ${partitionKey}`;
+  const ids: string[] = [];
+  try {
+    for await (const row of table.listEntities({ queryOptions: { filter, select: ['rowKey'] }, abortSignal: signal }))
+      ids.push(String(row.rowKey));
+  } catch (error) {
+    // No conversation was ever held here (locally, the table is made on first use): nothing to erase.
+    if (storageErrorCode(error) === 'TableNotFound') return 0;
+    throw error;
+  }
+  let erased = 0;
+  for (const id of ids) {
+    const keys = conversationKeys(id);
+    const entity = await table
+      .getEntity<{ line?: string }>(keys.partitionKey, keys.rowKey, { abortSignal: signal })
+      .catch(ignoreMissing);
+    if (entity?.line !== undefined) {
+      const pair = pairKeys(entity.line, number);
+      const active = await table
+        .getEntity<{ id?: string }>(pair.partitionKey, pair.rowKey, { abortSignal: signal })
+        .catch(ignoreMissing);
+      if (active?.id === id)
+        await table.deleteEntity(pair.partitionKey, pair.rowKey, { abortSignal: signal }).catch(ignoreMissing);
+      await table.deleteEntity(keys.partitionKey, keys.rowKey, { abortSignal: signal }).catch(ignoreMissing);
+      erased++;
+    }
+    // Last: an erasure that stops before this finds the conversation again next time.
+    await table.deleteEntity(partitionKey, id, { abortSignal: signal }).catch(ignoreMissing);
+  }
+  return erased;
+}
+
+const ignoreMissing = (error: unknown): undefined => {
+  if (storageStatus(error) === 404) return undefined;
+  throw error;
+};
 
 /** Writes the conversation: created when `etag` is undefined, else replaced only if nobody moved it since. False when somebody did. */
 export function writeConversation(

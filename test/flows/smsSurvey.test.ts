@@ -137,6 +137,21 @@ describe('sms-survey: three questions by text', () => {
     expect(second.texts).toEqual([]);
   });
 
+  it("erasing the party's data erases their conversations, the one going on included", async () => {
+    const to = '+15550100206';
+    const started = await phone.sending(() => start(to, { step: 'rating' }));
+    const { id } = (await started.result.json()) as { id: string };
+    const erased = await fetch(`${phone.appUrl}/api/numbers/${encodeURIComponent(to)}/data`, { method: 'DELETE' });
+    expect(((await erased.json()) as { erased: { conversations: number } }).erased.conversations).toBe(1);
+    expect((await fetch(`${phone.appUrl}/api/conversations/${id}`)).status).toBe(404);
+    // Nothing is left waiting: the next text is a new text, and the timer finds nothing to send.
+    expect(bodies((await phone.text('5', { from: to })).replies)).toEqual([
+      'Text SURVEY to take our three-question survey.',
+    ]);
+    const later = await phone.sending(() => phone.runTimers(new Date(Date.now() + 61 * MINUTE)));
+    expect(later.texts.filter((text) => text.to === to)).toEqual([]);
+  });
+
   it('refuses a start naming a step or variable the flow does not have, or with both body and flow', async () => {
     const bad = async (body: object) => {
       const response = await fetch(`${phone.appUrl}/api/messages`, {

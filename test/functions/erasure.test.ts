@@ -124,6 +124,7 @@ describe('DELETE /api/numbers/{e164}/data', () => {
       flowState: 0,
       recordings: 0,
       idempotencyKeys: 0,
+      conversations: 0,
     });
     expect((await entitiesNaming(number)).filter((entity) => entity.includes('erasure|'))).toHaveLength(2);
   });
