@@ -9,6 +9,7 @@ import { CommandError, requireOption, UsageError } from '../cli/args';
 import { EXIT } from '../cli/command';
 import { EMULATOR_TIME_HEADER } from '../emulator/interpreter/webhook';
 import { callerNumber, ourNumber, type SimulateContext } from './context';
+import { variables } from './placeOptions';
 
 interface PathEntry {
   at: string;
@@ -29,17 +30,6 @@ interface ConversationJson {
 const NO_REPLY = '-';
 const WAIT_MS = 15_000;
 
-/** `--var name=value` as the flow's variables. */
-export function conversationVariables(values: string[] = []): Record<string, string> {
-  return Object.fromEntries(
-    values.map((pair) => {
-      const at = pair.indexOf('=');
-      if (at < 1) throw new UsageError(`--var must be name=value, not "${pair}"`);
-      return [pair.slice(0, at), pair.slice(at + 1)];
-    }),
-  );
-}
-
 export async function simulateConverse(
   context: SimulateContext,
   values: { 'flow-step'?: string; replies?: string; to?: string; from?: string; var?: string[]; key?: string },
@@ -52,7 +42,7 @@ export async function simulateConverse(
   if (!context.emulatorUrl && replies.some((reply) => reply !== NO_REPLY))
     throw new UsageError('replies are texted through the local emulator: run npm start (without --url)');
   const headers = { 'content-type': 'application/json', ...(values.key ? { 'x-functions-key': values.key } : {}) };
-  const flow = { step, variables: conversationVariables(values.var) };
+  const flow = { step, variables: variables(values.var) };
   const started = await appRequest(`${appUrl}/api/messages`, {
     method: 'POST',
     headers,
