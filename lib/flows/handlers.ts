@@ -165,6 +165,8 @@ async function startedByRule(
   const party = field(params, 'From') ?? '';
   const messageSid = field(params, 'MessageSid') ?? field(params, 'SmsSid') ?? '';
   if (!E164.test(party)) return `; no conversation: ${party || 'the sender'} is not a phone number`;
+  // Its questions would all be refused: a number on the opt-out list gets none.
+  if ((await optOutsOf(settings, party, line, storageDeadline())).length) return '; no conversation: opted out';
   const id = `CV${createHash('sha256').update(messageSid).digest('hex').slice(0, 32)}`;
   const request = { id, line, party, step, origin: new URL(url).origin, trigger: triggerFields(params), now: now() };
   try {

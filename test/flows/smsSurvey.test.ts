@@ -96,6 +96,8 @@ describe('sms-survey: three questions by text', () => {
     expect(stop.rule).toContain(`conversation ${started.id} ended: opted out (STOP)`);
     // Nothing more: no timeout moves it, and a new survey is refused before Twilio.
     expect((await phone.sending(() => phone.runTimers(new Date(t0.getTime() + 300 * MINUTE)))).texts).toEqual([]);
+    const survey = await phone.text('SURVEY', { from: to });
+    expect([survey.replies, survey.rule]).toEqual([[], 'keyword SURVEY; no conversation: opted out']);
     const refused = await start(to, { step: 'rating' });
     expect(refused.status).toBe(409);
     expect(await refused.json()).toMatchObject({ code: 'recipient-opted-out' });
