@@ -10,6 +10,7 @@ import { simulatedTime } from './clock';
 import { simulateContext } from './context';
 import { simulateCall, simulateSms } from './inbound';
 import { simulateConverse } from './converse';
+import { FAKE_CRM_PORT, serveFakeCrm } from './fakeCrm';
 import { simulatePlaceCall } from './placeCall';
 
 export const USAGE = `Usage: npm run simulate -- <command> [options]
@@ -37,6 +38,10 @@ Commands:
       machine_end_other, fax or unknown (with it, --machine-detection defaults to
       DetectMessageEnd, or Enable for machine_start). --input (or --digits, --speech): what
       the person called presses or says at each <Gather>
+  fake-crm [--port <port>]
+      serve the CRM of flows/examples/crm-lookup.json on 127.0.0.1 (default port 7079) until
+      Ctrl-C, write .local/flows/crm-lookup.json (the example pointed at it) and print how to
+      start the app with it and which caller gets which answer (docs/flows.md)
   converse --flow-step <step> [--replies "5|-|yes|STOP"] [--to <number>] [--var name=value]… [--key <function key>]
       start a text conversation (POST /api/messages with flow) with --to (default +15550100199),
       then text each reply from them through the local emulator; - leaves a question
@@ -133,6 +138,10 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
           key: { type: 'string' },
         });
         return simulateConverse(simulateContext(io, values), values);
+      }
+      case 'fake-crm': {
+        const { values } = parseCommandLine(rest, { port: { type: 'string' } });
+        return serveFakeCrm(io, integerOption(values.port, 'port', 0, 65535) ?? FAKE_CRM_PORT);
       }
       default:
         throw new UsageError(`unknown command "${command}"`);

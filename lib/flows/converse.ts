@@ -230,7 +230,10 @@ async function save(settings: Settings, conversation: Conversation, etag: string
 
 /** Puts the texts of the conversation's last turn on the outbound queue (a 503 to the caller when it is down). */
 async function queued(settings: Settings, conversation: Conversation): Promise<Conversation> {
-  const texts = conversation.lastTexts.map(({ key, ...text }) => queuedText(key, conversation.origin, text));
+  const cause = conversation.lastInput?.startsWith('SM') ? { causeSid: conversation.lastInput } : {};
+  const texts = conversation.lastTexts.map(({ key, ...text }) =>
+    queuedText(key, conversation.origin, { ...text, purpose: 'conversation', ...cause }),
+  );
   await enqueue(settings, texts, storageDeadline());
   return conversation;
 }
