@@ -1,7 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { durationSeconds } from '../../../lib/flows/actions/ask';
 import { flowProblems } from '../../../lib/flows/check';
 import { advance, newConversation, pathLine, type ConversationInput } from '../../../lib/flows/conversation';
 import { readFlowFile } from '../../../lib/flows/load';
@@ -23,11 +22,8 @@ const turn = (now = T0, Body?: string) => ({
 const reply = (body: string, n: number): ConversationInput => ({ type: 'reply', body, messageSid: `SM${n}` });
 const texts = (conversation: Conversation) => conversation.lastTexts.map((text) => text.body);
 
-describe('ask: its schema', () => {
-  it('reads durations from 1m to 7d and defaults to 1h', () => {
-    expect(durationSeconds('90s')).toBe(90);
-    expect(durationSeconds('2d')).toBe(172_800);
-    expect(durationSeconds('1 h')).toBeUndefined();
+describe('ask in a flow file', () => {
+  it('defaults to 1h in messaging steps', () => {
     const parsed = messagingOf({ steps: { q: { actions: [{ ask: { text: 'Hi?' } }] } } });
     expect(parsed.steps.q!.actions[0]).toEqual({ ask: { text: 'Hi?', timeout: '1h' } });
     expect(
