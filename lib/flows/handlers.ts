@@ -20,7 +20,7 @@ import { now } from '../config/clock';
 import MessagingResponse from 'twilio/lib/twiml/MessagingResponse';
 import { carrierKeyword } from './keywords';
 import { answerMessage, type MessageAnswer } from './messaging';
-import { optOutsOf, saveOptOut } from '../records/optOuts';
+import { replyOptOutsOf, saveOptOut } from '../records/optOuts';
 import { DEFAULT_FLOWS, type FlowFile } from './schema';
 import { MAX_SMS_LENGTH } from './text';
 import { templateScope, triggerFields } from './scope';
@@ -198,7 +198,7 @@ async function withoutReplyToOptedOut(
 ): Promise<MessageAnswer> {
   const number = field(params, 'From');
   if (!number) return answer;
-  const rows = await optOutsOf(settings, number, field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER, signal);
+  const rows = await replyOptOutsOf(settings, number, field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER, signal);
   if (rows.length === 0) return answer;
   return {
     ...answer,
