@@ -20,7 +20,7 @@ import { now } from '../config/clock';
 import MessagingResponse from 'twilio/lib/twiml/MessagingResponse';
 import { carrierKeyword } from './keywords';
 import { answerMessage, type MessageAnswer } from './messaging';
-import { replyOptOutsOf, saveOptOut } from '../records/optOuts';
+import { optOutsOf, replyOptOutsOf, saveOptOut } from '../records/optOuts';
 import { DEFAULT_FLOWS, type FlowFile } from './schema';
 import { MAX_SMS_LENGTH } from './text';
 import { templateScope, triggerFields } from './scope';
