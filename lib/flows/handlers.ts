@@ -41,10 +41,12 @@ export const voiceFlowWebhook = recordedWebhook(async (params, context, settings
   const answer = await answerCall(flows, params, settings, now(), { ...session, context, started, outbox });
   await session.save();
   const texts = callTexts(context, params, outbox, url);
-  await enqueue(settings, texts, storageDeadline());
+  const signal = storageDeadline();
+  await enqueue(settings, texts, signal);
   return {
     observation: voiceWebhookObservation(params, { ...answer.facts, ...textFacts(texts) }),
     response: twiml(answer.twiml),
+    signal,
   };
 });
 
@@ -96,7 +98,7 @@ export const messageFlowWebhook = recordedWebhook(async (params, context, settin
     ...textFacts(forwards),
   });
   await enqueue(settings, forwards, signal);
-  return { observation, response: twiml(answer.twiml) };
+  return { observation, response: twiml(answer.twiml), signal };
 });
 
 /**
