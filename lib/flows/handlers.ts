@@ -79,7 +79,11 @@ export const messageFlowWebhook = recordedWebhook(async (params, context, settin
     ? await conversationTurn(settings, flows, params, optOut, context)
     : undefined;
   if (conversing?.handled)
-    return { observation: smsWebhookObservation(params, { rule: conversing.rule }), response: twiml(EMPTY_TWIML) };
+    return {
+      observation: smsWebhookObservation(params, { rule: conversing.rule }),
+      response: twiml(EMPTY_TWIML),
+      signal,
+    };
   let answer = await answerMessage(flows, params, settings, now(), { context });
   if (!optOut && answer.replies) answer = await withoutReplyToOptedOut(settings, params, answer, signal);
   if (!optOut && answer.start !== undefined)
