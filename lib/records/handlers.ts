@@ -54,6 +54,8 @@ export const optOutLister: HttpHandler = handle(async (request: HttpRequest) => 
 export interface RecordedAnswer {
   observation: Observation;
   response: HttpResponseInit;
+  /** What follows from it once recorded (a campaign recipient delivered); a failure is a 503, and Twilio delivers it again. */
+  after?: () => Promise<void>;
 }
 
 /**
@@ -64,8 +66,9 @@ export function recordedWebhook(
   answer: (...args: Parameters<WebhookHandler>) => RecordedAnswer | Promise<RecordedAnswer>,
 ): HttpHandler {
   return twilioWebhook(async (params, context, settings, request) => {
-    const { observation, response } = await answer(params, context, settings, request);
+    const { observation, response, after } = await answer(params, context, settings, request);
     await saveObservation(settings, observation);
+    await after?.();
     return response;
   });
 }
