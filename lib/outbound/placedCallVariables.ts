@@ -24,4 +24,3 @@ export async function keepPlacedCallVariables(
     context.warn(`Call ${sid}: its variables could not be kept (${describeError(error)}); its flow runs without them`);
   }
 }
-
