@@ -1,5 +1,5 @@
 /**
- * `npm run simulate -- <sms|call|place-call> …`: try the app as Twilio and a phone would,
+ * `npm run simulate -- <sms|call|place-call|campaign> …`: try the app as Twilio and a phone would,
  * against npm start (http://localhost:7071) or any deployment with --url.
  */
 import { integerOption, parseCommandLine, UsageError } from '../cli/args';
@@ -9,6 +9,7 @@ import { callerInputs } from './inputs';
 import { simulatedTime } from './clock';
 import { simulateContext } from './context';
 import { simulateCall, simulateSms } from './inbound';
+import { simulateCampaign } from './campaign';
 import { simulatePlaceCall } from './placeCall';
 
 export const USAGE = `Usage: npm run simulate -- <command> [options]
@@ -28,6 +29,11 @@ Commands:
   place-call --to <number> [--say <text>] [--key <function key>] [--timeout <seconds>]
       ask the app to place a call (POST /api/calls), print what the callee hears on the
       local emulator, then the app's record of the call (GET /api/calls/{sid})
+  campaign [--count <n>] [--rate <per second>] [--body <text>] [--call [--step <step>]] [--key <function key>] [--timeout <seconds>]
+      start a small campaign (POST /api/campaigns: --count fictional numbers from
+      +15550200000, default 5, at --rate, default 1 per second) of texts, or of calls into the
+      flow's --step with --call; print its progress each second until every send has settled,
+      then its rate (GET /api/campaigns/{id}; --json: the whole progress)
 
 Options for every command:
   --url <origin>   the app to send the webhooks to (default: npm start's, else
@@ -100,6 +106,24 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
         });
         const timeout = integerOption(values.timeout, 'timeout', 1, 600);
         return simulatePlaceCall(simulateContext(io, values), { ...values, timeout });
+      }
+      case 'campaign': {
+        const { values } = parseCommandLine(rest, {
+          ...COMMON,
+          count: { type: 'string' },
+          rate: { type: 'string' },
+          body: { type: 'string' },
+          call: { type: 'boolean' },
+          step: { type: 'string' },
+          key: { type: 'string' },
+          timeout: { type: 'string' },
+        });
+        return simulateCampaign(simulateContext(io, values), {
+          ...values,
+          count: integerOption(values.count, 'count', 1, 1000),
+          rate: integerOption(values.rate, 'rate', 1, 100),
+          timeout: integerOption(values.timeout, 'timeout', 1, 3600),
+        });
       }
       default:
         throw new UsageError(`unknown command "${command}"`);
