@@ -57,6 +57,12 @@ const UNCOMMITTED_RECHECK_MS = 2_000;
 const UNSENT: readonly RecipientState[] = ['waiting', 'waitingForWindow'];
 
 /** Twilio's 429 is about concurrent requests: the first try again comes soon, then 2, 4 … 60 s. */
+/**
+ * Tries of a send after Twilio's 429 or 5xx made in the same invocation, each with a new slot
+ * in line (so the slot the failed try gave back is used at once, here if no other send waits
+ * for it, and the sender's time has no hole); after these the message comes back after a backoff.
+ */
+const TRIES_AT_ONCE = 2;
 /** Queue messages sent at once: more only queue up at storage, each within its deadline. */
 const ENQUEUED_AT_ONCE = 50;
 
@@ -167,6 +173,27 @@ function outboundOf(settings: Settings, campaign: Campaign, row: RecipientRow): 
   });
 }
 
+/** Twilio answered 429 or 5xx to every try: the recipient failed, its message to the poison queue (counted by health). */
+async function failEveryTry(
+  settings: Settings,
+  context: InvocationContext,
+  campaign: Campaign,
+  row: RecipientRow & { etag: string },
+  message: CampaignMessage,
+): Promise<void> {
+  await enqueueTo(settings, poisonQueue(QUEUES.campaigns), [message], storageDeadline());
+  context.error(
+    `Campaign ${campaign.id} recipient ${row.index}: Twilio failed ${MAX_ATTEMPTS} tries; moved to the poison queue`,
+  );
+  await moveRecipient(
+    settings,
+    campaign.id,
+    row,
+    { state: 'failed', error: `Twilio failed ${MAX_ATTEMPTS} tries` },
+    UNSENT,
+  );
+}
+
 async function send(
   settings: Settings,
   context: InvocationContext,
@@ -179,20 +206,21 @@ async function send(
   const move = (changes: Partial<RecipientRow> & { state: RecipientState }) =>
     moveRecipient(settings, campaign.id, row, changes, UNSENT);
   let outcome;
-  try {
-    outcome = await sendKeyed(outboundOf(settings, campaign, row), context, () =>
-      requeue(settings, message, DEADLINES.queuedRecheckMs),
-    );
-  } catch (error) {
-    if (!nothingHappened(error)) throw error;
-    giveBackSlot(sender, kind);
-    if (message.attempt + 1 < MAX_ATTEMPTS)
-      return requeue(settings, { ...message, attempt: message.attempt + 1 }, backoffMs(message.attempt));
-    await enqueueTo(settings, poisonQueue(QUEUES.campaigns), [message], storageDeadline());
-    context.error(
-      `Campaign ${campaign.id} recipient ${row.index}: Twilio failed ${MAX_ATTEMPTS} tries; moved to the poison queue`,
-    );
-    return void (await move({ state: 'failed', error: `Twilio failed ${MAX_ATTEMPTS} tries` }));
+  for (let attempt = message.attempt; !outcome; attempt++) {
+    try {
+      outcome = await sendKeyed(outboundOf(settings, campaign, row), context, () =>
+        requeue(settings, message, DEADLINES.queuedRecheckMs),
+      );
+    } catch (error) {
+      if (!nothingHappened(error)) throw error;
+      giveBackSlot(sender, kind);
+      const next = { ...message, attempt: attempt + 1 };
+      if (next.attempt >= MAX_ATTEMPTS) return failEveryTry(settings, context, campaign, row, next);
+      if (next.attempt - message.attempt > TRIES_AT_ONCE) return requeue(settings, next, backoffMs(attempt));
+      // Tried again now, in the line for a slot: the one given back if no other send here waits for it.
+      const slot = await takeSlot(settings, sender, kind, senderOf(campaign, settings).perSecond, MAX_SLOT_WAIT_MS);
+      if ('waitMs' in slot) return requeue(settings, next, slot.waitMs);
+    }
   }
   if (outcome.state === 'held') return;
   if (outcome.state === 'optedOut') return void (await move({ state: 'optedOut' }));
