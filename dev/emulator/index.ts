@@ -14,6 +14,7 @@ export {
   type DialOutcome,
   type TranscriptLine,
 } from './interpreter/callTypes';
+export { ANSWERED_BY, type AnsweredBy } from './rest/resources';
 export { runMessagingFlow } from './interpreter/messagingFlow';
 export { sendWebhook, type WebhookResult } from './interpreter/webhook';
 export { API_VERSION, callParams, newSid, rfc2822 } from './interpreter/twilioApi';

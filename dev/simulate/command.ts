@@ -26,9 +26,17 @@ Commands:
       given (each <Gather> takes the next of the kind it listens for); not with --input.
       --dial-outcome: completed, answered, busy, no-answer, failed or canceled; input the
       TwiML never asked for is reported
-  place-call --to <number> [--say <text>] [--key <function key>] [--timeout <seconds>]
+  place-call --to <number> [--say <text> | --flow-step <step> [--var <name=value>]…]
+             [--machine-detection Enable|DetectMessageEnd] [--answered-by <who>]
+             [--input <keys|say:words|silence>]… [--key <function key>] [--timeout <seconds>]
       ask the app to place a call (POST /api/calls), print what the callee hears on the
-      local emulator, then the app's record of the call (GET /api/calls/{sid})
+      local emulator and the path the flow took, then the app's record of the call
+      (GET /api/calls/{sid}). --flow-step and --var: the call's flow step and variables.
+      --machine-detection: Twilio's answering machine detection. --answered-by: who picks up
+      on the emulator: human, machine_start, machine_end_beep, machine_end_silence,
+      machine_end_other, fax or unknown (with it, --machine-detection defaults to
+      DetectMessageEnd, or Enable for machine_start). --input (or --digits, --speech): what
+      the person called presses or says at each <Gather>
   campaign [--count <n>] [--rate <per second>] [--body <text>] [--call [--step <step>]] [--key <function key>] [--timeout <seconds>]
       start a small campaign (POST /api/campaigns: --count fictional numbers from
       +15550200000, default 5, at --rate, default 1 per second) of texts, or of calls into the
@@ -101,6 +109,13 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
           ...COMMON,
           to: { type: 'string' },
           say: { type: 'string' },
+          'flow-step': { type: 'string' },
+          var: { type: 'string', multiple: true },
+          'machine-detection': { type: 'string' },
+          'answered-by': { type: 'string' },
+          digits: { type: 'string', multiple: true },
+          speech: { type: 'string', multiple: true },
+          input: { type: 'string', multiple: true },
           key: { type: 'string' },
           timeout: { type: 'string' },
         });

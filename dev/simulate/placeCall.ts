@@ -1,12 +1,16 @@
 /**
  * `simulate place-call`: asks the app to place a call (POST /api/calls), follows the call on
- * the local emulator to print what the callee hears, then reads the app's own record of it.
+ * the local emulator to print what the callee hears and the path the flow took, then reads the
+ * app's own record of it. On the emulator, the person called does what the options say
+ * (placeOptions.ts): who answers, for machine detection, and which keys they press.
  */
-import { CommandError, requireOption } from '../cli/args';
+import { CommandError, requireOption, UsageError } from '../cli/args';
 import { EXIT } from '../cli/command';
 import { shortSid } from '../cli/twilio';
 import type { CallReport } from '../emulator/index';
-import { transcriptRow, type SimulateContext } from './context';
+import { printRecorded, transcriptRow, type SimulateContext } from './context';
+import { placeOptions, type PlaceOptions } from './placeOptions';
+import { emulatorRequest } from './viaEmulator';
 
 const TERMINAL = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
 const RECORD_WAIT_MS = 5_000;
@@ -53,7 +57,7 @@ async function placeThroughApp(
   placeUrl: string,
   appUrl: string,
   appHeaders: Record<string, string>,
-  body: Record<string, string>,
+  body: Record<string, unknown>,
 ): Promise<{ response: Response; placed: PlacedCall }> {
   let response: Response;
   try {
@@ -77,21 +81,48 @@ async function placeThroughApp(
   return { response, placed: placedBody as PlacedCall };
 }
 
+/**
+ * What the person at `to` does on the emulator for this call (who answers, their keys), when
+ * the options say: set before the call is placed, forgotten after it.
+ */
+async function withCallee<T>(context: SimulateContext, to: string, callee: URLSearchParams, run: () => Promise<T>) {
+  const emulator = context.target.apiBaseUrl;
+  if (![...callee.keys()].length) return run();
+  if (!emulator)
+    throw new UsageError(
+      '--answered-by, --digits, --speech and --input need the local emulator (npm start without Twilio credentials)',
+    );
+  const set = (form: URLSearchParams) =>
+    emulatorRequest(context, emulator, '/_emulator/callees', new URLSearchParams([['Number', to], ...form]));
+  await set(callee);
+  try {
+    return await run();
+  } finally {
+    await set(new URLSearchParams()).catch(() => undefined);
+  }
+}
+
 export async function simulatePlaceCall(
   context: SimulateContext,
-  values: { to?: string; say?: string; key?: string; timeout?: number },
+  values: PlaceOptions & { to?: string; key?: string; timeout?: number },
+): Promise<number> {
+  const to = requireOption(values.to, 'to');
+  const { body, callee } = placeOptions(values);
+  return withCallee(context, to, callee, () => placeAndFollow(context, { ...values, to }, body));
+}
+
+async function placeAndFollow(
+  context: SimulateContext,
+  values: { to: string; key?: string | undefined; timeout?: number | undefined },
+  body: Record<string, unknown>,
 ): Promise<number> {
   const { print, target, appUrl } = context;
   const { paint } = print;
-  const to = requireOption(values.to, 'to');
   const timeoutMs = (values.timeout ?? 30) * 1000;
   const appHeaders: Record<string, string> = values.key ? { 'x-functions-key': values.key } : {};
 
   const placeUrl = `${appUrl}/api/calls`;
-  const { response, placed } = await placeThroughApp(placeUrl, appUrl, appHeaders, {
-    to,
-    ...(values.say ? { say: values.say } : {}),
-  });
+  const { response, placed } = await placeThroughApp(placeUrl, appUrl, appHeaders, { to: values.to, ...body });
   print.line(
     `${paint.bold('Placed')}   ${shortSid(placed.sid)} ${placed.from} → ${placed.to} ${paint.dim(`(POST ${placeUrl} ${response.status})`)}`,
   );
@@ -114,6 +145,7 @@ export async function simulatePlaceCall(
     );
     if (report.error) problems.push(`the call hit Twilio error ${report.error.code}: ${report.error.message}`);
     if (!report.done) problems.push(`the call did not finish within ${timeoutMs / 1000} s (still ${status})`);
+    await printRecorded(context, { kind: 'call', sid: placed.sid }, values.key);
   }
 
   const expected = report?.done ? report.call.status : undefined;

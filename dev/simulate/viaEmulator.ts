@@ -19,7 +19,8 @@ interface MessageJson {
   body: string;
 }
 
-async function emulatorRequest<T>(
+/** A request to the emulator's own endpoints (/_emulator/…) with the account's credentials; a refusal as a CommandError. */
+export async function emulatorRequest<T>(
   context: SimulateContext,
   emulatorUrl: string,
   path: string,

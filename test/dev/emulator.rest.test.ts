@@ -211,6 +211,7 @@ describe('calls', () => {
     expect(await client.calls(call.sid).recordings.list()).toEqual([]);
   });
 
+  // Answering machine detection has its own file: emulator.amd.test.ts.
   it('MachineDetection answers AnsweredBy as scripted; TimeLimit ends a loop="0" call; SendDigits is sent; a no-answer rings Timeout seconds', async () => {
     emulator.setScript({ answeredBy: 'machine_start' });
     const machine = await client.calls.create({
@@ -218,14 +219,20 @@ describe('calls', () => {
       from: OUR_NUMBER,
       url: `${app.url}/voice`,
       machineDetection: 'Enable',
-      sendDigits: '1234#',
     });
     await emulator.waitForCall(machine.sid);
     expect(app.on('/voice').find((request) => request.params.CallSid === machine.sid)!.params.AnsweredBy).toBe(
       'machine_start',
     );
     expect((await client.calls(machine.sid).fetch()).answeredBy).toBe('machine_start');
-    expect(emulator.transcript(machine.sid)[0]).toEqual({ verb: 'SendDigits', text: '1234#' });
+    const dialed = await client.calls.create({
+      to: CALLEE,
+      from: OUR_NUMBER,
+      url: `${app.url}/voice`,
+      sendDigits: '1234#',
+    });
+    await emulator.waitForCall(dialed.sid);
+    expect(emulator.transcript(dialed.sid)[0]).toEqual({ verb: 'SendDigits', text: '1234#' });
 
     emulator.setScript({});
     const limited = await client.calls.create({

@@ -17,3 +17,24 @@ describe('flows/examples/README.md', () => {
     expect(block).toBe(flowDiagram(join(EXAMPLES, file)));
   });
 });
+
+describe('diagrams in docs/', () => {
+  const pages = readdirSync(join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => join('docs', name));
+  const drawn = pages.flatMap((page) =>
+    [
+      ...readFileSync(join(ROOT, page), 'utf8').matchAll(/<!-- flows:diagram (\S+) -->\s*```mermaid\n([\s\S]*?)```/g),
+    ].map(([, file, block]) => ({ page, file: file!, block: block! })),
+  );
+
+  it('are found: the appointment reminder in docs/flows.md', () => {
+    expect(drawn.map(({ page, file }) => `${page} ${file}`)).toContain(
+      `${join('docs', 'flows.md')} flows/examples/appointment-reminder.json`,
+    );
+  });
+
+  it.each(drawn)('$page shows the current diagram of $file', ({ file, block }) => {
+    expect(block).toBe(flowDiagram(join(ROOT, file)));
+  });
+});

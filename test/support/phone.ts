@@ -28,7 +28,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalTwilio, type LocalTwilio } from '../../dev/emulator/local';
-import type { DialOutcome, TranscriptLine } from '../../dev/emulator/index';
+import type { AnsweredBy, DialOutcome, TranscriptLine } from '../../dev/emulator/index';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { timeIn } from '../../lib/flows/hours';
 import { startAppHost } from './appHost';
@@ -53,6 +53,20 @@ export interface CallOptions {
   now?: Date | string;
 }
 
+/** A call the app places (POST /api/calls), and what the person or machine at `to` does. */
+export interface PlaceCallOptions {
+  /** Default +15550100299. */
+  to?: string;
+  /** `flow` of POST /api/calls: the step the callee hears first and the call's variables. */
+  flow?: { step?: string; variables?: Record<string, unknown> };
+  /** `machineDetection` of POST /api/calls: 'Enable', 'DetectMessageEnd' or an object with timeouts. */
+  machineDetection?: unknown;
+  /** Who answers, for machine detection: human (default), machine_end_beep, fax… */
+  answeredBy?: AnsweredBy;
+  /** The callee's keys for each <Gather> in turn. */
+  digits?: string[];
+}
+
 export interface PlayedCall {
   sid: string;
   /** How the call ended on the emulator: completed, busy, no-answer, failed. */
@@ -75,8 +89,12 @@ export interface PlayedText {
 export interface Phone {
   /** The app, e.g. to GET /api/calls/{sid}. */
   appUrl: string;
+  /** The local Twilio emulator (TWILIO_API_BASE_URL), e.g. for `simulate`. */
+  emulatorUrl: string;
   number: string;
   call(options?: CallOptions): Promise<PlayedCall>;
+  /** Asks the app to place a call (POST /api/calls) and plays it to its end. */
+  placeCall(options?: PlaceCallOptions): Promise<PlayedCall>;
   text(body: string, options?: { from?: string; now?: Date | string }): Promise<PlayedText>;
   /** The app's log lines (`error orderStatus: Hook … failed …`), to check what was logged. */
   logs: string[];
@@ -86,6 +104,7 @@ export interface Phone {
 }
 
 const CALLER = '+15550100199';
+const CALLEE = '+15550100299';
 
 /** One Azurite per test file, started with its first phone; it ends with the test process. */
 let azurite: Promise<RunningAzurite> | undefined;
@@ -136,8 +155,25 @@ export async function startPhone({
     return response;
   };
 
+  /** A call once it has ended: how, the path the app recorded, what was heard, the texts sent since `before`. */
+  const played = async (sid: string, before: Set<string>): Promise<PlayedCall> => {
+    const call = await emulator.waitForCall(sid, 30_000);
+    await app.queues.idle();
+    const transcript = await (await appGet(`/api/calls/${call.sid}/transcript`)).text();
+    return {
+      sid: call.sid,
+      status: call.status,
+      path: transcript.split('\n')[1] ?? '',
+      heard: call.transcript.map(line),
+      texts: [...emulator.messages.values()]
+        .filter((message) => !before.has(message.sid))
+        .map((message) => ({ to: message.to, body: message.body })),
+    };
+  };
+
   return {
     appUrl: app.url,
+    emulatorUrl: emulator.url,
     number: TEST_PHONE_NUMBER,
     async call(options = {}) {
       emulator.setScript({
@@ -155,18 +191,26 @@ export async function startPhone({
       for (const input of options.inputs ?? []) form.append('Input', input);
       if (options.dialOutcome) form.set('DialOutcome', options.dialOutcome);
       const rung = await emulatorPost<{ call: { sid: string } }>(twilio, '/_emulator/calls', form);
-      const call = await emulator.waitForCall(rung.call.sid, 30_000);
-      await app.queues.idle();
-      const transcript = await (await appGet(`/api/calls/${call.sid}/transcript`)).text();
-      return {
-        sid: call.sid,
-        status: call.status,
-        path: transcript.split('\n')[1] ?? '',
-        heard: call.transcript.map(line),
-        texts: [...emulator.messages.values()]
-          .filter((message) => !before.has(message.sid))
-          .map((message) => ({ to: message.to, body: message.body })),
-      };
+      return played(rung.call.sid, before);
+    },
+    async placeCall(options = {}) {
+      const to = options.to ?? CALLEE;
+      emulator.setCallee(to, {
+        ...(options.answeredBy ? { answeredBy: options.answeredBy } : {}),
+        ...(options.digits ? { digits: options.digits } : {}),
+      });
+      const before = new Set(emulator.messages.keys());
+      const response = await fetch(`${app.url}/api/calls`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ to, flow: options.flow, machineDetection: options.machineDetection }),
+      });
+      if (!response.ok) throw new Error(`POST /api/calls: ${response.status} ${await response.text()}`);
+      try {
+        return await played(((await response.json()) as { sid: string }).sid, before);
+      } finally {
+        emulator.setCallee(to, undefined);
+      }
     },
     async text(body, options = {}) {
       const before = new Set(emulator.messages.keys());

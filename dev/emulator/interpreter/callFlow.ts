@@ -49,6 +49,7 @@ class CallFlow implements VerbContext {
   dials = 0;
   private steps = 0;
   private requested = false;
+  private dueDone = false;
   private readonly cookies = new CookieJar();
   /** Callbacks Twilio sends after the call has moved on (recording and transcription status). */
   private readonly later: WebhookRequest[] = [];
@@ -70,6 +71,7 @@ class CallFlow implements VerbContext {
       throw error;
     });
     await this.flushLater();
+    if (!this.options.signal?.aborted) await this.runDue(true);
     if (end.error) this.say({ verb: 'Error', text: `${end.error.code} ${end.error.message}` });
     const status = end.status ?? (end.error && !this.answered ? 'failed' : 'completed');
     return {
@@ -109,14 +111,18 @@ class CallFlow implements VerbContext {
       const document =
         'twiml' in start
           ? this.inline(start.twiml)
-          : await this.fetch({ url: start.url, method: start.method ?? 'POST' });
+          : await this.fetch({ url: start.url, method: start.method ?? 'POST', params: this.options.answerParams });
       if (fallback) this.check(document);
       return document;
     } catch (error) {
       if (!(error instanceof CallFailure) || !fallback || this.options.signal?.aborted) throw error;
       this.options.onError?.(error);
       this.say({ verb: 'Error', text: `${error.code} ${error.message}; requesting the fallback URL` });
-      const params = { ErrorCode: String(error.code), ErrorUrl: error.url ?? ('url' in start ? start.url : '') };
+      const params = {
+        ...this.options.answerParams,
+        ErrorCode: String(error.code),
+        ErrorUrl: error.url ?? ('url' in start ? start.url : ''),
+      };
       return this.fetch({ url: fallback.url, method: fallback.method ?? 'POST', params });
     }
   }
@@ -125,6 +131,7 @@ class CallFlow implements VerbContext {
   private async perform(document: Document): Promise<{ to: Navigate | { twiml: string }; hangupAfter?: true } | End> {
     this.check(document);
     for (const verb of document.verbs) {
+      await this.runDue();
       const interruption = this.options.control?.take();
       if (interruption) {
         const outcome = this.interrupted(interruption);
@@ -144,6 +151,14 @@ class CallFlow implements VerbContext {
       if (step.then === 'navigate') return step.hangupAfter ? { to: step.to, hangupAfter: true } : { to: step.to };
     }
     return { endedBy: 'end-of-twiml' };
+  }
+
+  /** Runs the call's due work once its time has come (or, with `ended`, at the end of the call). */
+  private async runDue(ended = false) {
+    const due = this.options.due;
+    if (!due || this.dueDone || (!ended && this.seconds < due.atSeconds)) return;
+    this.dueDone = true;
+    await due.run();
   }
 
   /** Twilio rejects a document with an element that is not a TwiML verb (error 12200) before running any of it. */

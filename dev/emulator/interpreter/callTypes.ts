@@ -146,6 +146,13 @@ export interface CallFlowOptions {
   /** The parameters every request carries: AccountSid, CallSid, From, To, Direction, ApiVersion, Called, Caller… */
   call: Record<string, string>;
   start: CallStart;
+  /** Parameters only the request for the first document carries (AnsweredBy after synchronous machine detection). */
+  answerParams?: Record<string, string>;
+  /**
+   * Work due once the call has lasted `atSeconds` (asynchronous machine detection reporting):
+   * done between verbs, before a REST interruption is looked at, or when the call ends first.
+   */
+  due?: { atSeconds: number; run: () => Promise<void> };
   /** Requested with ErrorCode and ErrorUrl when the first document cannot be fetched or read. */
   fallback?: { url: string; method?: string };
   script?: CallScript;

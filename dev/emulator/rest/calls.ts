@@ -1,6 +1,7 @@
 /** The Calls resource: create, list, fetch and update (hang up, redirect), and each call's run from queued to its end. */
 import { DEFAULT_MAX_STEPS, runCallFlow } from '../interpreter/callFlow';
-import { CallControl, type CallStart } from '../interpreter/callTypes';
+import { CallControl, type CallFlowOptions, type CallStart } from '../interpreter/callTypes';
+import { detect, machineDetectionOf, type Detected, type MachineDetection } from './machineDetection';
 import { createMessage } from './messages';
 import {
   boolean,
@@ -118,9 +119,9 @@ function createCall(state: EmulatorState, form: Form): EmulatedCall {
     timeout: integer(form, 'Timeout', { min: 1, max: 600 }) ?? DEFAULT_TIMEOUT,
     timeLimit: integer(form, 'TimeLimit', { min: 1 }) ?? MAX_CALL_SECONDS,
     recording: recordingOptions(form),
-    machineDetection: oneOf(form, 'MachineDetection', ['Enable', 'DetectMessageEnd']),
+    machineDetection: machineDetectionOf(form, 'url' in start ? start.url : undefined),
     sendDigits,
-    script: { ...state.script },
+    script: { ...state.script, ...state.callees.get(to) },
   };
   return begin(state, call, 'queued');
 }
@@ -200,18 +201,70 @@ export async function runCall(state: EmulatorState, call: EmulatedCall): Promise
     return finish(state, call, sequence, 0);
   }
   call.startTime = new Date();
-  if (call.machineDetection) call.answeredBy = call.script.answeredBy ?? 'human';
   setStatus(state, call, 'in-progress');
   await progress(state, call, sequence, 'answered');
   const seconds = await converse(state, call);
   return finish(state, call, sequence, seconds);
 }
 
+/**
+ * Machine detection of an answered API call. Synchronous: it runs before the Url is requested,
+ * which then carries AnsweredBy, and its time is part of the call. AsyncAmd: the Url is
+ * requested at once and the result is posted to AsyncAmdStatusCallback once detection is done.
+ */
+function detectMachine(
+  state: EmulatorState,
+  call: EmulatedCall,
+): Pick<CallFlowOptions, 'answerParams' | 'due'> & { seconds: number } {
+  const settings = call.machineDetection;
+  if (!settings || call.direction === 'inbound') return { seconds: 0 };
+  const detected = detect(settings, call.script.answeredBy ?? 'human');
+  if (settings.async) {
+    const async = settings.async;
+    return {
+      seconds: 0,
+      due: { atSeconds: detected.ms / 1000, run: () => reportDetection(state, call, async, detected) },
+    };
+  }
+  call.answeredBy = detected.answeredBy;
+  call.transcript.push({ verb: 'AnsweredBy', text: detected.line });
+  state.log(`call ${call.sid} AnsweredBy ${detected.line}`);
+  return { answerParams: detectionParams(detected), seconds: detected.ms / 1000 };
+}
+
+const detectionParams = (detected: Detected) => ({
+  AnsweredBy: detected.answeredBy,
+  MachineDetectionDuration: String(detected.ms),
+});
+
+/** AsyncAmd's result: on the Call, and posted to AsyncAmdStatusCallback when there is one (else Twilio's warning 21262). */
+async function reportDetection(
+  state: EmulatorState,
+  call: EmulatedCall,
+  async: NonNullable<MachineDetection['async']>,
+  detected: Detected,
+) {
+  call.answeredBy = detected.answeredBy;
+  state.log(`call ${call.sid} AnsweredBy ${detected.line} (AsyncAmd)`);
+  if (!async.statusCallback) {
+    call.transcript.push({ verb: 'AnsweredBy', text: `${detected.line}; warning 21262: no AsyncAmdStatusCallback` });
+    return;
+  }
+  call.transcript.push({ verb: 'AnsweredBy', text: detected.line, next: `${async.method} ${async.statusCallback}` });
+  await deliver(state, {
+    url: async.statusCallback,
+    method: async.method,
+    params: { AccountSid: call.accountSid, CallSid: call.sid, ...detectionParams(detected) },
+  });
+}
+
 async function converse(state: EmulatorState, call: EmulatedCall): Promise<number> {
   if (call.sendDigits) call.transcript.push({ verb: 'SendDigits', text: call.sendDigits });
+  const { seconds: detecting, ...detection } = detectMachine(state, call);
   const result = await runCallFlow({
     authToken: state.authToken,
-    call: { ...callParams(call), ...(call.answeredBy ? { AnsweredBy: call.answeredBy } : {}) },
+    call: callParams(call),
+    ...detection,
     start: call.start,
     fallback: call.fallback,
     script: call.script,
@@ -233,7 +286,8 @@ async function converse(state: EmulatorState, call: EmulatedCall): Promise<numbe
   if (result.error) call.error = result.error;
   call.unused = result.unused;
   if (result.status !== 'completed' || !result.answered) setStatus(state, call, result.status);
-  return result.seconds;
+  // Twilio counts a call in whole seconds.
+  return result.seconds + Math.ceil(detecting);
 }
 
 async function finish(state: EmulatorState, call: EmulatedCall, sequence: { next: number }, seconds: number) {

@@ -8,10 +8,22 @@ import type {
   TranscriptLine,
 } from '../interpreter/callTypes';
 import { API_VERSION, rfc2822 } from '../interpreter/twilioApi';
+import type { MachineDetection } from './machineDetection';
 import type { WebhookResult } from '../interpreter/webhook';
 
 export type CallStatus =
   'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+/** Who Twilio's answering machine detection says answered (AnsweredBy). */
+export const ANSWERED_BY = [
+  'human',
+  'machine_start',
+  'machine_end_beep',
+  'machine_end_silence',
+  'machine_end_other',
+  'fax',
+  'unknown',
+] as const;
+export type AnsweredBy = (typeof ANSWERED_BY)[number];
 /** How the callee of an API call answers: picks up (completed) or not. */
 export type CallPickUp = 'completed' | 'busy' | 'no-answer' | 'failed';
 export type MessageStatus =
@@ -36,9 +48,9 @@ export interface EmulatedCall {
   timeLimit: number;
   /** Record=true: the whole call is recorded, and the recording reported as RecordingStatusCallback asks. */
   recording?: { statusCallback?: string; method: string; events: string[] };
-  machineDetection?: string;
+  machineDetection?: MachineDetection;
   sendDigits?: string;
-  answeredBy?: string;
+  answeredBy?: AnsweredBy;
   dateCreated: Date;
   dateUpdated: Date;
   startTime?: Date;
@@ -61,9 +73,11 @@ export interface EmulatedCall {
 /** How the callee of a call answers, on top of what it does during the call. */
 export interface EmulatorCallScript extends CallScript {
   callOutcome?: CallPickUp;
-  /** AnsweredBy when the call asks for MachineDetection; default human. */
-  answeredBy?:
-    'human' | 'machine_start' | 'machine_end_beep' | 'machine_end_silence' | 'machine_end_other' | 'fax' | 'unknown';
+  /**
+   * Who answers when the call asks for MachineDetection; default human. Each mode reports its
+   * own values: a machine is machine_start under Enable, machine_end_* under DetectMessageEnd.
+   */
+  answeredBy?: AnsweredBy;
 }
 
 export interface EmulatedMessage {

@@ -11,7 +11,13 @@ import { Clock } from './clock';
 import { messageRoutes } from './messages';
 import { addNumber, numberRoutes } from './numbers';
 import { recordingRoutes } from './recordings';
-import type { EmulatedCall, EmulatedMessage, EmulatedPhoneNumber, EmulatedRecording } from './resources';
+import type {
+  EmulatedCall,
+  EmulatedMessage,
+  EmulatedPhoneNumber,
+  EmulatedRecording,
+  EmulatorCallScript,
+} from './resources';
 import { createRouter } from './router';
 import type { EmulatorScript, EmulatorState } from './state';
 import { toolRoutes } from './tools';
@@ -53,6 +59,8 @@ export interface Emulator {
   waitForMessage(messageSid: string, timeoutMs?: number): Promise<EmulatedMessage>;
   /** Replaces the script for calls and messages created from now on. */
   setScript(script: EmulatorScript): void;
+  /** What the callee at `number` does on the calls placed to it from now on (over the script); undefined forgets it. */
+  setCallee(number: string, script: EmulatorCallScript | undefined): void;
   /** Stops sending first (nothing is posted once this has begun), then closes the server. */
   stop(): Promise<void>;
 }
@@ -92,6 +100,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     setScript(next) {
       state.script = { ...next };
     },
+    setCallee(number, script) {
+      if (script) state.callees.set(number, { ...script });
+      else state.callees.delete(number);
+    },
     async stop() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
@@ -111,6 +123,7 @@ function createState(options: EmulatorOptions): EmulatorState {
     authToken,
     url: '',
     script: { ...options.script },
+    callees: new Map(),
     maxSteps: options.maxSteps,
     calls: new Map(),
     messages: new Map(),

@@ -20,6 +20,8 @@ export interface EmulatorState {
   /** The emulator's own base URL, known once it listens. */
   url: string;
   script: EmulatorScript;
+  /** What the callee at a number does on calls placed to it, over `script` (POST /_emulator/callees). */
+  readonly callees: Map<string, EmulatorCallScript>;
   readonly maxSteps: number | undefined;
   readonly calls: Map<string, EmulatedCall>;
   readonly messages: Map<string, EmulatedMessage>;

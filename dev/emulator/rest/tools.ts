@@ -1,13 +1,22 @@
 /**
  * The emulator's own endpoints under /_emulator (behind the same Basic auth): what a test or
  * `simulate` needs that Twilio's API has no word for: ring or text one of the account's
- * numbers as a phone would, follow a call's transcript, and set the Console Debugger's webhook.
+ * numbers as a phone would, say what the person (or machine) at a number does when called,
+ * follow a call's transcript, and set the Console Debugger's webhook.
  */
 import { ringNumber } from './calls';
 import { textNumber } from './messages';
 import { DIAL_OUTCOMES, type DialOutcome, type TranscriptLine } from '../interpreter/callTypes';
 import { first, INVALID_PARAMETER, isCallAddress, oneOf, type Form } from './params';
-import { callJson, messageJson, TwilioApiError, type EmulatedCall } from './resources';
+import {
+  ANSWERED_BY,
+  callJson,
+  messageJson,
+  TwilioApiError,
+  type CallPickUp,
+  type EmulatedCall,
+  type EmulatorCallScript,
+} from './resources';
 import { notFound, type Route } from './router';
 import type { EmulatorState } from './state';
 
@@ -84,6 +93,7 @@ export function toolRoutes(
         json: callReport(ringNumber(state, ...caller(form), callerScript(state, form))),
       }),
     },
+    calleeRoute(state),
     {
       method: 'POST',
       pattern: /^\/_emulator\/messages$/,
@@ -121,6 +131,42 @@ function callerScript(state: EmulatorState, form: Form): EmulatedCall['script'] 
     ...(form.has('Input') ? { inputs: form.get('Input') } : {}),
     ...(dialOutcome ? { dialOutcome } : {}),
     ...(happensAt(form) ? { at: happensAt(form) } : {}),
+  };
+}
+
+/** POST /_emulator/callees: sets (or, with only Number, forgets) what the callee at a number does. */
+function calleeRoute(state: EmulatorState): Route {
+  return {
+    method: 'POST',
+    pattern: /^\/_emulator\/callees$/,
+    handle: ({ form }) => {
+      const number = first(form, 'Number');
+      if (!number || !isCallAddress(number))
+        throw new TwilioApiError(400, 21211, `Invalid 'Number': ${number ?? '(missing)'}`);
+      const script = calleeScript(form);
+      if (Object.keys(script).length) state.callees.set(number, script);
+      else state.callees.delete(number);
+      return { status: 200, json: { number, callee: state.callees.get(number) ?? null } };
+    },
+  };
+}
+
+/**
+ * What the callee at a number does on calls placed to it: who answers (AnsweredBy, for machine
+ * detection), whether they pick up (CallOutcome), their keys and words, how a <Dial> ends.
+ * Only Number: forget what was set.
+ */
+function calleeScript(form: Form): EmulatorCallScript {
+  const answeredBy = oneOf(form, 'AnsweredBy', ANSWERED_BY);
+  const callOutcome = oneOf(form, 'CallOutcome', ['completed', 'busy', 'no-answer', 'failed'] as const);
+  const dialOutcome = oneOf(form, 'DialOutcome', DIAL_OUTCOMES) as DialOutcome | undefined;
+  return {
+    ...(answeredBy ? { answeredBy } : {}),
+    ...(callOutcome ? { callOutcome: callOutcome satisfies CallPickUp } : {}),
+    ...(form.has('Digits') ? { digits: form.get('Digits') } : {}),
+    ...(form.has('Speech') ? { speech: form.get('Speech') } : {}),
+    ...(form.has('Input') ? { inputs: form.get('Input') } : {}),
+    ...(dialOutcome ? { dialOutcome } : {}),
   };
 }
 
