@@ -52,7 +52,7 @@ const CAMPAIGN_CACHE_MS = 1_000;
  * still at work), then is dropped: that creation failed and was answered 503.
  */
 export const COMMIT_WAIT_MS = 10 * 60_000;
-const UNCOMMITTED_RECHECK_MS = 2_000;
+const UNCOMMITTED_RECHECK_MS = 1_000;
 /** States a recipient is sent from. */
 const UNSENT: readonly RecipientState[] = ['waiting', 'waitingForWindow'];
 
@@ -206,8 +206,11 @@ async function send(
   const move = (changes: Partial<RecipientRow> & { state: RecipientState }) =>
     moveRecipient(settings, campaign.id, row, changes, UNSENT);
   let outcome;
+  // When the try Twilio accepted was made (its slot): the achieved rate is of these, not of when answers came.
+  let triedAt = '';
   for (let attempt = message.attempt; !outcome; attempt++) {
     try {
+      triedAt = new Date().toISOString();
       outcome = await sendKeyed(outboundOf(settings, campaign, row), context, () =>
         requeue(settings, message, DEADLINES.queuedRecheckMs),
       );
@@ -231,7 +234,7 @@ async function send(
       error: `Twilio refused it (${outcome.status}): ${outcome.message}`,
     }));
   await rememberSend(settings, campaign.id, row.index, outcome.placed.sid);
-  const sent = await move({ state: 'sent', sid: outcome.placed.sid, sentAt: new Date().toISOString() });
+  const sent = await move({ state: 'sent', sid: outcome.placed.sid, sentAt: triedAt });
   // Its status callback may have come first, before the recipient was sent: look at the record once.
   if (sent) await settle(settings, campaign.id, row.index, outcome.placed.sid);
 }
