@@ -5,7 +5,7 @@
  * disk, on free ports.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 
 /** Azurite's well-known development account: public, documented, and accepted by Azurite only. */
@@ -27,11 +27,11 @@ const WATCHDOG = `data:text/javascript,${encodeURIComponent(
 )}`;
 
 export interface AzuriteOptions {
-  /** `app`: tables and queues on free ports (tests); `all`: blob, queue and table on the default ports (npm start). */
+  /** `app`: tables and queues on ports Azurite picks (tests); `all`: blob, queue and table on the default ports (npm start). */
   services: 'app' | 'all';
   /** Where data lives; in memory when absent. */
   location?: string;
-  /** The table port; 0 or absent picks a free one (`all` uses `ports`). */
+  /** The table port; 0 or absent lets Azurite pick a free one (`all` uses `ports`). */
   tablePort?: number;
   /** `all` only: the three ports, Azurite's defaults when absent. */
   ports?: AzuritePorts;
@@ -55,15 +55,6 @@ export const developmentConnectionString = (ports: AzuritePorts) =>
   `BlobEndpoint=http://${HOST}:${ports.blob}/${DEV_ACCOUNT};QueueEndpoint=http://${HOST}:${ports.queue}/${DEV_ACCOUNT};` +
   `TableEndpoint=http://${HOST}:${ports.table}/${DEV_ACCOUNT};`;
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, HOST, done));
-  const address = server.address();
-  await new Promise<void>((done) => server.close(() => done()));
-  if (!address || typeof address === 'string') throw new Error('could not find a free port');
-  return address.port;
-}
-
 /** True when something accepts connections on the port. */
 export function isListening(port: number, host = HOST): Promise<boolean> {
   return new Promise((done) => {
@@ -78,28 +69,24 @@ export function isListening(port: number, host = HOST): Promise<boolean> {
 
 export async function startAzurite(options: AzuriteOptions): Promise<RunningAzurite> {
   const all = options.services === 'all';
-  const ports = options.ports ?? AZURITE_PORTS;
-  const tablePort = all ? (options.tablePort ?? ports.table) : options.tablePort || (await freePort());
-  const queuePort = all ? ports.queue : await freePort();
-  const blobPort = all ? ports.blob : await freePort();
+  const given = options.ports ?? AZURITE_PORTS;
+  const asked = all
+    ? { ...given, table: options.tablePort ?? given.table }
+    : { blob: 0, queue: 0, table: options.tablePort ?? 0 };
   const args = [
     join(AZURITE, 'azurite.js'),
     '--silent',
     '--disableTelemetry',
     '--skipApiVersionCheck',
     ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
-    ...['--blobHost', HOST, '--blobPort', String(blobPort)],
-    ...['--queueHost', HOST, '--queuePort', String(queuePort)],
-    ...['--tableHost', HOST, '--tablePort', String(tablePort)],
+    ...['--blobHost', HOST, '--blobPort', String(asked.blob)],
+    ...['--queueHost', HOST, '--queuePort', String(asked.queue)],
+    ...['--tableHost', HOST, '--tablePort', String(asked.table)],
   ];
   const child = spawn(process.execPath, ['--import', WATCHDOG, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  await waitUntilListening(child, tablePort, output);
-  await waitUntilListening(child, queuePort, output);
-  const tableEndpoint = `http://${HOST}:${tablePort}/${DEV_ACCOUNT}`;
-  const queueEndpoint = `http://${HOST}:${queuePort}/${DEV_ACCOUNT}`;
+  const ports = await boundPorts(child);
+  const tableEndpoint = `http://${HOST}:${ports.table}/${DEV_ACCOUNT}`;
+  const queueEndpoint = `http://${HOST}:${ports.queue}/${DEV_ACCOUNT}`;
   return {
     pid: child.pid!,
     tableEndpoint,
@@ -109,21 +96,48 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
   };
 }
 
-async function waitUntilListening(child: ChildProcess, port: number, output: string[]): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  let exited: number | null | undefined;
-  child.once('exit', (code) => {
-    exited = code;
-  });
-  while (!(await isListening(port))) {
-    if (exited !== undefined)
-      throw new Error(`Azurite exited (${exited}) before listening on ${port}: ${output.join('').trim()}`);
-    if (Date.now() > deadline) {
+const LISTENING = /Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/[^\s:]+:(\d+)/g;
+
+/**
+ * The ports this Azurite says it bound. Its own word, not a probe of the port: a port picked
+ * beforehand can be taken by another process before Azurite binds it, and a probe would then
+ * find that other process listening and report success.
+ */
+function boundPorts(child: ChildProcess): Promise<AzuritePorts> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const bound: Partial<AzuritePorts> = {};
+    let settled = false;
+    const timer = setTimeout(() => fail('did not listen within 30 s'), 30_000);
+    const settle = () => {
+      settled = true;
+      clearTimeout(timer);
+      child.off('exit', exited);
+    };
+    function fail(why: string) {
+      settle();
       child.kill();
-      throw new Error(`Azurite did not listen on ${port} within 30 s: ${output.join('').trim()}`);
+      reject(new Error(`Azurite ${why}: ${output.trim()}`));
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    function exited(code: number | null) {
+      fail(`exited (${code}) before listening`);
+    }
+    function read(chunk: Buffer) {
+      if (settled) return;
+      output += chunk.toString();
+      for (const [, service, port] of output.matchAll(LISTENING))
+        bound[service!.toLowerCase() as keyof AzuritePorts] = Number(port);
+      if (bound.blob && bound.queue && bound.table) {
+        settle();
+        resolve({ blob: bound.blob, queue: bound.queue, table: bound.table });
+      }
+    }
+    child.stdout?.on('data', read);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (!settled) output += chunk.toString();
+    });
+    child.once('exit', exited);
+  });
 }
 
 /** SIGINT lets Azurite close its database cleanly, so no write is lost; a hard kill follows if it hangs. */

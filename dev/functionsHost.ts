@@ -146,6 +146,16 @@ export async function loadFunctions(files: string[]): Promise<HttpFunction[]> {
   return registeredFunctions();
 }
 
+/** The app in `root` as the Functions host serves it: the files package.json names, under host.json's route prefix. */
+export async function serveApp(
+  root: string,
+  options: Omit<HostOptions, 'functions' | 'prefix'> = {},
+): Promise<RunningHost & { functions: HttpFunction[]; prefix: string }> {
+  const functions = await loadFunctions(functionFiles(root));
+  const prefix = routePrefix(root);
+  return { functions, prefix, ...(await startHost({ ...options, functions, prefix })) };
+}
+
 export function routePrefix(root: string): string {
   const host = JSON.parse(readFileSync(join(root, 'host.json'), 'utf8')) as {
     extensions?: { http?: { routePrefix?: string } };
@@ -243,8 +253,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     let response: HttpResponse;
     try {
       const at = options.clock ? requestTime(req) : undefined;
-      const result = await (at ? atTime(at, () => fn.handler(request, context)) : fn.handler(request, context));
-      response = result instanceof HttpResponse ? result : new HttpResponse((result ?? {}) as HttpResponseInit);
+      response = await (at
+        ? atTime(at, () => responseOf(fn.handler, request, context))
+        : responseOf(fn.handler, request, context));
     } catch (error) {
       log(
         'error',
@@ -283,6 +294,16 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     },
   );
   return listening(server, options);
+}
+
+/** What the Functions host makes of a handler's answer: an HttpResponse, whichever form the handler returned. */
+export async function responseOf(
+  handler: HttpHandler,
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponse> {
+  const result = await handler(request, context);
+  return result instanceof HttpResponse ? result : new HttpResponse((result ?? {}) as HttpResponseInit);
 }
 
 async function writeResponse(res: ServerResponse, response: HttpResponse): Promise<void> {

@@ -17,15 +17,7 @@ import { isListening, startAzurite, type AzuritePorts } from './azurite';
 import { removeDevSession, writeDevSession } from './cli/settings';
 import { buildConsole } from './consoleBuild';
 import { startLocalTwilio } from './emulator/local';
-import {
-  consoleLog,
-  functionFiles,
-  loadFunctions,
-  registeredTriggers,
-  routePrefix,
-  startHost,
-  type HttpFunction,
-} from './functionsHost';
+import { consoleLog, registeredTriggers, routePrefix, serveApp, type HttpFunction } from './functionsHost';
 import { queueOptions, startQueueHost } from './queueHost';
 import { startTimerHost } from './timerHost';
 import { watchFlowFile } from './flowWatcher';
@@ -180,11 +172,7 @@ async function main() {
   }
 
   Object.assign(process.env, env);
-  const functions = await loadFunctions(functionFiles(ROOT));
-  const prefix = routePrefix(ROOT);
-  const host = await startHost({
-    functions,
-    prefix,
+  const host = await serveApp(ROOT, {
     port,
     clock: setup.twilio.emulator,
     functionKey: process.env.LOCAL_FUNCTION_KEY || undefined,
@@ -203,7 +191,7 @@ async function main() {
   await announceSession?.(origin);
 
   console.log('Azure Functions Core Tools are not installed: serving the functions with the local host in dev/.\n');
-  printRoutes(functions, origin, prefix);
+  printRoutes(host.functions, origin, host.prefix);
   for (const fn of triggers.queues) console.log(`  queue ${fn.queueName.padEnd(48)} ${fn.name}`);
   for (const fn of triggers.timers) console.log(`  timer ${fn.schedule.padEnd(48)} ${fn.name}`);
   console.log(`\nFlows:   ${describeFlows(settings, ROOT)}`);
@@ -212,7 +200,7 @@ async function main() {
     `\nTwilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}, account ${setup.twilio.account}`,
   );
   await reportStorage(settings, setup.storage);
-  console.log(`\nConsole: ${origin}/${prefix}/${ROUTES.console}`);
+  console.log(`\nConsole: ${origin}/${host.prefix}/${ROUTES.console}`);
   console.log(`Listening on ${origin}. Press Ctrl+C to stop.`);
 }
 

@@ -22,6 +22,10 @@ param twilioAccountSid string
 @description('Twilio auth token (Twilio console, Account Info). It is stored only as a Key Vault secret and reaches the app as a Key Vault reference. Pass it from a shell variable, never from a parameters file.')
 param twilioAuthToken string
 
+@secure()
+@description('Secret that signs the flow\'s http requests (app setting FLOW_HTTP_SECRET), at least 32 characters. Like the auth token it is stored only as a Key Vault secret and reaches the app as a Key Vault reference. Empty (the default): no secret, no app setting, the requests go unsigned. Pass it from a shell variable.')
+param flowHttpSecret string = ''
+
 @minLength(2)
 @description('Your Twilio phone number in E.164, such as +15550100000: the default caller ID and SMS sender.')
 param twilioPhoneNumber string
@@ -175,6 +179,9 @@ module storage 'modules/storage.bicep' = {
   }
 }
 
+// The Key Vault secret behind FLOW_HTTP_SECRET, when the flowHttpSecret parameter is given.
+var flowHttpSecretName = 'flow-http-secret'
+
 module keyVault 'modules/keyVault.bicep' = {
   name: 'keyVault'
   params: {
@@ -185,6 +192,9 @@ module keyVault 'modules/keyVault.bicep' = {
     softDeleteRetentionInDays: keyVaultSoftDeleteRetentionInDays
     twilioAuthTokenName: 'twilio-auth-token'
     twilioAuthToken: twilioAuthToken
+    flowHttpSecretName: flowHttpSecretName
+    keepFlowHttpSecret: !empty(flowHttpSecret)
+    flowHttpSecret: flowHttpSecret
   }
 }
 
@@ -195,6 +205,8 @@ module rbac 'modules/rbac.bicep' = {
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     keyVaultName: keyVault.outputs.name
     twilioAuthTokenName: keyVault.outputs.twilioAuthTokenName
+    flowHttpSecretName: keyVault.outputs.flowHttpSecretName
+    grantFlowHttpSecret: !empty(flowHttpSecret)
     identityPrincipalId: identity.properties.principalId
     userPrincipalId: principalId
     userPrincipalType: principalType
@@ -217,6 +229,7 @@ module functionApp 'modules/functionApp.bicep' = {
     deploymentContainerName: deploymentContainerName
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     twilioAuthTokenUri: keyVault.outputs.twilioAuthTokenUri
+    flowHttpSecretUri: keyVault.outputs.flowHttpSecretUri
     twilioAccountSid: twilioAccountSid
     twilioPhoneNumber: twilioPhoneNumber
     voiceGreeting: voiceGreeting
@@ -265,6 +278,9 @@ output KEY_VAULT_NAME string = keyVault.outputs.name
 
 @description('Name of the Key Vault secret that holds the Twilio auth token.')
 output TWILIO_AUTH_TOKEN_SECRET_NAME string = keyVault.outputs.twilioAuthTokenName
+
+@description('Name of the Key Vault secret behind FLOW_HTTP_SECRET (for rotating it); it exists only when flowHttpSecret was given.')
+output FLOW_HTTP_SECRET_NAME string = flowHttpSecretName
 
 @description('Application Insights component that receives the app\'s logs.')
 output APPLICATION_INSIGHTS_NAME string = monitoring.outputs.applicationInsightsName

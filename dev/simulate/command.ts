@@ -1,5 +1,5 @@
 /**
- * `npm run simulate -- <sms|call|place-call|campaign> …`: try the app as Twilio and a phone would,
+ * `npm run simulate -- <sms|call|place-call|campaign|fake-crm> …`: try the app as Twilio and a phone would,
  * against npm start (http://localhost:7071) or any deployment with --url.
  */
 import { integerOption, parseCommandLine, UsageError } from '../cli/args';
@@ -10,6 +10,7 @@ import { simulatedTime } from './clock';
 import { simulateContext } from './context';
 import { simulateCall, simulateSms } from './inbound';
 import { simulateCampaign } from './campaign';
+import { FAKE_CRM_PORT, serveFakeCrm } from './fakeCrm';
 import { simulatePlaceCall } from './placeCall';
 
 export const USAGE = `Usage: npm run simulate -- <command> [options]
@@ -42,6 +43,10 @@ Commands:
       +15550200000, default 5, at --rate, default 1 per second) of texts, or of calls into the
       flow's --step with --call; print its progress each second until every send has settled,
       then its rate (GET /api/campaigns/{id}; --json: the whole progress)
+  fake-crm [--port <port>]
+      serve the CRM of flows/examples/crm-lookup.json on 127.0.0.1 (default port 7079) until
+      Ctrl-C, write .local/flows/crm-lookup.json (the example pointed at it) and print how to
+      start the app with it and which caller gets which answer (docs/flows.md)
 
 Options for every command:
   --url <origin>   the app to send the webhooks to (default: npm start's, else
@@ -64,6 +69,26 @@ const COMMON = {
   json: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
+
+/** `simulate campaign`: its options read, checked and passed on. */
+function campaignCommand(rest: string[], io: Io): Promise<number> {
+  const { values } = parseCommandLine(rest, {
+    ...COMMON,
+    count: { type: 'string' },
+    rate: { type: 'string' },
+    body: { type: 'string' },
+    call: { type: 'boolean' },
+    step: { type: 'string' },
+    key: { type: 'string' },
+    timeout: { type: 'string' },
+  });
+  return simulateCampaign(simulateContext(io, values), {
+    ...values,
+    count: integerOption(values.count, 'count', 1, 1000),
+    rate: integerOption(values.rate, 'rate', 1, 100),
+    timeout: integerOption(values.timeout, 'timeout', 1, 3600),
+  });
+}
 
 export async function runSimulate(argv: string[], io: Io): Promise<number> {
   return runCommand(io, USAGE, async () => {
@@ -122,23 +147,11 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
         const timeout = integerOption(values.timeout, 'timeout', 1, 600);
         return simulatePlaceCall(simulateContext(io, values), { ...values, timeout });
       }
-      case 'campaign': {
-        const { values } = parseCommandLine(rest, {
-          ...COMMON,
-          count: { type: 'string' },
-          rate: { type: 'string' },
-          body: { type: 'string' },
-          call: { type: 'boolean' },
-          step: { type: 'string' },
-          key: { type: 'string' },
-          timeout: { type: 'string' },
-        });
-        return simulateCampaign(simulateContext(io, values), {
-          ...values,
-          count: integerOption(values.count, 'count', 1, 1000),
-          rate: integerOption(values.rate, 'rate', 1, 100),
-          timeout: integerOption(values.timeout, 'timeout', 1, 3600),
-        });
+      case 'campaign':
+        return campaignCommand(rest, io);
+      case 'fake-crm': {
+        const { values } = parseCommandLine(rest, { port: { type: 'string' } });
+        return serveFakeCrm(io, integerOption(values.port, 'port', 0, 65535) ?? FAKE_CRM_PORT);
       }
       default:
         throw new UsageError(`unknown command "${command}"`);

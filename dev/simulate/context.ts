@@ -118,11 +118,15 @@ export async function printRecorded(
     });
     const text = await response.text();
     if (response.ok) {
-      const line =
-        what.kind === 'call'
-          ? text.split('\n')[1]
-          : (JSON.parse(text) as { events: Array<{ rule?: string }> }).events.find((event) => event.rule)?.rule;
-      print.line(`${print.paint.bold(label)}     ${line ?? ''}`);
+      const answered =
+        what.kind === 'message'
+          ? (JSON.parse(text) as { events: Array<{ rule?: string; effects?: string[] }> }).events.find((e) => e.rule)
+          : undefined;
+      print.line(
+        `${print.paint.bold(label)}     ${(what.kind === 'call' ? text.split('\n')[1] : answered?.rule) ?? ''}`,
+      );
+      // A rule's logic actions (http, code, switch), one line as a call's path shows them.
+      if (answered?.effects?.length) print.line(`${print.paint.bold('Actions')}  ${answered.effects.join(' · ')}`);
       return;
     }
     problem = `${response.status}${response.status === 401 || response.status === 403 ? ': a deployed app needs its function key, --key' : ''}`;

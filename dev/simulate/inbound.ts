@@ -25,6 +25,7 @@ import {
   warnUnused,
   type SimulateContext,
 } from './context';
+import { printSentTexts } from './sentTexts';
 import { callThroughEmulator, textThroughEmulator } from './viaEmulator';
 
 export async function simulateSms(
@@ -76,7 +77,7 @@ export async function simulateSms(
       [paint.dim('SMS'), `${from} → ${to}`, body],
       ...requests.map((request) => [paint.dim(request.method), request.url, statusText(request, print)]),
       ...result.replies.map((reply) => [
-        paint.bold('Reply'),
+        paint.bold(reply.to === from ? 'Reply' : 'Forward'),
         `${reply.from} → ${reply.to}`,
         paint.green(reply.body) + (reply.media.length ? paint.dim(` + ${reply.media.join(', ')}`) : ''),
       ]),
@@ -88,6 +89,7 @@ export async function simulateSms(
   }
   if (result.replies.length === 0) print.line(paint.dim('(no reply)'));
   await printRecorded(context, { kind: 'message', sid }, values.key);
+  await printSentTexts(context, { kind: 'message', sid }, to, values.key);
   return EXIT.ok;
 }
 
@@ -220,6 +222,7 @@ async function printCallEnd(
       `the status callback was not accepted (${statusCallback.error})${signatureHint(statusCallback.status, target)}`,
     );
   await printRecorded(context, { kind: 'call', sid: callSid }, values.key);
+  await printSentTexts(context, { kind: 'call', sid: callSid }, to, values.key);
   if (result.error) {
     print.error(`${result.error.code} ${result.error.message}${signatureHint(requests.at(-1)?.status, target)}`);
     return EXIT.failed;

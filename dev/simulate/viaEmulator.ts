@@ -9,6 +9,7 @@ import { alignRows } from '../cli/output';
 import { shortSid } from '../cli/twilio';
 import type { CallReport } from '../emulator/index';
 import { printRecorded, transcriptRow, warnUnused, type SimulateContext } from './context';
+import { printSentTexts } from './sentTexts';
 
 const CALL_WAIT_SECONDS = 60;
 
@@ -76,7 +77,11 @@ export async function textThroughEmulator(
         `${sms.from} → ${sms.to}`,
         `${sms.body} ${paint.dim(`(${shortSid(result.message.sid)}, to the number's SMS URL on the emulator)`)}`,
       ],
-      ...result.replies.map((reply) => [paint.bold('Reply'), `${reply.from} → ${reply.to}`, paint.green(reply.body)]),
+      ...result.replies.map((reply) => [
+        paint.bold(reply.to === sms.from ? 'Reply' : 'Forward'),
+        `${reply.from} → ${reply.to}`,
+        paint.green(reply.body),
+      ]),
     ]),
   );
   if (result.error) {
@@ -85,6 +90,7 @@ export async function textThroughEmulator(
   }
   if (result.replies.length === 0) print.line(paint.dim('(no reply)'));
   await printRecorded(context, { kind: 'message', sid: result.message.sid }, sms.key);
+  await printSentTexts(context, { kind: 'message', sid: result.message.sid }, sms.to, sms.key);
   return EXIT.ok;
 }
 
@@ -132,6 +138,7 @@ export async function callThroughEmulator(
     );
   if (!report.done) print.warn(`the call had not ended after ${CALL_WAIT_SECONDS} s`);
   await printRecorded(context, { kind: 'call', sid: rung.call.sid }, call.key);
+  await printSentTexts(context, { kind: 'call', sid: rung.call.sid }, call.to, call.key);
   if (report.error) {
     print.error(`${report.error.code} ${report.error.message}`);
     return EXIT.failed;

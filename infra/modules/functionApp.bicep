@@ -39,6 +39,9 @@ param applicationInsightsConnectionString string
 @description('Versionless URI of the Key Vault secret that holds the Twilio auth token.')
 param twilioAuthTokenUri string
 
+@description('Versionless URI of the Key Vault secret behind FLOW_HTTP_SECRET; empty: no such setting.')
+param flowHttpSecretUri string
+
 @description('Twilio account SID.')
 param twilioAccountSid string
 
@@ -165,6 +168,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     RECORD_RETENTION_DAYS: string(recordRetentionDays)
     RECORDING_RETENTION_DAYS: recordingRetentionDays == 0 ? '' : string(recordingRetentionDays)
     OPT_OUT_SCOPE: optOutScope
+    // Empty (unset for the app) without the secret, as the setting must be listed either way.
+    FLOW_HTTP_SECRET: empty(flowHttpSecretUri) ? '' : '@Microsoft.KeyVault(SecretUri=${flowHttpSecretUri})'
     AzureWebJobsStorage__blobServiceUri: blobEndpoint
     AzureWebJobsStorage__queueServiceUri: queueEndpoint
     AzureWebJobsStorage__tableServiceUri: tableEndpoint

@@ -1,5 +1,6 @@
-// The Twilio auth token lives here and nowhere else in Azure: the function app's setting is a
-// Key Vault reference that App Service resolves with the app's user-assigned identity.
+// The Twilio auth token (and the flow's http signing secret, when there is one) live here and
+// nowhere else in Azure: the function app's settings are Key Vault references that App Service
+// resolves with the app's user-assigned identity.
 
 @description('Region of the vault.')
 param location string
@@ -26,6 +27,16 @@ param twilioAuthTokenName string
 @secure()
 @description('The Twilio auth token.')
 param twilioAuthToken string
+
+@description('Name of the Key Vault secret that holds FLOW_HTTP_SECRET.')
+param flowHttpSecretName string
+
+@description('Whether to keep flowHttpSecret (a secure value cannot decide an output).')
+param keepFlowHttpSecret bool
+
+@secure()
+@description('The secret that signs the flow\'s http requests.')
+param flowHttpSecret string
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
@@ -67,7 +78,22 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   }
 }
 
+resource flowHttpSecretValue 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (keepFlowHttpSecret) {
+  parent: vault
+  name: flowHttpSecretName
+  properties: {
+    value: flowHttpSecret
+    contentType: 'text/plain'
+    attributes: {
+      enabled: true
+    }
+  }
+}
+
 output name string = vault.name
 output twilioAuthTokenName string = vault::twilioAuthTokenSecret.name
 // Versionless on purpose: the app follows the newest version, so rotating needs no redeploy.
 output twilioAuthTokenUri string = vault::twilioAuthTokenSecret.properties.secretUri
+output flowHttpSecretName string = flowHttpSecretName
+// Empty when there is no such secret: the app then gets no FLOW_HTTP_SECRET setting.
+output flowHttpSecretUri string = !keepFlowHttpSecret ? '' : flowHttpSecretValue!.properties.secretUri

@@ -13,6 +13,12 @@ param keyVaultName string
 @description('Name of the Key Vault secret that holds the Twilio auth token.')
 param twilioAuthTokenName string
 
+@description('Name of the Key Vault secret behind FLOW_HTTP_SECRET.')
+param flowHttpSecretName string
+
+@description('Whether that secret exists, so the app gets read access to it.')
+param grantFlowHttpSecret bool
+
 @description('Principal (object) ID of the function app\'s user-assigned identity.')
 param identityPrincipalId string
 
@@ -60,6 +66,10 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
   resource twilioAuthTokenSecret 'secrets' existing = {
     name: twilioAuthTokenName
   }
+
+  resource flowHttpSecret 'secrets' existing = {
+    name: flowHttpSecretName
+  }
 }
 
 resource appStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
@@ -85,10 +95,20 @@ resource appTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// Read access to the one secret the app needs, not to the whole vault.
+// Read access to the secrets the app needs, each on its own, not to the whole vault.
 resource appAuthToken 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault::twilioAuthTokenSecret.id, identityPrincipalId, roles.keyVaultSecretsUser)
   scope: vault::twilioAuthTokenSecret
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: identityPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource appFlowHttpSecret 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (grantFlowHttpSecret) {
+  name: guid(vault::flowHttpSecret.id, identityPrincipalId, roles.keyVaultSecretsUser)
+  scope: vault::flowHttpSecret
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
     principalId: identityPrincipalId

@@ -8,7 +8,7 @@ import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
 import { field, type FormParams } from '../http/requests';
 import { twiml } from '../http/responses';
-import { queuedText } from '../outbound/kinds';
+import { queuedText, type QueuedMessage } from '../outbound/kinds';
 import { enqueue, QueueUnavailableError } from '../outbound/queue';
 import { recordedWebhook } from '../records/handlers';
 import { recordingObservation, smsWebhookObservation, voiceWebhookObservation } from '../records/observations';
@@ -36,23 +36,32 @@ export const voiceFlowWebhook = recordedWebhook(async (params, context, settings
   const flows = getFlows(settings);
   const started = performance.now();
   const outbox: CallText[] = [];
-  const session = await openCallSession(settings, flows, field(params, 'CallSid'), context);
+  const session = await openCallSession(settings, flows, field(params, 'CallSid'), context, { entry: true });
   const answer = await answerCall(flows, params, settings, now(), { ...session, context, started, outbox });
   await session.save();
-  await enqueue(settings, callTexts(context, outbox, url), storageDeadline());
-  return { observation: voiceWebhookObservation(params, answer.facts), response: twiml(answer.twiml) };
+  const texts = callTexts(context, params, outbox, url);
+  await enqueue(settings, texts, storageDeadline());
+  return {
+    observation: voiceWebhookObservation(params, { ...answer.facts, ...textFacts(texts) }),
+    response: twiml(answer.twiml),
+  };
 });
 
 const E164 = /^\+[1-9]\d{1,14}$/;
 
 /** A call's texts (its `sms` actions) as queued messages; one to a party with no phone number (`client:alice`) is left out. */
-function callTexts(context: InvocationContext, outbox: CallText[], url: string) {
+function callTexts(context: InvocationContext, params: FormParams, outbox: CallText[], url: string) {
+  const causeSid = field(params, 'CallSid');
   return outbox.flatMap(({ key, ...text }) => {
-    if (E164.test(text.to)) return [queuedText(key, new URL(url).origin, text)];
+    if (E164.test(text.to)) return [queuedText(key, new URL(url).origin, { ...text, purpose: 'sms', causeSid })];
     context.warn(`${key}: no text sent to ${text.to}, which is not a phone number`);
     return [];
   });
 }
+
+/** What the event of the request that queued these texts says of them: `voicemail to +15550100000`. */
+const textFacts = (texts: QueuedMessage<'sms'>[]): { texts?: string[] } =>
+  texts.length ? { texts: texts.map(({ payload }) => `${payload.purpose ?? 'sms'} to ${payload.to}`) } : {};
 
 /**
  * POST /api/twilio/sms: the messaging flow. A rule's forwards are queued before the answer (a
@@ -64,14 +73,16 @@ export const messageFlowWebhook = recordedWebhook(async (params, context, settin
   const optOut = await keepOptOut(settings, context, params, signal);
   let answer = await answerMessage(getFlows(settings), params, settings, now(), { context });
   if (!optOut && answer.replies) answer = await withoutReplyToOptedOut(settings, params, answer, signal);
+  const from = field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER;
+  const causeSid = field(params, 'MessageSid') ?? field(params, 'SmsSid');
+  const forwards = answer.forwards.map(({ to, body }) =>
+    queuedText(`forward|${causeSid}|${to}`, new URL(url).origin, { to, from, body, purpose: 'forward', causeSid }),
+  );
   const observation = smsWebhookObservation(params, {
     rule: answer.rule,
     ...(answer.effects ? { effects: answer.effects } : {}),
+    ...textFacts(forwards),
   });
-  const from = field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER;
-  const forwards = answer.forwards.map(({ to, body }) =>
-    queuedText(`forward|${observation.sid}|${to}`, new URL(url).origin, { to, from, body }),
-  );
   await enqueue(settings, forwards, signal);
   return { observation, response: twiml(answer.twiml) };
 });
@@ -154,6 +165,8 @@ export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, se
     );
     answer = stepGone(flows, place, settings, params);
   }
+  const texts = callTexts(context, params, outbox, url);
+  answer = { ...answer, facts: { ...answer.facts, ...textFacts(texts) } };
   // One deadline for the turn's storage: its texts are queued in what is left of it.
   const signal = storageDeadline();
   const once = await answerTurnOnce(settings, context, params, place.turn!, answer, where);
@@ -162,7 +175,7 @@ export const flowWebhook: HttpHandler = twilioWebhook(async (params, context, se
   // first TwiML) sends none of its own. The caller is on the line and Twilio does not retry an
   // action URL: texts that cannot be queued are logged, and the turn is answered all the same.
   if (once.twiml === answer.twiml)
-    await enqueue(settings, callTexts(context, outbox, url), signal).catch((error: unknown) => {
+    await enqueue(settings, texts, signal).catch((error: unknown) => {
       if (!(error instanceof QueueUnavailableError)) throw error;
       context.error(
         `Call ${logText(field(params, 'CallSid'))}: turn ${place.turn} (${where}) answered, but its ${outbox.length} text(s) could not be queued: ${error.message}`,
@@ -187,11 +200,13 @@ async function recorded(
 ): Promise<void> {
   const observation = recordingObservation(params);
   const signal = storageDeadline();
-  await saveObservation(settings, observation, { signal });
   const steps = flows.voice?.steps ?? {};
   const action = place.step !== undefined ? own(steps, place.step)?.actions[place.at ?? -1] : undefined;
   const notify = action && 'record' in action ? action.record.notify : undefined;
-  if (!notify) return;
+  if (!notify) {
+    await saveObservation(settings, observation, { signal });
+    return;
+  }
   const call = await findRecord(settings, 'call', observation.sid, { signal });
   const transcribed = observation.transcription !== undefined;
   const body = transcribed
@@ -200,13 +215,17 @@ async function recorded(
         notify.text,
         templateScope('call', triggerFields(params, { From: call?.from, To: call?.to }), settings, call?.flowState),
       );
+  const purpose = transcribed ? 'transcription' : 'voicemail';
   const texts = [notify.to].flat().map((to) =>
     queuedText(`${transcribed ? 'transcription' : 'recording'}|${observation.recordingSid}|${to}`, origin, {
       to,
       from: settings.TWILIO_PHONE_NUMBER,
       body: body.slice(0, MAX_SMS_LENGTH),
+      purpose,
+      causeSid: observation.sid,
     }),
   );
+  await saveObservation(settings, { ...observation, ...textFacts(texts) }, { signal });
   await enqueue(settings, texts, signal);
   context.log(`Queued ${texts.length} text(s) about recording ${observation.recordingSid}`);
 }

@@ -74,7 +74,8 @@ function runner(logic: LogicContext, kind: string, at: number): ActionRun {
     renderUrl: (template) => render(template, encodedScope(logic.scope)),
     setting: (name) => process.env[name],
     inAzure: Boolean(process.env.WEBSITE_INSTANCE_ID),
-    deadline: (ms) => AbortSignal.timeout(Math.max(1, Math.min(ms, budgetLeft()))),
+    // Whole milliseconds: AbortSignal.timeout refuses a fraction, and what is left of the budget is one.
+    deadline: (ms) => AbortSignal.timeout(Math.max(1, Math.floor(Math.min(ms, budgetLeft())))),
     onError: logic.onError,
     hasStep: (step) => logic.hasStep(step),
     note: (effect) => logic.effects.push(effect),
@@ -99,10 +100,11 @@ function encodedScope(scope: TemplateScope): TemplateScope {
   return encode(scope) as TemplateScope;
 }
 
-/** `http crm: ok 200 in 143 ms → vip`. */
+/** `http crm: ok 200 in 143 ms → vip`; an action with no name of its own: `switch at known[0]: no match`. */
 export function effectLine(effect: ActionEffect): string {
+  const who = effect.name.startsWith(`${effect.kind} at `) ? effect.name : `${effect.kind} ${effect.name}`;
   return [
-    `${effect.kind} ${effect.name}: ${effect.outcome}`,
+    `${who}: ${effect.outcome}`,
     effect.status ? ` ${effect.status}` : '',
     effect.reason ? ` (${effect.reason})` : '',
     effect.ms !== undefined ? ` in ${effect.ms} ms` : '',

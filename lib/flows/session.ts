@@ -38,11 +38,19 @@ export interface CallSession {
   save(): Promise<void>;
 }
 
+/**
+ * The call's state for this request. `entry`: the request is the call's first (the voice
+ * webhook), which has no turn to be answered once by: its changes are kept once, marked
+ * `entered`; that request again (Twilio's retry, or a captured request sent back) keeps none,
+ * so the variables the call has built (a PIN's wrong tries) are never set back. A state written
+ * before it (a placed call's variables) is not so marked.
+ */
 export async function openCallSession(
   settings: Settings,
   flows: FlowFile,
   callSid: string | undefined,
   context: Pick<InvocationContext, 'warn'>,
+  { entry = false }: { entry?: boolean } = {},
 ): Promise<CallSession> {
   const idle: CallSession = { state: emptyFlowState(), unavailable: false, save: async () => undefined };
   if (!callSid || !flowKeepsState(flows)) return idle;
@@ -57,11 +65,19 @@ export async function openCallSession(
   }
   const before = JSON.stringify(stored.state);
   const state = stored.state;
+  const entered = state.entered === true;
   return {
     state,
     unavailable: false,
     save: async () => {
       if (JSON.stringify(state) === before) return;
+      if (entry && entered) {
+        context.warn(
+          `Call ${logText(callSid)}: its first request came again; the variables keep the values the call gave them`,
+        );
+        return;
+      }
+      if (entry) state.entered = true;
       try {
         const written = await writeFlowState(
           settings,

@@ -20,6 +20,8 @@ export interface FlowState {
   widgets: Record<string, unknown>;
   /** Variables whose values are never shown on the record or in the transcript. */
   secret: string[];
+  /** The call's first request was answered and its changes kept: that request again keeps none. */
+  entered?: true;
 }
 
 export const emptyFlowState = (): FlowState => ({ variables: {}, widgets: {}, secret: [] });
@@ -49,6 +51,7 @@ export function flowStateFromEntity(entity: Record<string, unknown>): FlowState 
       variables: isPlainObject(value.variables) ? value.variables : {},
       widgets: isPlainObject(value.widgets) ? value.widgets : {},
       secret: Array.isArray(value.secret) ? value.secret.filter((name) => typeof name === 'string') : [],
+      ...(value.entered === true ? { entered: true as const } : {}),
     };
   } catch {
     return emptyFlowState();

@@ -32,6 +32,10 @@ export const FACTS = {
   recordings: { schema: list, merge: 'union' },
   /** When the call's recordings were deleted at Twilio (RECORDING_RETENTION_DAYS, retention.ts). */
   recordingsDeletedAt: { schema: z.string(), merge: 'first' },
+  /** What a text the app sent on its own is: `sms` (a call's sms action), `forward`, `voicemail`, `transcription`. */
+  purpose: { schema: z.string(), merge: 'first' },
+  /** The call or message that made the app send this text. */
+  causeSid: { schema: z.string(), merge: 'first' },
 } as const satisfies Record<string, { schema: z.ZodType; merge: MergeRule }>;
 
 export type FactName = keyof typeof FACTS;
@@ -94,6 +98,8 @@ const flowFacts = {
   effects: list.optional(),
   /** The TwiML a turn was answered with: Twilio asking the same turn again gets it again. */
   twiml: z.string().optional(),
+  /** Texts this turn put on the outbound queue: `voicemail to +15550100000`; each record says it once sent. */
+  texts: list.optional(),
 };
 export type FlowFacts = { [Name in keyof typeof flowFacts]?: z.output<(typeof flowFacts)[Name]> | undefined };
 

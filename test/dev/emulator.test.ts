@@ -176,6 +176,19 @@ describe('Twilio emulator REST API through the real twilio SDK', () => {
 });
 
 describe('calls run like Twilio runs them', () => {
+  /** A call to the test app's /voice with status callbacks to its /status, once the emulator has finished it. */
+  const callWithStatus = async (options: { statusCallbackEvent?: string[] } = {}) => {
+    const call = await client.calls.create({
+      to: CALLEE,
+      from: OUR_NUMBER,
+      url: `${app.url}/voice`,
+      statusCallback: `${app.url}/status`,
+      ...options,
+    });
+    await emulator.waitForCall(call.sid);
+    return call;
+  };
+
   it('requests the TwiML with a signed POST carrying the fields Twilio sends', async () => {
     const call = await client.calls.create({ to: CALLEE, from: OUR_NUMBER, url: `${app.url}/voice?tenant=a%20b` });
     await emulator.waitForCall(call.sid);
@@ -198,14 +211,7 @@ describe('calls run like Twilio runs them', () => {
   });
 
   it('sends signed status callbacks for the requested events, in sequence, completed with CallDuration', async () => {
-    const call = await client.calls.create({
-      to: CALLEE,
-      from: OUR_NUMBER,
-      url: `${app.url}/voice`,
-      statusCallback: `${app.url}/status`,
-      statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
-    });
-    await emulator.waitForCall(call.sid);
+    const call = await callWithStatus({ statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'] });
     const callbacks = app.on('/status').filter((request) => request.params.CallSid === call.sid);
     expect(callbacks.map((request) => [request.params.CallStatus, request.params.SequenceNumber])).toEqual([
       ['initiated', '0'],
@@ -227,13 +233,7 @@ describe('calls run like Twilio runs them', () => {
   });
 
   it('sends only the completed callback when no events are named', async () => {
-    const call = await client.calls.create({
-      to: CALLEE,
-      from: OUR_NUMBER,
-      url: `${app.url}/voice`,
-      statusCallback: `${app.url}/status`,
-    });
-    await emulator.waitForCall(call.sid);
+    const call = await callWithStatus();
     const callbacks = app.on('/status').filter((request) => request.params.CallSid === call.sid);
     expect(callbacks.map((request) => request.params.CallStatus)).toEqual(['completed']);
     expect(callbacks[0]!.params.SequenceNumber).toBe('0');
@@ -256,13 +256,7 @@ describe('calls run like Twilio runs them', () => {
 
   it('lets a scripted callee not answer: no TwiML request, completed callback with the outcome', async () => {
     emulator.setScript({ callOutcome: 'busy' });
-    const call = await client.calls.create({
-      to: CALLEE,
-      from: OUR_NUMBER,
-      url: `${app.url}/voice`,
-      statusCallback: `${app.url}/status`,
-    });
-    await emulator.waitForCall(call.sid);
+    const call = await callWithStatus();
     expect(app.received.some((request) => request.path === '/voice' && request.params.CallSid === call.sid)).toBe(
       false,
     );

@@ -9,6 +9,17 @@ const CALLER = '+15550001111';
 const OUR_NUMBER = '+15550100000';
 
 /** An IVR covering every verb: menu → (1) sales via Dial → voicemail via Record → goodbye with an SMS. */
+/** POST .../Calls.json as an API client does: from our number to the caller, running the TwiML at `url`. */
+const createCall = (emulator: { url: string }, url: string) =>
+  fetch(`${emulator.url}/2010-04-01/Accounts/${accountSid}/Calls.json`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ To: CALLER, From: OUR_NUMBER, Url: url }),
+  });
+
 const routes: Record<string, Route> = {
   '/menu': () =>
     twiml(
@@ -211,14 +222,7 @@ describe('the TwiML interpreter', () => {
   it('Sms inside a call becomes a message on the emulator', async () => {
     const emulator = await startEmulator({ accountSid, authToken });
     try {
-      const response = await fetch(`${emulator.url}/2010-04-01/Accounts/${accountSid}/Calls.json`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({ To: CALLER, From: OUR_NUMBER, Url: `${app.url}/recorded` }),
-      });
+      const response = await createCall(emulator, `${app.url}/recorded`);
       const { sid } = (await response.json()) as { sid: string };
       await emulator.waitForCall(sid);
       const [message] = emulator.messages.values();
@@ -238,14 +242,7 @@ describe('the TwiML interpreter', () => {
     const hanging = await startTwimlApp(authToken, { '/hang': () => 'hang' });
     const emulator = await startEmulator({ accountSid, authToken });
     try {
-      const response = await fetch(`${emulator.url}/2010-04-01/Accounts/${accountSid}/Calls.json`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({ To: CALLER, From: OUR_NUMBER, Url: `${hanging.url}/hang` }),
-      });
+      const response = await createCall(emulator, `${hanging.url}/hang`);
       expect(response.status).toBe(201);
       await new Promise((resolve) => setTimeout(resolve, 50));
       const started = Date.now();

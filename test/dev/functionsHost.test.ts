@@ -1,4 +1,4 @@
-import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
+import { postSigned } from '../support/signed';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
@@ -63,14 +63,7 @@ describe('local Functions host', () => {
       To: '+15005550006',
       Body: 'hi',
     };
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields),
-      },
-      body: new URLSearchParams(fields),
-    });
+    const response = await postSigned(url, fields);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/xml; charset=utf-8');
     expect(await response.text()).toContain('<Message>Got it!</Message>');

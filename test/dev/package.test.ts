@@ -4,20 +4,12 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { unzipSync } from 'fflate';
-import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
+import { postSigned } from '../support/signed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  functionFiles,
-  loadFunctions,
-  registeredTriggers,
-  routePrefix,
-  startHost,
-  type HttpFunction,
-  type RunningHost,
-} from '../../dev/functionsHost';
+import { registeredTriggers, serveApp, type HttpFunction, type RunningHost } from '../../dev/functionsHost';
 import { buildPackage, flowFilesToShip, PackageError, type Package } from '../../dev/package';
 import { functionNameOf, functionSourceFiles, ROOT } from '../support/appHost';
-import { TEST_AUTH_TOKEN, useSettings } from '../support/settings';
+import { useSettings } from '../support/settings';
 
 const MiB = 1024 * 1024;
 
@@ -32,8 +24,7 @@ beforeAll(async () => {
   // As in Azure, where the Functions host names the app root (the package) in AzureWebJobsScriptRoot.
   // The bundle keeps the settings it reads first: these are the settings of every test here.
   useSettings({ AzureWebJobsScriptRoot: built.appDir, PHONE_FLOWS: 'flows/examples/ivr.json' });
-  functions = await loadFunctions(functionFiles(built.appDir));
-  host = await startHost({ functions, prefix: routePrefix(built.appDir), log: () => {} });
+  ({ functions, ...host } = await serveApp(built.appDir, { log: () => {} }));
 }, 120_000);
 afterAll(async () => {
   await host?.close();
@@ -253,14 +244,7 @@ describe('the package, served by the local host', () => {
     const url = `${host.url}/api/twilio/sms`;
     const sid = `SM${randomBytes(16).toString('hex')}`;
     const fields = { MessageSid: sid, From: '+15550001111', To: '+15005550006', Body: 'from the package' };
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields),
-      },
-      body: new URLSearchParams(fields),
-    });
+    const response = await postSigned(url, fields);
     expect(response.status).toBe(200);
     expect(await response.text()).toContain('<Message>');
     // Health after the first write: its probe's 2 s deadline is not for a cold table service under load.
@@ -284,14 +268,7 @@ describe('the package, served by the local host', () => {
       To: '+15005550006',
       CallStatus: 'ringing',
     };
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields),
-      },
-      body: new URLSearchParams(fields),
-    });
+    const response = await postSigned(url, fields);
     expect(await response.text()).toContain('<Play>https://demo.twilio.com/docs/classic.mp3</Play>');
     process.env.AzureWebJobsScriptRoot = join(artifacts, 'nowhere');
     try {

@@ -57,7 +57,7 @@ function capture(env: Record<string, string | undefined> = {}) {
 }
 
 describe('simulate sms', () => {
-  it('sends a signed inbound SMS webhook and prints every reply', async () => {
+  it('sends a signed inbound SMS webhook and prints every reply, a message to someone else as a Forward', async () => {
     const run = capture();
     expect(await runSimulate(['sms', '--url', app.url, '--from', '+15550001111', '--body', 'hello'], run.io)).toBe(0);
     const request = app.on('/api/twilio/sms').at(-1)!;
@@ -77,7 +77,7 @@ describe('simulate sms', () => {
       /^Reply\s+\+15550100000 → \+15550001111\s+You said: hello$/,
     );
     expect(lines.find((line) => line.includes('Copy'))).toMatch(
-      /^Reply\s+\+15550100000 → \+15550009999\s+Copy \+ https:\/\/example\.test\/a\.png$/,
+      /^Forward\s+\+15550100000 → \+15550009999\s+Copy \+ https:\/\/example\.test\/a\.png$/,
     );
   });
 

@@ -44,6 +44,15 @@ const credentials = () => ({
   TWILIO_AUTH_TOKEN: authToken,
   TWILIO_API_BASE_URL: emulator.url,
 });
+/** What `npm start` leaves for the CLI: the emulator's credentials and number, the app on its default port. */
+const writeLocalSession = () =>
+  writeDevSession(root, {
+    accountSid,
+    authToken,
+    phoneNumber: NUMBER,
+    emulatorUrl: emulator.url,
+    appUrl: 'http://localhost:7071',
+  });
 const numberOnEmulator = () => [...emulator.phoneNumbers.values()].find((number) => number.phoneNumber === NUMBER)!;
 
 describe('npm run webhooks', () => {
@@ -140,13 +149,7 @@ describe('npm run webhooks', () => {
     expect(await runWebhooks(['--number', NUMBER, '--base-url', BASE, '--dry-run'], none.io)).toBe(1);
     expect(none.stderr()).toContain('No Twilio credentials: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set');
 
-    writeDevSession(root, {
-      accountSid,
-      authToken,
-      phoneNumber: NUMBER,
-      emulatorUrl: emulator.url,
-      appUrl: 'http://localhost:7071',
-    });
+    writeLocalSession();
     const session = capture({});
     expect(await runWebhooks(['--number', NUMBER, '--base-url', BASE, '--dry-run'], session.io)).toBe(0);
     expect(session.stdout()).toContain('(npm start session)');
@@ -166,13 +169,7 @@ describe('npm run webhooks', () => {
   });
 
   it('locally, takes the number and the app URL from the npm start session, so --dry-run alone works', async () => {
-    writeDevSession(root, {
-      accountSid,
-      authToken,
-      phoneNumber: NUMBER,
-      emulatorUrl: emulator.url,
-      appUrl: 'http://localhost:7071',
-    });
+    writeLocalSession();
     const run = capture({});
     expect(await runWebhooks(['--dry-run'], run.io), run.stderr()).toBe(0);
     expect(run.stdout()).toContain(`Number   ${NUMBER}`);

@@ -58,7 +58,7 @@ function blocksOf(page: string): DocBlock[] {
   const blocks: DocBlock[] = [];
   for (const match of text.matchAll(/^```sh\n([\s\S]*?)^```\n(?:\s*\n)*(?:```\n([\s\S]*?)^```$)?/gm)) {
     const lines = match[1]!.replace(/\\\n\s*/g, '').split('\n');
-    const flows = lines.map((line) => /\bPHONE_FLOWS=(\S+) npm start\b/.exec(line)?.[1]).find(Boolean);
+    const flows = lines.map((line) => /\bPHONE_FLOWS=(\S+)(?: \w+=\S+)* npm start\b/.exec(line)?.[1]).find(Boolean);
     const commands: DocCommand[] = [];
     for (const line of lines) {
       const comment = /^# (.*)$/.exec(line.trim());
@@ -84,7 +84,13 @@ function blocksOf(page: string): DocBlock[] {
 }
 
 const blocks = PAGES.flatMap(blocksOf).filter((block) => block.commands.length > 0);
-const runnable = (command: DocCommand) => !command.line.includes('$');
+/**
+ * `fake-crm` serves until Ctrl-C, and the flow file it writes (under .local/) exists only while
+ * it runs: test/dev/fakeCrm.test.ts plays that walkthrough with the fake started.
+ */
+const needsFakeCrm = (command: DocCommand) =>
+  command.argv[1] === 'fake-crm' || Boolean(command.flows?.startsWith('.local/'));
+const runnable = (command: DocCommand) => !command.line.includes('$') && !needsFakeCrm(command);
 
 /** The text without colours, the app's origin as the pages show it, and runs of spaces as one. */
 const normalize = (text: string, origin: string) =>

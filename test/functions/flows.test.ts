@@ -4,8 +4,7 @@
  * here, as the local host runs it), REST calls to the emulator.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
@@ -13,39 +12,39 @@ import { registeredTriggers } from '../../dev/functionsHost';
 import { queueOptions, startQueueHost, type RunningQueueHost } from '../../dev/queueHost';
 import { flowWebhook } from '../../functions/flowWebhook';
 import '../../functions/sendQueued';
+import { getCall } from '../../functions/getCall';
 import { getCallTranscript } from '../../functions/getCallTranscript';
+import { getMessage } from '../../functions/getMessage';
 import { health } from '../../functions/health';
 import { voiceFallback } from '../../functions/voiceFallback';
 import { voiceWebhook } from '../../functions/voiceWebhook';
 import { startEmulator, type Emulator } from '../../dev/emulator/index';
 import { startFakeTwilio } from '../support/fakeTwilio';
 import { ROOT } from '../support/appHost';
+import { writeFlowFile } from '../support/flowFile';
 import { invoke, signedForm } from '../support/invoke';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from '../support/settings';
 
 const origin = 'https://voice.example.com';
-const dir = mkdtempSync(join(tmpdir(), 'flow-routes-'));
-const flowFile = join(dir, 'flows.json');
-writeFileSync(
-  flowFile,
-  JSON.stringify({
-    voice: {
-      entry: 'menu',
-      steps: {
-        menu: {
-          actions: [{ gather: { numDigits: 1, branches: { '1': 'voicemail' }, retries: 0 } }, { say: 'Goodbye.' }],
-        },
-        voicemail: {
-          actions: [
-            { say: 'Leave a message.' },
-            { record: { transcribe: true, notify: { to: '+15550100000' } } },
-            { dial: { to: '+15550100001', whisper: 'Call for {{ trigger.call.To }}' } },
-          ],
-        },
+const ownFlows = writeFlowFile('flow-routes', {
+  voice: {
+    entry: 'menu',
+    steps: {
+      menu: {
+        actions: [{ gather: { numDigits: 1, branches: { '1': 'voicemail' }, retries: 0 } }, { say: 'Goodbye.' }],
+      },
+      voicemail: {
+        actions: [
+          { say: 'Leave a message.' },
+          { record: { transcribe: true, notify: { to: '+15550100000' } } },
+          { dial: { to: '+15550100001', whisper: 'Call for {{ trigger.call.To }}' } },
+        ],
       },
     },
-  }),
-);
+  },
+});
+const flowFile = ownFlows.file;
+const dir = ownFlows.dir;
 let emulator: Emulator;
 let azurite: RunningAzurite;
 let queues: RunningQueueHost;
@@ -68,7 +67,7 @@ afterAll(async () => {
   await queues.close();
   await emulator.stop();
   await azurite.stop();
-  rmSync(dir, { recursive: true, force: true });
+  ownFlows.remove();
 });
 const settingsWith = (values: Record<string, string>) =>
   useSettings({ AzureWebJobsStorage: azurite.connectionString, ...values });
@@ -174,6 +173,30 @@ describe('POST /api/twilio/flow/{kind}', () => {
       '+15550100000: Transcription of the voicemail from +15550100199: Call me <back>',
     ]);
     expect(await transcript(fields.CallSid)).toMatch(/\nmenu · recorded 12 s · transcription "Call me <back>"\n$/);
+
+    // Each text's own record says what it said, what it was and which call made the app send it;
+    // the call's events say which texts each delivery queued (issue 19, item 5).
+    const sent = [...emulator.messages.values()].slice(before);
+    const records = await Promise.all(
+      sent.map(async ({ sid }) => {
+        const read = await invoke(getMessage, { method: 'GET', url: `${origin}/api/messages/${sid}`, params: { sid } });
+        return read.json() as Record<string, unknown>;
+      }),
+    );
+    expect(records).toEqual([
+      expect.objectContaining({ body: sent[0]!.body, purpose: 'voicemail', causeSid: fields.CallSid }),
+      expect.objectContaining({ body: sent[1]!.body, purpose: 'transcription', causeSid: fields.CallSid }),
+    ]);
+    const call = await invoke(getCall, {
+      method: 'GET',
+      url: `${origin}/api/calls/${fields.CallSid}`,
+      params: { sid: fields.CallSid },
+    });
+    const events = (call.json() as { events: Array<{ texts?: string[] }> }).events;
+    expect(events.flatMap((event) => event.texts ?? [])).toEqual([
+      'voicemail to +15550100000',
+      'transcription to +15550100000',
+    ]);
   });
 
   it('keeps the recording when Twilio refuses a notification text: the other owner still gets theirs, and the log says which failed', async () => {
@@ -211,7 +234,7 @@ describe('POST /api/twilio/flow/{kind}', () => {
       ).toEqual(['+15550100000', '+15550100001']);
       expect(queueLog).toContainEqual(
         expect.stringMatching(
-          /^error sendQueued: The text to \+1555010000[01] for recording\|RE\w+\|\+1555010000[01] failed: .*21610/,
+          /^error sendQueued: The voicemail text to \+1555010000[01] for recording\|RE\w+\|\+1555010000[01] failed: .*21610/,
         ),
       );
       expect(await transcript(fields.CallSid)).toMatch(/\nvm · recorded 3 s\n$/);

@@ -4,85 +4,55 @@
  * HTTP through the local host running the queue function, with an Azurite of this file's own.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startAzurite, type RunningAzurite } from '../../dev/azurite';
-import { startAppHost, type AppHostWithQueues } from '../support/appHost';
-import { startFakeTwilio } from '../support/fakeTwilio';
-import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from '../support/settings';
+import { forwardUrgentTo, writeFlowFile } from '../support/flowFile';
+import { startQueuedApp, type QueuedApp } from '../support/appHost';
+import { postSigned } from '../support/signed';
+import { TEST_ACCOUNT_SID, TEST_PHONE_NUMBER } from '../support/settings';
 
 const OTHER_LINE = '+15550100777';
 /** The owner in the flow file; each test that needs its own writes the file again with a fresh number. */
 const OWNER = '+15550109999';
 
-const dir = mkdtempSync(join(tmpdir(), 'optout-'));
-const flowFile = join(dir, 'flows.json');
-writeFileSync(
-  flowFile,
-  JSON.stringify({
-    voice: {
-      entry: 'menu',
-      steps: {
-        vm: { actions: [{ record: { notify: { to: OWNER }, then: 'texted' } }] },
-        texted: { actions: [{ sms: 'We got your call, {{ trigger.call.From }}' }, { say: 'Goodbye.' }] },
-        menu: {
-          actions: [
-            { gather: { prompt: 'Press 1 or 2.', branches: { '1': 'texted', '2': 'other' }, otherwise: 'vm' } },
-          ],
-        },
-        other: { actions: [{ sms: 'Another text' }, { say: 'Other.' }] },
+const ownFlows = writeFlowFile('optout', {
+  voice: {
+    entry: 'menu',
+    steps: {
+      vm: { actions: [{ record: { notify: { to: OWNER }, then: 'texted' } }] },
+      texted: { actions: [{ sms: 'We got your call, {{ trigger.call.From }}' }, { say: 'Goodbye.' }] },
+      menu: {
+        actions: [{ gather: { prompt: 'Press 1 or 2.', branches: { '1': 'texted', '2': 'other' }, otherwise: 'vm' } }],
       },
+      other: { actions: [{ sms: 'Another text' }, { say: 'Other.' }] },
     },
-    messaging: {
-      rules: [
-        {
-          keyword: 'urgent',
-          forward: OWNER,
-          forwardText: 'From {{ trigger.message.From }}: {{ trigger.message.Body }}',
-          reply: 'Passed on.',
-        },
-      ],
-      reply: 'Thanks!',
-    },
-  }),
-);
+  },
+  messaging: {
+    rules: [forwardUrgentTo(OWNER)],
+    reply: 'Thanks!',
+  },
+});
+const flowFile = ownFlows.file;
+const dir = ownFlows.dir;
 
-let app: AppHostWithQueues;
-let azurite: RunningAzurite;
-let fake: Awaited<ReturnType<typeof startFakeTwilio>>;
-const hostLog: string[] = [];
-
-const settings = (extra: Record<string, string> = {}) =>
-  useSettings({
-    AzureWebJobsStorage: azurite.connectionString,
-    TWILIO_API_BASE_URL: fake.url,
-    PHONE_FLOWS: flowFile,
-    ...extra,
-  });
+let queued: QueuedApp;
+let app: QueuedApp['app'];
+let fake: QueuedApp['fake'];
+let hostLog: string[];
+let settings: QueuedApp['settings'];
 
 beforeAll(async () => {
-  azurite = await startAzurite({ services: 'app' });
-  fake = await startFakeTwilio(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN);
-  settings();
-  app = await startAppHost((level, name, message) => hostLog.push(`${level} ${name}: ${message}`), {
-    queues: { maxPollingIntervalMs: 100, visibilityTimeoutSeconds: 1 },
-  });
+  queued = await startQueuedApp({ PHONE_FLOWS: flowFile });
+  ({ app, fake, hostLog, settings } = queued);
 });
 afterAll(async () => {
-  await app?.close();
-  await fake?.close();
-  await azurite?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await queued?.close();
+  ownFlows.remove();
 });
 beforeEach(async () => {
   await app.queues.idle();
-  settings();
-  fake.received.length = 0;
-  fake.messages.length = 0;
-  hostLog.length = 0;
+  queued.reset();
 });
 
 const sid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
@@ -91,15 +61,7 @@ const aNumber = () => `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7
 const texts = () => fake.messages.map((message) => `${message.to}: ${message.body}`);
 
 async function signedPost(path: string, fields: Record<string, string>) {
-  const url = `${app.url}${path}`;
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-twilio-signature': getExpectedTwilioSignature(TEST_AUTH_TOKEN, url, fields),
-    },
-    body: new URLSearchParams(fields).toString(),
-  });
+  const response = await postSigned(`${app.url}${path}`, fields);
   return { status: response.status, text: await response.text() };
 }
 
@@ -213,7 +175,7 @@ describe('a messaging rule', () => {
     await queueSettled();
     expect(fake.received.filter((request) => request.method === 'POST')).toEqual([]);
     expect(hostLog.join('\n')).toMatch(
-      /warning sendQueued: The text to \+1555\d+ for forward\|SM\w+\|\+1555\d+ was refused: .*opted out/,
+      /warning sendQueued: The forward text to \+1555\d+ for forward\|SM\w+\|\+1555\d+ was refused: .*opted out/,
     );
 
     await textLine(owner, 'START');

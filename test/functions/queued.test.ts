@@ -6,68 +6,44 @@
  */
 import { postSigned } from '../support/signed';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { freePort, startAzurite, type RunningAzurite } from '../../dev/azurite';
+import { closedPort } from '../support/ports';
 import { QUEUE_OPTIONS } from '../../lib/config/queues';
-import { startAppHost, type AppHostWithQueues } from '../support/appHost';
-import { startFakeTwilio } from '../support/fakeTwilio';
-import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from '../support/settings';
+import { forwardUrgentTo, writeFlowFile } from '../support/flowFile';
+import { startQueuedApp, type QueuedApp } from '../support/appHost';
+import { TEST_ACCOUNT_SID, TEST_PHONE_NUMBER, useSettings } from '../support/settings';
 
 const OWNER = '+15550100000';
 const CALLER = '+15550100199';
 const FORWARD_TO = '+15550100055';
 const MAX_DEQUEUE_COUNT = QUEUE_OPTIONS.maxDequeueCount;
 
-const dir = mkdtempSync(join(tmpdir(), 'queued-'));
-const flowFile = join(dir, 'flows.json');
-writeFileSync(
-  flowFile,
-  JSON.stringify({
-    voice: {
-      entry: 'vm',
-      steps: { vm: { actions: [{ record: { transcribe: true, notify: { to: OWNER } } }] } },
-    },
-    messaging: {
-      rules: [
-        {
-          keyword: 'urgent',
-          forward: FORWARD_TO,
-          forwardText: 'From {{ trigger.message.From }}: {{ trigger.message.Body }}',
-          reply: 'Passed on.',
-        },
-      ],
-    },
-  }),
-);
+const ownFlows = writeFlowFile('queued', {
+  voice: {
+    entry: 'vm',
+    steps: { vm: { actions: [{ record: { transcribe: true, notify: { to: OWNER } } }] } },
+  },
+  messaging: {
+    rules: [forwardUrgentTo(FORWARD_TO)],
+  },
+});
+const flowFile = ownFlows.file;
 
-let app: AppHostWithQueues;
-let azurite: RunningAzurite;
-let fake: Awaited<ReturnType<typeof startFakeTwilio>>;
-const hostLog: string[] = [];
+let queued: QueuedApp;
+let app: QueuedApp['app'];
+let azurite: QueuedApp['azurite'];
+let fake: QueuedApp['fake'];
+let hostLog: string[];
 
 beforeAll(async () => {
-  azurite = await startAzurite({ services: 'app' });
-  fake = await startFakeTwilio(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN);
-  useSettings({ AzureWebJobsStorage: azurite.connectionString, TWILIO_API_BASE_URL: fake.url, PHONE_FLOWS: flowFile });
-  app = await startAppHost((level, name, message) => hostLog.push(`${level} ${name}: ${message}`), {
-    queues: { maxPollingIntervalMs: 100, visibilityTimeoutSeconds: 1 },
-  });
+  queued = await startQueuedApp({ PHONE_FLOWS: flowFile });
+  ({ app, azurite, fake, hostLog } = queued);
 });
 afterAll(async () => {
-  await app?.close();
-  await fake?.close();
-  await azurite?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await queued?.close();
+  ownFlows.remove();
 });
-beforeEach(() => {
-  useSettings({ AzureWebJobsStorage: azurite.connectionString, TWILIO_API_BASE_URL: fake.url, PHONE_FLOWS: flowFile });
-  fake.received.length = 0;
-  fake.messages.length = 0;
-  hostLog.length = 0;
-});
+beforeEach(() => queued.reset());
 
 const sid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
 const posts = () => fake.received.filter((request) => request.method === 'POST').length;
@@ -111,13 +87,12 @@ describe('a voicemail alert when Twilio refuses connections', () => {
   it('is sent once Twilio is back, exactly once, though Twilio delivered the callback twice', async () => {
     const voicemail = recording();
     await voicemail.answerCall();
-    const port = fake.port;
     await fake.close();
     try {
       const first = await voicemail.deliver();
       expect(first.status).toBe(204);
     } finally {
-      fake = await startFakeTwilio(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, port);
+      fake = await queued.restartFake();
     }
     expect((await voicemail.deliver()).status).toBe(204);
     await eventually('the alert reached Twilio', () => fake.messages.length > 0);
@@ -193,11 +168,11 @@ describe('a messaging rule forward', () => {
 
 describe('when the queue cannot be reached', () => {
   it('the recording callback and the SMS webhook answer 503, so Twilio delivers again, and the error is logged', async () => {
-    const closedPort = await freePort();
+    const gone = await closedPort();
     useSettings({
       AzureWebJobsStorage: azurite.connectionString.replace(
         /QueueEndpoint=http:\/\/[^/]+/,
-        `QueueEndpoint=http://127.0.0.1:${closedPort}`,
+        `QueueEndpoint=http://127.0.0.1:${gone}`,
       ),
       TWILIO_API_BASE_URL: fake.url,
       PHONE_FLOWS: flowFile,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startAzurite, type RunningAzurite } from '../../dev/azurite';
+import { startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { shortenDeadlinesForTests } from '../../lib/config/deadlines';
 import { RECORDS_TABLE } from '../../lib/records/tables';
 import { startAppHost } from '../support/appHost';
@@ -23,8 +23,8 @@ const hostLog: string[] = [];
 
 beforeAll(async () => {
   location = mkdtempSync(join(tmpdir(), 'records-azurite-'));
-  tablePort = await freePort();
-  azurite = await startAzurite({ services: 'app', location, tablePort });
+  azurite = await startAzurite({ services: 'app', location });
+  tablePort = Number(new URL(azurite.tableEndpoint).port);
   useSettings({ AzureWebJobsStorage: azurite.connectionString });
   app = await startAppHost((level, name, message) => hostLog.push(`${level} ${name}: ${message}`));
 });

@@ -4,34 +4,29 @@
  * in-process (where HttpRequest.query keeps the first), so no copy can steer a call.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { flowWebhook } from '../../functions/flowWebhook';
 import { smsWebhook } from '../../functions/smsWebhook';
 import { invoke, signedForm } from '../support/invoke';
+import { writeFlowFile } from '../support/flowFile';
 import { startAppHost } from '../support/appHost';
 import { TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from '../support/settings';
 
-const dir = mkdtempSync(join(tmpdir(), 'signed-routes-'));
-const flowFile = join(dir, 'flows.json');
-writeFileSync(
-  flowFile,
-  JSON.stringify({
-    voice: {
-      entry: 'menu',
-      steps: {
-        menu: { actions: [{ gather: { numDigits: 1, branches: { '2': 'sales', '3': 'vm' }, retries: 0 } }] },
-        sales: { actions: [{ dial: { to: ['+15550100001', '+15550100002'], mode: 'sequential', whisper: 'Hi' } }] },
-        vm: { actions: [{ record: { maxLength: 30 } }] },
-      },
+const ownFlows = writeFlowFile('signed-routes', {
+  voice: {
+    entry: 'menu',
+    steps: {
+      menu: { actions: [{ gather: { numDigits: 1, branches: { '2': 'sales', '3': 'vm' }, retries: 0 } }] },
+      sales: { actions: [{ dial: { to: ['+15550100001', '+15550100002'], mode: 'sequential', whisper: 'Hi' } }] },
+      vm: { actions: [{ record: { maxLength: 30 } }] },
     },
-  }),
-);
+  },
+});
+const flowFile = ownFlows.file;
 const ivr = resolve(__dirname, '../../flows/examples/ivr.json');
 
 let app: Awaited<ReturnType<typeof startAppHost>>;
@@ -41,7 +36,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await app.close();
-  rmSync(dir, { recursive: true, force: true });
+  ownFlows.remove();
 });
 beforeEach(() => useSettings({ PHONE_FLOWS: flowFile }));
 

@@ -56,6 +56,7 @@ const dataAccess = (account: string, insights: string, principalType: string) =>
 
 // Made up for the snapshot, which must not show it anywhere.
 const SNAPSHOT_TOKEN = 'snapshot-auth-token-7f3c9e';
+const SNAPSHOT_FLOW_SECRET = 'snapshot-flow-http-secret-4b1d8a';
 const USER_PRINCIPAL = '11111111-2222-3333-4444-555555555555';
 const required = {
   environmentName: 'twilio-test',
@@ -110,6 +111,7 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
       alertEmail: 'ops@example.com',
       recordRetentionDays: 90,
       recordingRetentionDays: 30,
+      flowHttpSecret: SNAPSHOT_FLOW_SECRET,
     });
   }, COMPILE_TIMEOUT);
 
@@ -404,6 +406,48 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
         const identity = one(snapshot, 'Microsoft.ManagedIdentity/userAssignedIdentities');
         return `[reference('${identity.id}', '${identity.apiVersion}').principalId]`;
       };
+
+      describe('FLOW_HTTP_SECRET, the flow http signing secret (issue 20)', () => {
+        const flowSecrets = (snapshot: Snapshot) =>
+          ofType(snapshot, 'Microsoft.KeyVault/vaults/secrets').filter((secret) =>
+            secret.name.endsWith(`/${snapshot.outputs.FLOW_HTTP_SECRET_NAME as string}`),
+          );
+
+        it('without flowHttpSecret: no secret, the setting empty (unset for the app), no role for it', () => {
+          expect(flowSecrets(derived)).toEqual([]);
+          // Listed, or a deployment would not remove one set before; empty is unset for the app.
+          expect(appSettings(derived).FLOW_HTTP_SECRET).toBe('');
+          expect(assignments(derived).filter((a) => a.scope.includes('/secrets/flow-http-secret'))).toEqual([]);
+        });
+
+        it('with it: a Key Vault secret of its own, read by the app as a versionless Key Vault reference with its identity', () => {
+          const [secret] = flowSecrets(custom);
+          expect(custom.outputs.FLOW_HTTP_SECRET_NAME).toBe('flow-http-secret');
+          expect(secret?.id).toBe(
+            idOf('Microsoft.KeyVault/vaults', `${overrides.keyVaultName}/secrets/flow-http-secret`),
+          );
+          expect(props(secret!, 'value')).toBe("[parameters('flowHttpSecret')]");
+          const setting = appSettings(custom).FLOW_HTTP_SECRET;
+          // Worked out at deployment: the secret's versionless secretUri, inside a Key Vault reference.
+          expect(setting).toContain("format('@Microsoft.KeyVault(SecretUri={0})'");
+          expect(setting).toContain("reference(resourceId('Microsoft.KeyVault/vaults/secrets'");
+          expect(setting).toContain(').secretUri');
+          expect(setting).not.toContain('secretUriWithVersion');
+          const reads = assignments(custom).filter(
+            (a) => a.scope === secret!.id && a.principalId === appPrincipal(custom),
+          );
+          expect(reads.map(({ role, principalType }) => ({ role, principalType }))).toEqual([
+            { role: ROLES.keyVaultSecretsUser, principalType: 'ServicePrincipal' },
+          ]);
+        });
+
+        it('lands in its Key Vault secret and nowhere else: the rest only asks whether it is empty', () => {
+          const json = JSON.stringify(custom).replaceAll("empty(parameters('flowHttpSecret'))", 'EMPTY');
+          expect(json.split("parameters('flowHttpSecret')")).toHaveLength(2);
+          expect(JSON.stringify(custom)).not.toContain(SNAPSHOT_FLOW_SECRET);
+          expect(JSON.stringify(custom.outputs)).not.toContain('flowHttpSecret');
+        });
+      });
 
       it("gives the app's identity each role it needs, each on the narrowest scope, and no other", () => {
         const account = one(derived, 'Microsoft.Storage/storageAccounts').id;

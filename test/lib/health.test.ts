@@ -1,18 +1,9 @@
-import { createServer } from 'node:net';
+import { closedPort } from '../support/ports';
 import { afterEach, describe, expect, it } from 'vitest';
 import { shortenDeadlinesForTests } from '../../lib/config/deadlines';
 import { loadSettings } from '../../lib/config/settings';
 import { describeSetup, healthReport, probeStorage } from '../../lib/health';
 import { baseSettings, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, useSettings } from '../support/settings';
-
-/** A port nothing listens on: taken, then given back. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 afterEach(() => useSettings({}));
 

@@ -132,3 +132,5 @@ function readAll(req: IncomingMessage): Promise<string> {
     req.on('error', fail);
   });
 }
+
+export type FakeTwilio = Awaited<ReturnType<typeof startFakeTwilio>>;

@@ -1,10 +1,5 @@
-import {
-  HttpRequest,
-  HttpResponse,
-  InvocationContext,
-  type HttpHandler,
-  type HttpResponseInit,
-} from '@azure/functions';
+import { HttpRequest, InvocationContext, type HttpHandler, type HttpResponse } from '@azure/functions';
+import { responseOf } from '../../dev/functionsHost';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { capturedLogs } from './logCapture';
 import { TEST_AUTH_TOKEN } from './settings';
@@ -45,8 +40,7 @@ export async function invoke(
     ...(init.params ? { params: init.params } : {}),
     ...(body ? { body } : {}),
   });
-  const result = await handler(request, context);
-  const response = result instanceof HttpResponse ? result : new HttpResponse((result ?? {}) as HttpResponseInit);
+  const response = await responseOf(handler, request, context);
   const text = await response.text();
   return { response, text, json: () => JSON.parse(text), logs };
 }

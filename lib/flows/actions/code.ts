@@ -31,20 +31,32 @@ class HookTimeout extends Error {
 }
 
 /** The hook's result, or a throw when it fails or outlives its deadline. */
-async function runWithin(
+export async function runWithin(
   hook: string,
   ms: number,
   input: Omit<Parameters<Awaited<ReturnType<typeof loadHook>>>[0], 'signal'>,
   signal: AbortSignal,
 ): Promise<HookResult> {
   const fn = await loadHook(hook);
+  const late = () => new HookTimeout(`hook ${hook} did not finish within ${ms} ms`);
+  if (signal.aborted) throw late();
+  // The deadline's listener goes when the hook settles: left behind, the deadline passing later
+  // would reject a promise nobody awaits any more, an unhandled rejection that ends the process.
+  let fail = () => {};
   const timeout = new Promise<never>((_, reject) => {
-    const fail = () => reject(new HookTimeout(`hook ${hook} did not finish within ${ms} ms`));
-    if (signal.aborted) fail();
-    else signal.addEventListener('abort', fail, { once: true });
+    fail = () => reject(late());
+    signal.addEventListener('abort', fail, { once: true });
   });
-  const result = await Promise.race([Promise.resolve(fn({ ...input, signal })), timeout]);
-  return result ?? {};
+  try {
+    // A hook that throws at once settles the race as a rejection, like one that fails later.
+    const result = await Promise.race([
+      new Promise<HookResult | void>((done) => done(fn({ ...input, signal }))),
+      timeout,
+    ]);
+    return result ?? {};
+  } finally {
+    signal.removeEventListener('abort', fail);
+  }
 }
 
 export const code = defineAction({

@@ -1,20 +1,25 @@
 /**
  * `switch` (Studio's Split Based On): test a templated value against cases in order; the first
- * that matches goes to its step, else `otherwise`, else the next action. Regular expressions run
- * on the linear-time engine (pattern.ts), on at most MAX_PATTERN_TEXT characters: no caller's
- * text can stall the call.
+ * that matches goes to its step, else `otherwise`, else the next action. A case's text (equals,
+ * notEquals, anyOf, contains, startsWith) is a template too, as in Studio, so a value can be
+ * compared with a variable; `matches` is a literal pattern checked at start, and lessThan and
+ * greaterThan are numbers. Regular expressions run on the linear-time engine (pattern.ts), on at
+ * most MAX_PATTERN_TEXT characters: no caller's text can stall the call.
  */
 import * as z from 'zod';
 import { stepName, templateText } from '../fields';
 import { compilePattern, patternProblem } from '../pattern';
+import { templateProblems } from '../template';
 import { defineAction, type ActionProblem } from './action';
 
+const caseText = (description: string) => templateText.meta({ description: `${description}; a template` });
+
 const TESTS = {
-  equals: z.string(),
-  notEquals: z.string(),
-  anyOf: z.array(z.string()).min(1, 'must list at least one value'),
-  contains: z.string().min(1, 'must not be empty'),
-  startsWith: z.string().min(1, 'must not be empty'),
+  equals: caseText('Passes when the value is this text, case ignored'),
+  notEquals: caseText('Passes when the value is not this text, case ignored'),
+  anyOf: z.array(caseText('One of the texts')).min(1, 'must list at least one value'),
+  contains: caseText('Passes when the value contains this text, case ignored').min(1, 'must not be empty'),
+  startsWith: caseText('Passes when the value starts with this text, case ignored').min(1, 'must not be empty'),
   isBlank: z.literal(true, { error: 'must be true' }),
   isNotBlank: z.literal(true, { error: 'must be true' }),
   lessThan: z.number({ error: 'must be a number' }),
@@ -43,15 +48,31 @@ type Switch = { value: string; cases: Case[]; otherwise?: string | undefined };
 const number = (text: string): number | undefined =>
   text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : undefined;
 
-/** Whether `value` passes the case's test; text compared case-insensitively, as Studio does. */
+/** The case tests whose text is a template, rendered before the value is tested. */
+const TEMPLATED = ['equals', 'notEquals', 'contains', 'startsWith'] as const;
+
+/** The case with its texts rendered. */
+function renderedCase(test: Case, render: (template: string) => string): Case {
+  const rendered: Case = { ...test };
+  for (const name of TEMPLATED) if (test[name] !== undefined) rendered[name] = render(test[name]);
+  if (test.anyOf !== undefined) rendered.anyOf = test.anyOf.map(render);
+  return rendered;
+}
+
+/**
+ * Whether `value` passes the case's test (its texts already rendered); text compared
+ * case-insensitively, as Studio does. A contains or startsWith whose text rendered empty passes
+ * nothing: an unset variable never makes every value match.
+ */
 export function matchesCase(value: string, test: Case): boolean {
   const text = value.trim().toLowerCase();
   const same = (other: string) => text === other.trim().toLowerCase();
+  const part = (other: string) => other.trim().toLowerCase();
   if (test.equals !== undefined) return same(test.equals);
   if (test.notEquals !== undefined) return !same(test.notEquals);
   if (test.anyOf !== undefined) return test.anyOf.some(same);
-  if (test.contains !== undefined) return text.includes(test.contains.toLowerCase());
-  if (test.startsWith !== undefined) return text.startsWith(test.startsWith.toLowerCase());
+  if (test.contains !== undefined) return part(test.contains) !== '' && text.includes(part(test.contains));
+  if (test.startsWith !== undefined) return part(test.startsWith) !== '' && text.startsWith(part(test.startsWith));
   if (test.isBlank) return text === '';
   if (test.isNotBlank) return text !== '';
   const n = number(value);
@@ -61,9 +82,13 @@ export function matchesCase(value: string, test: Case): boolean {
   return false;
 }
 
-/** The step the value leads to, if any. */
-export function switchTarget(value: string, choice: Switch): string | undefined {
-  return choice.cases.find((test) => matchesCase(value, test))?.step ?? choice.otherwise;
+/** The step the value leads to, if any; `render` renders the cases' texts. */
+export function switchTarget(
+  value: string,
+  choice: Switch,
+  render: (template: string) => string = (text) => text,
+): string | undefined {
+  return choice.cases.find((test) => matchesCase(value, renderedCase(test, render)))?.step ?? choice.otherwise;
 }
 
 export const switchAction = defineAction({
@@ -76,12 +101,17 @@ export const switchAction = defineAction({
   problems: (value) =>
     (value.cases as Case[]).flatMap((test, index): ActionProblem[] => {
       const problem = test.matches !== undefined ? patternProblem(test.matches) : undefined;
-      return problem ? [{ path: ['cases', index, 'matches'], message: problem }] : [];
+      // The file's check skips every startsWith (a messaging rule's is literal words); a case's is a template.
+      const template = test.startsWith !== undefined ? templateProblems(test.startsWith) : [];
+      return [
+        ...(problem ? [{ path: ['cases', index, 'matches'], message: problem }] : []),
+        ...template.map((message) => ({ path: ['cases', index, 'startsWith'], message })),
+      ];
     }),
   write: () => undefined,
   run: (run, value) => {
     const tested = run.render(value.value);
-    const next = switchTarget(tested, value as Switch);
+    const next = switchTarget(tested, value as Switch, (template) => run.render(template));
     run.note({ kind: 'switch', name: run.name, outcome: next ?? 'no match' });
     return next;
   },

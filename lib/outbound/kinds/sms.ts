@@ -12,6 +12,9 @@ const payload = z.object({
   messagingServiceSid: z.string().optional(),
   body: z.string().min(1).max(1600),
   mediaUrl: z.array(z.string()).max(10).optional(),
+  /** What the text is (`forward`, `voicemail`…), kept on its record with the SID that caused it. */
+  purpose: z.string().max(40).optional(),
+  causeSid: z.string().max(64).optional(),
 });
 
 /** How many of the sender's latest messages to the recipient are searched for a text whose answer was lost. */
@@ -36,6 +39,7 @@ export const smsKind: OutboundKind<z.output<typeof payload>> = {
     const sent = recent.find((message) => message.dateCreated >= since && (message.body ?? '').endsWith(text.body));
     return sent && { sid: sent.sid, status: sent.status, to: sent.to, from: sent.from };
   },
-  observation: (placed: Placed, text) => placedObservation('message', placed, { body: text.body }),
-  describe: (text) => `text to ${text.to}`,
+  observation: (placed: Placed, text) =>
+    placedObservation('message', placed, { body: text.body, purpose: text.purpose, causeSid: text.causeSid }),
+  describe: (text) => `${text.purpose && text.purpose !== 'sms' ? `${text.purpose} ` : ''}text to ${text.to}`,
 };

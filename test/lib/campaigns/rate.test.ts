@@ -6,11 +6,12 @@
  * refused tries leave no hole (before, each send waited for a slot of its own and a given-back
  * slot found no taker: 10% under).
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type RunningAzurite } from '../../../dev/azurite';
 import { giveBackSlot, takeSlot } from '../../../lib/campaigns/rate';
-import { getSettings } from '../../../lib/config/settings';
-import { useSettings } from '../../support/settings';
+import { getSettings, loadSettings } from '../../../lib/config/settings';
+import { baseSettings, useSettings } from '../../support/settings';
 
 let azurite: RunningAzurite;
 beforeAll(async () => {
@@ -57,4 +58,34 @@ describe('the shared rate', () => {
     expect(tries).toBeGreaterThan(SENDS);
     expect(Math.abs(achieved - RATE) / RATE).toBeLessThan(0.05);
   }, 60_000);
+});
+
+const shared = loadSettings(baseSettings);
+const sender = () => `+1555${randomBytes(4).readUInt32BE() % 10_000_000}`;
+
+describe('a sender’s rate, shared through the campaigns table (Azurite)', () => {
+  it('hands out send slots 1/rate apart, however many ask at once', async () => {
+    const from = sender();
+    const slots = await Promise.all(Array.from({ length: 12 }, () => takeSlot(shared, from, 'sms', 10, 10_000)));
+    const times = slots.map((slot) => ('at' in slot ? slot.at : NaN)).sort((a, b) => a - b);
+    expect(times.every(Number.isFinite)).toBe(true);
+    for (let n = 1; n < times.length; n++) expect(times[n]! - times[n - 1]!).toBeGreaterThanOrEqual(99.9);
+  });
+
+  it('answers how long to wait instead of a slot further off than the caller will wait', async () => {
+    const from = sender();
+    const first = await takeSlot(shared, from, 'sms', 1, 0);
+    expect(first).toHaveProperty('at');
+    const next = await takeSlot(shared, from, 'sms', 1, 0);
+    expect(next).toEqual({ waitMs: expect.any(Number) });
+    expect((next as { waitMs: number }).waitMs).toBeGreaterThan(0);
+    expect((next as { waitMs: number }).waitMs).toBeLessThanOrEqual(1000);
+  });
+
+  it('keeps each sender’s rate apart, and a sender’s texts apart from its calls', async () => {
+    const [a, b] = [sender(), sender()];
+    await takeSlot(shared, a, 'sms', 1, 0);
+    expect(await takeSlot(shared, b, 'sms', 1, 0)).toHaveProperty('at');
+    expect(await takeSlot(shared, a, 'call', 1, 0)).toHaveProperty('at');
+  });
 });

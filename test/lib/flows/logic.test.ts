@@ -1,29 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../../lib/flows/actions';
 import type { ActionModule } from '../../../lib/flows/actions/action';
-import { effectLine, runLogic, type LogicContext } from '../../../lib/flows/logic';
-import { templateScope } from '../../../lib/flows/scope';
+import { effectLine, runLogic } from '../../../lib/flows/logic';
 import { render } from '../../../lib/flows/template';
-import { emptyFlowState, MAX_FLOW_STATE_BYTES } from '../../../lib/records/flowState';
-import { settings } from './actions/support';
-
-function logicContext(onError?: string) {
-  const state = emptyFlowState();
-  const trigger = { From: '+15550100199' };
-  const lines: string[] = [];
-  const logic: LogicContext = {
-    state,
-    scope: templateScope('call', trigger, settings, state),
-    trigger,
-    effects: [],
-    started: performance.now(),
-    onError,
-    hasStep: () => true,
-    context: { warn: (line: string) => lines.push(line), error: (line: string) => lines.push(line) },
-    where: 'menu',
-  };
-  return { logic, lines };
-}
+import { MAX_FLOW_STATE_BYTES } from '../../../lib/records/flowState';
+import { logicContext } from './actions/support';
 
 /** A logic action whose run throws, as an http or code action does when the owner's system fails. */
 const failing: ActionModule = {
@@ -68,6 +49,10 @@ describe('logic: running one action', () => {
     );
     expect(effectLine({ kind: 'code', name: 'score', outcome: 'failed', reason: 'timeout' })).toBe(
       'code score: failed (timeout)',
+    );
+    // An action without a name of its own is named by its place, said once: not `switch switch at known[0]`.
+    expect(effectLine({ kind: 'switch', name: 'switch at known[0]', outcome: 'no match' })).toBe(
+      'switch at known[0]: no match',
     );
   });
 });

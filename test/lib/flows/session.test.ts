@@ -4,7 +4,7 @@ import { shortenDeadlinesForTests } from '../../../lib/config/deadlines';
 import { getSettings, loadSettings } from '../../../lib/config/settings';
 import { flowFileSchema, type FlowFile } from '../../../lib/flows/schema';
 import { flowKeepsState, openCallSession } from '../../../lib/flows/session';
-import { emptyFlowState, readFlowState } from '../../../lib/records/flowState';
+import { emptyFlowState, readFlowState, writeFlowState } from '../../../lib/records/flowState';
 import { baseSettings, useSettings } from '../../support/settings';
 
 const sid = () => `CA${crypto.randomUUID().replaceAll('-', '')}`;
@@ -38,6 +38,33 @@ describe('session: a call’s state for one request (Azurite)', () => {
     expect(await openCallSession(getSettings(), stateful, undefined, log().context)).toMatchObject({
       unavailable: false,
     });
+  });
+
+  it("keeps the first answer of the call's first request, over a placed call's variables, and never a second one", async () => {
+    const call = sid();
+    await writeFlowState(
+      getSettings(),
+      'call',
+      call,
+      { ...emptyFlowState(), variables: { who: 'Ada' } },
+      undefined,
+      AbortSignal.timeout(5_000),
+    );
+    const first = await openCallSession(getSettings(), stateful, call, log().context, { entry: true });
+    expect(first.state.variables).toEqual({ who: 'Ada' });
+    first.state.variables.n = 1;
+    await first.save();
+    const turn = await openCallSession(getSettings(), stateful, call, log().context);
+    expect(turn.state.variables).toEqual({ who: 'Ada', n: 1 });
+    turn.state.variables.n = 2;
+    await turn.save();
+    const { lines, context } = log();
+    const again = await openCallSession(getSettings(), stateful, call, context, { entry: true });
+    again.state.variables.n = 1;
+    await again.save();
+    const read = await readFlowState(getSettings(), 'call', call, AbortSignal.timeout(5_000));
+    expect(read.state.variables).toEqual({ who: 'Ada', n: 2 });
+    expect(lines).toEqual([expect.stringMatching(/its first request came again/)]);
   });
 
   it('reads the state, saves what the turn changed, and the next request reads it', async () => {

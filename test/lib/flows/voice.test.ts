@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { flowProblems } from '../../../lib/flows/check';
 import { answerCall, answerCallback, isBlocked, stepGone } from '../../../lib/flows/voice';
 import { emptyFlowState } from '../../../lib/records/flowState';
 import { flowFileSchema, type FlowFile } from '../../../lib/flows/schema';
@@ -96,6 +97,67 @@ describe('voice: a step as TwiML', () => {
     expect(twiml).toContain('<Say>Hello +15550100199</Say>');
     expect(twiml).not.toContain('not local');
     expect(state.variables).toEqual({ who: '+15550100199' });
+  });
+
+  it("renders a switch case's texts as templates, as Studio does; matches stays a literal pattern", async () => {
+    const file = flows({
+      steps: {
+        entry: {
+          actions: [
+            { set: { pin: '4321', empty: '' } },
+            {
+              switch: {
+                value: '{{ trigger.call.Digits }}',
+                cases: [
+                  { contains: '{{ flow.variables.empty }}', step: 'wrong' },
+                  { startsWith: '{{ flow.variables.empty }}', step: 'wrong' },
+                  { matches: '^{{ flow.variables.pin }}$', step: 'wrong' },
+                  { anyOf: ['0000', '{{ flow.variables.pin }}'], step: 'right' },
+                ],
+                otherwise: 'wrong',
+              },
+            },
+          ],
+        },
+        right: says('right'),
+        wrong: says('wrong'),
+      },
+    });
+    const right = await answerCall(file, { ...call, Digits: '4321' }, settings, OPEN, { state: emptyFlowState() });
+    expect(right.twiml).toContain('<Say>right</Say>');
+    const wrong = await answerCall(file, { ...call, Digits: '1234' }, settings, OPEN, { state: emptyFlowState() });
+    expect(wrong.twiml).toContain('<Say>wrong</Say>');
+    const equals = flows({
+      steps: {
+        entry: {
+          actions: [
+            { set: { pin: '4321' } },
+            {
+              switch: {
+                value: '{{ trigger.call.Digits }}',
+                cases: [{ equals: '{{ flow.variables.pin }}', step: 'right' }],
+              },
+            },
+            { say: 'wrong' },
+          ],
+        },
+        right: says('right'),
+      },
+    });
+    const state = emptyFlowState();
+    expect((await answerCall(equals, { ...call, Digits: '4321' }, settings, OPEN, { state })).twiml).toContain(
+      '<Say>right</Say>',
+    );
+  });
+
+  it('refuses at start a switch case whose startsWith is not a valid template', () => {
+    const bad = { switch: { value: 'x', cases: [{ startsWith: '{{ flow.variables.x', step: 'entry' }] } };
+    const problems = flowProblems(
+      flowFileSchema.parse({ voice: { entry: 'entry', steps: { entry: { actions: [bad] } } } }),
+    );
+    expect(problems.map((problem) => problem.path)).toContain(
+      'voice.steps.entry.actions[0].switch.cases[0].startsWith',
+    );
   });
 
   it('ends a call whose logic actions go round without waiting, after 100 of them, and says why in the log', async () => {

@@ -54,6 +54,8 @@ describe('the record model', () => {
       mediaUrls: ['https://a.example/1', 'https://a.example/2'],
       recordings: ['https://api.example/Recordings/RE1'],
       recordingsDeletedAt: '2027-06-01T03:30:00.000Z',
+      purpose: 'forward',
+      causeSid: 'SM0123456789abcdef0123456789abcdef',
     };
     expect(Object.keys(FACTS).every((name) => name in full)).toBe(true);
     const entity = recordEntity(full);

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { closedPort } from '../../support/ports';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shortenDeadlinesForTests } from '../../../lib/config/deadlines';
 import {
@@ -21,15 +21,6 @@ const settings = () => ({
 });
 const send = (client: Awaited<ReturnType<typeof createTwilioClient>>) =>
   client.messages.create({ to: '+15550100199', from: TEST_PHONE_NUMBER, body: 'hi' });
-
-/** A port nothing listens on: taken, then given back. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 beforeAll(async () => {
   fake = await startFakeTwilio(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN);
