@@ -11,6 +11,10 @@
  * Twilio waits for; the worker never exits), and the CPU the process had used by then is
  * steadier when the machine is busy. Warm: one process per row answers many, one at a time.
  *
+ * Then the same, cold and warm, for the app's SMS and voice webhooks with the default flow and
+ * with dev/bench/features.json (variables, switch, a code hook, Liquid filters), against the
+ * floor; `--ports-only` leaves that out.
+ *
  * Rounds: `--rounds N` or BENCH_ROUNDS (cold, default 20); `--requests N` or BENCH_REQUESTS
  * (warm requests a process, default 300); `--warm N` or BENCH_WARM (warm processes a row,
  * default 3). `npm run bench -- --rounds 5 --requests 100 --warm 1` takes under a minute.
@@ -55,11 +59,22 @@ const WARM_PROCESSES = option('warm', 'BENCH_WARM', 3);
 const WARMUP = 30;
 
 const WEBHOOK_URL = 'http://localhost:7071/api/twilio/sms';
+const VOICE_URL = 'http://localhost:7071/api/twilio/voice';
+/** The flow with this round's features (variables, switch, a code hook, Liquid filters): item 4 of issue 25. */
+const FEATURES_FLOW = 'dev/bench/features.json';
 const SETTINGS = {
   TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000',
   TWILIO_AUTH_TOKEN: 'bench-token',
   TWILIO_PHONE_NUMBER: '+15005550006',
 };
+
+/** A webhook a row is sent: its function, its URL, a signed request, and what every answer holds. */
+interface Webhook {
+  name: string;
+  url: string;
+  request: () => SignedSms;
+  answerHolds: string;
+}
 
 interface Row {
   name: string;
@@ -67,6 +82,10 @@ interface Row {
   app: string;
   /** Where the row keeps an SMS, for checkRecorded; the floor keeps nothing. */
   writes?: (sid: string) => Written;
+  /** An inbound SMS unless it says otherwise. */
+  webhook?: Webhook;
+  /** Settings beyond SETTINGS (a flow file). */
+  env?: Record<string, string>;
 }
 const floor: Row = { name: 'floor (@azure/functions, constant TwiML)', app: FLOOR_DIR };
 const fairNaive: Row = {
@@ -84,9 +103,49 @@ const theApp: Row = {
   app: APP_DIR,
   writes: (sid) => ({ kind: 'record', table: RECORDS_TABLE, sid }),
 };
-const ROWS = [floor, fairNaive, sameWork, theApp];
+
+/**
+ * One interleaved run: its rows, and the comparisons printed under each table (a label, and
+ * the value compared from a measure's value for each row).
+ */
+interface Section {
+  title: string;
+  rows: Row[];
+  comparisons: Array<[label: string, compare: (value: (row: Row) => number) => number, kind: 'ratio' | 'difference']>;
+}
+
+const ports: Section = {
+  title: 'an inbound SMS, the app against the floor and the ports',
+  rows: [floor, fairNaive, sameWork, theApp],
+  comparisons: [
+    ['app / fair naive port', (v) => v(theApp) / v(fairNaive), 'ratio'],
+    ['app / the port doing the same work', (v) => v(theApp) / v(sameWork), 'ratio'],
+    ['app − floor', (v) => v(theApp) - v(floor), 'difference'],
+  ],
+};
+
+function byFlow(channel: 'SMS' | 'call', webhook: Webhook | undefined, flow: string, env = {}): Row {
+  return { name: `this app, ${channel}, ${flow}`, app: APP_DIR, ...(webhook ? { webhook } : {}), env };
+}
+const smsPlain = byFlow('SMS', undefined, 'flows.json (a reply)');
+const smsFeatures = byFlow('SMS', undefined, 'features.json', { PHONE_FLOWS: FEATURES_FLOW });
+const callPlain = byFlow('call', callWebhook(), 'flows.json (a greeting)');
+const callFeatures = byFlow('call', callWebhook(), 'features.json', { PHONE_FLOWS: FEATURES_FLOW });
+
+const features: Section = {
+  title:
+    'the app’s SMS and voice webhooks, with the default flow and with one using set, switch, a code hook and Liquid filters',
+  rows: [floor, smsPlain, smsFeatures, callPlain, callFeatures],
+  comparisons: [
+    ['SMS: features − flows.json', (v) => v(smsFeatures) - v(smsPlain), 'difference'],
+    ['call: features − flows.json', (v) => v(callFeatures) - v(callPlain), 'difference'],
+    ['SMS, features − floor', (v) => v(smsFeatures) - v(floor), 'difference'],
+    ['call, features − floor', (v) => v(callFeatures) - v(floor), 'difference'],
+  ],
+};
+
 /** Round r runs the rows from the r-th on, so each row is as often first, second… */
-const rotated = (round: number) => ROWS.map((_, index) => ROWS[(index + round) % ROWS.length]!);
+const rotated = (rows: Row[], round: number) => rows.map((_, index) => rows[(index + round) % rows.length]!);
 
 interface Run {
   /** Spawn to the answer's arrival here, in milliseconds. */
@@ -104,27 +163,48 @@ const median = (values: number[]) => {
 const p90 = (values: number[]) => sortedOf(values)[Math.ceil(values.length * 0.9) - 1]!;
 const mib = (kib: number) => kib / 1024;
 
+function signed(url: string, sid: string, fields: Record<string, string>): SignedSms {
+  return {
+    sid,
+    body: new URLSearchParams(fields).toString(),
+    signature: getExpectedTwilioSignature(SETTINGS.TWILIO_AUTH_TOKEN, url, fields),
+  };
+}
+
 function signedSms(): SignedSms {
   const sid = `SM${randomBytes(16).toString('hex')}`;
-  const fields = {
+  return signed(WEBHOOK_URL, sid, {
     AccountSid: SETTINGS.TWILIO_ACCOUNT_SID,
     MessageSid: sid,
     From: '+15550001111',
     To: SETTINGS.TWILIO_PHONE_NUMBER,
     Body: 'hi',
-  };
-  return {
-    sid,
-    body: new URLSearchParams(fields).toString(),
-    signature: getExpectedTwilioSignature(SETTINGS.TWILIO_AUTH_TOKEN, WEBHOOK_URL, fields),
-  };
+  });
 }
+
+/** An incoming call, as Twilio first asks the voice webhook about it. */
+function callWebhook(): Webhook {
+  const request = () => {
+    const sid = `CA${randomBytes(16).toString('hex')}`;
+    return signed(VOICE_URL, sid, {
+      AccountSid: SETTINGS.TWILIO_ACCOUNT_SID,
+      CallSid: sid,
+      From: '+15550001111',
+      To: SETTINGS.TWILIO_PHONE_NUMBER,
+      CallStatus: 'ringing',
+      Direction: 'inbound',
+    });
+  };
+  return { name: 'voiceWebhook', url: VOICE_URL, request, answerHolds: '<Say' };
+}
+
+const SMS_WEBHOOK: Webhook = { name: 'smsWebhook', url: WEBHOOK_URL, request: signedSms, answerHolds: '<Message>' };
 
 /** Runs one row in a fresh process with nothing of this process's environment but PATH. */
 function runRow(row: Row, job: BenchJob, folder: string, connectionString: string, extraEnv = {}): Promise<Run> {
   const jobFile = join(folder, `${randomBytes(6).toString('hex')}.json`);
   writeFileSync(jobFile, JSON.stringify(job));
-  const env = { PATH: process.env.PATH, ...SETTINGS, AzureWebJobsStorage: connectionString, ...extraEnv };
+  const env = { PATH: process.env.PATH, ...SETTINGS, AzureWebJobsStorage: connectionString, ...row.env, ...extraEnv };
   const args = [join(__dirname, 'bench', 'worker.js'), jobFile, row.app];
   const started = performance.now();
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -171,27 +251,29 @@ const show = (value: number, { unit, digits }: Measure) => `${value.toFixed(digi
 const difference = (value: number, { unit, digits }: Measure) =>
   `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(digits)} ${unit}`;
 
-/** Each row on each measure, then the three comparisons of the app the issue asks for. */
-function table(headings: string[], measures: Measure[], extra?: (row: Row) => string): void {
+/** Each row of the section on each measure, then its comparisons. */
+function table(section: Section, headings: string[], measures: Measure[], extra?: (row: Row) => string): void {
   line('', ...headings);
-  for (const row of ROWS) line(row.name, ...measures.map((m) => show(m.of(row), m)), ...(extra ? [extra(row)] : []));
-  line('app / fair naive port', ...measures.map((m) => times(m.of(theApp) / m.of(fairNaive))));
-  line('app / the port doing the same work', ...measures.map((m) => times(m.of(theApp) / m.of(sameWork))));
-  line('app − floor', ...measures.map((m) => difference(m.of(theApp) - m.of(floor), m)));
+  for (const row of section.rows)
+    line(row.name, ...measures.map((m) => show(m.of(row), m)), ...(extra ? [extra(row)] : []));
+  for (const [label, compare, kind] of section.comparisons)
+    line(label, ...measures.map((m) => (kind === 'ratio' ? times(compare(m.of)) : difference(compare(m.of), m))));
 }
 
-function job(mode: BenchJob['mode'], requests: SignedSms[], warmup: number): BenchJob {
-  return { mode, url: WEBHOOK_URL, warmup, requests };
+function job(row: Row, mode: BenchJob['mode'], count: number, warmup: number): BenchJob {
+  const webhook = row.webhook ?? SMS_WEBHOOK;
+  const requests = Array.from({ length: count }, webhook.request);
+  return { mode, url: webhook.url, webhook: webhook.name, answerHolds: webhook.answerHolds, warmup, requests };
 }
 
-async function coldStart(folder: string, connectionString: string): Promise<Written[]> {
+async function coldStart(section: Section, folder: string, connectionString: string): Promise<Written[]> {
   const written: Written[] = [];
-  const runs = new Map<Row, Run[]>(ROWS.map((row) => [row, []]));
+  const runs = new Map<Row, Run[]>(section.rows.map((row) => [row, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const row of rotated(round)) {
-      const sms = signedSms();
-      runs.get(row)!.push(await runRow(row, job('cold', [sms], 0), folder, connectionString));
-      if (row.writes) written.push(row.writes(sms.sid));
+    for (const row of rotated(section.rows, round)) {
+      const cold = job(row, 'cold', 1, 0);
+      runs.get(row)!.push(await runRow(row, cold, folder, connectionString));
+      if (row.writes) written.push(row.writes(cold.requests[0]!.sid));
     }
   }
   const all = (row: Row, measure: (run: Run) => number) => runs.get(row)!.map(measure);
@@ -199,8 +281,9 @@ async function coldStart(folder: string, connectionString: string): Promise<Writ
     { of: (row) => median(all(row, measure)), unit, digits: 1 },
     { of: (row) => p90(all(row, measure)), unit, digits: 1 },
   ];
-  console.log(`\nCold start: a fresh process answers one signed inbound SMS (${ROUNDS} rounds, interleaved)`);
+  console.log(`\nCold start, ${section.title}: a fresh process answers one request (${ROUNDS} rounds, interleaved)`);
   table(
+    section,
     ['wall', 'wall p90', 'CPU', 'CPU p90', 'peak RSS', 'RSS p90'],
     [
       ...cold((run) => run.wall),
@@ -211,20 +294,22 @@ async function coldStart(folder: string, connectionString: string): Promise<Writ
   return written;
 }
 
-async function warm(folder: string, connectionString: string): Promise<void> {
-  const runs = new Map<Row, Run[]>(ROWS.map((row) => [row, []]));
+async function warm(section: Section, folder: string, connectionString: string): Promise<void> {
+  const runs = new Map<Row, Run[]>(section.rows.map((row) => [row, []]));
   for (let round = 0; round < WARM_PROCESSES; round++) {
-    for (const row of rotated(round)) {
-      const requests = Array.from({ length: WARMUP + WARM_REQUESTS }, signedSms);
-      runs.get(row)!.push(await runRow(row, job('warm', requests, WARMUP), folder, connectionString));
+    for (const row of rotated(section.rows, round)) {
+      runs
+        .get(row)!
+        .push(await runRow(row, job(row, 'warm', WARMUP + WARM_REQUESTS, WARMUP), folder, connectionString));
     }
   }
   const of = (row: Row, measure: (result: BenchResult) => number) =>
     median(runs.get(row)!.map((run) => measure(run.result)));
   console.log(
-    `\nWarm: ${WARM_REQUESTS} sequential requests after ${WARMUP} in one process (median of ${WARM_PROCESSES} process${WARM_PROCESSES === 1 ? '' : 'es'})`,
+    `\nWarm, ${section.title}: ${WARM_REQUESTS} sequential requests after ${WARMUP} in one process (median of ${WARM_PROCESSES} process${WARM_PROCESSES === 1 ? '' : 'es'})`,
   );
   table(
+    section,
     ['CPU/req', 'wall/req', 'calls/req'],
     [
       { of: (row) => of(row, (result) => result.cpuPerRequest!), unit: 'ms', digits: 3 },
@@ -240,7 +325,7 @@ async function importCost(folder: string, connectionString: string): Promise<voi
   const marked: Row = { name: 'this app, with import marks', app: MARKED_DIR };
   const runs: Array<Record<string, number>> = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const run = await runRow(marked, job('cold', [signedSms()], 0), folder, connectionString, { BENCH_MARKS: '1' });
+    const run = await runRow(marked, job(marked, 'cold', 1, 0), folder, connectionString, { BENCH_MARKS: '1' });
     runs.push(run.result.moduleCpu ?? {});
   }
   printModuleCpu(runs);
@@ -274,9 +359,13 @@ async function main() {
       await importCost(folder, azurite.connectionString);
       return;
     }
-    const written = await coldStart(folder, azurite.connectionString);
+    const written = await coldStart(ports, folder, azurite.connectionString);
     await checkRecorded(azurite.connectionString, written);
-    await warm(folder, azurite.connectionString);
+    await warm(ports, folder, azurite.connectionString);
+    if (!process.argv.includes('--ports-only')) {
+      await coldStart(features, folder, azurite.connectionString);
+      await warm(features, folder, azurite.connectionString);
+    }
     console.log(`\nAt the end: ${load()}`);
   } finally {
     rmSync(folder, { recursive: true, force: true });

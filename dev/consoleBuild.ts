@@ -23,9 +23,23 @@ export interface BuiltConsole {
 
 const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
-/** Writes `<root>/dist/console/index.html` (root: the repository, or the package's folder). */
-export async function buildConsole(root: string = ROOT): Promise<BuiltConsole> {
+/** The local emulator the page's phone talks to (console/phone.ts): npm start's page only, never the package's. */
+export interface ConsolePhone {
+  url: string;
+  token: string;
+}
+
+/**
+ * Writes `<root>/dist/console/index.html` (root: the repository, or the package's folder). With
+ * `phone` the page has the phone and may talk to that emulator; without it (the package) the
+ * phone's code is not in the bundle at all.
+ */
+export async function buildConsole(
+  root: string = ROOT,
+  { phone }: { phone?: ConsolePhone } = {},
+): Promise<BuiltConsole> {
   const bundled = await build({
+    define: { __PHONE__: phone ? JSON.stringify({ url: phone.url, token: phone.token }) : 'null' },
     entryPoints: [join(SOURCE, 'main.ts')],
     bundle: true,
     minify: true,
@@ -44,7 +58,7 @@ export async function buildConsole(root: string = ROOT): Promise<BuiltConsole> {
     "default-src 'none'",
     `script-src ${sha256(script)}`,
     `style-src ${sha256(style)}`,
-    "connect-src 'self'",
+    `connect-src 'self'${phone ? ` ${new URL(phone.url).origin}` : ''}`,
     "media-src 'self'",
     "img-src 'self' data:",
     "base-uri 'none'",

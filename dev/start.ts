@@ -15,7 +15,7 @@ import { describeFlows, getFlows } from '../lib/flows/load';
 import { describeSetup, probeStorage } from '../lib/health';
 import { isListening, startAzurite, type AzuritePorts } from './azurite';
 import { removeDevSession, writeDevSession } from './cli/settings';
-import { buildConsole } from './consoleBuild';
+import { buildConsole, type ConsolePhone } from './consoleBuild';
 import { startLocalTwilio } from './emulator/local';
 import { consoleLog, registeredTriggers, routePrefix, serveApp, type HttpFunction } from './functionsHost';
 import { queueOptions, startQueueHost } from './queueHost';
@@ -59,7 +59,14 @@ function printRoutes(functions: HttpFunction[], origin: string, prefix: string) 
   }
 }
 
-async function startEmulatorFor(env: Env, port: number, stops: Stops): Promise<(appUrl: string) => Promise<void>> {
+interface StartedEmulator {
+  /** Writes the session file and points the emulator's number at the app. */
+  announce(appUrl: string): Promise<void>;
+  /** What the console's phone talks to: the page npm start builds has it, the package's never. */
+  phone: ConsolePhone;
+}
+
+async function startEmulatorFor(env: Env, port: number, stops: Stops): Promise<StartedEmulator> {
   const account = { accountSid: env.TWILIO_ACCOUNT_SID!, authToken: env.TWILIO_AUTH_TOKEN! };
   const phoneNumber = env.TWILIO_PHONE_NUMBER!;
   const { emulator, pointNumberAt } = await startLocalTwilio(
@@ -73,7 +80,7 @@ async function startEmulatorFor(env: Env, port: number, stops: Stops): Promise<(
   console.log(
     `No Twilio credentials configured: using the local Twilio emulator at ${emulator.url} with credentials made up for this run.`,
   );
-  return async (appUrl) => {
+  const announce = async (appUrl: string) => {
     const session = { ...account, phoneNumber, emulatorUrl: emulator.url, appUrl };
     writeDevSession(ROOT, session);
     stops.session = () => removeDevSession(ROOT, session);
@@ -82,6 +89,7 @@ async function startEmulatorFor(env: Env, port: number, stops: Stops): Promise<(
       `Emulator number ${phoneNumber}: voice ${webhooks.voiceUrl}, SMS ${webhooks.smsUrl} (fallbacks too), status ${webhooks.statusCallback}`,
     );
   };
+  return { announce, phone: { url: emulator.url, token: emulator.phoneToken } };
 }
 
 /**
@@ -108,6 +116,11 @@ async function startAzuriteIfNeeded(ports: AzuritePorts, stops: Stops): Promise<
   );
 }
 
+function printConsole(url: string, phone: boolean, before = '') {
+  console.log(`${before}Console: ${url}`);
+  if (phone) console.log(`Phone:   ${url}#/phone (call and text the line from the page, through the emulator)`);
+}
+
 const describePorts = (ports: StartPorts) =>
   `Ports:   app ${ports.app}, emulator ${ports.emulator || 'a free one'}, Azurite ${ports.azurite.blob}-${ports.azurite.table} ` +
   '(PORT, EMULATOR_PORT, AZURITE_PORT_BASE; PORT_OFFSET moves all)';
@@ -127,7 +140,7 @@ async function main() {
   const { env, port, ports, startsAzurite, emulated } = await planStart(ROOT, process.env, { checkPort: !coreTools });
   const stops: Stops = {};
   console.log(describePorts(ports));
-  const announceSession = emulated ? await startEmulatorFor(env, ports.emulator, stops) : undefined;
+  const emulator = emulated ? await startEmulatorFor(env, ports.emulator, stops) : undefined;
   const settings = loadSettings(env);
   const setup = describeSetup(settings);
 
@@ -147,14 +160,14 @@ async function main() {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   if (startsAzurite) await startAzuriteIfNeeded(ports.azurite, stops);
-  await buildConsole(ROOT);
+  await buildConsole(ROOT, emulator ? { phone: emulator.phone } : {});
 
   if (coreTools) {
     console.log(`Twilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}`);
     await reportStorage(settings, setup.storage);
     console.log(`Flows:   ${describeFlows(settings, ROOT)}`);
     console.log(`Line:    ${lineNow(getFlows(settings, ROOT).hours, new Date()).summary}`);
-    console.log(`Console: http://localhost:${port}/${routePrefix(ROOT)}/${ROUTES.console}`);
+    printConsole(`http://localhost:${port}/${routePrefix(ROOT)}/${ROUTES.console}`, emulator !== undefined);
     console.log(`Starting Azure Functions Core Tools (${coreTools})…`);
     const func = spawn(coreTools, ['start', '--port', String(port)], {
       cwd: ROOT,
@@ -164,7 +177,7 @@ async function main() {
     stops.app = () => {
       func.kill('SIGINT');
     };
-    await announceSession?.(`http://localhost:${port}`);
+    await emulator?.announce(`http://localhost:${port}`);
     func.on('exit', (code) => {
       void stopAll().finally(() => process.exit(code ?? 0));
     });
@@ -188,7 +201,7 @@ async function main() {
     await host.close();
   };
   const origin = `http://localhost:${new URL(host.url).port}`;
-  await announceSession?.(origin);
+  await emulator?.announce(origin);
 
   console.log('Azure Functions Core Tools are not installed: serving the functions with the local host in dev/.\n');
   printRoutes(host.functions, origin, host.prefix);
@@ -200,7 +213,7 @@ async function main() {
     `\nTwilio:  ${setup.twilio.endpoint}${setup.twilio.emulator ? ' (local emulator)' : ''}, account ${setup.twilio.account}`,
   );
   await reportStorage(settings, setup.storage);
-  console.log(`\nConsole: ${origin}/${host.prefix}/${ROUTES.console}`);
+  printConsole(`${origin}/${host.prefix}/${ROUTES.console}`, emulator !== undefined, '\n');
   console.log(`Listening on ${origin}. Press Ctrl+C to stop.`);
 }
 

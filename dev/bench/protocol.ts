@@ -6,7 +6,7 @@
 import { subscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 
-/** One signed inbound SMS, as Twilio would POST it. */
+/** One signed webhook request (an inbound SMS, or a call), as Twilio would POST it. */
 export interface SignedSms {
   sid: string;
   body: string;
@@ -18,6 +18,9 @@ export interface BenchJob {
   mode: 'cold' | 'warm';
   /** The webhook's public URL, as the host gives it to the function (the signature covers it). */
   url: string;
+  /** The function that answers (smsWebhook unless the job says voiceWebhook), and what every answer holds. */
+  webhook: string;
+  answerHolds: string;
   /** Requests not counted in `warm` (JIT, connection pool). */
   warmup: number;
   requests: SignedSms[];
@@ -43,7 +46,7 @@ export interface BenchResult {
 export const NAIVE_TABLE = 'NaiveMessages';
 /** The table the same-work port writes the app's eight entities to, under the app's keys. */
 export const SAME_WORK_TABLE = 'NaiveRecords';
-/** What the ports answer, as the seed's SMS_REPLY; the worker stand-in only checks for a <Message>. */
+/** What the ports answer, as the seed's SMS_REPLY; the bench checks only that an answer holds a <Message>. */
 export const NAIVE_REPLY = 'Hey, thanks for the ping! Twilio and Azure rock!';
 
 export const BENCH_RESULT_PREFIX = 'BENCH_RESULT ';
@@ -55,7 +58,7 @@ export async function runJob(
 ): Promise<void> {
   const check = async (request: SignedSms) => {
     const response = await answer(request);
-    if (response.status !== 200 || !response.body.includes('<Message>')) {
+    if (response.status !== 200 || !response.body.includes(job.answerHolds)) {
       throw new Error(`${request.sid}: answered ${response.status} ${response.body}`);
     }
   };

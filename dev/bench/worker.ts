@@ -93,8 +93,8 @@ runChild(async () => {
   provideCoreApi();
   if (process.env.BENCH_MARKS === '1') countModuleCpu();
   await import(pathToFileURL(entryOf(app)).href);
-  const sms = registered.get('smsWebhook');
-  if (!sms || !model) throw new Error(`${app} registered no smsWebhook through @azure/functions`);
+  const sms = registered.get(job.webhook);
+  if (!sms || !model) throw new Error(`${app} registered no ${job.webhook} through @azure/functions`);
   const trigger = Object.entries(sms.metadata.bindings).find(([, binding]) => binding.type === 'httpTrigger')![0];
   const invocations = model;
   await runJob(job, async (request) => {

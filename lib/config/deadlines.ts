@@ -44,6 +44,14 @@ export const PRODUCTION_DEADLINES = {
   healthProbeMs: 2_000,
   healthCacheMs: 10_000,
   /**
+   * The SMS webhook's check before a reply answers from the opt-out rows this instance last
+   * read (lib/records/optOuts.ts): a STOP taken on another instance withholds this instance's
+   * replies at most this long after it, and Twilio refuses a reply to an opted-out number anyway
+   * (error 21610). Short enough that a STOP wins within seconds, long enough that a busy
+   * instance asks storage for the changes about once per this many of its texts' milliseconds.
+   */
+  optOutReadFreshMs: 5_000,
+  /**
    * An erasure or a cleanup run: thousands of deletions, in bounded transactions. Under the
    * 230 s after which Azure's front end drops an HTTP request; work left over is finished by
    * the next run (every step of both can be repeated).

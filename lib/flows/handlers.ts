@@ -19,7 +19,7 @@ import { now } from '../config/clock';
 import MessagingResponse from 'twilio/lib/twiml/MessagingResponse';
 import { carrierKeyword } from './keywords';
 import { answerMessage, type MessageAnswer } from './messaging';
-import { optOutsOf, saveOptOut } from '../records/optOuts';
+import { replyOptOutsOf, saveOptOut } from '../records/optOuts';
 import { DEFAULT_FLOWS, type FlowFile } from './schema';
 import { MAX_SMS_LENGTH } from './text';
 import { templateScope, triggerFields } from './scope';
@@ -40,10 +40,12 @@ export const voiceFlowWebhook = recordedWebhook(async (params, context, settings
   const answer = await answerCall(flows, params, settings, now(), { ...session, context, started, outbox });
   await session.save();
   const texts = callTexts(context, params, outbox, url);
-  await enqueue(settings, texts, storageDeadline());
+  const signal = storageDeadline();
+  await enqueue(settings, texts, signal);
   return {
     observation: voiceWebhookObservation(params, { ...answer.facts, ...textFacts(texts) }),
     response: twiml(answer.twiml),
+    signal,
   };
 });
 
@@ -84,7 +86,7 @@ export const messageFlowWebhook = recordedWebhook(async (params, context, settin
     ...textFacts(forwards),
   });
   await enqueue(settings, forwards, signal);
-  return { observation, response: twiml(answer.twiml) };
+  return { observation, response: twiml(answer.twiml), signal };
 });
 
 /**
@@ -118,7 +120,7 @@ async function withoutReplyToOptedOut(
 ): Promise<MessageAnswer> {
   const number = field(params, 'From');
   if (!number) return answer;
-  const rows = await optOutsOf(settings, number, field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER, signal);
+  const rows = await replyOptOutsOf(settings, number, field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER, signal);
   if (rows.length === 0) return answer;
   return {
     ...answer,

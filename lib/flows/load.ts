@@ -39,11 +39,21 @@ const where = (problem: FlowProblem) => (problem.line ? `${problem.line}:${probl
 export function appRoot(): string {
   const scriptRoot = process.env.AzureWebJobsScriptRoot;
   if (scriptRoot) return scriptRoot;
-  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+  const cwd = process.cwd();
+  let root = roots.get(cwd);
+  if (root === undefined) roots.set(cwd, (root = rootAbove(cwd)));
+  return root;
+}
+
+function rootAbove(cwd: string): string {
+  for (let dir = cwd; ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'host.json'))) return dir;
-    if (dirname(dir) === dir) return process.cwd();
+    if (dirname(dir) === dir) return cwd;
   }
 }
+
+/** appRoot by working directory: the search looks at the disk, and every webhook asks for its flows. */
+const roots = new Map<string, string>();
 
 /** Where the flow file is, and whether the settings named it (a named file must exist; the default may not). */
 export function flowFileLocation(

@@ -90,19 +90,16 @@ export async function enqueueTo(
   if (messages.length === 0) return;
   try {
     const queue = (await clientsFor(settings))(queueName);
-    const sendAll = () =>
-      Promise.all(
-        messages.map((message) =>
-          queue.sendMessage(encodeMessage(message), { abortSignal: signal, visibilityTimeout: delaySeconds }),
-        ),
-      );
-    try {
-      await sendAll();
-    } catch (error) {
-      if (storageStatus(error) !== 404) throw error;
-      await queue.createIfNotExists({ abortSignal: signal });
-      await sendAll();
-    }
+    const send = (message: unknown) =>
+      queue.sendMessage(encodeMessage(message), { abortSignal: signal, visibilityTimeout: delaySeconds });
+    const sent = await Promise.allSettled(messages.map(send));
+    const failed = sent.flatMap((outcome, index) => (outcome.status === 'rejected' ? [{ index, outcome }] : []));
+    const other = failed.find(({ outcome }) => storageStatus(outcome.reason) !== 404);
+    if (other) throw other.outcome.reason;
+    if (failed.length === 0) return;
+    // The queue does not exist yet: create it and send again only what it refused, so nothing is queued twice.
+    await queue.createIfNotExists({ abortSignal: signal });
+    await Promise.all(failed.map(({ index }) => send(messages[index])));
   } catch (error) {
     throw error instanceof QueueUnavailableError ? error : new QueueUnavailableError(error);
   }

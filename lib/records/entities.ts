@@ -70,11 +70,11 @@ export function eventEntity(observation: Observation, at: string): Entity {
     .entity;
 }
 
-/** A listing row: the record under a listing's key, with its SID (listing.ts). */
-export const listingEntity = (record: CallOrMessage, rowKey: string): Entity => ({
-  ...recordEntity(record),
+/** A listing row: the record's entity (recordEntity) under a listing's key, with its SID (listing.ts). */
+export const listingEntity = (recordAsEntity: Entity, sid: string, rowKey: string): Entity => ({
+  ...recordAsEntity,
   rowKey,
-  sid: record.sid,
+  sid,
 });
 
 /**

@@ -54,6 +54,11 @@ export const optOutLister: HttpHandler = handle(async (request: HttpRequest) => 
 export interface RecordedAnswer {
   observation: Observation;
   response: HttpResponseInit;
+  /**
+   * The storage deadline the answer's own storage work ran under: the record shares it, so a
+   * webhook's storage costs it one deadline in all, never one per step (Twilio allows 15 s).
+   */
+  signal?: AbortSignal;
   /** What follows from it once recorded (a campaign recipient delivered); a failure is a 503, and Twilio delivers it again. */
   after?: () => Promise<void>;
 }
@@ -66,8 +71,8 @@ export function recordedWebhook(
   answer: (...args: Parameters<WebhookHandler>) => RecordedAnswer | Promise<RecordedAnswer>,
 ): HttpHandler {
   return twilioWebhook(async (params, context, settings, request) => {
-    const { observation, response, after } = await answer(params, context, settings, request);
-    await saveObservation(settings, observation);
+    const { observation, response, signal, after } = await answer(params, context, settings, request);
+    await saveObservation(settings, observation, signal ? { signal } : {});
     await after?.();
     return response;
   });

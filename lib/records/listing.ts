@@ -14,7 +14,7 @@ import '../config/zodMessages';
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
 import { phoneNumber } from '../twilio/ids';
-import { listingEntity, readRecord, recordFromListingRow, shardPartition, SHARDS } from './entities';
+import { listingEntity, readRecord, recordEntity, recordFromListingRow, shardPartition, SHARDS } from './entities';
 import { DIRECTIONS, type CallOrMessage, type Direction } from './model';
 import type { Kind } from './status';
 import { withTables, type Tables } from './tables';
@@ -166,9 +166,11 @@ export function listingRows(
 ): Array<Record<string, unknown> & { partitionKey: string; rowKey: string }> {
   const numbers = [...new Set([record.from, record.to])].filter((n): n is string => n !== undefined && E164.test(n));
   const position = indexPosition(record);
+  // Made storable once for the six rows, not once a row: this runs on every write of a record.
+  const carried = recordEntity(record);
   return [undefined, ...numbers].flatMap((number) =>
     [listingFilter(number), listingFilter(number, record.direction)].map((filter) =>
-      listingEntity(record, `${filter}|${position}`),
+      listingEntity(carried, record.sid, `${filter}|${position}`),
     ),
   );
 }

@@ -11,7 +11,7 @@
  */
 import { pageLimit } from './listing';
 import * as z from 'zod';
-import { storageDeadline } from '../config/deadlines';
+import { DEADLINES, storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
 import { keyPart, storageStatus, withTables, type Tables } from './tables';
 
@@ -51,9 +51,13 @@ const AFTER = '}';
 
 const entryOf = (entity: Record<string, unknown>): OptOutEntry => entrySchema.parse(entity);
 
+/** How many of a row's latest keyword messages it remembers, so a redelivered one changes nothing. */
+const REMEMBERED_MESSAGES = 20;
+
 /**
- * Keeps an opt-out or opt-in keyword from `number` to our `line`. The same message delivered
- * again changes nothing (it would otherwise undo a START that came after it).
+ * Keeps an opt-out or opt-in keyword from `number` to our `line`. A message delivered again
+ * changes nothing, even after later keywords (a STOP redelivered after a START would otherwise
+ * undo the START): the row keeps the SIDs of its latest REMEMBERED_MESSAGES keyword messages.
  */
 export async function saveOptOut(
   settings: Settings,
@@ -62,17 +66,26 @@ export async function saveOptOut(
 ): Promise<void> {
   await withTables(settings, signal, async ({ records }) => {
     const keys = { partitionKey: OPT_OUT_PARTITION, rowKey: rowKey(change.number, change.line) };
-    const earlier = await readRow(records, keys.rowKey, signal);
-    if (earlier?.messageSid === change.messageSid) return;
-    await records.upsertEntity({ ...keys, ...change, at: new Date().toISOString() }, 'Replace', {
+    const earlier = await readRaw(records, keys.rowKey, signal);
+    // `messageSids`: the keyword messages before `messageSid`, newest first, space-separated.
+    const remembered = [earlier?.messageSid, ...String(earlier?.messageSids ?? '').split(' ')].filter(Boolean);
+    if (remembered.includes(change.messageSid)) return;
+    const messageSids = [...new Set(remembered)].slice(0, REMEMBERED_MESSAGES).join(' ');
+    await records.upsertEntity({ ...keys, ...change, messageSids, at: new Date().toISOString() }, 'Replace', {
       abortSignal: signal,
     });
+    seen.byNumber.delete(change.number);
   });
 }
 
 async function readRow(records: Tables['records'], key: string, signal: AbortSignal) {
+  const entity = await readRaw(records, key, signal);
+  return entity && entryOf(entity);
+}
+
+async function readRaw(records: Tables['records'], key: string, signal: AbortSignal) {
   try {
-    return entryOf(await records.getEntity(OPT_OUT_PARTITION, key, { abortSignal: signal }));
+    return await records.getEntity<Record<string, unknown>>(OPT_OUT_PARTITION, key, { abortSignal: signal });
   } catch (error) {
     if (storageStatus(error) === 404) return undefined;
     throw error;
@@ -106,6 +119,77 @@ export async function optOutsOf(
     for await (const row of rows) found.push(entryOf(row));
     return found;
   });
+}
+
+/**
+ * The rows that stop a reply from `line` to `number`, as optOutsOf answers, from what this
+ * instance has read: for the SMS webhook, whose reply would otherwise cost a second storage
+ * request on every text. A change saved here (saveOptOut) is seen at once. One saved on another
+ * instance is seen within DEADLINES.optOutReadFreshMs: an answer older than that first asks
+ * storage for the opt-out rows written since the previous ask (by their Timestamp, with
+ * CHANGES_OVERLAP_MS for clocks and writes in flight) and forgets those numbers. Sends
+ * (lib/outbound/optOut.ts) read storage every time.
+ */
+export async function replyOptOutsOf(
+  settings: Settings,
+  number: string,
+  line: string,
+  signal: AbortSignal = storageDeadline(),
+): Promise<OptOutEntry[]> {
+  return withTables(settings, signal, async ({ records }) => {
+    const now = Date.now();
+    if (seen.storage !== records.url) {
+      seen.byNumber.clear();
+      seen.storage = records.url;
+      seen.checkedAt = now;
+    }
+    if (now - seen.checkedAt >= DEADLINES.optOutReadFreshMs) await forgetChanged(records, now, signal);
+    let known = seen.byNumber.get(number);
+    if (!known || now - known.readAt >= SEEN_MAX_AGE_MS) {
+      known = { rows: await rowsOfNumber(records, number, signal), readAt: now };
+      if (seen.byNumber.size >= SEEN_MAX_NUMBERS) seen.byNumber.clear();
+      seen.byNumber.set(number, known);
+    }
+    const blocking = known.rows.filter((row) => row.status === 'opted-out');
+    return settings.OPT_OUT_SCOPE === 'sender' ? blocking.filter((row) => row.line === line) : blocking;
+  });
+}
+
+const CHANGES_OVERLAP_MS = 60_000;
+/** A row deleted by hand is not among the changes: an answer is read again after this anyway. */
+const SEEN_MAX_AGE_MS = 600_000;
+const SEEN_MAX_NUMBERS = 10_000;
+/** Every row of each number read, whatever its status; when storage was last asked for changes. */
+const seen = { storage: '', checkedAt: 0, byNumber: new Map<string, { rows: OptOutEntry[]; readAt: number }>() };
+
+async function forgetChanged(records: Tables['records'], now: number, signal: AbortSignal): Promise<void> {
+  if (seen.byNumber.size) {
+    const { odata } = await import('@azure/data-tables');
+    const since = new Date(seen.checkedAt - CHANGES_OVERLAP_MS);
+    const changed = records.listEntities<{ number?: unknown }>({
+      queryOptions: {
+        filter: odata`PartitionKey eq ${OPT_OUT_PARTITION} and Timestamp ge ${since}`,
+        select: ['number'],
+      },
+      abortSignal: signal,
+    });
+    for await (const row of changed) if (typeof row.number === 'string') seen.byNumber.delete(row.number);
+  }
+  seen.checkedAt = now;
+}
+
+async function rowsOfNumber(records: Tables['records'], number: string, signal: AbortSignal): Promise<OptOutEntry[]> {
+  const { odata } = await import('@azure/data-tables');
+  const prefix = numberPrefix(number);
+  const rows: OptOutEntry[] = [];
+  const entities = records.listEntities({
+    queryOptions: {
+      filter: odata`PartitionKey eq ${OPT_OUT_PARTITION} and RowKey gt ${prefix} and RowKey lt ${prefix + AFTER}`,
+    },
+    abortSignal: signal,
+  });
+  for await (const row of entities) rows.push(entryOf(row));
+  return rows;
 }
 
 /** Notes on each row that stopped it that a send was refused, and what it was. Best effort: the refusal stands anyway. */

@@ -1,17 +1,22 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsole } from '../../dev/consoleBuild';
+import { buildTestConsole, type TestConsole } from '../support/consolePage';
 import { loadFunctions, routePrefix, startHost, type RunningHost } from '../../dev/functionsHost';
 import { flowGraph } from '../../lib/flows/graph';
 import { flowFileSchema } from '../../lib/flows/schema';
 import { functionSourceFiles, ROOT } from '../support/appHost';
 import { HAVE_BROWSER, launchBrowser, NO_BROWSER, ON_CI, type Browser } from '../support/browser';
 import { startPhone, type Phone } from '../support/phone';
+import { useSettings } from '../support/settings';
 
-const SHOTS = join(ROOT, 'docs', 'console');
+/** Screenshots go to .artifacts/console/; `npm run console:screenshots` (CONSOLE_SCREENSHOTS=1) renews the docs' own. */
+const SHOTS =
+  process.env.CONSOLE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'console') : join(ROOT, '.artifacts', 'console');
 const IVR = 'flows/examples/ivr.json';
+mkdirSync(SHOTS, { recursive: true });
 
 it.runIf(!HAVE_BROWSER && ON_CI)('has a browser on CI', () => {
   expect.fail(NO_BROWSER);
@@ -22,18 +27,24 @@ describe.runIf(HAVE_BROWSER)('the console in a browser', () => {
   let browser: Browser;
   let phone: Phone;
   let page: Page;
+  let built: TestConsole;
   const consoleUrl = () => `${phone.appUrl}/api/console`;
 
   beforeAll(async () => {
-    const built = await buildConsole();
-    expect(built.gzipBytes).toBeLessThan(150 * 1024);
-    phone = await startPhone({ flows: IVR });
+    built = await buildTestConsole();
+    phone = await startPhone({ flows: IVR, settings: { AzureWebJobsScriptRoot: built.root } });
+    // The page npm start builds: with the phone, pointed at this test's emulator.
+    const local = await buildConsole(built.root, {
+      phone: { url: phone.emulator.url, token: phone.emulator.phoneToken },
+    });
+    expect(local.gzipBytes).toBeLessThan(150 * 1024);
     browser = await launchBrowser();
     page = await browser.context.newPage();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await phone?.close();
+    built?.remove();
   });
 
   it('lists a call placed through the API, newest first', async () => {
@@ -103,6 +114,57 @@ describe.runIf(HAVE_BROWSER)('the console in a browser', () => {
     await page.screenshot({ path: join(SHOTS, 'flow.png'), fullPage: true });
   });
 
+  it('places a call from the phone through the IVR to voicemail by pressing keys; the log has it with its path', async () => {
+    const handset = await browser.context.newPage();
+    await handset.goto(`${consoleUrl()}#/phone`);
+    await handset.locator('#phone-to option').first().waitFor({ state: 'attached' });
+
+    // Text the line: the text and the app's reply appear in the thread.
+    const replies = handset.locator('ol.thread li.theirs');
+    await handset.locator('ol.thread[data-loaded]').waitFor({ state: 'attached' });
+    const before = await replies.count();
+    await handset.fill('#phone-text', 'Are you open today?');
+    await handset.keyboard.press('Enter');
+    await expect.poll(() => replies.count(), { timeout: 20_000 }).toBeGreaterThan(before);
+    expect(await handset.locator('ol.thread li.mine').last().textContent()).toContain('Are you open today?');
+
+    // Call: 0 for a person, nobody answers, voicemail; # ends the message.
+    await handset.selectOption('#phone-dial-outcome', 'no-answer');
+    await handset.click('#phone-call');
+    const status = handset.locator('p.call-status');
+    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toContain('Waiting for keys');
+    await handset.click('button[data-key="0"]');
+    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toContain('Recording your message');
+    const lit = () =>
+      handset
+        .locator('.phone-flow g.node.visited')
+        .evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-step')));
+    await expect
+      .poll(lit, { timeout: 20_000 })
+      .toEqual(expect.arrayContaining(['welcome', 'menu', 'operator', 'voicemail']));
+    await handset.screenshot({ path: join(SHOTS, 'phone.png'), fullPage: true });
+    // From the keyboard: with the focus on the keypad, typing # presses it.
+    await handset.focus('button[data-key="5"]');
+    await handset.keyboard.press('#');
+    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toContain('Call ended: completed');
+    const heard = (await handset.locator('ol.heard-lines').textContent()) ?? '';
+    expect(heard).toContain('Please leave a message after the beep');
+    expect(heard).toContain('ended with #');
+    await expect.poll(lit, { timeout: 20_000 }).toContain('goodbye');
+    expect(await lit()).not.toContain('sales');
+
+    const sid = await handset.locator('.live-call [data-sid]').getAttribute('data-sid');
+    await page.goto(`${consoleUrl()}#/calls`);
+    await page.locator(`tr[data-sid="${sid}"] a`).click();
+    await page.locator('svg.flow').waitFor();
+    const visited = await page
+      .locator('g.node.visited')
+      .evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-step')));
+    expect(visited).toEqual(expect.arrayContaining(['menu', 'operator', 'voicemail', 'goodbye']));
+    expect(await page.locator('p.path').textContent()).toContain('voicemail');
+    await handset.close();
+  }, 90_000);
+
   it('can be used from the keyboard: Tab reaches the sections and Enter opens one', async () => {
     const page = await browser.context.newPage();
     await page.goto(`${consoleUrl()}#/calls`);
@@ -123,9 +185,11 @@ describe.runIf(HAVE_BROWSER)('the console with function keys checked, as in Azur
   const KEY = 'console-test-key';
   let host: RunningHost;
   let browser: Browser;
+  let built: TestConsole;
 
   beforeAll(async () => {
-    await buildConsole();
+    built = await buildTestConsole();
+    useSettings({ AzureWebJobsScriptRoot: built.root });
     const functions = await loadFunctions(functionSourceFiles());
     host = await startHost({ functions, prefix: routePrefix(ROOT), log: () => {}, functionKey: KEY });
     browser = await launchBrowser();
@@ -133,6 +197,13 @@ describe.runIf(HAVE_BROWSER)('the console with function keys checked, as in Azur
   afterAll(async () => {
     await browser?.close();
     await host?.close();
+    built?.remove();
+  });
+
+  it('has no phone: the page the package ships leaves its code out', () => {
+    const html = readFileSync(built.file, 'utf8');
+    expect(html).not.toContain('LiveCalls');
+    expect(html).toContain("connect-src 'self';");
   });
 
   it('refuses the page and the data it reads without the key', async () => {

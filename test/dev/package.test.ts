@@ -96,6 +96,20 @@ describe('npm run package', () => {
     expect(existsSync(join(built.appDir, 'liquidjs.cjs'))).toBe(true);
   });
 
+  it('keeps what only some requests use out of every module a cold start loads', () => {
+    const sources = coldStartModules(built.appDir).flatMap(
+      (file) => (JSON.parse(readFileSync(join(built.appDir, `${file}.map`), 'utf8')) as { sources: string[] }).sources,
+    );
+    expect(sources).toEqual(expect.arrayContaining(['functions/smsWebhook.ts', 'lib/flows/messaging.ts']));
+    const packages = ['re2js', 'liquidjs', '@azure/data-tables', '@azure/identity', 'twilio/lib/rest'];
+    for (const name of packages)
+      expect(
+        sources.filter((source) => source.includes(`node_modules/${name}/`)),
+        name,
+      ).toEqual([]);
+    expect(sources.filter((source) => /^(lib\/console|hooks)\//.test(source))).toEqual([]);
+  });
+
   it('maps the bundle back to the TypeScript sources for stack traces', () => {
     const map = JSON.parse(readFileSync(join(built.appDir, 'main.mjs.map'), 'utf8')) as { sources: string[] };
     expect(map.sources).toEqual(expect.arrayContaining(['functions/smsWebhook.ts', 'lib/records/handlers.ts']));
@@ -283,3 +297,16 @@ describe('the package, served by the local host', () => {
     }
   });
 });
+
+/** main.mjs and the chunks it imports statically, and theirs: what Node compiles before the first request. */
+function coldStartModules(appDir: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const code = readFileSync(join(appDir, file), 'utf8');
+    for (const [, imported] of code.matchAll(/(?:from|import)\s*["']\.\/([\w-]+\.mjs)["']/g)) visit(imported!);
+  };
+  visit('main.mjs');
+  return [...seen];
+}

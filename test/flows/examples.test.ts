@@ -47,14 +47,16 @@ describe('flows/examples/ivr.json', () => {
     );
   });
 
-  it('option 2 rings support, one number after the other', async () => {
-    const call = await phone().call({ digits: ['2'], dialOutcome: 'no-answer' });
+  it('option 2 rings support, one number after the other, then the operator, then takes a voicemail', async () => {
+    const call = await phone().call({ digits: ['2', '#'], dialOutcome: 'no-answer' });
     expect(call.path).toBe(
-      'welcome · menu · pressed 2 · support · dial +15550100002 no-answer · dial +15550100003 no-answer · operator · dial +15550100000 no-answer',
+      'welcome · menu · pressed 2 · support · dial +15550100002 no-answer · dial +15550100003 no-answer · operator · dial +15550100000 no-answer · voicemail · recorded 5 s · goodbye',
     );
     expect(call.heard).toContain('Say: Connecting you to support.');
-    expect(call.heard).toContain('Say: Sorry, nobody could take your call. Please try again later. Goodbye.');
-    expect(call.heard.at(-1)).toBe('Hangup:');
+    expect(call.heard).toContain(
+      'Say: Sorry, nobody could take your call. Please leave a message after the beep, and press the pound key when you are done.',
+    );
+    expect(call.heard.slice(-2)).toEqual(['Say: Thanks for your message. We will call you back. Goodbye.', 'Hangup:']);
   });
 
   it('plays, pauses and redirects: the welcome, the menu, the hours and back to the menu', async () => {

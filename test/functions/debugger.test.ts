@@ -68,7 +68,11 @@ describe('POST /api/twilio/debugger', () => {
     expect(placed.status).toBe(201);
     const { sid } = (await placed.json()) as { sid: string };
     await twilio.emulator.waitForCall(sid, 20_000);
-    const record = await recordOf(sid, (r) => r.events.some((event) => event.source === 'debugger'));
+    // The event and the record's summary are two writes: wait until both are there.
+    const record = await recordOf(
+      sid,
+      (r) => r.errorCode !== undefined && r.events.some((event) => event.source === 'debugger'),
+    );
     expect(record.errorCode).toBe(11200);
     expect(record.events.find((event) => event.source === 'debugger')).toMatchObject({
       errorCode: 11200,

@@ -7,6 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TableClient } from '@azure/data-tables';
+import { shortenDeadlinesForTests } from '../../lib/config/deadlines';
+import { OPT_OUT_PARTITION } from '../../lib/records/optOuts';
+import { keyPart, RECORDS_TABLE } from '../../lib/records/tables';
 import { forwardUrgentTo, writeFlowFile } from '../support/flowFile';
 import { startQueuedApp, type QueuedApp } from '../support/appHost';
 import { postSigned } from '../support/signed';
@@ -163,6 +167,35 @@ describe('a messaging rule', () => {
     expect(later.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
     await textLine(number, 'start');
     expect((await textLine(number, 'hello')).text).toContain('<Message>Thanks!</Message>');
+  });
+
+  it('withholds replies after a STOP taken on another instance within optOutReadFreshMs, not before', async () => {
+    const restore = shortenDeadlinesForTests({ optOutReadFreshMs: 1_000 });
+    try {
+      const number = aNumber();
+      expect((await textLine(number, 'hello')).text).toContain('<Message>Thanks!</Message>');
+      // Another instance's STOP: in storage, unknown to this one.
+      const records = TableClient.fromConnectionString(queued.azurite.connectionString, RECORDS_TABLE, {
+        allowInsecureConnection: true,
+      });
+      await records.upsertEntity({
+        partitionKey: OPT_OUT_PARTITION,
+        rowKey: `${keyPart(number)}|${keyPart(TEST_PHONE_NUMBER)}`,
+        number,
+        line: TEST_PHONE_NUMBER,
+        status: 'opted-out',
+        keyword: 'STOP',
+        at: new Date().toISOString(),
+        messageSid: sid('SM'),
+      });
+      // This instance answers from what it read a moment ago…
+      expect((await textLine(number, 'hello')).text).toContain('<Message>Thanks!</Message>');
+      // …and asks storage what changed once that is optOutReadFreshMs old.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect((await textLine(number, 'hello')).text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
+    } finally {
+      restore();
+    }
   });
 
   it('does not forward to a number that opted out: the queued text is refused before Twilio, once', async () => {

@@ -92,6 +92,8 @@ export interface Phone {
   /** The local Twilio emulator (TWILIO_API_BASE_URL), e.g. for `simulate`. */
   emulatorUrl: string;
   number: string;
+  /** The emulator, and the token of its phone routes (the console's phone: dev/emulator/rest/liveCalls.ts). */
+  emulator: { url: string; phoneToken: string };
   call(options?: CallOptions): Promise<PlayedCall>;
   /** Asks the app to place a call (POST /api/calls) and plays it to its end. */
   placeCall(options?: PlaceCallOptions): Promise<PlayedCall>;
@@ -175,6 +177,7 @@ export async function startPhone({
     appUrl: app.url,
     emulatorUrl: emulator.url,
     number: TEST_PHONE_NUMBER,
+    emulator: { url: emulator.url, phoneToken: emulator.phoneToken },
     async call(options = {}) {
       emulator.setScript({
         ...(options.recordingSeconds !== undefined ? { recordingSeconds: options.recordingSeconds } : {}),

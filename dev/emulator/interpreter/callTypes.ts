@@ -2,6 +2,7 @@
  * The shapes the TwiML interpreter (callFlow.ts), its verbs (voiceVerbs.ts) and whoever runs a
  * call with it (the REST side, `simulate`) share: its options, its control, its result.
  */
+import type { LiveCaller } from './liveCaller';
 import type { TwimlElement } from './twiml';
 import type { WebhookResult } from './webhook';
 
@@ -156,6 +157,8 @@ export interface CallFlowOptions {
   /** Requested with ErrorCode and ErrorUrl when the first document cannot be fetched or read. */
   fallback?: { url: string; method?: string };
   script?: CallScript;
+  /** A caller who answers live (the console's phone): each <Gather> and <Record> waits for it; the script's keys and words are not used. */
+  caller?: LiveCaller;
   /** Outbound API calls are answered before their TwiML is requested; inbound calls are not. */
   answered?: boolean;
   /** Verbs run before the emulated caller gives up (bounds Redirect loops); default 50. */

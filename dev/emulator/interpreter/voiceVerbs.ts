@@ -12,6 +12,7 @@ import {
   type Step,
   type TranscriptLine,
 } from './callTypes';
+import { listenToGather, listenToRecord } from './liveCaller';
 import { accountUrl, API_VERSION, MAX_CALL_SECONDS, newSid, rfc2822 } from './twilioApi';
 import { isElement, parseTwiml, textOf, TwimlError, type TwimlElement } from './twiml';
 import { httpMethod, type WebhookRequest, type WebhookResult } from './webhook';
@@ -211,19 +212,54 @@ function pressed(
   };
 }
 
-function gather(call: VerbContext, verb: TwimlElement, document: Document): Step {
+async function gather(call: VerbContext, verb: TwimlElement, document: Document): Promise<Step> {
+  const before = call.seconds;
   for (const child of verb.children.filter(isElement)) media(call, child, 1);
-  const got = gatherInput(call, verb);
+  const live = call.options.caller ? await gatherLive(call, verb, call.seconds - before) : undefined;
+  if (live === 'hangup') {
+    call.say({ verb: 'Gather', text: 'the caller hangs up' });
+    return { then: 'end', endedBy: 'hangup' };
+  }
+  const got = live ? live.got : gatherInput(call, verb);
   if (got) {
-    call.seconds += 2;
+    call.seconds += live ? live.seconds : 2;
     return navigate(call, verb, got.heard, actionOf(verb, document, got.params));
   }
   // No input, or only the finish key: Twilio makes no request and runs the next verb.
-  call.seconds += Number(verb.attributes.timeout ?? 5) || 5;
+  call.seconds += live ? live.seconds : Number(verb.attributes.timeout ?? 5) || 5;
   if (verb.attributes.actionOnEmptyResult === 'true') return navigate(call, verb, 'no input', actionOf(verb, document));
   call.say({ verb: 'Gather', text: 'no input; continues' });
   return CONTINUE;
 }
+
+/** A Gather answered by a live caller: it waits in real time for the caller's keys or words. */
+async function gatherLive(
+  call: VerbContext,
+  verb: TwimlElement,
+  promptSeconds: number,
+): Promise<{ got: ReturnType<typeof gatherInput>; seconds: number } | 'hangup'> {
+  const attrs = verb.attributes;
+  const numDigits = Number(attrs.numDigits);
+  const { heard, seconds } = await listenToGather(
+    call.options.caller!,
+    {
+      input: (attrs.input ?? 'dtmf').toLowerCase().split(/\s+/),
+      ...(Number.isInteger(numDigits) && numDigits > 0 ? { numDigits } : {}),
+      finishOnKey: attrs.finishOnKey ?? '#',
+    },
+    { timeout: Number(attrs.timeout ?? 5) || 5, promptSeconds },
+    liveSignal(call),
+  );
+  if ('hangup' in heard) return 'hangup';
+  const got = 'keys' in heard ? pressed(heard.keys, attrs) : 'speech' in heard ? spoken(heard.speech) : undefined;
+  return { got, seconds };
+}
+
+/** A live wait ends when the emulator stops or the call is hung up or redirected through the REST API. */
+const liveSignal = (call: VerbContext) => {
+  const signals = [call.options.signal, call.options.control?.signal].filter((signal) => signal !== undefined);
+  return signals.length ? AbortSignal.any(signals) : undefined;
+};
 
 function redirect(call: VerbContext, verb: TwimlElement, document: Document): Step {
   const to = { url: resolveUrl(textOf(verb), document, verb.name), method: httpMethod(verb.attributes.method) };
@@ -317,11 +353,13 @@ function recordEnd(call: VerbContext, finishOnKey: string): string {
   return [...keys].find((key) => finishOnKey.includes(key)) ?? 'hangup';
 }
 
-function record(call: VerbContext, verb: TwimlElement, document: Document): Step {
+async function record(call: VerbContext, verb: TwimlElement, document: Document): Promise<Step> {
   const attrs = verb.attributes;
   const maxLength = Number(attrs.maxLength ?? 3600) || 3600;
-  const seconds = Math.min(call.options.script?.recordingSeconds ?? 5, maxLength);
-  const ended = recordEnd(call, attrs.finishOnKey ?? DEFAULT_RECORD_FINISH_KEYS);
+  const finishOnKey = attrs.finishOnKey ?? DEFAULT_RECORD_FINISH_KEYS;
+  const { ended, seconds } = call.options.caller
+    ? await listenToRecord(call.options.caller, finishOnKey, maxLength, liveSignal(call))
+    : { ended: recordEnd(call, finishOnKey), seconds: Math.min(call.options.script?.recordingSeconds ?? 5, maxLength) };
   call.seconds += seconds;
   const recording = makeRecording(call, verb, document, seconds, 'RecordVerb');
   transcription(call, verb, document, recording);

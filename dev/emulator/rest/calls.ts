@@ -1,6 +1,7 @@
 /** The Calls resource: create, list, fetch and update (hang up, redirect), and each call's run from queued to its end. */
 import { DEFAULT_MAX_STEPS, runCallFlow } from '../interpreter/callFlow';
 import { CallControl, type CallFlowOptions, type CallStart } from '../interpreter/callTypes';
+import type { LiveCall } from './liveCalls';
 import { detect, machineDetectionOf, type Detected, type MachineDetection } from './machineDetection';
 import { createMessage } from './messages';
 import {
@@ -268,6 +269,7 @@ async function converse(state: EmulatorState, call: EmulatedCall): Promise<numbe
     start: call.start,
     fallback: call.fallback,
     script: call.script,
+    ...(call.live ? { caller: call.live } : {}),
     answered: call.direction !== 'inbound',
     maxSteps: state.maxSteps ?? DEFAULT_MAX_STEPS,
     timeLimit: call.timeLimit,
@@ -276,6 +278,7 @@ async function converse(state: EmulatorState, call: EmulatedCall): Promise<numbe
     control: call.control,
     onLine: (line) => {
       call.transcript.push(line);
+      call.live?.changed();
       state.log(`call ${call.sid} ${line.verb} ${line.text}`);
     },
     onRequest: (request) => recordRequest(state, request),
@@ -320,6 +323,7 @@ async function finish(state: EmulatorState, call: EmulatedCall, sequence: { next
     });
   }
   call.done = true;
+  call.live?.changed();
 }
 
 /** Status=completed hangs up (canceled before answer), Status=canceled cancels a call not yet answered; Url or Twiml redirects it. */
@@ -394,6 +398,7 @@ export function ringNumber(
   from: string,
   to: string,
   script: EmulatedCall['script'],
+  live?: LiveCall,
 ): EmulatedCall {
   const number = numberByPhone(state, to);
   if (!number) throw new TwilioApiError(404, 20404, `${to} is not a number of this account`);
@@ -416,6 +421,7 @@ export function ringNumber(
     timeLimit: MAX_CALL_SECONDS,
     startTime: basics.dateCreated,
     script,
+    ...(live ? { live } : {}),
   };
   return begin(state, call, 'inbound');
 }

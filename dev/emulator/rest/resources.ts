@@ -10,6 +10,7 @@ import type {
 import { API_VERSION, rfc2822 } from '../interpreter/twilioApi';
 import type { MachineDetection } from './machineDetection';
 import type { WebhookResult } from '../interpreter/webhook';
+import type { LiveCall } from './liveCalls';
 
 export type CallStatus =
   'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
@@ -68,6 +69,8 @@ export interface EmulatedCall {
   unused?: CallFlowResult['unused'];
   /** True once the call has ended and its last status callback has been answered. */
   done: boolean;
+  /** A live call's caller (liveCalls.ts), who answers as the call goes. */
+  live?: LiveCall;
 }
 
 /** How the callee of a call answers, on top of what it does during the call. */

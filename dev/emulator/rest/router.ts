@@ -26,6 +26,8 @@ export interface Route {
   method: 'GET' | 'POST' | 'DELETE';
   /** Matched against the path; for the REST API the first group is the account SID. */
   pattern: RegExp;
+  /** Also open to the console's phone: its token (`Authorization: Bearer …`) instead of Basic auth, from a page on this machine (CORS). */
+  phone?: true;
   handle(request: ApiRequest): ApiResponse | Promise<ApiResponse>;
 }
 
@@ -38,18 +40,28 @@ export const notFound = (path: string) =>
   new TwilioApiError(404, 20404, `The requested resource ${path} was not found`);
 
 export function createRouter(state: EmulatorState, routes: Route[]): Server {
-  const expectedAuth = Buffer.from(`Basic ${Buffer.from(`${state.accountSid}:${state.authToken}`).toString('base64')}`);
-  const authenticated = (req: IncomingMessage) => {
+  const basic = Buffer.from(`Basic ${Buffer.from(`${state.accountSid}:${state.authToken}`).toString('base64')}`);
+  const bearer = Buffer.from(`Bearer ${state.phoneToken}`);
+  const matches = (given: Buffer, expected: Buffer) =>
+    given.length === expected.length && timingSafeEqual(given, expected);
+  const phoneRoute = (path: string) => routes.some((route) => route.phone && route.pattern.test(path));
+  const authenticated = (req: IncomingMessage, path: string) => {
     const given = Buffer.from(req.headers.authorization ?? '');
-    return given.length === expectedAuth.length && timingSafeEqual(given, expectedAuth);
+    return matches(given, basic) || (matches(given, bearer) && phoneRoute(path));
   };
 
   const answer = async (req: IncomingMessage, res: ServerResponse) => {
     const target = new URL(req.url ?? '/', 'http://emulator');
+    const cors = phoneRoute(target.pathname) ? corsHeaders(req.headers.origin) : {};
+    for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
+    if (req.method === 'OPTIONS' && 'Access-Control-Allow-Origin' in cors) {
+      res.writeHead(204).end();
+      return;
+    }
     let response: ApiResponse;
     try {
       const body = await readBody(req);
-      if (!authenticated(req)) {
+      if (!authenticated(req, target.pathname)) {
         res.setHeader('WWW-Authenticate', 'Basic realm="Twilio API"');
         throw new TwilioApiError(401, 20003, 'Authenticate');
       }
@@ -74,6 +86,18 @@ export function createRouter(state: EmulatorState, routes: Route[]): Server {
     state.log(`${req.method} ${target.pathname} ${response.status}`);
   };
   return createServer((req, res) => void answer(req, res));
+}
+
+/** The console's phone runs in a page of the local app: only an origin on this machine may read the answers. */
+function corsHeaders(origin: string | undefined): Record<string, string> {
+  if (!origin || !/^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(origin)) return {};
+  return {
+    'Access-Control-Allow-Origin': origin,
+    'Access-Control-Allow-Methods': 'GET, POST',
+    'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+    'Access-Control-Max-Age': '600',
+    Vary: 'Origin',
+  };
 }
 
 async function dispatch(

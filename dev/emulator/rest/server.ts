@@ -4,10 +4,12 @@
  * then run as Twilio runs them: signed webhooks, TwiML, status callbacks. Each resource lives
  * in its own file; this one puts them together and starts listening.
  */
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { callRoutes } from './calls';
 import type { TranscriptLine } from '../interpreter/callTypes';
 import { Clock } from './clock';
+import { liveCallRoutes } from './liveCalls';
 import { messageRoutes } from './messages';
 import { addNumber, numberRoutes } from './numbers';
 import { recordingRoutes } from './recordings';
@@ -47,6 +49,8 @@ export interface Emulator {
   /** The base URL to give TWILIO_API_BASE_URL, e.g. http://127.0.0.1:53123 */
   url: string;
   accountSid: string;
+  /** Made up at start: the console's phone sends it (`Authorization: Bearer …`) to the live-call and texting routes. */
+  phoneToken: string;
   calls: ReadonlyMap<string, EmulatedCall>;
   messages: ReadonlyMap<string, EmulatedMessage>;
   phoneNumbers: ReadonlyMap<string, EmulatedPhoneNumber>;
@@ -75,6 +79,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     ...messageRoutes(state),
     ...numberRoutes(state),
     ...recordingRoutes(state),
+    ...liveCallRoutes(state),
     ...toolRoutes(state, (sid, timeoutMs) =>
       state.calls.has(sid) ? waitFor(state.calls, sid, timeoutMs) : waitFor(state.messages, sid, timeoutMs),
     ),
@@ -89,6 +94,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   return {
     url: state.url,
     accountSid: state.accountSid,
+    phoneToken: state.phoneToken,
     calls: state.calls,
     messages: state.messages,
     phoneNumbers: state.numbers,
@@ -121,6 +127,7 @@ function createState(options: EmulatorOptions): EmulatorState {
   return {
     accountSid,
     authToken,
+    phoneToken: randomBytes(24).toString('base64url'),
     url: '',
     script: { ...options.script },
     callees: new Map(),

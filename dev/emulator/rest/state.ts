@@ -17,6 +17,8 @@ export interface EmulatorScript extends EmulatorCallScript {
 export interface EmulatorState {
   readonly accountSid: string;
   readonly authToken: string;
+  /** What the console's phone authenticates with (Bearer): it opens only the routes marked `phone`. */
+  readonly phoneToken: string;
   /** The emulator's own base URL, known once it listens. */
   url: string;
   script: EmulatorScript;

@@ -41,19 +41,7 @@ export function toolRoutes(
     if (waitMs) await waitFor(sid, waitMs).catch(() => undefined);
   };
   return [
-    {
-      method: 'GET',
-      pattern: /^\/_emulator$/,
-      handle: () => ({
-        status: 200,
-        json: {
-          accountSid: state.accountSid,
-          phoneNumbers: [...state.numbers.values()].map((n) => n.phoneNumber),
-          calls: state.calls.size,
-          messages: state.messages.size,
-        },
-      }),
-    },
+    { method: 'GET', pattern: /^\/_emulator$/, phone: true, handle: () => ({ status: 200, json: summary(state) }) },
     {
       method: 'GET',
       pattern: /^\/_emulator\/calls\/([A-Za-z0-9]+)$/,
@@ -97,6 +85,7 @@ export function toolRoutes(
     {
       method: 'POST',
       pattern: /^\/_emulator\/messages$/,
+      phone: true,
       handle: async ({ form }) => {
         const [from, to] = caller(form);
         const { message, replies, error } = await textNumber(
@@ -112,6 +101,14 @@ export function toolRoutes(
     },
   ];
 }
+
+/** GET /_emulator: the account, its numbers (the phone offers them to call), how many calls and messages. */
+const summary = (state: EmulatorState) => ({
+  accountSid: state.accountSid,
+  phoneNumbers: [...state.numbers.values()].map((n) => n.phoneNumber),
+  calls: state.calls.size,
+  messages: state.messages.size,
+});
 
 function caller(form: Form): [from: string, to: string] {
   const from = first(form, 'From');

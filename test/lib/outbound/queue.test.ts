@@ -40,6 +40,13 @@ describe('the outbound queue (its own Azurite)', () => {
     expect(await read('test-queue-created')).toEqual([text('k1')]);
   });
 
+  it('queues each message once when several find the queue missing at the same time', async () => {
+    const keys = Array.from({ length: 24 }, (_, index) => `once-${index}`);
+    await enqueueTo(settings, 'test-queue-once', keys.map(text), signal());
+    const queued = [...(await read('test-queue-once')), ...(await read('test-queue-once'))];
+    expect(queued.map((message: { key: string }) => message.key).sort()).toEqual([...keys].sort());
+  });
+
   it('keeps a delayed message out of sight until its time', async () => {
     await enqueueTo(settings, 'test-queue-delayed', [text('later')], signal(), 60);
     expect(await read('test-queue-delayed')).toEqual([]);

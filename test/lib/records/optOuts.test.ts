@@ -37,6 +37,16 @@ describe('the opt-out list (Azurite)', () => {
     expect(await optOutsOf(settings, number, LINE)).toEqual([first]);
   });
 
+  it('does not undo a later START when an earlier STOP is delivered again', async () => {
+    const number = uniqueNumber();
+    const stopSid = sid();
+    await stop(number, LINE, stopSid);
+    await start(number);
+    // Twilio redelivers the STOP (its first delivery timed out at our end): the START still stands.
+    await stop(number, LINE, stopSid);
+    expect(await optOutsOf(settings, number, LINE)).toEqual([]);
+  });
+
   it('covers every line of ours by default, and only the line texted with OPT_OUT_SCOPE=sender', async () => {
     const number = uniqueNumber();
     await stop(number, OTHER_LINE);

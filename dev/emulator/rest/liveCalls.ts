@@ -1,0 +1,208 @@
+/**
+ * Live calls (the emulator's own, not Twilio's): a call to one of the account's numbers whose
+ * caller answers as it goes, from the console's phone. `POST /_emulator/LiveCalls` rings the
+ * number; `POST /_emulator/LiveCalls/{sid}/Input` presses keys, says words, stays silent or
+ * hangs up; `GET /_emulator/LiveCalls/{sid}?after=N&wait=S` answers the transcript lines after
+ * the first N and what the call waits for, holding the request up to S seconds until there is
+ * news. The call itself is an ordinary incoming call: webhooks, callbacks, the REST API.
+ * `GET /_emulator/messages?Number=` is the phone's text thread.
+ */
+import { ringNumber } from './calls';
+import { DIAL_OUTCOMES, type DialOutcome } from '../interpreter/callTypes';
+import type { CallerAction, InputPrompt, LiveCaller } from '../interpreter/liveCaller';
+import { boolean, first, INVALID_PARAMETER, isCallAddress, oneOf, type Form } from './params';
+import { callJson, messageJson, TwilioApiError, type EmulatedCall } from './resources';
+import { notFound, type Route } from './router';
+import type { EmulatorState } from './state';
+
+/** Actions a caller may send ahead of the verb that takes them (keys pressed while a prompt is said). */
+const MAX_QUEUED_ACTIONS = 32;
+/** How long one events request is held at most. */
+const MAX_POLL_SECONDS = 25;
+const MAX_SPEECH_CHARACTERS = 500;
+
+/** The caller's side of a live call: actions wait in a queue for the verb that asks, and whoever polls hears of each change. */
+export class LiveCall implements LiveCaller {
+  waiting: InputPrompt | undefined;
+  private readonly queued: CallerAction[] = [];
+  private taker: ((action: CallerAction | undefined) => void) | undefined;
+  private readonly watchers = new Set<() => void>();
+
+  next(prompt: InputPrompt, signal?: AbortSignal): Promise<CallerAction | undefined> {
+    const ready = this.queued.shift();
+    if (ready) return Promise.resolve(ready);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => take(undefined), Math.max(0, Date.parse(prompt.until) - Date.now()));
+      const take = (action: CallerAction | undefined) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', aborted);
+        this.taker = undefined;
+        this.waiting = undefined;
+        this.changed();
+        resolve(action);
+      };
+      const aborted = () => take(undefined);
+      if (signal?.aborted) return take(undefined);
+      signal?.addEventListener('abort', aborted);
+      this.taker = take;
+      this.waiting = prompt;
+      this.changed();
+    });
+  }
+
+  /** Gives the waiting verb the action, or keeps it for the next one; false when too many wait already. */
+  act(action: CallerAction): boolean {
+    if (this.taker) this.taker(action);
+    else if (this.queued.length >= MAX_QUEUED_ACTIONS) return false;
+    else this.queued.push(action);
+    return true;
+  }
+
+  get isWaiting(): boolean {
+    return this.taker !== undefined;
+  }
+
+  /** Resolves at the next change (a transcript line, a wait begun or ended, the end), or after `ms`. */
+  news(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.watchers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.watchers.add(done);
+    });
+  }
+
+  changed(): void {
+    for (const watcher of [...this.watchers]) watcher();
+  }
+}
+
+export interface LiveCallReport {
+  call: ReturnType<typeof callJson>;
+  done: boolean;
+  /** Transcript lines after the `after` asked for, and the count to ask after next time. */
+  lines: EmulatedCall['transcript'];
+  next: number;
+  waiting: InputPrompt | null;
+  error?: { code: number; message: string };
+}
+
+const report = (call: EmulatedCall, live: LiveCall, after: number): LiveCallReport => ({
+  call: callJson(call),
+  done: call.done,
+  lines: call.transcript.slice(after),
+  next: call.transcript.length,
+  waiting: live.waiting ?? null,
+  ...(call.error ? { error: call.error } : {}),
+});
+
+export function liveCallRoutes(state: EmulatorState): Route[] {
+  const find = (sid: string | undefined, path: string) => {
+    const call = state.calls.get(sid ?? '');
+    if (!call?.live) throw notFound(path);
+    return { call, live: call.live };
+  };
+  return [
+    {
+      // A phone's thread: every text to or from Number, oldest first.
+      method: 'GET',
+      pattern: /^\/_emulator\/messages$/,
+      phone: true,
+      handle: ({ query }) => {
+        const number = query.get('Number') ?? '';
+        if (!isCallAddress(number))
+          throw new TwilioApiError(400, INVALID_PARAMETER, `Invalid Number: ${number || '(missing)'}`);
+        const thread = [...state.messages.values()]
+          .filter((message) => message.from === number || message.to === number)
+          .sort((a, b) => a.dateCreated.getTime() - b.dateCreated.getTime());
+        return { status: 200, json: { messages: thread.map(messageJson) } };
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/_emulator\/LiveCalls$/,
+      phone: true,
+      handle: ({ form }) => {
+        const live = new LiveCall();
+        const call = ringNumber(state, ...parties(form), liveScript(state, form), live);
+        return { status: 201, json: report(call, live, 0) };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/_emulator\/LiveCalls\/([A-Za-z0-9]+)$/,
+      phone: true,
+      handle: async ({ sids, path, query }) => {
+        const { call, live } = find(sids[0], path);
+        const after = Math.max(0, Math.floor(Number(query.get('after')) || 0));
+        const waitMs = Math.min(Math.max(Number(query.get('wait')) || 0, 0), MAX_POLL_SECONDS) * 1000;
+        if (waitMs && !call.done && call.transcript.length <= after)
+          await Promise.race([live.news(waitMs), state.clock.job(call.sid)]);
+        return { status: 200, json: report(call, live, after) };
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/_emulator\/LiveCalls\/([A-Za-z0-9]+)\/Input$/,
+      phone: true,
+      handle: ({ sids, path, form }) => {
+        const { call, live } = find(sids[0], path);
+        if (call.done) throw new TwilioApiError(400, 21220, 'Call is not in-progress. Cannot take input.');
+        const action = callerAction(form);
+        // A hangup while the app is answering interrupts the request, as a hangup through the REST API does.
+        if ('hangup' in action && !live.isWaiting) call.control.hangup();
+        else if (!live.act(action))
+          throw new TwilioApiError(429, 20429, `Too many inputs wait for the call: at most ${MAX_QUEUED_ACTIONS}`);
+        return { status: 200, json: { accepted: true } };
+      },
+    },
+  ];
+}
+
+function parties(form: Form): [from: string, to: string] {
+  const from = first(form, 'From');
+  const to = first(form, 'To');
+  if (!from || !isCallAddress(from)) throw new TwilioApiError(400, 21212, `Invalid 'From': ${from ?? '(missing)'}`);
+  if (!to) throw new TwilioApiError(400, 21201, "No 'To' number is specified");
+  return [from, to];
+}
+
+/** The emulator's script (dial outcome, transcription), without scripted keys or words: the caller gives those live. */
+function liveScript(state: EmulatorState, form: Form): EmulatedCall['script'] {
+  const dialOutcome = oneOf(form, 'DialOutcome', DIAL_OUTCOMES) as DialOutcome | undefined;
+  const script = { ...state.script, ...(dialOutcome ? { dialOutcome } : {}) };
+  delete script.digits;
+  delete script.speech;
+  delete script.inputs;
+  return script;
+}
+
+/** Exactly one of Digits, Speech, Silence=true or Hangup=true. */
+function callerAction(form: Form): CallerAction {
+  const given = ['Digits', 'Speech', 'Silence', 'Hangup'].filter((name) => form.has(name));
+  if (given.length !== 1)
+    throw new TwilioApiError(
+      400,
+      INVALID_PARAMETER,
+      `Give exactly one of Digits, Speech, Silence=true or Hangup=true${given.length ? ` (got ${given.join(', ')})` : ''}`,
+    );
+  const digits = first(form, 'Digits');
+  const speech = first(form, 'Speech');
+  if (digits !== undefined) {
+    if (!/^[0-9*#]{1,32}$/.test(digits))
+      throw new TwilioApiError(400, INVALID_PARAMETER, `Invalid Digits: "${digits}" is not 1 to 32 of 0-9, * and #`);
+    return { keys: digits };
+  }
+  if (speech !== undefined) {
+    const words = speech.trim();
+    if (!words || words.length > MAX_SPEECH_CHARACTERS)
+      throw new TwilioApiError(400, INVALID_PARAMETER, `Invalid Speech: 1 to ${MAX_SPEECH_CHARACTERS} characters`);
+    return { speech: words };
+  }
+  const name = given[0]!;
+  if (boolean(form, name) !== true) throw new TwilioApiError(400, INVALID_PARAMETER, `Invalid ${name}: only true`);
+  return name === 'Silence' ? { silence: true } : { hangup: true };
+}
