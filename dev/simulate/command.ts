@@ -1,5 +1,5 @@
 /**
- * `npm run simulate -- <sms|call|place-call|campaign|fake-crm> …`: try the app as Twilio and a phone would,
+ * `npm run simulate -- <sms|call|place-call|converse|campaign|fake-crm> …`: try the app as Twilio and a phone would,
  * against npm start (http://localhost:7071) or any deployment with --url.
  */
 import { integerOption, parseCommandLine, UsageError } from '../cli/args';
@@ -10,6 +10,7 @@ import { simulatedTime } from './clock';
 import { simulateContext } from './context';
 import { simulateCall, simulateSms } from './inbound';
 import { simulateCampaign } from './campaign';
+import { simulateConverse } from './converse';
 import { FAKE_CRM_PORT, serveFakeCrm } from './fakeCrm';
 import { simulatePlaceCall } from './placeCall';
 
@@ -47,6 +48,11 @@ Commands:
       serve the CRM of flows/examples/crm-lookup.json on 127.0.0.1 (default port 7079) until
       Ctrl-C, write .local/flows/crm-lookup.json (the example pointed at it) and print how to
       start the app with it and which caller gets which answer (docs/flows.md)
+  converse --flow-step <step> [--replies "5|-|yes|STOP"] [--to <number>] [--var name=value]… [--key <function key>]
+      start a text conversation (POST /api/messages with flow) with --to (default +15550100199),
+      then text each reply from them through the local emulator; - leaves a question
+      unanswered: the conversation timer runs at its deadline (--replies=-|… when the
+      first is -). Prints the conversation's path as it grows (GET /api/conversations/{id})
 
 Options for every command:
   --url <origin>   the app to send the webhooks to (default: npm start's, else
@@ -149,6 +155,18 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
       }
       case 'campaign':
         return campaignCommand(rest, io);
+      case 'converse': {
+        const { values } = parseCommandLine(rest, {
+          ...COMMON,
+          'flow-step': { type: 'string' },
+          replies: { type: 'string' },
+          to: { type: 'string' },
+          from: { type: 'string' },
+          var: { type: 'string', multiple: true },
+          key: { type: 'string' },
+        });
+        return simulateConverse(simulateContext(io, values), values);
+      }
       case 'fake-crm': {
         const { values } = parseCommandLine(rest, { port: { type: 'string' } });
         return serveFakeCrm(io, integerOption(values.port, 'port', 0, 65535) ?? FAKE_CRM_PORT);

@@ -15,7 +15,7 @@ import type { FlowFile } from './schema';
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** A 400 naming each variable whose name a template could not read, or all of them when they are too large. */
-function variablesProblems(variables: Record<string, unknown> | undefined): void {
+export function variablesProblems(variables: Record<string, unknown> | undefined): void {
   if (variables === undefined) return;
   const problems = Object.keys(variables)
     .filter((name) => !VARIABLE_NAME.test(name))

@@ -6,22 +6,23 @@
  * reachability, loops) are checked in check.ts.
  */
 import * as z from 'zod';
-import { ACTION_KINDS, ACTIONS, type VoiceAction, type VoiceActionInput } from './actions';
+import { ACTIONS, kindsOf, type VoiceAction, type VoiceActionInput } from './actions';
 import { e164, https, stepName, text } from './fields';
 import { didYouMean } from '../config/zodMessages';
 import { patternProblem } from './pattern';
 
 // Voice actions: one module each, listed in actions/index.ts ---------------------------------
 
-export const voiceAction = z.union(
-  ACTION_KINDS.map((kind) => z.strictObject({ [kind]: ACTIONS[kind].schema })) as unknown as [
-    z.ZodType,
-    ...z.ZodType[],
-  ],
-  {
-    error: `must be one action: ${ACTION_KINDS.slice(0, -1).join(', ')} or ${ACTION_KINDS.at(-1)}, each alone in its object`,
-  },
-) as unknown as z.ZodType<VoiceAction, VoiceActionInput>;
+/** One action of a channel's steps: `{ "<kind>": value }`, a kind its channel may hold. */
+const actionOfChannel = (channel: 'voice' | 'messaging') => {
+  const kinds = kindsOf(channel);
+  return z.union(
+    kinds.map((kind) => z.strictObject({ [kind]: ACTIONS[kind].schema })) as unknown as [z.ZodType, ...z.ZodType[]],
+    { error: `must be one action: ${kinds.slice(0, -1).join(', ')} or ${kinds.at(-1)}, each alone in its object` },
+  ) as unknown as z.ZodType<VoiceAction, VoiceActionInput>;
+};
+
+export const voiceAction = actionOfChannel('voice');
 export type { VoiceAction };
 
 const step = z.strictObject({
@@ -167,6 +168,10 @@ const rule = z
       .optional()
       .meta({ description: 'Numbers the message is forwarded to.' }),
     forwardText: text.default('From {{ trigger.message.From }}: {{ trigger.message.Body }}'),
+    start: stepName.optional().meta({
+      description:
+        'Start a text conversation with the sender at this step of messaging.steps (its asks wait for replies).',
+    }),
     actions: z.array(logicAction).optional().meta({
       description:
         'set, switch, http and code actions run before the reply; a step they name is one of messaging.replies, which then answers instead.',
@@ -188,6 +193,19 @@ const messaging = z
     replies: z.record(stepName, namedReply).default({}).meta({
       description: 'Replies by name, for the steps a rule’s switch, http and code actions name.',
     }),
+    steps: z
+      .record(
+        stepName,
+        z.strictObject({
+          description: z.string().optional(),
+          actions: z.array(actionOfChannel('messaging')).min(1, 'must have at least one action'),
+        }),
+      )
+      .default({})
+      .meta({
+        description:
+          'Text conversations: named steps of ask, sms, set, switch, http and code actions. A rule’s "start" or POST /api/messages with "flow" begins one; a reply goes to the step its ask waits at.',
+      }),
   })
   .meta({
     description:

@@ -62,6 +62,7 @@ export async function runWithin(
 export const code = defineAction({
   schema,
   ends: false,
+  channels: ['voice', 'messaging'],
   steps: (value) => [
     ...(value.ok ? [{ path: ['ok'], step: value.ok }] : []),
     ...(value.failed ? [{ path: ['failed'], step: value.failed }] : []),

@@ -104,6 +104,7 @@ function renderJson(run: ActionRun, value: unknown): unknown {
 export const http = defineAction({
   schema,
   ends: false,
+  channels: ['voice', 'messaging'],
   steps: (value) => [
     ...(value.ok ? [{ path: ['ok'], step: value.ok }] : []),
     ...(value.failed ? [{ path: ['failed'], step: value.failed }] : []),

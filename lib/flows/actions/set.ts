@@ -37,6 +37,7 @@ function assignments(value: Values | { variables: Values; secret: string[] }): {
 export const set = defineAction({
   schema,
   ends: false,
+  channels: ['voice', 'messaging'],
   write: () => undefined,
   run: (run, value) => {
     const { variables, secret } = assignments(value);

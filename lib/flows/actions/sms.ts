@@ -15,6 +15,7 @@ export const sms = defineAction({
     })
     .meta({ description: 'Send a text during the call, to the caller or a fixed number.' }),
   ends: false,
+  channels: ['voice', 'messaging'],
   write: (twiml, value) => {
     const sms = typeof value === 'string' ? { text: value } : value;
     twiml.sendText(twiml.text(sms.text).slice(0, MAX_SMS_LENGTH), sms.to);

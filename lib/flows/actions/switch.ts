@@ -94,6 +94,7 @@ export function switchTarget(
 export const switchAction = defineAction({
   schema,
   ends: false,
+  channels: ['voice', 'messaging'],
   steps: (value) => [
     ...(value.cases as Case[]).map((test, index) => ({ path: ['cases', index, 'step'], step: test.step })),
     ...(value.otherwise ? [{ path: ['otherwise'], step: value.otherwise }] : []),
