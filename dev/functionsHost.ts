@@ -6,6 +6,7 @@
  * so it serves exactly what the function files register: there is no second route table.
  * Queue- and timer-triggered registrations are run by queueHost.ts and timerHost.ts.
  */
+import type { LogLine } from './logLine';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -188,7 +189,7 @@ export function matchRoute(template: string, path: string): Record<string, strin
   return params;
 }
 
-export type LogLine = (level: string, functionName: string, message: string) => void;
+export type { LogLine } from './logLine';
 
 export interface HostOptions {
   functions: HttpFunction[];
@@ -231,6 +232,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const url = requestUrl(req);
     if (!url) return refuse(res, 400, 'Invalid Host header or request path');
     const method = (req.method ?? 'GET').toUpperCase();
+    const admin = /^\/admin\/functions\/([A-Za-z0-9_-]+)$/.exec(url.pathname);
+    if (admin && method === 'POST') return runTimerOnce(admin[1]!, req, res, options);
     const found = find(method, url.pathname);
     if (!found) return refuse(res, 404);
     const body = await readLimited(req, MAX_REQUEST_BYTES);
@@ -294,6 +297,34 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     },
   );
   return listening(server, options);
+}
+
+/**
+ * `POST /admin/functions/<name>`: the Functions host's way to run a function that is not
+ * HTTP-triggered once, now (here, a timer: 202 once it has run, 404 for another name). With the
+ * clock on, it runs at the request's X-Emulator-Time, so `simulate converse` can play a timeout.
+ */
+async function runTimerOnce(name: string, req: IncomingMessage, res: ServerResponse, options: HostOptions) {
+  const timer = timerFunctions.get(name);
+  if (!timer) return refuse(res, 404, `No timer-triggered function ${name}`);
+  const url = requestUrl(req);
+  if (!url || !keyAccepted(options.functionKey, { authLevel: 'admin' } as HttpFunction, req, url))
+    return refuse(res, 401);
+  const log = options.log ?? consoleLog;
+  const context = new InvocationContext({
+    invocationId: randomUUID(),
+    functionName: name,
+    logHandler: (level, ...args) => log(level, name, args.map(String).join(' ')),
+  });
+  const at = (options.clock ? requestTime(req) : undefined) ?? new Date();
+  const timerInfo = { isPastDue: false, schedule: { adjustForDST: false } };
+  try {
+    await atTime(at, () => timer.handler(timerInfo as never, context));
+  } catch (error) {
+    log('error', name, `Executed (failed): ${error instanceof Error ? error.message : String(error)}`);
+    return refuse(res, 500, `${name} failed`);
+  }
+  res.writeHead(202).end();
 }
 
 /** What the Functions host makes of a handler's answer: an HttpResponse, whichever form the handler returned. */

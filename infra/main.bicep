@@ -123,11 +123,12 @@ var serviceName = 'api'
 var appName = !empty(functionAppName) ? functionAppName : '${abbrs.webSitesFunctions}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(toLower(appName), 32)}-${take(resourceToken, 7)}'
 // The app's tables (lib/records/tables.ts): records with their events and listings, idempotency keys,
-// and campaigns with their recipients and each sender's shared rate budget.
+// campaigns with their recipients and each sender's shared rate budget, and text conversations.
 var tableNames = [
   'TwilioRecords'
   'TwilioIdempotency'
   'TwilioCampaigns'
+  'TwilioConversations'
 ]
 
 // The app's queues (lib/config/queues.ts QUEUES) and the poison queue the Functions host moves a

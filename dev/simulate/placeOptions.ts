@@ -20,8 +20,8 @@ export interface PlaceOptions {
   input?: string[] | undefined;
 }
 
-/** `--var name=value`, repeatable: the call's flow variables (values are text; the app checks the names). */
-function variables(given: string[] | undefined): Record<string, string> | undefined {
+/** `--var name=value`, repeatable: a flow's variables, of a call or a conversation (values are text; the app checks the names). */
+export function variables(given: string[] | undefined): Record<string, string> | undefined {
   if (!given) return undefined;
   const entries = given.map((pair) => {
     const at = pair.indexOf('=');

@@ -31,6 +31,7 @@ export const ROUTES = {
   getCallRecording: 'calls/{sid}/recordings/{recordingSid}',
   getFlowGraph: 'flows/graph',
   console: 'console',
+  getConversation: 'conversations/{id}',
 } as const;
 
 export type RouteName = keyof typeof ROUTES;

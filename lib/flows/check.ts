@@ -177,8 +177,32 @@ function redirectLoops(voice: VoiceFlow): FlowProblem[] {
   return problems;
 }
 
-function messagingProblems(file: FlowFile): FlowProblem[] {
+/** Every step a conversation's actions or a rule's `start` name is one of messaging.steps. */
+function conversationProblems(file: FlowFile): FlowProblem[] {
+  const steps = file.messaging?.steps ?? {};
+  const defined = Object.keys(steps);
+  const refs: Array<{ path: Segment[]; step: string }> = [];
   const problems: FlowProblem[] = [];
+  file.messaging?.rules.forEach((rule, index) => {
+    if (rule.start !== undefined) refs.push({ path: ['messaging', 'rules', index, 'start'], step: rule.start });
+  });
+  for (const [name, step] of Object.entries(steps))
+    step.actions.forEach((action, index) => {
+      const base = ['messaging', 'steps', name, 'actions', index];
+      problems.push(...actionProblems(action, base));
+      refs.push(...stepReferences(action).map((ref) => ({ path: [...base, ...ref.path], step: ref.step })));
+    });
+  for (const ref of refs)
+    if (!Object.hasOwn(steps, ref.step))
+      problems.push({
+        path: formatPath(ref.path),
+        message: `unknown step "${ref.step}" of messaging.steps${didYouMean(ref.step, defined)}`,
+      });
+  return problems;
+}
+
+function messagingProblems(file: FlowFile): FlowProblem[] {
+  const problems: FlowProblem[] = conversationProblems(file);
   file.messaging?.rules.forEach((rule, index) => {
     if (rule.hours && !file.hours)
       problems.push({ path: `messaging.rules[${index}].hours`, message: 'needs "hours" at the top of the file' });

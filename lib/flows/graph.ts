@@ -63,6 +63,7 @@ export function actionLine(action: VoiceAction): string {
   if ('switch' in action) return `switch ${quoted(action.switch.value)}`;
   if ('http' in action) return `http ${action.http.name}: ${action.http.method} ${clip(action.http.url)}`;
   if ('code' in action) return `code ${action.code.hook}`;
+  if ('ask' in action) return `ask ${quoted(action.ask.text)}`;
   return `reject (${action.reject.reason})`;
 }
 
@@ -125,6 +126,7 @@ function ruleLine(rule: MessagingRule): string {
   const does = [
     ...(rule.reply ? [`reply ${quoted(rule.reply)}`] : []),
     ...(rule.forward ? [`forward to ${list(rule.forward)}`] : []),
+    ...(rule.start ? [`conversation from ${rule.start}`] : []),
   ];
   return `${when}${rule.hours ? ` (${rule.hours})` : ''} → ${does.join(', ') || 'no reply'}`;
 }

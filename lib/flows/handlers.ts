@@ -3,6 +3,7 @@
  * POST /api/twilio/flow/{kind} takes the callbacks its TwiML asked for. Every one is signed by
  * Twilio and recorded on the call (or message) before it is answered.
  */
+import { createHash } from 'node:crypto';
 import type { HttpHandler, InvocationContext } from '@azure/functions';
 import { storageDeadline } from '../config/deadlines';
 import type { Settings } from '../config/settings';
@@ -19,7 +20,7 @@ import { now } from '../config/clock';
 import MessagingResponse from 'twilio/lib/twiml/MessagingResponse';
 import { carrierKeyword } from './keywords';
 import { answerMessage, type MessageAnswer } from './messaging';
-import { replyOptOutsOf, saveOptOut } from '../records/optOuts';
+import { optOutsOf, replyOptOutsOf, saveOptOut } from '../records/optOuts';
 import { DEFAULT_FLOWS, type FlowFile } from './schema';
 import { MAX_SMS_LENGTH } from './text';
 import { templateScope, triggerFields } from './scope';
@@ -72,16 +73,31 @@ const textFacts = (texts: QueuedMessage<'sms'>[]): { texts?: string[] } =>
  */
 export const messageFlowWebhook = recordedWebhook(async (params, context, settings, { url }) => {
   const signal = storageDeadline();
+  const flows = getFlows(settings);
   const optOut = await keepOptOut(settings, context, params, signal);
-  let answer = await answerMessage(getFlows(settings), params, settings, now(), { context });
+  const conversing = hasConversations(flows)
+    ? await conversationTurn(settings, flows, params, optOut, context)
+    : undefined;
+  if (conversing?.handled)
+    return {
+      observation: smsWebhookObservation(params, { rule: conversing.rule }),
+      response: twiml(EMPTY_TWIML),
+      signal,
+    };
+  let answer = await answerMessage(flows, params, settings, now(), { context });
   if (!optOut && answer.replies) answer = await withoutReplyToOptedOut(settings, params, answer, signal);
+  if (!optOut && answer.start !== undefined)
+    answer = {
+      ...answer,
+      rule: `${answer.rule}${await startedByRule(settings, flows, params, answer.start, url, context)}`,
+    };
   const from = field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER;
   const causeSid = field(params, 'MessageSid') ?? field(params, 'SmsSid');
   const forwards = answer.forwards.map(({ to, body }) =>
     queuedText(`forward|${causeSid}|${to}`, new URL(url).origin, { to, from, body, purpose: 'forward', causeSid }),
   );
   const observation = smsWebhookObservation(params, {
-    rule: answer.rule,
+    rule: conversing?.rule ? `${conversing.rule}; ${answer.rule}` : answer.rule,
     ...(answer.effects ? { effects: answer.effects } : {}),
     ...textFacts(forwards),
   });
@@ -92,23 +108,91 @@ export const messageFlowWebhook = recordedWebhook(async (params, context, settin
 /**
  * An opt-out or opt-in keyword (STOP, START…) from a number puts it on or takes it off the
  * line's opt-out list before the text is answered: a 503 when storage is down, so Twilio
- * delivers it again and no STOP is forgotten. True when the text was one.
+ * delivers it again and no STOP is forgotten. What the text was, when it was one.
  */
 async function keepOptOut(
   settings: Settings,
   context: InvocationContext,
   params: FormParams,
   signal: AbortSignal,
-): Promise<boolean> {
+): Promise<'opted-out' | 'opted-in' | undefined> {
   const keyword = carrierKeyword(field(params, 'Body') ?? '');
   const number = field(params, 'From');
   const messageSid = field(params, 'MessageSid') ?? field(params, 'SmsSid');
-  if (!keyword || keyword.kind === 'help' || !number || !messageSid) return false;
+  if (!keyword || keyword.kind === 'help' || !number || !messageSid) return undefined;
   const status = keyword.kind === 'opt-out' ? 'opted-out' : 'opted-in';
   const line = field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER;
   await saveOptOut(settings, { number, line, status, keyword: keyword.keyword, messageSid }, signal);
   context.log(`${number} ${status === 'opted-out' ? 'opted out' : 'opted back in'} (${keyword.keyword} to ${line})`);
-  return true;
+  return status;
+}
+
+const EMPTY_TWIML = new MessagingResponse().toString();
+
+/** Whether the flow holds text conversations: only then does a text load their code and look for one. */
+const hasConversations = (flows: FlowFile): boolean => Object.keys(flows.messaging?.steps ?? {}).length > 0;
+
+/**
+ * A text from a party the line is in a conversation with: STOP (any opt-out keyword) ends it;
+ * HELP is no reply; anything else (YES and START too) is the reply to its question,
+ * and then the text is handled (`handled`) with nothing more. No conversation: undefined.
+ */
+async function conversationTurn(
+  settings: Settings,
+  flows: FlowFile,
+  params: FormParams,
+  optOut: 'opted-out' | 'opted-in' | undefined,
+  context: InvocationContext,
+): Promise<{ handled: boolean; rule: string } | undefined> {
+  const converse = await import('./converse.js');
+  const line = field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER;
+  const party = field(params, 'From');
+  const body = field(params, 'Body') ?? '';
+  const messageSid = field(params, 'MessageSid') ?? field(params, 'SmsSid');
+  if (!party || !messageSid) return undefined;
+  if (optOut === 'opted-out') {
+    const ended = await converse.endForOptOut(settings, line, party, carrierKeyword(body)!.keyword, now());
+    return ended && { handled: false, rule: `conversation ${ended.id} ended: ${ended.endReason}` };
+  }
+  // HELP is the carrier's to answer; an opt-in word (YES, START) is a reply like any other.
+  if (carrierKeyword(body)?.kind === 'help') return undefined;
+  const trigger = triggerFields(params);
+  const moved = await converse.replyToConversation(
+    settings,
+    flows,
+    { line, party, body, messageSid, trigger },
+    now(),
+    context,
+  );
+  if (!moved) return undefined;
+  return { handled: true, rule: `conversation ${moved.id}: reply → ${converse.describeWhere(moved)}` };
+}
+
+/** A rule's `start`: a conversation with the sender (keyed by the text, so a redelivery starts nothing new). */
+async function startedByRule(
+  settings: Settings,
+  flows: FlowFile,
+  params: FormParams,
+  step: string,
+  url: string,
+  context: InvocationContext,
+): Promise<string> {
+  const converse = await import('./converse.js');
+  const line = field(params, 'To') ?? settings.TWILIO_PHONE_NUMBER;
+  const party = field(params, 'From') ?? '';
+  const messageSid = field(params, 'MessageSid') ?? field(params, 'SmsSid') ?? '';
+  if (!E164.test(party)) return `; no conversation: ${party || 'the sender'} is not a phone number`;
+  // Its questions would all be refused: a number on the opt-out list gets none.
+  if ((await optOutsOf(settings, party, line, storageDeadline())).length) return '; no conversation: opted out';
+  const id = `CV${createHash('sha256').update(messageSid).digest('hex').slice(0, 32)}`;
+  const request = { id, line, party, step, origin: new URL(url).origin, trigger: triggerFields(params), now: now() };
+  try {
+    const started = await converse.startConversation(settings, flows, request, context);
+    return ` → conversation ${started.id} ${converse.describeWhere(started)}`;
+  } catch (error) {
+    if (!(error instanceof converse.ConversationActiveError)) throw error;
+    return `; no conversation: ${error.publicMessage}`;
+  }
 }
 
 /** A reply to a number on the opt-out list is never sent (Twilio would refuse it with 21610): the TwiML is left empty. */

@@ -32,6 +32,8 @@ export interface MessageAnswer {
   replies: boolean;
   /** What the rule's logic actions did, for the record. */
   effects?: string[];
+  /** The step of messaging.steps a conversation with the sender starts at (the rule's `start`). */
+  start?: string;
 }
 
 function matches(rule: MessagingRule, body: string): boolean {
@@ -127,5 +129,8 @@ export async function answerMessage(
     if (reply.reply !== undefined) message.body(text(reply.reply));
     for (const url of reply.media ?? []) message.media(url);
   }
-  return answer(`${ruleName(rule, index)}${chosen !== undefined ? ` → ${chosen}` : ''}`);
+  return {
+    ...answer(`${ruleName(rule, index)}${chosen !== undefined ? ` → ${chosen}` : ''}`),
+    ...(rule.start !== undefined ? { start: rule.start } : {}),
+  };
 }

@@ -6,7 +6,7 @@
  * reachability, loops) are checked in check.ts.
  */
 import * as z from 'zod';
-import { ACTION_KINDS, ACTIONS, type VoiceAction, type VoiceActionInput } from './actions';
+import { ACTIONS, kindsOf, type VoiceAction, type VoiceActionInput } from './actions';
 import { e164, https, stepName, text } from './fields';
 import { didYouMean } from '../config/zodMessages';
 import { patternProblem } from './pattern';
@@ -14,18 +14,16 @@ import { lazySchema } from './actions/action';
 
 // Voice actions: one module each, listed in actions/index.ts ---------------------------------
 
-const voiceAction = lazySchema(
-  () =>
-    z.union(
-      ACTION_KINDS.map((kind) => z.strictObject({ [kind]: ACTIONS[kind].schema })) as unknown as [
-        z.ZodType,
-        ...z.ZodType[],
-      ],
-      {
-        error: `must be one action: ${ACTION_KINDS.slice(0, -1).join(', ')} or ${ACTION_KINDS.at(-1)}, each alone in its object`,
-      },
-    ) as unknown as z.ZodType<VoiceAction, VoiceActionInput>,
-);
+/** One action of a channel's steps: `{ "<kind>": value }`, a kind its channel may hold (built when called). */
+const actionOfChannel = (channel: 'voice' | 'messaging') => {
+  const kinds = kindsOf(channel);
+  return z.union(
+    kinds.map((kind) => z.strictObject({ [kind]: ACTIONS[kind].schema })) as unknown as [z.ZodType, ...z.ZodType[]],
+    { error: `must be one action: ${kinds.slice(0, -1).join(', ')} or ${kinds.at(-1)}, each alone in its object` },
+  ) as unknown as z.ZodType<VoiceAction, VoiceActionInput>;
+};
+
+const voiceAction = lazySchema(() => actionOfChannel('voice'));
 export type { VoiceAction };
 
 const step = lazySchema(() =>
@@ -188,6 +186,10 @@ const rule = lazySchema(() =>
         .optional()
         .meta({ description: 'Numbers the message is forwarded to.' }),
       forwardText: text.default('From {{ trigger.message.From }}: {{ trigger.message.Body }}'),
+      start: stepName.optional().meta({
+        description:
+          'Start a text conversation with the sender at this step of messaging.steps (its asks wait for replies).',
+      }),
       actions: z.array(logicAction()).optional().meta({
         description:
           'set, switch, http and code actions run before the reply; a step they name is one of messaging.replies, which then answers instead.',
@@ -211,6 +213,19 @@ const messaging = lazySchema(() =>
       replies: z.record(stepName, namedReply()).default({}).meta({
         description: 'Replies by name, for the steps a rule’s switch, http and code actions name.',
       }),
+      steps: z
+        .record(
+          stepName,
+          z.strictObject({
+            description: z.string().optional(),
+            actions: z.array(actionOfChannel('messaging')).min(1, 'must have at least one action'),
+          }),
+        )
+        .default({})
+        .meta({
+          description:
+            'Text conversations: named steps of ask, sms, set, switch, http and code actions. A rule’s "start" or POST /api/messages with "flow" begins one; a reply goes to the step its ask waits at.',
+        }),
     })
     .meta({
       description:
@@ -249,7 +264,7 @@ export const DEFAULT_FLOWS: FlowFile = {
     blocked: 'reject',
     steps: { greeting: { actions: [{ say: '{{ settings.VOICE_GREETING }}' }] } },
   },
-  messaging: { reply: '{{ settings.SMS_REPLY }}', rules: [], replies: {} },
+  messaging: { reply: '{{ settings.SMS_REPLY }}', rules: [], replies: {}, steps: {} },
 };
 
 /** The JSON Schema editors use for flow files (committed as flows.schema.json). */

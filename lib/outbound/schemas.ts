@@ -65,3 +65,28 @@ export const messageRequest = z.strictObject({
     .optional(),
 });
 export type MessageRequest = z.output<typeof messageRequest>;
+
+/** `flow` of POST /api/messages: a text conversation started with `to` at a step of messaging.steps (lib/flows/conversationApi.ts checks it). */
+export const conversationFlow = z.strictObject({
+  step: z.string().min(1, 'must name a step of messaging.steps').max(100, 'must be at most 100 characters'),
+  variables: z.record(z.string(), z.unknown()).optional(),
+});
+export type ConversationFlow = z.output<typeof conversationFlow>;
+
+/** The body of POST /api/messages: a text (`body`), or a conversation's start (`flow`), whose questions are its texts. */
+export const postMessageRequest = messageRequest
+  .extend({ body: messageRequest.shape.body.optional(), flow: conversationFlow.optional() })
+  .superRefine((request, context) => {
+    // Without either, `body` is required as it always was; a conversation's start is the other way.
+    if (request.body === undefined && request.flow === undefined)
+      context.addIssue({ code: 'custom', path: ['body'], message: 'is required' });
+    if (request.body !== undefined && request.flow !== undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['body'],
+        message: 'give body (a text) or flow (a conversation), not both',
+      });
+    if (request.flow && request.mediaUrl)
+      context.addIssue({ code: 'custom', path: ['mediaUrl'], message: 'goes with body, not with flow' });
+  });
+export type PostMessageRequest = z.output<typeof postMessageRequest>;

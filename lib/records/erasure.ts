@@ -1,8 +1,8 @@
 /**
  * A number's data erased on request (DELETE /api/numbers/{e164}/data): every record that
  * involves the number, found through its listing rows (listing.ts), with everything kept with it
- * (events, listing rows, a flow's state), its recordings at Twilio, and the idempotency keys whose
- * stored answer names the number. What the law needs kept stays: the opt-out entry, and an
+ * (events, listing rows, a flow's state), its recordings at Twilio, the idempotency keys whose
+ * stored answer names the number, and its text conversations. What the law needs kept stays: the opt-out entry, and an
  * erasure entity saying when, by which request and how much was erased.
  *
  * It can be interrupted anywhere and run again: recordings go before the record that lists them,
@@ -13,6 +13,7 @@ import type { TableClient } from '@azure/data-tables' with { 'resolution-mode': 
 import { storageDeadline, DEADLINES } from '../config/deadlines';
 import type { Settings } from '../config/settings';
 import { deleteRecording, RECORDING_SID } from '../twilio/client';
+import { eraseConversations } from './conversations';
 import { deleteInBatches, type EntityKey } from './deletion';
 import { readSidEntities, recordFromEntity, sidRowKind } from './entities';
 import { listingRows, numberListingRows } from './listing';
@@ -27,6 +28,7 @@ export interface ErasureCounts {
   flowState: number;
   recordings: number;
   idempotencyKeys: number;
+  conversations: number;
 }
 
 export interface Erasure {
@@ -52,6 +54,7 @@ const zero = (): ErasureCounts => ({
   flowState: 0,
   recordings: 0,
   idempotencyKeys: 0,
+  conversations: 0,
 });
 
 /** Erases what involves `number` and keeps an erasure entity; `request` names who asked (the invocation id). */
@@ -69,6 +72,7 @@ export async function eraseNumber(
     const erased = zero();
     for (const kind of ['call', 'message'] as const) await eraseKind(settings, tables, kind, number, erased, signal);
     erased.idempotencyKeys = await eraseIdempotencyKeys(tables.idempotency, number, signal);
+    erased.conversations = await eraseConversations(tables.conversations, number, signal);
     const finishedAt = new Date().toISOString();
     await tables.records.upsertEntity(
       { ...erasure, state: 'done', finishedAt, erased: JSON.stringify(erased) },

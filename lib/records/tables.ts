@@ -11,11 +11,14 @@ export const RECORDS_TABLE = 'TwilioRecords';
 export const IDEMPOTENCY_TABLE = 'TwilioIdempotency';
 /** Campaigns, their recipients and each sender's shared rate budget (lib/campaigns). */
 export const CAMPAIGNS_TABLE = 'TwilioCampaigns';
+/** Text conversations, who each line is talking with, and when each waiting one times out (conversations.ts). */
+export const CONVERSATIONS_TABLE = 'TwilioConversations';
 
 export interface Tables {
   records: TableClient;
   idempotency: TableClient;
   campaigns: TableClient;
+  conversations: TableClient;
 }
 
 type StorageSettings = Pick<
@@ -143,6 +146,7 @@ async function openTables(settings: StorageSettings): Promise<Tables> {
       records: client(RECORDS_TABLE),
       idempotency: client(IDEMPOTENCY_TABLE),
       campaigns: client(CAMPAIGNS_TABLE),
+      conversations: client(CONVERSATIONS_TABLE),
     };
   } catch (error) {
     // A connection string the SDK cannot use fails here, not at start: storage is unavailable.

@@ -61,6 +61,17 @@ describe('npm run package', () => {
       ).toBe(true);
   });
 
+  it('keeps text conversations out of main.mjs: only a flow with messaging.steps loads them, never a call', () => {
+    const main = readFileSync(join(built.appDir, 'main.mjs.map'), 'utf8');
+    for (const module of [
+      'lib/flows/converse',
+      'lib/flows/conversation.ts',
+      'lib/flows/conversationApi',
+      'lib/records/conversations',
+    ])
+      expect(main, module).not.toContain(module);
+  });
+
   it('ships the flow file PHONE_FLOWS names (flows.json by default) and the examples, and says so', () => {
     const examples = built.files.filter((file) => file.startsWith('flows/examples/'));
     expect(examples.length).toBeGreaterThanOrEqual(5);

@@ -23,7 +23,16 @@ const RECORDING_FLOW = {
 };
 
 /** What an erasure counts, as its answer names them. */
-const ERASED_KINDS = ['calls', 'events', 'flowState', 'idempotencyKeys', 'listingRows', 'messages', 'recordings'];
+const ERASED_KINDS = [
+  'calls',
+  'conversations',
+  'events',
+  'flowState',
+  'idempotencyKeys',
+  'listingRows',
+  'messages',
+  'recordings',
+];
 
 let phone: Phone;
 let flowDir: string;

@@ -15,7 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SMS_REPLY, DEFAULT_VOICE_GREETING, settingsTable } from '../../lib/config/settings';
 import { routePath } from '../../lib/config/routes';
 import { DEBUGGER_LOG_PREFIX } from '../../lib/records/debugger';
-import { CAMPAIGNS_TABLE, IDEMPOTENCY_TABLE, RECORDS_TABLE } from '../../lib/records/tables';
+import { CAMPAIGNS_TABLE, CONVERSATIONS_TABLE, IDEMPOTENCY_TABLE, RECORDS_TABLE } from '../../lib/records/tables';
 import { poisonQueue, QUEUES } from '../../lib/config/queues';
 import { ROOT } from '../support/appHost';
 import {
@@ -347,7 +347,9 @@ describe.runIf(bicepPath)('infra/main.bicep, compiled by the Bicep CLI', () => {
       const account = one(derived, 'Microsoft.Storage/storageAccounts');
       const tables = ofType(derived, 'Microsoft.Storage/storageAccounts/tableServices/tables').map((t) => t.name);
       expect(tables.sort()).toEqual(
-        [RECORDS_TABLE, IDEMPOTENCY_TABLE, CAMPAIGNS_TABLE].map((table) => `${account.name}/default/${table}`).sort(),
+        [RECORDS_TABLE, IDEMPOTENCY_TABLE, CAMPAIGNS_TABLE, CONVERSATIONS_TABLE]
+          .map((table) => `${account.name}/default/${table}`)
+          .sort(),
       );
     });
 

@@ -30,6 +30,9 @@ import { join } from 'node:path';
 import { startLocalTwilio, type LocalTwilio } from '../../dev/emulator/local';
 import type { AnsweredBy, DialOutcome, TranscriptLine } from '../../dev/emulator/index';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
+import { InvocationContext } from '@azure/functions';
+import { registeredTriggers } from '../../dev/functionsHost';
+import { atTime } from '../../lib/config/clock';
 import { timeIn } from '../../lib/flows/hours';
 import { startAppHost } from './appHost';
 import { startFakeEndpoint, type FakeAnswer, type FakeEndpoint, type FakeHandler } from './fakeEndpoint';
@@ -98,6 +101,10 @@ export interface Phone {
   /** Asks the app to place a call (POST /api/calls) and plays it to its end. */
   placeCall(options?: PlaceCallOptions): Promise<PlayedCall>;
   text(body: string, options?: { from?: string; now?: Date | string }): Promise<PlayedText>;
+  /** Runs `work` (a request to the app), waits until the outbound queue is idle, and answers the texts sent meanwhile. */
+  sending<T>(work: () => Promise<T>): Promise<{ result: T; texts: Array<{ to: string; body: string }> }>;
+  /** Runs every timer-triggered function once as if it were `at` (the Functions host runs them on their schedule). */
+  runTimers(at: Date): Promise<void>;
   /** The app's log lines (`error orderStatus: Hook … failed …`), to check what was logged. */
   logs: string[];
   /** The fakes of the `endpoints` option, by the origin the flow file writes. */
@@ -247,6 +254,27 @@ export async function startPhone({
         })),
         rule: record.events.find((event) => event.rule !== undefined)?.rule,
       };
+    },
+    async sending(work) {
+      const before = new Set(emulator.messages.keys());
+      const result = await work();
+      await app.queues.idle();
+      const texts = [...emulator.messages.values()]
+        .filter((message) => !before.has(message.sid) && message.direction !== 'inbound')
+        .map((message) => ({ to: message.to, body: message.body }));
+      return { result, texts };
+    },
+    async runTimers(at) {
+      for (const timer of registeredTriggers().timers) {
+        const context = new InvocationContext({
+          functionName: timer.name,
+          logHandler: (level, ...args) => logs.push(`${level} ${timer.name}: ${args.map(String).join(' ')}`),
+        });
+        const schedule = { adjustForDST: false };
+        await atTime(at, () =>
+          timer.handler({ isPastDue: false, schedule, scheduleStatus: undefined } as never, context),
+        );
+      }
     },
     logs,
     endpoints: fakes,

@@ -123,11 +123,15 @@ export interface ActionRun {
   log(level: 'warn' | 'error', message: string, error?: unknown): void;
 }
 
+export type ActionChannel = 'voice' | 'messaging';
+
 export interface ActionModule<Schema extends z.ZodType = z.ZodType> {
   /** The action's value: `{ "<kind>": value }` in a step's actions. */
   schema: Schema;
   /** After it the call waits for the caller or leaves the step: nothing after it runs until a callback says so. */
   ends: boolean;
+  /** Where it may be written: voice steps (the default), messaging steps (text conversations), or both. */
+  channels?: readonly ActionChannel[];
   /** Every step it leads to (for unknown and unreachable steps). */
   steps?(value: z.output<Schema>): StepReference[];
   /** The step it goes to at once, without the caller doing anything (for redirect loops). */

@@ -67,6 +67,7 @@ export const code = defineAction({
     return schema();
   },
   ends: false,
+  channels: ['voice', 'messaging'],
   steps: (value) => [
     ...(value.ok ? [{ path: ['ok'], step: value.ok }] : []),
     ...(value.failed ? [{ path: ['failed'], step: value.failed }] : []),

@@ -116,6 +116,7 @@ export const http = defineAction({
     return schema();
   },
   ends: false,
+  channels: ['voice', 'messaging'],
   steps: (value) => [
     ...(value.ok ? [{ path: ['ok'], step: value.ok }] : []),
     ...(value.failed ? [{ path: ['failed'], step: value.failed }] : []),

@@ -1,11 +1,12 @@
 /**
- * The registry of voice actions: `{ "<kind>": value }` in a step's actions, each kind one
+ * The registry of flow actions (voice steps, and messaging steps for the kinds whose `channels` say so): `{ "<kind>": value }` in a step's actions, each kind one
  * module. The flow file's schema, its checks, the TwiML and the flow's callback routes all
  * come from here. To add an action: its module, one line here, then `npm run flows:schema`.
  * The order is the schema's (and flows.schema.json's).
  */
 import type * as z from 'zod';
-import type { ActionModule } from './action';
+import type { ActionChannel, ActionModule } from './action';
+import { ask } from './ask';
 import { code } from './code';
 import { dial } from './dial';
 import { gather } from './gather';
@@ -36,6 +37,7 @@ export const ACTIONS = {
   switch: switchAction,
   http,
   code,
+  ask,
 } satisfies Record<string, ActionModule>;
 
 type Actions = typeof ACTIONS;
@@ -48,6 +50,9 @@ export type VoiceAction = { [K in ActionKind]: { [P in K]: z.output<Actions[K]['
 export type VoiceActionInput = { [K in ActionKind]: { [P in K]: z.input<Actions[K]['schema']> } }[ActionKind];
 
 export const ACTION_KINDS = Object.keys(ACTIONS) as ActionKind[];
+/** The kinds a channel's steps may hold (a module's `channels`, voice when it names none). */
+export const kindsOf = (channel: ActionChannel): ActionKind[] =>
+  ACTION_KINDS.filter((kind) => ((ACTIONS[kind] as ActionModule).channels ?? ['voice']).includes(channel));
 export const CALLBACK_KINDS = ACTION_KINDS.filter((kind) => 'callback' in ACTIONS[kind]) as CallbackKind[];
 
 /** An action's kind, its module and its value (an action is one key, as the schema requires). */

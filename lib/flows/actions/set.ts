@@ -43,6 +43,7 @@ export const set = defineAction({
     return schema();
   },
   ends: false,
+  channels: ['voice', 'messaging'],
   write: () => undefined,
   run: (run, value) => {
     const { variables, secret } = assignments(value);

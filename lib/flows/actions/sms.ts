@@ -21,6 +21,7 @@ export const sms = defineAction({
     return schema();
   },
   ends: false,
+  channels: ['voice', 'messaging'],
   write: (twiml, value) => {
     const sms = typeof value === 'string' ? { text: value } : value;
     twiml.sendText(twiml.text(sms.text).slice(0, MAX_SMS_LENGTH), sms.to);

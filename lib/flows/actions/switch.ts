@@ -102,6 +102,7 @@ export const switchAction = defineAction({
     return schema();
   },
   ends: false,
+  channels: ['voice', 'messaging'],
   steps: (value) => [
     ...(value.cases as Case[]).map((test, index) => ({ path: ['cases', index, 'step'], step: test.step })),
     ...(value.otherwise ? [{ path: ['otherwise'], step: value.otherwise }] : []),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ACTION_KINDS, ACTIONS, endsTwiml } from '../../../../lib/flows/actions';
+import { ACTION_KINDS, ACTIONS, endsTwiml, kindsOf } from '../../../../lib/flows/actions';
 import { flowJsonSchema } from '../../../../lib/flows/schema';
 import { FLOW_KINDS } from '../../../../lib/flows/voice';
 
@@ -19,7 +19,24 @@ describe('the registry of voice actions', () => {
         };
       }
     ).properties.voice.properties.steps.additionalProperties.properties.actions.items.anyOf;
-    expect(actions.map((option) => option.required)).toEqual(ACTION_KINDS.map((kind) => [kind]));
+    expect(actions.map((option) => option.required)).toEqual(kindsOf('voice').map((kind) => [kind]));
+    expect(kindsOf('voice')).toEqual(ACTION_KINDS.filter((kind) => kind !== 'ask'));
+  });
+
+  it('offers text conversations (messaging.steps) the logic actions, sms and ask', () => {
+    const schema = flowJsonSchema() as {
+      properties: {
+        messaging: {
+          properties: {
+            steps: {
+              additionalProperties: { properties: { actions: { items: { anyOf: Array<{ required: string[] }> } } } };
+            };
+          };
+        };
+      };
+    };
+    const actions = schema.properties.messaging.properties.steps.additionalProperties.properties.actions.items.anyOf;
+    expect(actions.map((option) => option.required[0])).toEqual(['sms', 'set', 'switch', 'http', 'code', 'ask']);
   });
 
   it('says which actions wait for the caller or leave the step', () => {
@@ -30,6 +47,7 @@ describe('the registry of voice actions', () => {
       'redirect',
       'hangup',
       'reject',
+      'ask',
     ]);
     expect(endsTwiml({ say: 'Hi' })).toBe(false);
     expect(endsTwiml({ hangup: true })).toBe(true);
