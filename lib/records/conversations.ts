@@ -11,6 +11,8 @@
  * - PartitionKey `due|<shard>`, RowKey `<due time>|<id>|<turn>`: a waiting conversation's
  *   deadline. RowKeys sort by time, so the timer reads with one range query per shard exactly
  *   the rows that are due, never the conversations still waiting; a row is deleted once handled.
+ * The cleanup timer deletes a conversation last active before RECORD_RETENTION_DAYS with its
+ * rows (expireConversations).
  */
 import type { TableClient } from '@azure/data-tables' with { 'resolution-mode': 'import' };
 import { storageDeadline } from '../config/deadlines';
