@@ -6,6 +6,7 @@
  * so it serves exactly what the function files register: there is no second route table.
  * Queue- and timer-triggered registrations are run by queueHost.ts and timerHost.ts.
  */
+import type { LogLine } from './logLine';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -188,7 +189,7 @@ export function matchRoute(template: string, path: string): Record<string, strin
   return params;
 }
 
-export type LogLine = (level: string, functionName: string, message: string) => void;
+export type { LogLine } from './logLine';
 
 export interface HostOptions {
   functions: HttpFunction[];

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvocationContext } from '@azure/functions';
 import { QueueServiceClient, type DequeuedMessageItem, type QueueClient } from '@azure/storage-queue';
-import type { LogLine } from './functionsHost';
+import type { LogLine } from './logLine';
 
 export interface QueueFunction {
   name: string;

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { InvocationContext, type Timer } from '@azure/functions';
 import { Cron } from 'croner';
-import type { LogLine } from './functionsHost';
+import type { LogLine } from './logLine';
 
 export interface TimerFunction {
   name: string;

@@ -7,7 +7,8 @@ import { createOnce } from '../lib/outbound/handler';
 import { recordCreated, placeCall } from '../lib/outbound/rest';
 import { placedObservation } from '../lib/records/observations';
 import { getFlows } from '../lib/flows/load';
-import { keepPlacedCallVariables, placedCallUrl } from '../lib/flows/placedCall';
+import { placedCallUrl } from '../lib/flows/placedCall';
+import { keepPlacedCallVariables } from '../lib/outbound/placedCallVariables';
 
 /** POST /api/calls: places an outgoing call (the seed's /make_call), optionally into a flow's step; an Idempotency-Key makes retries safe. */
 export const makeCall = createOnce('calls', callRequest, async (settings, origin, body, context) => {

@@ -2,12 +2,13 @@ import { app } from '@azure/functions';
 import { ROUTES } from '../lib/config/routes';
 import { recordedWebhook } from '../lib/records/handlers';
 import { statusCallbackObservation } from '../lib/records/observations';
+import { settleFromCallback } from '../lib/campaigns/progress';
 
-/** POST /api/twilio/status: call and message status callbacks, recorded before the 204. */
-export const statusCallback = recordedWebhook((params) => ({
-  observation: statusCallbackObservation(params),
-  response: { status: 204 },
-}));
+/** POST /api/twilio/status: call and message status callbacks, recorded before the 204; a campaign's send settled. */
+export const statusCallback = recordedWebhook((params, _context, settings) => {
+  const observation = statusCallbackObservation(params);
+  return { observation, response: { status: 204 }, after: () => settleFromCallback(settings, observation.sid) };
+});
 
 app.http('statusCallback', {
   methods: ['POST'],

@@ -54,6 +54,18 @@ export class UnavailableError extends AppError {
   }
 }
 
+/**
+ * A dependency failed before anything the request asked for was done or could be seen (a
+ * campaign whose creation stopped before its commit): a retry with the same Idempotency-Key
+ * does the work, rather than being answered this 503 again.
+ */
+export class NothingDoneError extends UnavailableError {
+  constructor(cause: AppError) {
+    super(cause.message, cause.publicMessage);
+    this.name = 'NothingDoneError';
+  }
+}
+
 /** Name and message only: error objects from HTTP clients carry request config, credentials included. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) {

@@ -38,6 +38,8 @@ export interface Health {
   line?: LineNow;
   /** The outbound queue: texts waiting to be sent, and those in its poison queue (every try failed: look at them). */
   outbound?: QueueCounts | { queue: string; problem: string };
+  /** The campaigns queue: recipients waiting to be sent, and those in its poison queue (every try failed: look at them). */
+  campaigns?: QueueCounts | { queue: string; problem: string };
   problems?: string[];
 }
 
@@ -70,18 +72,19 @@ function describeStorage(settings: Settings): string {
 }
 
 let lastProbe: { settings: Settings; at: number; result: Promise<StorageReach> } | undefined;
-let lastCount: { settings: Settings; at: number; result: Promise<NonNullable<Health['outbound']>> } | undefined;
+type QueueReport = NonNullable<Health['outbound']>;
+const lastCounts = new Map<string, { settings: Settings; at: number; result: Promise<QueueReport> }>();
 
-/** The outbound queue's counts, kept for healthCacheMs like the storage probe. */
-function countQueue(settings: Settings): Promise<NonNullable<Health['outbound']>> {
-  if (lastCount?.settings !== settings || Date.now() - lastCount.at > DEADLINES.healthCacheMs) {
-    const result = queueCounts(settings, storageDeadline(DEADLINES.healthProbeMs)).catch((error: unknown) => ({
-      queue: QUEUES.outbound,
-      problem: describeError(error),
-    }));
-    lastCount = { settings, at: Date.now(), result };
-  }
-  return lastCount.result;
+/** A queue's counts (QUEUES.outbound, QUEUES.campaigns), kept for healthCacheMs like the storage probe. */
+function countQueue(settings: Settings, queue: string): Promise<QueueReport> {
+  const last = lastCounts.get(queue);
+  if (last?.settings === settings && Date.now() - last.at <= DEADLINES.healthCacheMs) return last.result;
+  const result = queueCounts(settings, storageDeadline(DEADLINES.healthProbeMs), queue).catch((error: unknown) => ({
+    queue,
+    problem: describeError(error),
+  }));
+  lastCounts.set(queue, { settings, at: Date.now(), result });
+  return result;
 }
 
 /**
@@ -174,7 +177,11 @@ export async function healthReport(): Promise<Health> {
       return { status: 'misconfigured', version, ...describeSetup(settings), problems: error.lines };
     throw error;
   }
-  const [storageReach, outbound] = await Promise.all([probeStorage(settings), countQueue(settings)]);
+  const [storageReach, outbound, campaigns] = await Promise.all([
+    probeStorage(settings),
+    countQueue(settings, QUEUES.outbound),
+    countQueue(settings, QUEUES.campaigns),
+  ]);
   return {
     status: storageReach.reachable ? 'ok' : 'storage-unreachable',
     version,
@@ -183,5 +190,6 @@ export async function healthReport(): Promise<Health> {
     line,
     storageReach,
     outbound,
+    campaigns,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run simulate -- <sms|call|place-call|converse> …`: try the app as Twilio and a phone would,
+ * `npm run simulate -- <sms|call|place-call|converse|campaign|fake-crm> …`: try the app as Twilio and a phone would,
  * against npm start (http://localhost:7071) or any deployment with --url.
  */
 import { integerOption, parseCommandLine, UsageError } from '../cli/args';
@@ -9,6 +9,7 @@ import { callerInputs } from './inputs';
 import { simulatedTime } from './clock';
 import { simulateContext } from './context';
 import { simulateCall, simulateSms } from './inbound';
+import { simulateCampaign } from './campaign';
 import { simulateConverse } from './converse';
 import { FAKE_CRM_PORT, serveFakeCrm } from './fakeCrm';
 import { simulatePlaceCall } from './placeCall';
@@ -38,6 +39,11 @@ Commands:
       machine_end_other, fax or unknown (with it, --machine-detection defaults to
       DetectMessageEnd, or Enable for machine_start). --input (or --digits, --speech): what
       the person called presses or says at each <Gather>
+  campaign [--count <n>] [--rate <per second>] [--body <text>] [--call [--step <step>]] [--key <function key>] [--timeout <seconds>]
+      start a small campaign (POST /api/campaigns: --count fictional numbers from
+      +15550200000, default 5, at --rate, default 1 per second) of texts, or of calls into the
+      flow's --step with --call; print its progress each second until every send has settled,
+      then its rate (GET /api/campaigns/{id}; --json: the whole progress)
   fake-crm [--port <port>]
       serve the CRM of flows/examples/crm-lookup.json on 127.0.0.1 (default port 7079) until
       Ctrl-C, write .local/flows/crm-lookup.json (the example pointed at it) and print how to
@@ -69,6 +75,26 @@ const COMMON = {
   json: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
+
+/** `simulate campaign`: its options read, checked and passed on. */
+function campaignCommand(rest: string[], io: Io): Promise<number> {
+  const { values } = parseCommandLine(rest, {
+    ...COMMON,
+    count: { type: 'string' },
+    rate: { type: 'string' },
+    body: { type: 'string' },
+    call: { type: 'boolean' },
+    step: { type: 'string' },
+    key: { type: 'string' },
+    timeout: { type: 'string' },
+  });
+  return simulateCampaign(simulateContext(io, values), {
+    ...values,
+    count: integerOption(values.count, 'count', 1, 1000),
+    rate: integerOption(values.rate, 'rate', 1, 100),
+    timeout: integerOption(values.timeout, 'timeout', 1, 3600),
+  });
+}
 
 export async function runSimulate(argv: string[], io: Io): Promise<number> {
   return runCommand(io, USAGE, async () => {
@@ -127,6 +153,8 @@ export async function runSimulate(argv: string[], io: Io): Promise<number> {
         const timeout = integerOption(values.timeout, 'timeout', 1, 600);
         return simulatePlaceCall(simulateContext(io, values), { ...values, timeout });
       }
+      case 'campaign':
+        return campaignCommand(rest, io);
       case 'converse': {
         const { values } = parseCommandLine(rest, {
           ...COMMON,

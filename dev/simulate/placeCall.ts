@@ -29,7 +29,7 @@ const reason = (error: unknown) => {
   return cause?.code ?? (error instanceof Error ? error.message : String(error));
 };
 
-async function responseJson(response: Response): Promise<unknown> {
+export async function responseJson(response: Response): Promise<unknown> {
   const text = await response.text();
   try {
     return JSON.parse(text);
@@ -39,7 +39,7 @@ async function responseJson(response: Response): Promise<unknown> {
 }
 
 /** The app's error body (`{ error, problems, twilio }`) as one line. */
-function describeAppError(body: unknown): string {
+export function describeAppError(body: unknown): string {
   if (typeof body === 'string') return body.trim().slice(0, 300) || 'no body';
   const { error, problems, twilio } = (body ?? {}) as {
     error?: string;

@@ -4,16 +4,27 @@ import { randomBytes } from 'node:crypto';
 import type { HttpHandler, HttpRequest } from '@azure/functions';
 import * as z from 'zod';
 import { getSettings, type Settings } from '../config/settings';
-import { AppError, BadRequestError, NotFoundError } from '../errors';
+import { AppError, BadRequestError, NotFoundError, NothingDoneError, UnavailableError } from '../errors';
+import { getFlows } from '../flows/load';
+import { placedCallUrl } from '../flows/placedCall';
+import { own } from '../http/own';
 import { handle } from '../http/handle';
 import { readJson, zodProblems } from '../http/requests';
 import { json } from '../http/responses';
 import { createOnce } from '../outbound/handler';
 import { once } from '../outbound/idempotency';
-import { followDelivery, progress, reportedState } from './progress';
+import { addRecipients, readCounts } from './counts';
+import { progress, reportedState } from './progress';
 import { enqueueRecipients, type CampaignMessage } from './run';
-import { campaignRequest, checkVariables, MAX_CAMPAIGN_BODY_BYTES, recipientsRequest, type Recipient } from './schema';
-import { addRecipients, listRecipients, readCampaign, writeCampaign, type Campaign } from './store';
+import {
+  campaignRequest,
+  checkVariables,
+  MAX_CAMPAIGN_BODY_BYTES,
+  recipientsRequest,
+  type CampaignRequest,
+  type Recipient,
+} from './schema';
+import { listRecipients, readCampaign, writeCampaign, type Campaign } from './store';
 
 const campaignId = z.string().regex(/^CP[0-9a-f]{32}$/, 'must be a campaign id (CP followed by 32 hex digits)');
 
@@ -31,20 +42,43 @@ async function existing(settings: Settings, id: string) {
 }
 
 /**
- * Queue messages for recipients `first`… : visible from the campaign's start, spread at 90% of
- * its rate so that most arrive as their slot comes (the shared budget, rate.ts, holds the rate).
+ * Queue messages for recipients `first`… : visible from the campaign's start, spread at 80% of
+ * its rate, so that a few more arrive than the rate sends and a send never waits for its
+ * message (the shared budget, rate.ts, holds the rate; one that arrives early waits for its slot).
  */
 async function enqueueFrom(settings: Settings, campaign: Campaign, first: number, count: number) {
+  const madeAt = Date.now();
   const messages: CampaignMessage[] = Array.from({ length: count }, (_, n) => ({
     campaign: campaign.id,
     index: first + n,
     attempt: 0,
+    madeAt,
   }));
+  const perSecond = campaign.call ? campaign.callsPerSecond : campaign.textsPerSecond;
   const startIn = Math.max(0, Date.parse(campaign.startAt) - Date.now());
-  await enqueueRecipients(settings, messages, (n) => startIn + ((n / campaign.textsPerSecond) * 1000 * 9) / 10);
+  await enqueueRecipients(settings, messages, (n) => startIn + ((n / perSecond) * 1000 * 8) / 10);
 }
 
-/** POST /api/campaigns. */
+/** A call campaign's step, checked against the flow file, and where Twilio fetches it. */
+function callOf(settings: Settings, origin: string, call: CampaignRequest['call']): Campaign['call'] {
+  if (!call) return undefined;
+  const steps = getFlows(settings).voice?.steps ?? {};
+  if (call.step !== undefined && !own(steps, call.step))
+    throw new BadRequestError(400, 'Invalid request', [
+      {
+        field: 'call.step',
+        message: `is not a step of the voice flow: ${JSON.stringify(call.step)} (steps: ${Object.keys(steps).join(', ') || 'none'})`,
+      },
+    ]);
+  return { step: call.step, answerUrl: placedCallUrl(getFlows(settings), origin, { step: call.step }) };
+}
+
+/**
+ * POST /api/campaigns. The recipients are written, then queued, then the header (the commit):
+ * until it is written the campaign is not visible and its queued messages wait (run.ts), so a
+ * creation that fails on the way (storage or the queue down) leaves nothing a user can see or
+ * that sends; it answers 503 and forgets the Idempotency-Key, so the retry creates it whole.
+ */
 export const createCampaign: HttpHandler = createOnce(
   'campaigns',
   campaignRequest,
@@ -53,7 +87,8 @@ export const createCampaign: HttpHandler = createOnce(
     const campaign: Campaign = {
       id: `CP${randomBytes(16).toString('hex')}`,
       name: body.name,
-      body: body.text.body,
+      body: body.text?.body,
+      call: callOf(settings, origin, body.call),
       origin,
       from: body.from,
       messagingServiceSid: body.messagingServiceSid,
@@ -64,11 +99,14 @@ export const createCampaign: HttpHandler = createOnce(
       createdAt: now,
       recipients: body.recipients.length,
     };
-    // The recipients first, the header last: a campaign is there whole or not at all.
-    await addRecipients(settings, campaign.id, 0, body.recipients);
-    await writeCampaign(settings, campaign);
-    await enqueueFrom(settings, campaign, 0, body.recipients.length);
-    return json(201, progress(campaign, []));
+    try {
+      await addRecipients(settings, campaign.id, 0, body.recipients);
+      await enqueueFrom(settings, campaign, 0, body.recipients.length);
+      await writeCampaign(settings, campaign);
+    } catch (error) {
+      throw error instanceof UnavailableError ? new NothingDoneError(error) : error;
+    }
+    return json(201, progress(campaign, await readCounts(settings, campaign.id)));
   },
   MAX_CAMPAIGN_BODY_BYTES,
 );
@@ -91,7 +129,9 @@ async function reserve(settings: Settings, id: string, list: Recipient[]) {
   for (let tries = 0; tries < 10; tries++) {
     const { etag, ...campaign } = await existing(settings, id);
     if (campaign.canceledAt) throw new AppError(409, `Campaign ${id} was canceled at ${campaign.canceledAt}`);
-    const check = z.unknown().superRefine((_, ctx) => checkVariables(campaign.body, list, ctx));
+    const check = z.unknown().superRefine((_, ctx) => {
+      if (campaign.body) checkVariables(campaign.body, list, ctx);
+    });
     const checked = check.safeParse(null);
     if (!checked.success) throw new BadRequestError(400, 'Invalid request', zodProblems(checked.error));
     const first = campaign.recipients;
@@ -105,9 +145,7 @@ async function reserve(settings: Settings, id: string, list: Recipient[]) {
 export const getCampaign: HttpHandler = handle(async (request) => {
   const settings = getSettings();
   const campaign = await existing(settings, idOf(request));
-  const rows = await listRecipients(settings, campaign.id);
-  await followDelivery(settings, campaign.id, rows);
-  return json(200, progress(campaign, rows));
+  return json(200, progress(campaign, await readCounts(settings, campaign.id)));
 });
 
 const pageQuery = z.strictObject({
@@ -129,7 +167,6 @@ export const listCampaignRecipients: HttpHandler = handle(async (request) => {
   const campaign = await existing(settings, id);
   const rows = await listRecipients(settings, id, query.data.cursor ?? -1, query.data.limit + 1);
   const page = rows.slice(0, query.data.limit);
-  await followDelivery(settings, id, page);
   return json(200, {
     items: page.map((row) => ({ ...row, state: reportedState(campaign, row) })),
     nextCursor: rows.length > query.data.limit ? String(page.at(-1)!.index) : null,

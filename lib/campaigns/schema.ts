@@ -43,15 +43,25 @@ const perSecond = (what: string) =>
 export const campaignRequest = z
   .strictObject({
     name: z.string({ error: 'is required: a name for the campaign' }).trim().min(1, 'must not be empty').max(200),
-    text: z.strictObject(
-      {
-        body: z
-          .string({ error: 'is required: the text, with {{ variables.name }} for each recipient’s values' })
-          .min(1, 'must not be empty')
-          .max(1600, 'must be at most 1600 characters'),
-      },
-      { error: 'is required: { "body": "Hi {{ variables.name }}" }' },
-    ),
+    text: z
+      .strictObject(
+        {
+          body: z
+            .string({ error: 'is required: the text, with {{ variables.name }} for each recipient’s values' })
+            .min(1, 'must not be empty')
+            .max(1600, 'must be at most 1600 characters'),
+        },
+        { error: 'must be { "body": "Hi {{ variables.name }}" }' },
+      )
+      .optional(),
+    call: z
+      .strictObject(
+        {
+          step: z.string().min(1, 'must name a step of the flow').max(100, 'must be at most 100 characters').optional(),
+        },
+        { error: 'must be { "step": "<a step of the voice flow>" } or {} for the entry step' },
+      )
+      .optional(),
     from: phoneNumber.optional(),
     messagingServiceSid: z
       .string()
@@ -71,7 +81,15 @@ export const campaignRequest = z
     message: 'give from or messagingServiceSid, not both',
     path: ['messagingServiceSid'],
   })
-  .superRefine((body, ctx) => checkVariables(body.text.body, body.recipients, ctx));
+  .refine((body) => (body.text === undefined) !== (body.call === undefined), {
+    message: 'is required: give text (a text campaign) or call (a call campaign), not both',
+    path: ['text'],
+  })
+  .refine((body) => !(body.call && body.messagingServiceSid), {
+    message: 'is for texts: a call campaign calls from `from` (or TWILIO_PHONE_NUMBER)',
+    path: ['messagingServiceSid'],
+  })
+  .superRefine((body, ctx) => body.text && checkVariables(body.text.body, body.recipients, ctx));
 export type CampaignRequest = z.output<typeof campaignRequest>;
 
 export const recipientsRequest = z.strictObject({ recipients });

@@ -33,7 +33,10 @@ export const FINAL_STATES: readonly RecipientState[] = ['sent', 'delivered', 'fa
 export interface Campaign {
   id: string;
   name: string;
-  body: string;
+  /** A text campaign's text (a template); a call campaign has `call` instead. */
+  body?: string | undefined;
+  /** A call campaign's flow step (none: the entry step) and where Twilio fetches it when the callee answers. */
+  call?: { step?: string | undefined; answerUrl?: string | undefined } | undefined;
   /** The app's public origin when the campaign was made: status callbacks of its texts go there. */
   origin: string;
   from?: string | undefined;
@@ -77,20 +80,30 @@ export function withCampaigns<T>(
   return withTables(settings, signal, (tables) => work(tables.campaigns, signal));
 }
 
-type HeaderEntity = Omit<Campaign, 'window'> & { partitionKey: string; rowKey: string; window?: string };
+type HeaderEntity = Omit<Campaign, 'window' | 'call'> & {
+  partitionKey: string;
+  rowKey: string;
+  window?: string;
+  call?: string;
+};
 
 const toHeader = (campaign: Campaign): HeaderEntity => ({
   ...campaign,
   partitionKey: partitionOf(campaign.id),
   rowKey: HEADER,
   window: campaign.window && JSON.stringify(campaign.window),
+  call: campaign.call && JSON.stringify(campaign.call),
 });
 
 export async function readCampaign(settings: Settings, id: string): Promise<(Campaign & { etag: string }) | undefined> {
   return withCampaigns(settings, async (table, signal) => {
     try {
       const entity = await table.getEntity<HeaderEntity>(partitionOf(id), HEADER, { abortSignal: signal });
-      return { ...fields(entity), window: entity.window ? (JSON.parse(entity.window) as Hours) : undefined };
+      return {
+        ...fields(entity),
+        window: entity.window ? (JSON.parse(entity.window) as Hours) : undefined,
+        call: entity.call ? (JSON.parse(entity.call) as Campaign['call']) : undefined,
+      };
     } catch (error) {
       if ((error as { statusCode?: unknown }).statusCode === 404) return undefined;
       throw error;
@@ -123,7 +136,8 @@ export async function writeCampaign(settings: Settings, campaign: Campaign, etag
 
 type RecipientEntity = Omit<RecipientRow, 'variables'> & { partitionKey: string; rowKey: string; variables: string };
 
-const toEntity = (id: string, row: RecipientRow): RecipientEntity => ({
+/** A recipient's row as stored. */
+export const recipientEntity = (id: string, row: RecipientRow): RecipientEntity => ({
   ...row,
   partitionKey: partitionOf(id),
   rowKey: rowOf(row.index),
@@ -134,29 +148,9 @@ const fromEntity = (entity: RecipientEntity & { etag: string }): RecipientRow & 
   variables: JSON.parse(entity.variables) as Recipient['variables'],
 });
 
-/** New recipients, numbered from `first`, in transactions of 100 (one partition). */
-export async function addRecipients(settings: Settings, id: string, first: number, list: Recipient[]) {
-  const updatedAt = new Date().toISOString();
-  const rows = list.map((one, n): RecipientRow => ({ ...one, index: first + n, state: 'waiting', updatedAt }));
-  for (let start = 0; start < rows.length; start += 100) {
-    const chunk = rows.slice(start, start + 100);
-    await withCampaigns(settings, (table) =>
-      table.submitTransaction(chunk.map((row) => ['upsert', toEntity(id, row), 'Replace'])),
-    );
-  }
-}
-
 export async function readRecipient(settings: Settings, id: string, index: number) {
   return withCampaigns(settings, async (table, signal) =>
     fromEntity(await table.getEntity<RecipientEntity>(partitionOf(id), rowOf(index), { abortSignal: signal })),
-  );
-}
-
-export async function updateRecipient(settings: Settings, id: string, row: RecipientRow): Promise<void> {
-  await withCampaigns(settings, (table, signal) =>
-    table.updateEntity(toEntity(id, { ...row, updatedAt: new Date().toISOString() }), 'Replace', {
-      abortSignal: signal,
-    }),
   );
 }
 

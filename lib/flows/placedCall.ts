@@ -8,11 +8,8 @@ import { BadRequestError } from '../errors';
 import { own } from '../http/own';
 import type { CallFlow } from '../outbound/schemas';
 import { callbackPath } from './actions/action';
-import type { InvocationContext } from '@azure/functions';
-import { DEADLINES, storageDeadline } from '../config/deadlines';
-import type { Settings } from '../config/settings';
 import { describeError } from '../errors';
-import { emptyFlowState, serializedFlowState, writeFlowState } from '../records/flowState';
+import { emptyFlowState, serializedFlowState } from '../records/flowState';
 import type { FlowFile } from './schema';
 
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -32,26 +29,6 @@ export function variablesProblems(variables: Record<string, unknown> | undefined
     problems.push({ field: 'flow.variables', message: describeError(error).replace(/^[^:]*: /, '') });
   }
   if (problems.length) throw new BadRequestError(400, 'Invalid request', problems);
-}
-
-/**
- * The variables a placed call starts with, kept as its flow state once Twilio has given it a
- * SID (before the callee can answer, in practice: ringing takes seconds). A call whose
- * variables could not be kept still rings; the log says so and its flow sees none.
- */
-export async function keepPlacedCallVariables(
-  settings: Settings,
-  sid: string,
-  flow: CallFlow | undefined,
-  context: Pick<InvocationContext, 'warn'>,
-): Promise<void> {
-  if (!flow?.variables || !Object.keys(flow.variables).length) return;
-  try {
-    const state = { ...emptyFlowState(), variables: flow.variables };
-    await writeFlowState(settings, 'call', sid, state, undefined, storageDeadline(DEADLINES.flowStateMs));
-  } catch (error) {
-    context.warn(`Call ${sid}: its variables could not be kept (${describeError(error)}); its flow runs without them`);
-  }
 }
 
 /** The URL Twilio fetches when the callee answers, or undefined for the voice webhook; a 400 naming what is wrong. */

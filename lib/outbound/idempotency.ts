@@ -11,7 +11,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import type { TableClient } from '@azure/data-tables' with { 'resolution-mode': 'import' };
 import type { Settings } from '../config/settings';
 import { DEADLINES, storageDeadline } from '../config/deadlines';
-import { AppError, BadRequestError } from '../errors';
+import { AppError, BadRequestError, NothingDoneError } from '../errors';
 import { errorResponse } from '../http/handle';
 import { storageStatus, withTables } from '../records/tables';
 import { TwilioRefusedError, TwilioUnreachableError } from '../twilio/client';
@@ -156,8 +156,9 @@ export function answerRepeat(earlier: KeyEntity, claim: KeyEntity): HttpResponse
   );
 }
 
-/** Failures that leave Twilio untouched: forgetting the key lets the retry do the work. */
+/** Failures that leave Twilio (and everything else) untouched: forgetting the key lets the retry do the work. */
 export const nothingHappened = (error: unknown): boolean =>
+  error instanceof NothingDoneError ||
   error instanceof TwilioUnreachableError ||
   (error instanceof TwilioRefusedError && (error.rest.status >= 500 || error.rest.status === 429));
 

@@ -7,13 +7,15 @@
 import * as z from 'zod';
 // Every check without a message of its own says what was expected (not zod's "Invalid input").
 import '../config/zodMessages';
+import type { InvocationContext } from '@azure/functions';
 import type { Settings } from '../config/settings';
 import type { Observation, Placed } from '../records/model';
+import { callKind } from './kinds/call';
 import { smsKind } from './kinds/sms';
 
 export interface OutboundKind<Payload> {
   payload: z.ZodType<Payload>;
-  send(settings: Settings, origin: string, payload: Payload): Promise<Placed>;
+  send(settings: Settings, origin: string, payload: Payload, context: InvocationContext): Promise<Placed>;
   /** What an earlier try created at Twilio after `since`, when that try got no answer; undefined when nothing. */
   find(settings: Settings, payload: Payload, since: Date): Promise<Placed | undefined>;
   /** What the record of the created call or message says. */
@@ -24,6 +26,7 @@ export interface OutboundKind<Payload> {
 
 export const OUTBOUND_KINDS = {
   sms: smsKind,
+  call: callKind,
 };
 
 export type OutboundKindName = keyof typeof OUTBOUND_KINDS;
@@ -51,6 +54,14 @@ export const queuedMessage = z.object({
 /** A text as a queued message: the shape every sender of texts uses. */
 export const queuedText = (key: string, origin: string, payload: PayloadOf<'sms'>): QueuedMessage<'sms'> => ({
   kind: 'sms',
+  key,
+  origin,
+  payload,
+});
+
+/** A call as a queued message (a call campaign's): the shape every placer of calls uses. */
+export const queuedCall = (key: string, origin: string, payload: PayloadOf<'call'>): QueuedMessage<'call'> => ({
+  kind: 'call',
   key,
   origin,
   payload,

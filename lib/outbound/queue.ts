@@ -113,8 +113,12 @@ export interface QueueCounts {
   poison: number;
 }
 
-/** How many messages wait in the outbound queue and its poison queue; a queue that does not exist yet holds none. */
-export async function queueCounts(settings: QueueSettings, signal: AbortSignal): Promise<QueueCounts> {
+/** How many messages wait in a queue of QUEUES (default the outbound queue) and its poison queue; a queue that does not exist yet holds none. */
+export async function queueCounts(
+  settings: QueueSettings,
+  signal: AbortSignal,
+  queueName: string = QUEUES.outbound,
+): Promise<QueueCounts> {
   const queue = await clientsFor(settings);
   const count = async (name: string) => {
     try {
@@ -124,6 +128,6 @@ export async function queueCounts(settings: QueueSettings, signal: AbortSignal):
       throw error;
     }
   };
-  const [waiting, poison] = await Promise.all([count(QUEUES.outbound), count(poisonQueue(QUEUES.outbound))]);
-  return { queue: QUEUES.outbound, waiting, poison };
+  const [waiting, poison] = await Promise.all([count(queueName), count(poisonQueue(queueName))]);
+  return { queue: queueName, waiting, poison };
 }

@@ -150,7 +150,7 @@ async function sendOnce(send: Send): Promise<KeyedOutcome> {
   }
   let placed: Placed;
   try {
-    placed = await kind.send(send.settings, message.origin, payload);
+    placed = await kind.send(send.settings, message.origin, payload, context);
   } catch (error) {
     if ((await settleFailure(send, error)) === 'final')
       return error instanceof OptedOutError ? { state: 'optedOut' } : refusedOutcome(error as TwilioRefusedError);

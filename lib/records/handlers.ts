@@ -59,6 +59,8 @@ export interface RecordedAnswer {
    * webhook's storage costs it one deadline in all, never one per step (Twilio allows 15 s).
    */
   signal?: AbortSignal;
+  /** What follows from it once recorded (a campaign recipient delivered); a failure is a 503, and Twilio delivers it again. */
+  after?: () => Promise<void>;
 }
 
 /**
@@ -69,8 +71,9 @@ export function recordedWebhook(
   answer: (...args: Parameters<WebhookHandler>) => RecordedAnswer | Promise<RecordedAnswer>,
 ): HttpHandler {
   return twilioWebhook(async (params, context, settings, request) => {
-    const { observation, response, signal } = await answer(params, context, settings, request);
+    const { observation, response, signal, after } = await answer(params, context, settings, request);
     await saveObservation(settings, observation, signal ? { signal } : {});
+    await after?.();
     return response;
   });
 }

@@ -128,7 +128,8 @@ beforeAll(async () => {
   const account = { accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN };
   twilio = await startLocalTwilio(account, LOCAL_PHONE_NUMBER, () => {});
   useSettings({ TWILIO_API_BASE_URL: twilio.emulator.url, TWILIO_PHONE_NUMBER: LOCAL_PHONE_NUMBER });
-  app = await startAppHost();
+  // With its queue functions, as npm start runs them (simulate campaign waits for them).
+  app = await startAppHost(() => {}, { queues: { maxPollingIntervalMs: 100 } });
   // As npm start names itself in its session and points the emulated number at itself.
   origin = `http://localhost:${new URL(app.url).port}`;
   root = mkdtempSync(join(tmpdir(), 'doc-commands-'));

@@ -3,9 +3,13 @@
  * from its registration, against an Azurite of this file's own and a fake Twilio that counts
  * every text; the campaign clock is the test's.
  */
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { campaignClock } from '../../lib/campaigns/clock';
+import { MAX_ATTEMPTS } from '../../lib/campaigns/run';
+import { QUEUES } from '../../lib/config/queues';
 import { startAppHost, type AppHostWithQueues } from '../support/appHost';
 import { api, finished, numbers, textsPerNumber, until } from '../support/campaigns';
 import { startFakeTwilio } from '../support/fakeTwilio';
@@ -129,4 +133,85 @@ describe('cancel', () => {
     expect(next.body!.nextCursor).toBeNull();
     expect(fake.messages).toHaveLength(0);
   });
+});
+
+describe('a recipient Twilio answers 429 to every try', () => {
+  it('is failed after every try, its message in the campaign poison queue, counted by /api/health', async () => {
+    campaignClock.maxWaitMs = 200; // each backoff shortened to the queue's least delay, 1 s
+    for (let n = 0; n < MAX_ATTEMPTS; n++) fake.failNext({ status: 429, code: 20429, message: 'Too Many Requests' });
+    const created = await api(app.url, 'POST', 'campaigns', {
+      name: 'poison',
+      text: { body: 'Never' },
+      rate: { textsPerSecond: 50 },
+      recipients: numbers(1, 15550500000),
+    });
+    const progress = await finished(app.url, created.body!.id as string, 40_000);
+    expect(progress.counts).toMatchObject({ failed: 1, sent: 0 });
+    expect(fake.received.filter((request) => request.method === 'POST')).toHaveLength(MAX_ATTEMPTS);
+    const health = await api(app.url, 'GET', 'health');
+    expect(health.body!.campaigns).toMatchObject({ queue: QUEUES.campaigns, poison: 1 });
+  }, 60_000);
+});
+
+/** An HTTP proxy to Azurite's queue service that passes `passes` enqueues (and the polls until then), then drops every request until `thaw`. */
+async function freezingQueue(passes: number) {
+  const queueUrl = /QueueEndpoint=(http:\/\/[^/;]+)/.exec(azurite.connectionString)![1]!;
+  let seen = 0;
+  let frozen = false;
+  const server = createServer((req, res) => {
+    if (req.method === 'POST') seen++;
+    if (frozen || seen > passes) {
+      frozen = true;
+      return req.socket.destroy();
+    }
+    const upstream = httpRequest(`${queueUrl}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return {
+    connectionString: azurite.connectionString.replace(
+      /QueueEndpoint=http:\/\/[^/]+/,
+      `QueueEndpoint=http://127.0.0.1:${port}`,
+    ),
+    thaw: () => {
+      frozen = false;
+      seen = -Infinity;
+    },
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+describe('a campaign whose queue freezes while it is created', () => {
+  it('is not there and sends nothing; the retry with the same Idempotency-Key creates it whole, each texted once', async () => {
+    const queue = await freezingQueue(20);
+    useSettings({ ...settings(), AzureWebJobsStorage: queue.connectionString });
+    const body = { name: 'frozen', text: { body: 'Hi {{ variables.name }}' }, rate: { textsPerSecond: 50 } };
+    const request = { ...body, recipients: numbers(60, 15550600000) };
+    const headers = { 'Idempotency-Key': 'campaign-frozen' };
+    try {
+      const failed = await api(app.url, 'POST', 'campaigns', request, headers);
+      expect(failed.status).toBe(503);
+      queue.thaw();
+      // The 20 recipients queued before the freeze belong to no campaign: they wait, and nothing is sent.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(fake.messages).toHaveLength(0);
+
+      const retried = await api(app.url, 'POST', 'campaigns', request, headers);
+      expect(retried.status).toBe(201);
+      const progress = await finished(app.url, retried.body!.id as string, 30_000);
+      expect(progress.counts).toMatchObject({ sent: 60, waiting: 0 });
+      await new Promise((resolve) => setTimeout(resolve, 3_000)); // the first try's messages looked at again
+      const perNumber = textsPerNumber(fake.messages);
+      expect(perNumber.size).toBe(60);
+      expect([...perNumber.values()].every((texts) => texts === 1)).toBe(true);
+    } finally {
+      useSettings(settings());
+      await queue.close();
+    }
+  }, 60_000);
 });

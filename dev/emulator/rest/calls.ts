@@ -1,7 +1,7 @@
 /** The Calls resource: create, list, fetch and update (hang up, redirect), and each call's run from queued to its end. */
 import { DEFAULT_MAX_STEPS, runCallFlow } from '../interpreter/callFlow';
 import { CallControl, type CallFlowOptions, type CallStart } from '../interpreter/callTypes';
-import type { LiveCall } from './liveCalls';
+import type { LiveCall } from './liveCall';
 import { detect, machineDetectionOf, type Detected, type MachineDetection } from './machineDetection';
 import { createMessage } from './messages';
 import {

@@ -9,76 +9,16 @@
  */
 import { ringNumber } from './calls';
 import { DIAL_OUTCOMES, type DialOutcome } from '../interpreter/callTypes';
-import type { CallerAction, InputPrompt, LiveCaller } from '../interpreter/liveCaller';
+import type { CallerAction, InputPrompt } from '../interpreter/liveCaller';
+import { LiveCall, MAX_QUEUED_ACTIONS } from './liveCall';
 import { boolean, first, INVALID_PARAMETER, isCallAddress, oneOf, type Form } from './params';
 import { callJson, messageJson, TwilioApiError, type EmulatedCall } from './resources';
 import { notFound, type Route } from './router';
 import type { EmulatorState } from './state';
 
-/** Actions a caller may send ahead of the verb that takes them (keys pressed while a prompt is said). */
-const MAX_QUEUED_ACTIONS = 32;
 /** How long one events request is held at most. */
 const MAX_POLL_SECONDS = 25;
 const MAX_SPEECH_CHARACTERS = 500;
-
-/** The caller's side of a live call: actions wait in a queue for the verb that asks, and whoever polls hears of each change. */
-export class LiveCall implements LiveCaller {
-  waiting: InputPrompt | undefined;
-  private readonly queued: CallerAction[] = [];
-  private taker: ((action: CallerAction | undefined) => void) | undefined;
-  private readonly watchers = new Set<() => void>();
-
-  next(prompt: InputPrompt, signal?: AbortSignal): Promise<CallerAction | undefined> {
-    const ready = this.queued.shift();
-    if (ready) return Promise.resolve(ready);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => take(undefined), Math.max(0, Date.parse(prompt.until) - Date.now()));
-      const take = (action: CallerAction | undefined) => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', aborted);
-        this.taker = undefined;
-        this.waiting = undefined;
-        this.changed();
-        resolve(action);
-      };
-      const aborted = () => take(undefined);
-      if (signal?.aborted) return take(undefined);
-      signal?.addEventListener('abort', aborted);
-      this.taker = take;
-      this.waiting = prompt;
-      this.changed();
-    });
-  }
-
-  /** Gives the waiting verb the action, or keeps it for the next one; false when too many wait already. */
-  act(action: CallerAction): boolean {
-    if (this.taker) this.taker(action);
-    else if (this.queued.length >= MAX_QUEUED_ACTIONS) return false;
-    else this.queued.push(action);
-    return true;
-  }
-
-  get isWaiting(): boolean {
-    return this.taker !== undefined;
-  }
-
-  /** Resolves at the next change (a transcript line, a wait begun or ended, the end), or after `ms`. */
-  news(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.watchers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.watchers.add(done);
-    });
-  }
-
-  changed(): void {
-    for (const watcher of [...this.watchers]) watcher();
-  }
-}
 
 export interface LiveCallReport {
   call: ReturnType<typeof callJson>;

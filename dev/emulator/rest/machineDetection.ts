@@ -17,20 +17,9 @@
  * detection takes is the emulator's choice (DETECTION_MS), since Twilio's depends on the audio.
  */
 import { boolean, first, method, url, type Form } from './params';
-import { TwilioApiError, type AnsweredBy } from './resources';
+import { TwilioApiError, type AnsweredBy, type DetectionMode, type MachineDetection } from './resources';
 
-export type DetectionMode = 'Enable' | 'DetectMessageEnd';
-
-export interface MachineDetection {
-  mode: DetectionMode;
-  /** Seconds before detection gives up with `unknown`. */
-  timeoutSeconds: number;
-  speechThresholdMs: number;
-  speechEndThresholdMs: number;
-  silenceTimeoutMs: number;
-  /** AsyncAmd=true: where the result goes, if anywhere. */
-  async?: { statusCallback?: string; method: string };
-}
+export type { DetectionMode, MachineDetection };
 
 /** The error Twilio documents for an AMD parameter it does not allow. */
 export const INVALID_DETECTION = 21234;

@@ -8,9 +8,8 @@ import type {
   TranscriptLine,
 } from '../interpreter/callTypes';
 import { API_VERSION, rfc2822 } from '../interpreter/twilioApi';
-import type { MachineDetection } from './machineDetection';
 import type { WebhookResult } from '../interpreter/webhook';
-import type { LiveCall } from './liveCalls';
+import type { LiveCall } from './liveCall';
 
 export type CallStatus =
   'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
@@ -351,4 +350,18 @@ export function segments(body: string): number {
   const length = gsm ? [...body].reduce((sum, char) => sum + (GSM_EXTENDED.includes(char) ? 2 : 1), 0) : body.length;
   const [single, part] = gsm ? [160, 153] : [70, 67];
   return length <= single ? 1 : Math.ceil(length / part);
+}
+
+/** What `POST Calls.json` asked of answering machine detection (machineDetection.ts reads and runs it). */
+export type DetectionMode = 'Enable' | 'DetectMessageEnd';
+
+export interface MachineDetection {
+  mode: DetectionMode;
+  /** Seconds before detection gives up with `unknown`. */
+  timeoutSeconds: number;
+  speechThresholdMs: number;
+  speechEndThresholdMs: number;
+  silenceTimeoutMs: number;
+  /** AsyncAmd=true: where the result goes, if anywhere. */
+  async?: { statusCallback?: string; method: string };
 }

@@ -22,8 +22,8 @@ describe('when a campaign may reach someone', () => {
 });
 
 describe('a recipient tried again', () => {
-  it('backs off doubling from 2 s, to a minute at most', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 10].map(backoffMs)).toEqual([2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000]);
+  it('backs off doubling from 1 s, to a minute at most', () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 10].map(backoffMs)).toEqual([1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000]);
   });
 
   it('is a message naming its campaign and index, a first try unless it says', () => {

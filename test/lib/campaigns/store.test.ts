@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadSettings } from '../../../lib/config/settings';
+import { addRecipients, moveRecipient } from '../../../lib/campaigns/counts';
 import {
-  addRecipients,
   listRecipients,
   readCampaign,
   readRecipient,
-  updateRecipient,
   writeCampaign,
   type Campaign,
 } from '../../../lib/campaigns/store';
@@ -62,7 +61,7 @@ describe('the campaigns table (Azurite)', () => {
     const { id } = newCampaign();
     await addRecipients(settings, id, 0, people(1));
     const row = await readRecipient(settings, id, 0);
-    await updateRecipient(settings, id, { ...row, state: 'sent', sid: `SM${'0'.repeat(32)}` });
+    await moveRecipient(settings, id, row, { state: 'sent', sid: `SM${'0'.repeat(32)}` }, ['waiting']);
     expect(await readRecipient(settings, id, 0)).toMatchObject({ state: 'sent', sid: `SM${'0'.repeat(32)}` });
   });
 });

@@ -1,3 +1,4 @@
+import { InvocationContext } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings, type Settings } from '../../../../lib/config/settings';
 import { smsKind } from '../../../../lib/outbound/kinds/sms';
@@ -16,7 +17,12 @@ const text = (body: string, to = '+15550100123') => smsKind.payload.parse({ to, 
 
 describe('a queued text', () => {
   it('is sent through the Messages API, with a status callback to the app', async () => {
-    const placed = await smsKind.send(settings, 'https://app.example.com', text('Voicemail from +1555'));
+    const placed = await smsKind.send(
+      settings,
+      'https://app.example.com',
+      text('Voicemail from +1555'),
+      new InvocationContext(),
+    );
     expect(placed).toMatchObject({ to: '+15550100123', from: TEST_PHONE_NUMBER });
     const form = fake.received.at(-1)!.form;
     expect(form.Body).toEqual(['Voicemail from +1555']);
@@ -31,7 +37,12 @@ describe('a queued text', () => {
   it('finds the text an earlier try created when that try got no answer, and nothing before `since`', async () => {
     const since = new Date(Date.now() - 60_000);
     const to = '+15550100124';
-    const placed = await smsKind.send(settings, 'https://app.example.com', text('Only once', to));
+    const placed = await smsKind.send(
+      settings,
+      'https://app.example.com',
+      text('Only once', to),
+      new InvocationContext(),
+    );
     expect(await smsKind.find(settings, text('Only once', to), since)).toMatchObject({ sid: placed.sid });
     expect(await smsKind.find(settings, text('Another text', to), since)).toBeUndefined();
     expect(await smsKind.find(settings, text('Only once', to), new Date(Date.now() + 60_000))).toBeUndefined();
