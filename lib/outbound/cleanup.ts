@@ -32,12 +32,10 @@ export async function cleanup(
   const idempotencyKeys = await expireKeys(settings, now, signal);
   const records = await expireRecords(settings, { now, deadline, signal });
   const conversations = await expireConversationsPastRetention(settings, { now, deadline, signal });
-  const result = {
-    idempotencyKeys,
-    ...records,
-    ...conversations,
-    finished: records.finished && conversations.finished,
-  };
+  const { finished: recordsFinished, ...recordCounts } = records;
+  const { finished: conversationsFinished, ...conversationCounts } = conversations;
+  const finished = recordsFinished && conversationsFinished;
+  const result = { idempotencyKeys, ...recordCounts, ...conversationCounts, finished };
   context.log(`Cleanup: ${JSON.stringify(result)} ${logProperties(context)}`);
   return result;
 }
