@@ -367,9 +367,28 @@ async function deleteConversation(
   const active = await table
     .getEntity<{ id?: string }>(pair.partitionKey, pair.rowKey, { abortSignal: signal })
     .catch(ignoreMissing);
-  if (active?.id === id) rows += await remove(pair, active.etag);
-  rows += await remove({ partitionKey: `party|${keyPart(party)}`, rowKey: id });
+  const heldPair = active?.id === id && (await remove(pair, active.etag)) === 1;
+  const partyRow = { partitionKey: `party|${keyPart(party)}`, rowKey: id };
+  rows += Number(heldPair) + (await remove(partyRow));
   // The due row of its last ask; rows of earlier turns are dropped by the timer when due (their conversation is gone).
   if (typeof entity.dueAt === 'string') rows += await remove(dueKeys(id, Number(entity.turn ?? 0), entity.dueAt));
-  return { rows, conversation: (await remove(conversationKeys(id))) === 1 };
+  const keys = conversationKeys(id);
+  try {
+    // Under the ETag it was found with: a reply that moved it meanwhile keeps it.
+    const etag = typeof entity.etag === 'string' ? entity.etag : undefined;
+    await table.deleteEntity(keys.partitionKey, keys.rowKey, { etag, abortSignal: signal });
+    return { rows, conversation: true };
+  } catch (error) {
+    if (storageStatus(error) === 404) return { rows, conversation: false };
+    if (storageStatus(error) !== 412) throw error;
+  }
+  // It moved: it is live again, so its rows come back (its new due row was written by the move).
+  await table.upsertEntity(partyRow, 'Replace', { abortSignal: signal });
+  if (heldPair) await table.createEntity({ ...pair, id }, { abortSignal: signal }).catch(ignoreConflict);
+  return { rows: 0, conversation: false };
 }
+
+const ignoreConflict = (error: unknown): undefined => {
+  if (storageStatus(error) === 409) return undefined;
+  throw error;
+};

@@ -3,7 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../../lib/config/settings';
 import { placedObservation } from '../../../lib/records/observations';
 import {
+  activeConversationId,
+  claimPair,
   expireConversations,
+  indexByParty,
   readConversation,
   writeConversation,
   type Conversation,
@@ -102,5 +105,39 @@ describe('expireConversations (Azurite)', () => {
     for (const id of old) expect(await readConversation(settingsWith(), id)).toBeUndefined();
     expect(await readConversation(settingsWith(), recent)).toBeDefined();
     expect(await expire(Date.now() + 20_000)).toEqual({ conversations: 0, conversationRows: 0, finished: true });
+  });
+
+  it('keeps a conversation that a reply moved between its query and its deletion, with its pair and party rows', async () => {
+    const settings = settingsWith();
+    const id = await endedAt(45);
+    const stored = (await readConversation(settings, id))!;
+    const party = stored.conversation.party;
+    await indexByParty(settings, party, id);
+    expect(await claimPair(settings, TEST_PHONE_NUMBER, party, id)).toBe(true);
+    const expired = await withTables(settings, AbortSignal.timeout(25_000), async ({ conversations }) => {
+      // The real table, with a reply's write landing just before the conversation's own deletion.
+      const racing = new Proxy(conversations, {
+        get: (table, name) =>
+          name === 'deleteEntity'
+            ? async (partitionKey: string, rowKey: string, options: object) => {
+                if (partitionKey === `conversation|${id}`) {
+                  const moved = { ...stored.conversation, status: 'waiting' as const, updatedAt: NOW.toISOString() };
+                  expect(await writeConversation(settings, moved, stored.etag)).toBe(true);
+                }
+                return table.deleteEntity(partitionKey, rowKey, options);
+              }
+            : Reflect.get(table, name, table),
+      });
+      const signal = AbortSignal.timeout(25_000);
+      return expireConversations(racing, {
+        now: NOW,
+        cutoff: ago(30).toISOString(),
+        deadline: Date.now() + 20_000,
+        signal,
+      });
+    });
+    expect(expired).toEqual({ conversations: 0, conversationRows: 0, finished: true });
+    expect((await readConversation(settings, id))?.conversation.status).toBe('waiting');
+    expect(await activeConversationId(settings, TEST_PHONE_NUMBER, party)).toBe(id);
   });
 });
