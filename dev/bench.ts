@@ -23,7 +23,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { TableClient } from '@azure/data-tables';
@@ -41,7 +41,8 @@ import {
   type SignedSms,
 } from './bench/protocol';
 import { startAzurite } from './azurite';
-import { APP_DIR, APP_ZIP, ARTIFACTS, BUNDLE_OPTIONS } from './package';
+import { APP_DIR, APP_ZIP, ARTIFACTS, BUNDLE_OPTIONS, writeCheckedFlows } from './package';
+import { CHECKED_FLOWS } from '../lib/flows/load';
 
 const ROOT = resolve(__dirname, '../..');
 const FLOOR_DIR = join(ARTIFACTS, 'bench-floor');
@@ -62,6 +63,10 @@ const WEBHOOK_URL = 'http://localhost:7071/api/twilio/sms';
 const VOICE_URL = 'http://localhost:7071/api/twilio/voice';
 /** The flow with this round's features (variables, switch, a code hook, Liquid filters): item 4 of issue 25. */
 const FEATURES_FLOW = 'dev/bench/features.json';
+/** Where the bench puts it in the package, checked as npm run package checks the flow file it ships. */
+const FEATURES_IN_PACKAGE = 'flows/bench-features.json';
+/** The app's rows run as in Azure, where the Functions host names the package in AzureWebJobsScriptRoot. */
+const IN_PACKAGE = { AzureWebJobsScriptRoot: APP_DIR };
 const SETTINGS = {
   TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000',
   TWILIO_AUTH_TOKEN: 'bench-token',
@@ -102,6 +107,7 @@ const theApp: Row = {
   name: 'this app (.artifacts/app)',
   app: APP_DIR,
   writes: (sid) => ({ kind: 'record', table: RECORDS_TABLE, sid }),
+  env: IN_PACKAGE,
 };
 
 /**
@@ -125,12 +131,17 @@ const ports: Section = {
 };
 
 function byFlow(channel: 'SMS' | 'call', webhook: Webhook | undefined, flow: string, env = {}): Row {
-  return { name: `this app, ${channel}, ${flow}`, app: APP_DIR, ...(webhook ? { webhook } : {}), env };
+  return {
+    name: `this app, ${channel}, ${flow}`,
+    app: APP_DIR,
+    ...(webhook ? { webhook } : {}),
+    env: { ...IN_PACKAGE, ...env },
+  };
 }
 const smsPlain = byFlow('SMS', undefined, 'flows.json (a reply)');
-const smsFeatures = byFlow('SMS', undefined, 'features.json', { PHONE_FLOWS: FEATURES_FLOW });
+const smsFeatures = byFlow('SMS', undefined, 'features.json', { PHONE_FLOWS: FEATURES_IN_PACKAGE });
 const callPlain = byFlow('call', callWebhook(), 'flows.json (a greeting)');
-const callFeatures = byFlow('call', callWebhook(), 'features.json', { PHONE_FLOWS: FEATURES_FLOW });
+const callFeatures = byFlow('call', callWebhook(), 'features.json', { PHONE_FLOWS: FEATURES_IN_PACKAGE });
 
 const features: Section = {
   title:
@@ -343,9 +354,17 @@ const load = () =>
     .map((value) => value.toFixed(2))
     .join(', ')}`;
 
+/** The features flow in the package, as if PHONE_FLOWS had named it at npm run package. */
+function shipFeaturesFlow(): void {
+  copyFileSync(join(ROOT, FEATURES_FLOW), join(APP_DIR, FEATURES_IN_PACKAGE));
+  const shipped = Object.keys(JSON.parse(readFileSync(join(APP_DIR, CHECKED_FLOWS), 'utf8')) as object);
+  writeCheckedFlows(APP_DIR, [...shipped, FEATURES_IN_PACKAGE]);
+}
+
 async function main() {
   await buildFloor();
   console.log(`Package: ${packageSummary()}`);
+  shipFeaturesFlow();
   console.log(`Node ${process.version}; ${load()}; storage: an in-memory Azurite of this bench's own.`);
   const azurite = await startAzurite({ services: 'app' });
   const folder = mkdtempSync(join(tmpdir(), 'bench-'));

@@ -22,7 +22,14 @@ import {
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { zipSync, type Zippable } from 'fflate';
-import { DEFAULT_FLOW_FILE, FlowFileError, readFlowFile } from '../lib/flows/load';
+import {
+  CHECKED_FLOWS,
+  checkedHash,
+  DEFAULT_FLOW_FILE,
+  FlowFileError,
+  readFlowFile,
+  type CheckedFlows,
+} from '../lib/flows/load';
 import { HOOKS_MANIFEST, hookNames } from '../lib/flows/hooks';
 import { findProjectRoot } from './cli/settings';
 import { buildConsole } from './consoleBuild';
@@ -254,6 +261,26 @@ function copyFlows(appDir: string, flows: string[]): void {
   }
 }
 
+/**
+ * CHECKED_FLOWS: each shipped flow file checked here, as the app would, against the package's
+ * hooks, with its hash and what it reads, so that the app's cold start runs it without
+ * building the flow schema. A file that fails is left out: the app checks it, and refuses it,
+ * with the same messages as without a package.
+ */
+export function writeCheckedFlows(appDir: string, flows: string[]): void {
+  const hooks = hookNames(appDir);
+  const checked: CheckedFlows = {};
+  for (const name of flows) {
+    try {
+      const flowsRead = readFlowFile(join(appDir, name), name, appDir);
+      checked[name] = { sha256: checkedHash(readFileSync(join(appDir, name), 'utf8'), hooks), flows: flowsRead };
+    } catch (error) {
+      if (!(error instanceof FlowFileError)) throw error;
+    }
+  }
+  writeFileSync(join(appDir, CHECKED_FLOWS), JSON.stringify(checked));
+}
+
 function filesUnder(folder: string): string[] {
   return readdirSync(folder, { recursive: true, encoding: 'utf8' })
     .filter((name) => statSync(join(folder, name)).isFile())
@@ -292,6 +319,7 @@ export async function buildPackage(artifacts = ARTIFACTS, phoneFlows = process.e
   rootRelativeSources(appDir);
   writeManifests(appDir);
   copyFlows(appDir, flows);
+  writeCheckedFlows(appDir, flows);
   await buildConsole(appDir);
   zipFolder(appDir, zip);
   return { appDir, zip, files: filesUnder(appDir).map((name) => name.split(sep).join('/')), flows };

@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+import { storageDeadline } from '../lib/config/deadlines';
 import { ROUTES } from '../lib/config/routes';
 import { recordedWebhook } from '../lib/records/handlers';
 import { statusCallbackObservation } from '../lib/records/observations';
@@ -7,7 +8,8 @@ import { settleFromCallback } from '../lib/campaigns/progress';
 /** POST /api/twilio/status: call and message status callbacks, recorded before the 204; a campaign's send settled. */
 export const statusCallback = recordedWebhook((params, _context, settings) => {
   const observation = statusCallbackObservation(params);
-  return { observation, response: { status: 204 }, after: () => settleFromCallback(settings, observation.sid) };
+  const signal = storageDeadline();
+  return { observation, response: { status: 204 }, signal, after: () => settleFromCallback(settings, observation.sid) };
 });
 
 app.http('statusCallback', {

@@ -3,8 +3,9 @@
  * request that needs it (a webhook's cold start pays for it once). An invalid file is refused
  * whole with every problem named by its path; it never half applies.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Settings } from '../config/settings';
 import { AppError } from '../errors';
 import { flowProblems, zodFlowProblems, type FlowProblem } from './check';
@@ -88,13 +89,47 @@ export function readFlowFile(path: string, shown = path, root = appRoot()): Flow
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : String(error);
     throw new FlowFileError(shown, [{ path: '(the file)', message: reason }]);
   }
+  const hooks = hookNames(root);
+  const checked = checkedFlows(root)[checkedName(path, root)];
+  if (checked?.sha256 === checkedHash(source, hooks)) return checked.flows;
   const { value: json, syntax, locate } = parseWithPositions(source);
   if (syntax.length) throw new FlowFileError(shown, syntax);
   const parsed = flowFileSchema.safeParse(json);
   if (!parsed.success) throw new FlowFileError(shown, zodFlowProblems(parsed.error, json).map(locate));
-  const problems = flowProblems(parsed.data, { hooks: hookNames(root) });
+  const problems = flowProblems(parsed.data, { hooks });
   if (problems.length) throw new FlowFileError(shown, problems.map(locate));
   return parsed.data;
+}
+
+/**
+ * The flow files `npm run package` checked, in the package beside main.mjs: by path under the
+ * app root, the hash of the file and hooks it checked, and the flows it read. The app runs a
+ * file whose hash matches without building the flow schema (most of zod's share of a cold
+ * start); a changed file, or hooks, is checked as any other. Locally there is none.
+ */
+export const CHECKED_FLOWS = 'flows.checked.json';
+export type CheckedFlows = Record<string, { sha256: string; flows: FlowFile }>;
+
+/** What a check saw: the file's text and the hooks it could name. */
+export const checkedHash = (source: string, hooks: string[]): string =>
+  createHash('sha256').update(source).update('\0').update(hooks.join('\n')).digest('hex');
+
+/** A flow file's name in CHECKED_FLOWS: its path under the app root, with forward slashes. */
+export const checkedName = (path: string, root: string): string => relative(root, path).split(sep).join('/');
+
+const checkedByRoot = new Map<string, CheckedFlows>();
+
+function checkedFlows(root: string): CheckedFlows {
+  let checked = checkedByRoot.get(root);
+  if (!checked) {
+    try {
+      checked = JSON.parse(readFileSync(join(root, CHECKED_FLOWS), 'utf8')) as CheckedFlows;
+    } catch {
+      checked = {}; // none (not packaged), or unreadable: every file is checked
+    }
+    checkedByRoot.set(root, checked);
+  }
+  return checked;
 }
 
 const loaded = new Map<string, FlowFile>();

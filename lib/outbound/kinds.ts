@@ -7,22 +7,10 @@
 import * as z from 'zod';
 // Every check without a message of its own says what was expected (not zod's "Invalid input").
 import '../config/zodMessages';
-import type { InvocationContext } from '@azure/functions';
-import type { Settings } from '../config/settings';
-import type { Observation, Placed } from '../records/model';
 import { callKind } from './kinds/call';
 import { smsKind } from './kinds/sms';
 
-export interface OutboundKind<Payload> {
-  payload: z.ZodType<Payload>;
-  send(settings: Settings, origin: string, payload: Payload, context: InvocationContext): Promise<Placed>;
-  /** What an earlier try created at Twilio after `since`, when that try got no answer; undefined when nothing. */
-  find(settings: Settings, payload: Payload, since: Date): Promise<Placed | undefined>;
-  /** What the record of the created call or message says. */
-  observation(placed: Placed, payload: Payload): Observation;
-  /** For log lines: `text to +15550100000`. */
-  describe(payload: Payload): string;
-}
+export type { OutboundKind } from './kinds/kind';
 
 export const OUTBOUND_KINDS = {
   sms: smsKind,

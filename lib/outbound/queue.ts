@@ -21,9 +21,9 @@ type QueueSettings = Pick<
 
 /** The queue could not be reached or did not answer in time: the webhook answers 503 so Twilio retries. */
 export class QueueUnavailableError extends UnavailableError {
-  constructor(cause: unknown) {
+  constructor(cause: unknown, queue: string = QUEUES.outbound) {
     const why = isTimeout(cause) ? `no answer within ${DEADLINES.storageMs / 1000} s` : describeError(cause);
-    super(`The outbound queue is unavailable: ${why}`, 'Sending is unavailable; try again later');
+    super(`The queue ${queue} is unavailable: ${why}`, 'Sending is unavailable; try again later');
     this.name = 'QueueUnavailableError';
   }
 }
@@ -101,7 +101,7 @@ export async function enqueueTo(
     await queue.createIfNotExists({ abortSignal: signal });
     await Promise.all(failed.map(({ index }) => send(messages[index])));
   } catch (error) {
-    throw error instanceof QueueUnavailableError ? error : new QueueUnavailableError(error);
+    throw error instanceof QueueUnavailableError ? error : new QueueUnavailableError(error, queueName);
   }
 }
 

@@ -8,6 +8,7 @@ import { json } from '../http/responses';
 import { phoneNumber } from '../twilio/ids';
 import { twilioWebhook, type WebhookHandler } from '../twilio/webhook';
 import { eraseNumber } from './erasure';
+import { StoreUnavailableError } from './tables';
 import { listQuery, listRecords } from './listing';
 import type { Observation } from './model';
 import type { Kind } from './status';
@@ -73,9 +74,26 @@ export function recordedWebhook(
   return twilioWebhook(async (params, context, settings, request) => {
     const { observation, response, signal, after } = await answer(params, context, settings, request);
     await saveObservation(settings, observation, signal ? { signal } : {});
-    await after?.();
+    if (after) await within(after(), signal);
     return response;
   });
+}
+
+/** `work`, or a 503 once `signal` (the webhook's storage deadline) has passed: work left then is not waited for. */
+async function within(work: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return work;
+  work.catch(() => {}); // a rejection after the deadline has been answered already
+  let late = () => {};
+  const deadline = new Promise<never>((_, reject) => {
+    late = () => reject(new StoreUnavailableError(signal.reason));
+    if (signal.aborted) late();
+    else signal.addEventListener('abort', late, { once: true });
+  });
+  try {
+    await Promise.race([work, deadline]);
+  } finally {
+    signal.removeEventListener('abort', late);
+  }
 }
 
 /** DELETE /api/numbers/{e164}/data: erases what involves the number (erasure.ts) and answers what was erased. */

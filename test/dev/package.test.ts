@@ -8,6 +8,7 @@ import { postSigned } from '../support/signed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registeredTriggers, serveApp, type HttpFunction, type RunningHost } from '../../dev/functionsHost';
 import { buildPackage, flowFilesToShip, PackageError, type Package } from '../../dev/package';
+import { CHECKED_FLOWS, readFlowFile, type CheckedFlows } from '../../lib/flows/load';
 import { functionNameOf, functionSourceFiles, ROOT } from '../support/appHost';
 import { useSettings } from '../support/settings';
 
@@ -35,7 +36,7 @@ describe('npm run package', () => {
   it('holds the bundle, its source maps, the manifests and the hooks, and no node_modules', () => {
     for (const file of built.files)
       expect(file).toMatch(
-        /^(host\.json|package\.json|hooks\.json|flows\.json|flows\/examples\/[\w-]+\.json|(hooks\/)?[\w-]+\.[mc]js(\.map)?|dist\/console\/index\.html)$/,
+        /^(host\.json|package\.json|hooks\.json|flows\.json|flows\.checked\.json|flows\/examples\/[\w-]+\.json|(hooks\/)?[\w-]+\.[mc]js(\.map)?|dist\/console\/index\.html)$/,
       );
     expect(built.files).toEqual(
       expect.arrayContaining([
@@ -75,9 +76,20 @@ describe('npm run package', () => {
     const examples = built.files.filter((file) => file.startsWith('flows/examples/'));
     expect(examples.length).toBeGreaterThanOrEqual(5);
     expect(built.flows).toEqual(['flows.json', ...examples]);
-    expect(built.files.filter((file) => file.endsWith('.json') && !/^(host|package|hooks)\.json$/.test(file))).toEqual(
-      built.flows,
-    );
+    expect(
+      built.files.filter((file) => file.endsWith('.json') && !/^(host|package|hooks|flows\.checked)\.json$/.test(file)),
+    ).toEqual(built.flows);
+  });
+
+  it('ships each flow file checked, with its hash and what it reads, which is what a full check reads', () => {
+    const checked = JSON.parse(readFileSync(join(built.appDir, CHECKED_FLOWS), 'utf8')) as CheckedFlows;
+    expect(Object.keys(checked)).toEqual(built.flows);
+    for (const name of built.flows) {
+      const fresh = mkdtempSync(join(tmpdir(), 'unpackaged-'));
+      cpSync(join(built.appDir, 'hooks.json'), join(fresh, 'hooks.json'));
+      cpSync(join(built.appDir, name), join(fresh, 'flows.json'));
+      expect(checked[name]!.flows, name).toEqual(readFlowFile(join(fresh, 'flows.json'), name, fresh));
+    }
   });
 
   it('names the bundle as the entry point and depends on nothing at run time', () => {

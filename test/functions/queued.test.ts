@@ -184,8 +184,8 @@ describe('when the queue cannot be reached', () => {
     expect(recorded.ms).toBeLessThan(10_000);
     const sms = { MessageSid: sid('SM'), From: CALLER, To: TEST_PHONE_NUMBER, Body: 'urgent' };
     expect((await signedPost('/api/twilio/sms', sms)).status).toBe(503);
-    expect(hostLog.join('\n')).toMatch(/error flowWebhook: The outbound queue is unavailable/);
-    expect(hostLog.join('\n')).toMatch(/error smsWebhook: The outbound queue is unavailable/);
+    expect(hostLog.join('\n')).toMatch(/error flowWebhook: The queue twilio-outbound is unavailable/);
+    expect(hostLog.join('\n')).toMatch(/error smsWebhook: The queue twilio-outbound is unavailable/);
     expect(posts()).toBe(0);
   });
 });

@@ -3,6 +3,7 @@ import { createServer, connect, type Server, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { DEADLINES, shortenDeadlinesForTests } from '../../lib/config/deadlines';
+import { statusCallback } from '../../functions/statusCallback';
 import { messageFlowWebhook } from '../../lib/flows/handlers';
 import { writeFlowFile } from '../support/flowFile';
 import { invoke, signedForm } from '../support/invoke';
@@ -70,6 +71,29 @@ describe('a webhook on slow storage', () => {
       const ms = performance.now() - started;
       // The opt-out check, the queued forward and the record: each alone fits the
       // deadline, together they do not. The answer is an honest 503 at the deadline, not a late 200.
+      expect(ms).toBeLessThan(DEADLINES.storageMs + DELAY_MS);
+      expect(answer.response.status).toBe(503);
+    } finally {
+      restore();
+    }
+  });
+
+  it('answers a status callback within one storage deadline, the campaign look-up after its record included', async () => {
+    const url = 'https://app.example.com/api/twilio/status';
+    const callback = () => ({
+      MessageSid: `SM${randomBytes(16).toString('hex')}`,
+      MessageStatus: 'delivered',
+      From: '+15005550006',
+      To: '+15550100111',
+    });
+    useSettings({ AzureWebJobsStorage: azurite.connectionString, PHONE_FLOWS: flows.file });
+    expect((await invoke(statusCallback, signedForm(url, callback()))).response.status).toBe(204);
+    const restore = shortenDeadlinesForTests({ storageMs: 1_100 });
+    try {
+      useSettings({ AzureWebJobsStorage: slowStorage, PHONE_FLOWS: flows.file });
+      const started = performance.now();
+      const answer = await invoke(statusCallback, signedForm(url, callback()));
+      const ms = performance.now() - started;
       expect(ms).toBeLessThan(DEADLINES.storageMs + DELAY_MS);
       expect(answer.response.status).toBe(503);
     } finally {

@@ -162,3 +162,13 @@ export function callbackPath(kind: string, query: Record<string, string | number
   );
   return `/${ROUTE_PREFIX}/${ROUTES.flowWebhook.replace('{kind}', kind)}?${search}`;
 }
+
+/**
+ * A schema built on its first use instead of at import: the webhooks run actions without
+ * their schemas (a flow file the package checked is trusted, see load.ts), and zod's schemas
+ * are the largest part of a cold start's own work.
+ */
+export function lazySchema<Schema>(build: () => Schema): () => Schema {
+  let built: Schema | undefined;
+  return () => (built ??= build());
+}

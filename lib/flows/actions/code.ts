@@ -7,24 +7,27 @@ import * as z from 'zod';
 import { DEADLINES } from '../../config/deadlines';
 import { HOOK_NAME, loadHook, type HookResult } from '../hooks';
 import { stepName } from '../fields';
-import { defineAction } from './action';
+import { defineAction, lazySchema } from './action';
 
-const schema = z
-  .strictObject({
-    hook: z.string().regex(HOOK_NAME, 'must be a hook name: the file hooks/<name>.ts without .ts'),
-    timeoutMs: z
-      .int('must be whole milliseconds')
-      .min(100, 'must be at least 100 ms')
-      .max(DEADLINES.flowActionMaxMs, `must be at most ${DEADLINES.flowActionMaxMs} ms`)
-      .default(DEADLINES.flowActionMs),
-    ok: stepName
-      .optional()
-      .meta({ description: 'Step when the hook returns without `next`; default: the next action.' }),
-    failed: stepName.optional().meta({
-      description: 'Step when the hook throws or runs out of time; default: the flow’s onError, else the next action.',
-    }),
-  })
-  .meta({ description: 'Run a hook: your TypeScript in hooks/<name>.ts, written with defineHook.' });
+const schema = lazySchema(() =>
+  z
+    .strictObject({
+      hook: z.string().regex(HOOK_NAME, 'must be a hook name: the file hooks/<name>.ts without .ts'),
+      timeoutMs: z
+        .int('must be whole milliseconds')
+        .min(100, 'must be at least 100 ms')
+        .max(DEADLINES.flowActionMaxMs, `must be at most ${DEADLINES.flowActionMaxMs} ms`)
+        .default(DEADLINES.flowActionMs),
+      ok: stepName
+        .optional()
+        .meta({ description: 'Step when the hook returns without `next`; default: the next action.' }),
+      failed: stepName.optional().meta({
+        description:
+          'Step when the hook throws or runs out of time; default: the flow’s onError, else the next action.',
+      }),
+    })
+    .meta({ description: 'Run a hook: your TypeScript in hooks/<name>.ts, written with defineHook.' }),
+);
 
 class HookTimeout extends Error {
   override name = 'HookTimeout';
@@ -60,7 +63,9 @@ export async function runWithin(
 }
 
 export const code = defineAction({
-  schema,
+  get schema() {
+    return schema();
+  },
   ends: false,
   channels: ['voice', 'messaging'],
   steps: (value) => [

@@ -9,43 +9,46 @@ import { field } from '../../http/requests';
 import { xmlSafe } from '../../twilio/twiml';
 import { e164, seconds, stepName, text } from '../fields';
 import { render, type TemplateScope } from '../template';
-import { defineAction, type ActionTwiml } from './action';
+import { defineAction, lazySchema, type ActionTwiml } from './action';
 
-const dialTarget = z.union(
-  [e164, z.string().regex(/^client:[A-Za-z0-9_.@-]{1,64}$/), z.string().regex(/^sips?:[^\s<>"]+@[^\s<>"]+$/)],
-  {
+const dialTarget = lazySchema(() =>
+  z.union([e164, z.string().regex(/^client:[A-Za-z0-9_.@-]{1,64}$/), z.string().regex(/^sips?:[^\s<>"]+@[^\s<>"]+$/)], {
     error: 'must be a number in E.164 (+15550100000), client:<name> or a sip: URI',
-  },
+  }),
 );
 
 const OUTCOMES = ['answered', 'busy', 'noAnswer', 'failed'] as const;
 export type DialOutcome = (typeof OUTCOMES)[number];
 
-const schema = z
-  .strictObject({
-    to: z
-      .union([dialTarget, z.array(dialTarget).min(1).max(10)], {
-        error: 'must be a number in E.164 (+15550100000), client:<name> or a sip: URI, or a list of up to 10 of them',
-      })
-      .meta({ description: 'Who to ring: +1555…, client:alice, sip:bob@example.com, or a list.' }),
-    mode: z
-      .enum(['simultaneous', 'sequential'])
-      .default('simultaneous')
-      .meta({ description: 'A list rings all at once, or one after another.' }),
-    timeout: seconds(600).optional().meta({ description: 'Seconds to ring each; Twilio default 30.' }),
-    callerId: e164.optional(),
-    record: z.boolean().default(false),
-    whisper: text.optional().meta({ description: 'Said to the person who answers before the caller is connected.' }),
-    answered: stepName.optional().meta({ description: 'Step after a connected call ends; default: the next actions.' }),
-    busy: stepName.optional(),
-    noAnswer: stepName.optional(),
-    failed: stepName.optional(),
-  })
-  .meta({
-    description:
-      'Connect the caller; each outcome (answered, busy, noAnswer, failed) may go to a step, else the next actions run.',
-  });
-export type Dial = z.output<typeof schema>;
+const schema = lazySchema(() =>
+  z
+    .strictObject({
+      to: z
+        .union([dialTarget(), z.array(dialTarget()).min(1).max(10)], {
+          error: 'must be a number in E.164 (+15550100000), client:<name> or a sip: URI, or a list of up to 10 of them',
+        })
+        .meta({ description: 'Who to ring: +1555…, client:alice, sip:bob@example.com, or a list.' }),
+      mode: z
+        .enum(['simultaneous', 'sequential'])
+        .default('simultaneous')
+        .meta({ description: 'A list rings all at once, or one after another.' }),
+      timeout: seconds(600).optional().meta({ description: 'Seconds to ring each; Twilio default 30.' }),
+      callerId: e164.optional(),
+      record: z.boolean().default(false),
+      whisper: text.optional().meta({ description: 'Said to the person who answers before the caller is connected.' }),
+      answered: stepName
+        .optional()
+        .meta({ description: 'Step after a connected call ends; default: the next actions.' }),
+      busy: stepName.optional(),
+      noAnswer: stepName.optional(),
+      failed: stepName.optional(),
+    })
+    .meta({
+      description:
+        'Connect the caller; each outcome (answered, busy, noAnswer, failed) may go to a step, else the next actions run.',
+    }),
+);
+export type Dial = z.output<ReturnType<typeof schema>>;
 
 /** The targets one Dial rings: every one at once, or (sequential) the one at `leg`. */
 export function ringing(dial: Dial, leg: number): string[] {
@@ -102,7 +105,9 @@ export function whisperTwiml(
 }
 
 export const dial = defineAction({
-  schema,
+  get schema() {
+    return schema();
+  },
   ends: true,
   steps: (value) => OUTCOMES.flatMap((outcome) => (value[outcome] ? [{ path: [outcome], step: value[outcome] }] : [])),
   write: (twiml, value) => writeDial(twiml, value, 0),

@@ -8,54 +8,67 @@ import type VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
 import * as z from 'zod';
 import { field } from '../../http/requests';
 import { keys, seconds, stepName, text } from '../fields';
-import { defineAction, type ActionTwiml } from './action';
+import { defineAction, lazySchema, type ActionTwiml } from './action';
 import { pause, pauseIn } from './pause';
 import { play, playIn } from './play';
 import { say, speak } from './say';
 
-const promptAction = z.union(
-  [z.strictObject({ say: say.schema }), z.strictObject({ play: play.schema }), z.strictObject({ pause: pause.schema })],
-  {
-    error: 'must be one of say, play or pause',
-  },
+const promptAction = lazySchema(() =>
+  z.union(
+    [
+      z.strictObject({ say: say.schema }),
+      z.strictObject({ play: play.schema }),
+      z.strictObject({ pause: pause.schema }),
+    ],
+    {
+      error: 'must be one of say, play or pause',
+    },
+  ),
 );
 
-const schema = z
-  .strictObject({
-    prompt: z
-      .union([text, z.array(promptAction).min(1)])
-      .optional()
-      .meta({ description: 'What the caller hears while the line listens: text, or say/play/pause actions.' }),
-    input: z.enum(['dtmf', 'speech', 'dtmf speech']).default('dtmf'),
-    numDigits: z.int().min(1).max(32).optional(),
-    timeout: seconds(60).optional(),
-    finishOnKey: z.union([z.literal(''), z.string().regex(/^[0-9*#]$/, 'must be one key: a digit, * or #')]).optional(),
-    hints: z
-      .array(z.string().min(1))
-      .optional()
-      .meta({ description: 'Words and phrases the speech recognizer should expect.' }),
-    language: z.string().min(2).optional(),
-    branches: z.record(keys, stepName).default({}).meta({ description: 'Keys pressed → step, e.g. { "1": "sales" }.' }),
-    keywords: z
-      .record(z.string().min(1), stepName)
-      .default({})
-      .meta({ description: 'Words spoken → step, e.g. { "sales": "sales" }; case does not matter.' }),
-    noInput: stepName
-      .optional()
-      .meta({ description: 'Step when the caller gives no input after the retries; default: otherwise.' }),
-    otherwise: stepName.optional().meta({
-      description: 'Step for input no branch expects, after the retries; default: the actions after this gather.',
-    }),
-    retries: z
-      .int()
-      .min(0)
-      .max(5)
-      .default(1)
-      .meta({ description: 'How many times to ask again before noInput/otherwise.' }),
-    reprompt: text.default("Sorry, I didn't get that.").meta({ description: 'Said before asking again.' }),
-  })
-  .meta({ description: 'Listen for keys or speech, then go where the branches say.' });
-export type Gather = z.output<typeof schema>;
+const schema = lazySchema(() =>
+  z
+    .strictObject({
+      prompt: z
+        .union([text, z.array(promptAction()).min(1)])
+        .optional()
+        .meta({ description: 'What the caller hears while the line listens: text, or say/play/pause actions.' }),
+      input: z.enum(['dtmf', 'speech', 'dtmf speech']).default('dtmf'),
+      numDigits: z.int().min(1).max(32).optional(),
+      timeout: seconds(60).optional(),
+      finishOnKey: z
+        .union([z.literal(''), z.string().regex(/^[0-9*#]$/, 'must be one key: a digit, * or #')])
+        .optional(),
+      hints: z
+        .array(z.string().min(1))
+        .optional()
+        .meta({ description: 'Words and phrases the speech recognizer should expect.' }),
+      language: z.string().min(2).optional(),
+      branches: z
+        .record(keys, stepName)
+        .default({})
+        .meta({ description: 'Keys pressed → step, e.g. { "1": "sales" }.' }),
+      keywords: z
+        .record(z.string().min(1), stepName)
+        .default({})
+        .meta({ description: 'Words spoken → step, e.g. { "sales": "sales" }; case does not matter.' }),
+      noInput: stepName
+        .optional()
+        .meta({ description: 'Step when the caller gives no input after the retries; default: otherwise.' }),
+      otherwise: stepName.optional().meta({
+        description: 'Step for input no branch expects, after the retries; default: the actions after this gather.',
+      }),
+      retries: z
+        .int()
+        .min(0)
+        .max(5)
+        .default(1)
+        .meta({ description: 'How many times to ask again before noInput/otherwise.' }),
+      reprompt: text.default("Sorry, I didn't get that.").meta({ description: 'Said before asking again.' }),
+    })
+    .meta({ description: 'Listen for keys or speech, then go where the branches say.' }),
+);
+export type Gather = z.output<ReturnType<typeof schema>>;
 
 /** The Gather verb, its prompt inside, for the `attempt`th time of asking. */
 function writeGather(twiml: ActionTwiml, gather: Gather, attempt: number): void {
@@ -106,7 +119,9 @@ export function spokenKeyword(keywords: Record<string, string>, speech: string):
 }
 
 export const gather = defineAction({
-  schema,
+  get schema() {
+    return schema();
+  },
   ends: true,
   steps: ({ branches, keywords, noInput, otherwise }) => [
     ...Object.entries(branches).map(([key, step]) => ({ path: ['branches', key], step })),

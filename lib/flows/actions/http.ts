@@ -10,44 +10,54 @@ import * as z from 'zod';
 import { DEADLINES } from '../../config/deadlines';
 import { callOwner, type OwnerRequest } from '../../outbound/ownerRequest';
 import { actionName, stepName, templateText } from '../fields';
-import { defineAction, type ActionProblem, type ActionRun } from './action';
+import { defineAction, lazySchema, type ActionProblem, type ActionRun } from './action';
 
-const header = z.union(
-  [
-    templateText,
-    z.strictObject({
-      setting: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an app setting name'),
-      prefix: z.string().default(''),
-    }),
-  ],
-  {
-    error: 'must be a template, or { "setting": "<APP_SETTING>", "prefix": "Bearer " }',
-  },
+const header = lazySchema(() =>
+  z.union(
+    [
+      templateText,
+      z.strictObject({
+        setting: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an app setting name'),
+        prefix: z.string().default(''),
+      }),
+    ],
+    {
+      error: 'must be a template, or { "setting": "<APP_SETTING>", "prefix": "Bearer " }',
+    },
+  ),
 );
 
-const schema = z
-  .strictObject({
-    name: actionName.meta({ description: 'Where the answer is kept: {{ widgets.<name>.parsed }}.' }),
-    method: z.enum(['GET', 'POST'], { error: 'must be GET or POST' }).default('GET'),
-    url: templateText.meta({
-      description:
-        'https://host/path?query; templates only in the path and query. http only to this machine (127.0.0.1, localhost), for local tests.',
-    }),
-    headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name'), header).default({}),
-    json: z.record(z.string(), z.unknown()).optional().meta({ description: 'A JSON body; its strings are templates.' }),
-    form: z.record(z.string(), templateText).optional().meta({ description: 'A form body; its values are templates.' }),
-    timeoutMs: z
-      .int('must be whole milliseconds')
-      .min(100, 'must be at least 100 ms')
-      .max(DEADLINES.flowActionMaxMs, `must be at most ${DEADLINES.flowActionMaxMs} ms`)
-      .default(DEADLINES.flowActionMs),
-    ok: stepName.optional().meta({ description: 'Step after a 2xx answer; default: the next action.' }),
-    failed: stepName
-      .optional()
-      .meta({ description: 'Step after any failure; default: the flow’s onError, else the next action.' }),
-  })
-  .meta({ description: "Ask the owner's system over HTTP; the answer is kept under the action's name." });
-type Http = z.output<typeof schema>;
+const schema = lazySchema(() =>
+  z
+    .strictObject({
+      name: actionName.meta({ description: 'Where the answer is kept: {{ widgets.<name>.parsed }}.' }),
+      method: z.enum(['GET', 'POST'], { error: 'must be GET or POST' }).default('GET'),
+      url: templateText.meta({
+        description:
+          'https://host/path?query; templates only in the path and query. http only to this machine (127.0.0.1, localhost), for local tests.',
+      }),
+      headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name'), header()).default({}),
+      json: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .meta({ description: 'A JSON body; its strings are templates.' }),
+      form: z
+        .record(z.string(), templateText)
+        .optional()
+        .meta({ description: 'A form body; its values are templates.' }),
+      timeoutMs: z
+        .int('must be whole milliseconds')
+        .min(100, 'must be at least 100 ms')
+        .max(DEADLINES.flowActionMaxMs, `must be at most ${DEADLINES.flowActionMaxMs} ms`)
+        .default(DEADLINES.flowActionMs),
+      ok: stepName.optional().meta({ description: 'Step after a 2xx answer; default: the next action.' }),
+      failed: stepName
+        .optional()
+        .meta({ description: 'Step after any failure; default: the flow’s onError, else the next action.' }),
+    })
+    .meta({ description: "Ask the owner's system over HTTP; the answer is kept under the action's name." }),
+);
+type Http = z.output<ReturnType<typeof schema>>;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const MARK = 'x-template-x';
@@ -102,7 +112,9 @@ function renderJson(run: ActionRun, value: unknown): unknown {
 }
 
 export const http = defineAction({
-  schema,
+  get schema() {
+    return schema();
+  },
   ends: false,
   channels: ['voice', 'messaging'],
   steps: (value) => [

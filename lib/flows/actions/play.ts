@@ -2,35 +2,39 @@
 import type VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
 import * as z from 'zod';
 import { https, loop } from '../fields';
-import { defineAction } from './action';
+import { defineAction, lazySchema } from './action';
 
-const schema = z
-  .union(
-    [
-      https,
-      z.strictObject({
-        url: https.optional(),
-        loop: loop.optional(),
-        digits: z
-          .string()
-          .regex(/^[0-9*#wW]+$/, 'must be DTMF keys (0-9, *, #, w)')
-          .optional(),
-      }),
-    ],
-    {
-      error: 'must be an https URL, or { "url", "loop", "digits" }',
-    },
-  )
-  .meta({ description: 'Play an audio file (https URL), or DTMF tones with { "digits" }.' });
+const schema = lazySchema(() =>
+  z
+    .union(
+      [
+        https,
+        z.strictObject({
+          url: https.optional(),
+          loop: loop.optional(),
+          digits: z
+            .string()
+            .regex(/^[0-9*#wW]+$/, 'must be DTMF keys (0-9, *, #, w)')
+            .optional(),
+        }),
+      ],
+      {
+        error: 'must be an https URL, or { "url", "loop", "digits" }',
+      },
+    )
+    .meta({ description: 'Play an audio file (https URL), or DTMF tones with { "digits" }.' }),
+);
 
 /** Plays `value` inside `parent` (the response, or a gather's prompt). */
-export function playIn(parent: { play: VoiceResponse['play'] }, value: z.output<typeof schema>): void {
+export function playIn(parent: { play: VoiceResponse['play'] }, value: z.output<ReturnType<typeof schema>>): void {
   const { url, ...attributes } = typeof value === 'string' ? { url: value } : value;
   parent.play(attributes, url);
 }
 
 export const play = defineAction({
-  schema,
+  get schema() {
+    return schema();
+  },
   ends: false,
   write: (twiml, value) => playIn(twiml.response, value),
 });

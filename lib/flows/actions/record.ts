@@ -7,34 +7,42 @@ import * as z from 'zod';
 import { field } from '../../http/requests';
 import type { FlowFacts } from '../../records/model';
 import { e164, keys, seconds, stepName, text } from '../fields';
-import { defineAction } from './action';
+import { defineAction, lazySchema } from './action';
 
-const notify = z.strictObject({
-  to: z.union([e164, z.array(e164).min(1).max(10)]),
-  text: text
-    .default(
-      'Voicemail from {{ trigger.call.From }}, {{ trigger.call.RecordingDuration }} s: {{ trigger.call.RecordingUrl }}',
-    )
-    .meta({
-      description:
-        'The SMS, a template: {{ trigger.call.RecordingUrl }}, {{ trigger.call.RecordingDuration }}, the call’s {{ trigger.call.From }} and {{ trigger.call.To }}, its variables. The transcription follows in a second SMS when it arrives.',
-    }),
-});
+const notify = lazySchema(() =>
+  z.strictObject({
+    to: z.union([e164, z.array(e164).min(1).max(10)]),
+    text: text
+      .default(
+        'Voicemail from {{ trigger.call.From }}, {{ trigger.call.RecordingDuration }} s: {{ trigger.call.RecordingUrl }}',
+      )
+      .meta({
+        description:
+          'The SMS, a template: {{ trigger.call.RecordingUrl }}, {{ trigger.call.RecordingDuration }}, the call’s {{ trigger.call.From }} and {{ trigger.call.To }}, its variables. The transcription follows in a second SMS when it arrives.',
+      }),
+  }),
+);
 
 /** The recording lengths Twilio transcribes (<Record transcribe>; error 13617 outside them). */
 const TRANSCRIBED = { min: 2, max: 120 };
 
-export const record = defineAction({
-  schema: z
+const schema = lazySchema(() =>
+  z
     .strictObject({
       maxLength: seconds(14_400).optional(),
       finishOnKey: z.union([z.literal(''), keys]).optional(),
       playBeep: z.boolean().default(true),
       transcribe: z.boolean().default(false),
       then: stepName.optional().meta({ description: 'Step after the recording; default: the next actions.' }),
-      notify: notify.optional().meta({ description: 'Text the owner about each recording.' }),
+      notify: notify().optional().meta({ description: 'Text the owner about each recording.' }),
     })
     .meta({ description: 'Record the caller (a voicemail); the recording is kept on the call’s record.' }),
+);
+
+export const record = defineAction({
+  get schema() {
+    return schema();
+  },
   ends: true,
   steps: (value) => (value.then ? [{ path: ['then'], step: value.then }] : []),
   problems: ({ transcribe, maxLength }) =>

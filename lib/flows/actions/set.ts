@@ -5,24 +5,28 @@
  */
 import * as z from 'zod';
 import { templateText, variableName } from '../fields';
-import { defineAction } from './action';
+import { defineAction, lazySchema } from './action';
 
-const value = z.union([templateText, z.number(), z.boolean(), z.null()], {
-  error: 'must be a template, a number, true, false or null',
-});
+const value = lazySchema(() =>
+  z.union([templateText, z.number(), z.boolean(), z.null()], {
+    error: 'must be a template, a number, true, false or null',
+  }),
+);
 
-const schema = z
-  .union(
-    [
-      z.record(variableName, value),
-      z.strictObject({
-        variables: z.record(variableName, value),
-        secret: z.array(variableName).default([]).meta({ description: 'Variables never shown on the record.' }),
-      }),
-    ],
-    { error: 'must be { "<name>": value, … }, or { "variables": { … }, "secret": [names] }' },
-  )
-  .meta({ description: 'Set variables that last the call: { "name": "{{ trigger.call.From }}", "tries": 0 }.' });
+const schema = lazySchema(() =>
+  z
+    .union(
+      [
+        z.record(variableName, value()),
+        z.strictObject({
+          variables: z.record(variableName, value()),
+          secret: z.array(variableName).default([]).meta({ description: 'Variables never shown on the record.' }),
+        }),
+      ],
+      { error: 'must be { "<name>": value, … }, or { "variables": { … }, "secret": [names] }' },
+    )
+    .meta({ description: 'Set variables that last the call: { "name": "{{ trigger.call.From }}", "tries": 0 }.' }),
+);
 
 type Values = Record<string, string | number | boolean | null>;
 
@@ -35,7 +39,9 @@ function assignments(value: Values | { variables: Values; secret: string[] }): {
 }
 
 export const set = defineAction({
-  schema,
+  get schema() {
+    return schema();
+  },
   ends: false,
   channels: ['voice', 'messaging'],
   write: () => undefined,

@@ -6,14 +6,20 @@
 import * as z from 'zod';
 import { e164, text } from '../fields';
 import { MAX_SMS_LENGTH } from '../text';
-import { defineAction } from './action';
+import { defineAction, lazySchema } from './action';
 
-export const sms = defineAction({
-  schema: z
+const schema = lazySchema(() =>
+  z
     .union([text, z.strictObject({ text, to: e164.optional().meta({ description: 'Default: the caller.' }) })], {
       error: 'must be text, or { "text", "to" }',
     })
     .meta({ description: 'Send a text during the call, to the caller or a fixed number.' }),
+);
+
+export const sms = defineAction({
+  get schema() {
+    return schema();
+  },
   ends: false,
   channels: ['voice', 'messaging'],
   write: (twiml, value) => {

@@ -10,11 +10,11 @@ import * as z from 'zod';
 import { stepName, templateText } from '../fields';
 import { compilePattern, patternProblem } from '../pattern';
 import { templateProblems } from '../template';
-import { defineAction, type ActionProblem } from './action';
+import { defineAction, lazySchema, type ActionProblem } from './action';
 
 const caseText = (description: string) => templateText.meta({ description: `${description}; a template` });
 
-const TESTS = {
+const tests = () => ({
   equals: caseText('Passes when the value is this text, case ignored'),
   notEquals: caseText('Passes when the value is not this text, case ignored'),
   anyOf: z.array(caseText('One of the texts')).min(1, 'must list at least one value'),
@@ -25,24 +25,30 @@ const TESTS = {
   lessThan: z.number({ error: 'must be a number' }),
   greaterThan: z.number({ error: 'must be a number' }),
   matches: z.string().min(1, 'must not be empty'),
-} as const;
-type TestName = keyof typeof TESTS;
+});
+type Tests = ReturnType<typeof tests>;
+type TestName = keyof Tests;
 
-const switchCase = z.union(
-  (Object.keys(TESTS) as TestName[]).map((test) =>
-    z.strictObject({ [test]: TESTS[test], step: stepName }),
-  ) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]],
-  { error: `must be one test (${Object.keys(TESTS).join(', ')}) and a "step"` },
+const switchCase = lazySchema(() => {
+  const TESTS = tests();
+  return z.union(
+    (Object.keys(TESTS) as TestName[]).map((test) =>
+      z.strictObject({ [test]: TESTS[test], step: stepName }),
+    ) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]],
+    { error: `must be one test (${Object.keys(TESTS).join(', ')}) and a "step"` },
+  );
+});
+type Case = { step: string } & Partial<{ [T in TestName]: z.output<Tests[T]> }>;
+
+const schema = lazySchema(() =>
+  z
+    .strictObject({
+      value: templateText.meta({ description: 'What to test, e.g. "{{ flow.variables.pin }}".' }),
+      cases: z.array(switchCase()).min(1, 'must have at least one case'),
+      otherwise: stepName.optional().meta({ description: 'Step when no case matches; default: the next action.' }),
+    })
+    .meta({ description: 'Go to the step of the first case the value matches (Split Based On).' }),
 );
-type Case = { step: string } & Partial<{ [T in TestName]: z.output<(typeof TESTS)[T]> }>;
-
-const schema = z
-  .strictObject({
-    value: templateText.meta({ description: 'What to test, e.g. "{{ flow.variables.pin }}".' }),
-    cases: z.array(switchCase).min(1, 'must have at least one case'),
-    otherwise: stepName.optional().meta({ description: 'Step when no case matches; default: the next action.' }),
-  })
-  .meta({ description: 'Go to the step of the first case the value matches (Split Based On).' });
 type Switch = { value: string; cases: Case[]; otherwise?: string | undefined };
 
 const number = (text: string): number | undefined =>
@@ -92,7 +98,9 @@ export function switchTarget(
 }
 
 export const switchAction = defineAction({
-  schema,
+  get schema() {
+    return schema();
+  },
   ends: false,
   channels: ['voice', 'messaging'],
   steps: (value) => [

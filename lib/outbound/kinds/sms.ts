@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { placedObservation } from '../../records/observations';
 import { callTwilio, getTwilioClient } from '../../twilio/client';
-import type { OutboundKind } from '../kinds';
+import type { OutboundKind } from './kind';
 import type { Placed } from '../../records/model';
 import { sendMessage } from '../rest';
 

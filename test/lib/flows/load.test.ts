@@ -2,7 +2,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeFlows, FlowFileError, flowFileLocation, getFlows, readFlowFile } from '../../../lib/flows/load';
+import {
+  CHECKED_FLOWS,
+  checkedHash,
+  describeFlows,
+  FlowFileError,
+  flowFileLocation,
+  getFlows,
+  readFlowFile,
+} from '../../../lib/flows/load';
 import { DEFAULT_FLOWS } from '../../../lib/flows/schema';
 
 const folder = () => mkdtempSync(join(tmpdir(), 'flows-'));
@@ -73,5 +81,37 @@ describe('load: the flow file this process runs', () => {
     expect(getFlows({ PHONE_FLOWS: undefined }, root).messaging?.reply).toBe('first');
     write(root, 'flows.json', { messaging: { reply: 'second' } });
     expect(getFlows({ PHONE_FLOWS: undefined }, root).messaging?.reply).toBe('first');
+  });
+
+  describe('a flow file the package checked (flows.checked.json)', () => {
+    const trusted = { messaging: { reply: 'as the package read it', rules: [], replies: {} } };
+    const packaged = (source: string, hooks: string[] = []) => {
+      const root = folder();
+      write(root, 'flows.json', source);
+      write(root, 'hooks.json', hooks);
+      write(root, CHECKED_FLOWS, { 'flows.json': { sha256: checkedHash(source, hooks), flows: trusted } });
+      return root;
+    };
+
+    it('runs what the package read when the file and hooks are the ones it checked', () => {
+      const root = packaged(JSON.stringify({ messaging: { reply: 'in the file' } }));
+      expect(readFlowFile(join(root, 'flows.json'), 'flows.json', root)).toEqual(trusted);
+    });
+
+    it('checks a changed file, or changed hooks, as any other: a bad one is refused with the same messages', () => {
+      const bad = { voice: { entry: 'a', steps: { a: { actions: [{ redirect: { step: 'b' } }] } } } };
+      const root = packaged(JSON.stringify({ messaging: { reply: 'in the file' } }));
+      write(root, 'flows.json', bad);
+      const unpackaged = folder();
+      write(unpackaged, 'flows.json', bad);
+      const lines = problemsOf(() => readFlowFile(join(unpackaged, 'flows.json'), 'flows.json', unpackaged));
+      expect(lines).toEqual([expect.stringMatching(/unknown step "b"/)]);
+      expect(problemsOf(() => readFlowFile(join(root, 'flows.json'), 'flows.json', root))).toEqual(lines);
+
+      const hooked = JSON.stringify({ messaging: { reply: 'in the file' } });
+      const hooksGone = packaged(hooked, ['orderStatus']);
+      write(hooksGone, 'hooks.json', []);
+      expect(readFlowFile(join(hooksGone, 'flows.json'), 'flows.json', hooksGone).messaging?.reply).toBe('in the file');
+    });
   });
 });

@@ -20,6 +20,15 @@ describe('the flow file schema', () => {
     expect(DEFAULT_FLOWS.messaging!.reply).toBe('{{ settings.SMS_REPLY }}');
   });
 
+  it('writes the default out as the schema reads it, so that no schema is built to have it', () => {
+    expect(DEFAULT_FLOWS).toStrictEqual(
+      flowFileSchema.parse({
+        voice: { entry: 'greeting', steps: { greeting: { actions: [{ say: '{{ settings.VOICE_GREETING }}' }] } } },
+        messaging: { reply: '{{ settings.SMS_REPLY }}' },
+      }),
+    );
+  });
+
   it('names an unknown field, a step with no action, and an empty file part by where they are', () => {
     expect(problems({ ...menu, extra: 1 })).toEqual([': has unknown "extra"']);
     expect(problems({ voice: { entry: 'menu', steps: { menu: { actions: [] } } } })).toEqual([
