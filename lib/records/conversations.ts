@@ -11,6 +11,8 @@
  * - PartitionKey `due|<shard>`, RowKey `<due time>|<id>|<turn>`: a waiting conversation's
  *   deadline. RowKeys sort by time, so the timer reads with one range query per shard exactly
  *   the rows that are due, never the conversations still waiting; a row is deleted once handled.
+ * The cleanup timer deletes a conversation last active before RECORD_RETENTION_DAYS with its
+ * rows (expireConversations).
  */
 import type { TableClient } from '@azure/data-tables' with { 'resolution-mode': 'import' };
 import { storageDeadline } from '../config/deadlines';
@@ -284,3 +286,109 @@ export function deleteDue(settings: Settings, row: DueRow): Promise<void> {
     }
   });
 }
+
+export interface ConversationRetentionCounts {
+  /** Conversations deleted, `waiting` ones whose timer never ran included. */
+  conversations: number;
+  /** Their other rows deleted: the line's `pair` row (if still theirs), the `party` row, the current `due` row. */
+  conversationRows: number;
+  /** False when the run stopped at its budget: the next run goes on. */
+  finished: boolean;
+}
+
+/** A waiting conversation is kept while its deadline is this close or ahead: the timer (every minute) owns it. */
+const TIMER_MARGIN_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Deletes the conversations whose last activity (`updatedAt`) is before `cutoff`, with their
+ * rows, a page of at most 100 at a time until `deadline` (ms since the epoch). The query is
+ * a server-side filter over the `conversation|` partitions only (see docs/records.md). Each
+ * conversation goes last, after its rows: a run cut short leaves it to be found by the next.
+ * A `waiting` one is kept while its `dueAt` is less than a day past (or ahead): only one whose
+ * timer never ran is that old and still waiting. Safe to repeat, including withTables' re-run.
+ */
+export async function expireConversations(
+  table: TableClient,
+  {
+    now,
+    cutoff,
+    deadline,
+    signal,
+    pageSize = 100,
+  }: { now: Date; cutoff: string; deadline: number; signal: AbortSignal; pageSize?: number },
+): Promise<ConversationRetentionCounts> {
+  const counts = { conversations: 0, conversationRows: 0, finished: true };
+  const { odata } = await import('@azure/data-tables');
+  const filter = odata`PartitionKey gt ${'conversation|'} and PartitionKey lt ${'conversation}'} and RowKey eq ${ROW} and updatedAt lt ${cutoff}`;
+  const select = ['id', 'line', 'party', 'status', 'dueAt', 'turn'];
+  const timerOwnsAfter = new Date(now.getTime() - TIMER_MARGIN_MS).toISOString();
+  try {
+    const pages = table
+      .listEntities<Record<string, unknown>>({ queryOptions: { filter, select }, abortSignal: signal })
+      .byPage({ maxPageSize: pageSize });
+    for await (const page of pages) {
+      for (const entity of page) {
+        const dueAt = typeof entity.dueAt === 'string' ? entity.dueAt : undefined;
+        if (entity.status === 'waiting' && dueAt !== undefined && dueAt > timerOwnsAfter) continue;
+        const { rows, conversation } = await deleteConversation(table, entity, signal);
+        counts.conversationRows += rows;
+        if (conversation) counts.conversations += 1;
+      }
+      if (Date.now() > deadline) return { ...counts, finished: false };
+    }
+  } catch (error) {
+    // No conversation was ever held here (locally, the table is made on first use): nothing to expire.
+    if (storageErrorCode(error) === 'TableNotFound') return counts;
+    throw error;
+  }
+  return counts;
+}
+
+/** The conversation's rows, then the conversation; answers how many rows were there and whether it was. */
+async function deleteConversation(
+  table: TableClient,
+  entity: Record<string, unknown>,
+  signal: AbortSignal,
+): Promise<{ rows: number; conversation: boolean }> {
+  const id = String(entity.id);
+  const [line, party] = [String(entity.line), String(entity.party)];
+  const remove = async (keys: { partitionKey: string; rowKey: string }, etag?: string): Promise<number> => {
+    try {
+      await table.deleteEntity(keys.partitionKey, keys.rowKey, { etag, abortSignal: signal });
+      return 1;
+    } catch (error) {
+      // Gone already (a run before this one), or the pair was taken by another conversation meanwhile.
+      if (storageStatus(error) !== 404 && storageStatus(error) !== 412) throw error;
+      return 0;
+    }
+  };
+  let rows = 0;
+  const pair = pairKeys(line, party);
+  const active = await table
+    .getEntity<{ id?: string }>(pair.partitionKey, pair.rowKey, { abortSignal: signal })
+    .catch(ignoreMissing);
+  const heldPair = active?.id === id && (await remove(pair, active.etag)) === 1;
+  const partyRow = { partitionKey: `party|${keyPart(party)}`, rowKey: id };
+  rows += Number(heldPair) + (await remove(partyRow));
+  // The due row of its last ask; rows of earlier turns are dropped by the timer when due (their conversation is gone).
+  if (typeof entity.dueAt === 'string') rows += await remove(dueKeys(id, Number(entity.turn ?? 0), entity.dueAt));
+  const keys = conversationKeys(id);
+  try {
+    // Under the ETag it was found with: a reply that moved it meanwhile keeps it.
+    const etag = typeof entity.etag === 'string' ? entity.etag : undefined;
+    await table.deleteEntity(keys.partitionKey, keys.rowKey, { etag, abortSignal: signal });
+    return { rows, conversation: true };
+  } catch (error) {
+    if (storageStatus(error) === 404) return { rows, conversation: false };
+    if (storageStatus(error) !== 412) throw error;
+  }
+  // It moved: it is live again, so its rows come back (its new due row was written by the move).
+  await table.upsertEntity(partyRow, 'Replace', { abortSignal: signal });
+  if (heldPair) await table.createEntity({ ...pair, id }, { abortSignal: signal }).catch(ignoreConflict);
+  return { rows: 0, conversation: false };
+}
+
+const ignoreConflict = (error: unknown): undefined => {
+  if (storageStatus(error) === 409) return undefined;
+  throw error;
+};

@@ -10,6 +10,7 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables' with { 'resolution-mode': 'import' };
 import type { Settings } from '../config/settings';
 import { deleteRecording, RECORDING_SID } from '../twilio/client';
+import { expireConversations, type ConversationRetentionCounts } from './conversations';
 import { deleteInBatches, MAX_TRANSACTION, type EntityKey } from './deletion';
 import { readSidEntities, recordFromEntity, shardPartition, SHARDS } from './entities';
 import { listingRows } from './listing';
@@ -58,6 +59,22 @@ export async function expireRecords(
   });
   if (Date.now() > deadline) counts.finished = false;
   return counts;
+}
+
+/**
+ * Text conversations whose last activity is older than RECORD_RETENTION_DAYS, with their rows
+ * (see expireConversations). withTables runs this again if it created a missing table; it
+ * cannot then have deleted anything, and every deletion can be repeated.
+ */
+export function expireConversationsPastRetention(
+  settings: Settings,
+  { now, deadline, signal }: { now: Date; deadline: number; signal: AbortSignal },
+): Promise<ConversationRetentionCounts> {
+  const cutoff = new Date(now.getTime() - settings.RECORD_RETENTION_DAYS * DAY_MS).toISOString();
+  if (Date.now() > deadline) return Promise.resolve({ conversations: 0, conversationRows: 0, finished: false });
+  return withTables(settings, signal, ({ conversations }) =>
+    expireConversations(conversations, { now, cutoff, deadline, signal }),
+  );
 }
 
 /** The partition's records created before `cutoff`, a transaction's worth at a time. */

@@ -6,9 +6,17 @@ import { startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { startEmulator, type Emulator } from '../../dev/emulator/rest/server';
 import { loadSettings, type Settings } from '../../lib/config/settings';
 import { cleanup, CLEANUP_SCHEDULE } from '../../lib/outbound/cleanup';
+import {
+  addDue,
+  claimPair,
+  indexByParty,
+  readConversation,
+  writeConversation,
+  type Conversation,
+} from '../../lib/records/conversations';
 import { listRecords } from '../../lib/records/listing';
 import { findRecord, saveObservation } from '../../lib/records/store';
-import { IDEMPOTENCY_TABLE, RECORDS_TABLE } from '../../lib/records/tables';
+import { CONVERSATIONS_TABLE, IDEMPOTENCY_TABLE, RECORDS_TABLE } from '../../lib/records/tables';
 import { registeredTriggers } from '../../dev/functionsHost';
 import { loadFunctions } from '../../dev/functionsHost';
 import { functionSourceFiles } from '../support/appHost';
@@ -146,4 +154,57 @@ describe('the cleanup timer', () => {
     expect(listed?.recordingsDeletedAt).toBe(NOW.toISOString());
     expect((await cleanup(settings, new InvocationContext(), { now: NOW })).recordingsDeleted).toBe(0);
   });
+});
+
+/** A conversation as converse.ts stores it (party row, pair row while it holds the line, due row while it waits), last moved `daysAgo`. */
+async function conversationAt(
+  daysAgo: number,
+  { status, dueAt, holdsPair }: { status: 'waiting' | 'ended'; dueAt?: Date; holdsPair: boolean },
+): Promise<string> {
+  const id = `CV${randomBytes(16).toString('hex')}`;
+  const party = number();
+  const conversation: Conversation = {
+    ...{ id, line: baseSettings.TWILIO_PHONE_NUMBER, party, status, turn: 2, origin: 'http://localhost:7071' },
+    ...(status === 'waiting' ? { step: 'rating', at: 0, dueAt: dueAt?.toISOString() } : { endReason: 'completed' }),
+    ...{ state: { variables: {}, widgets: {}, secret: [] }, path: [], lastTexts: [] },
+    ...{ startedAt: ago(daysAgo + 1).toISOString(), updatedAt: ago(daysAgo).toISOString() },
+  };
+  await indexByParty(settings, party, id);
+  if (holdsPair) expect(await claimPair(settings, conversation.line, party, id)).toBe(true);
+  if (dueAt) await addDue(settings, id, conversation.turn, dueAt.toISOString());
+  expect(await writeConversation(settings, conversation, undefined)).toBe(true);
+  return id;
+}
+
+describe('the cleanup timer and text conversations', () => {
+  it('deletes conversations last active before RECORD_RETENTION_DAYS with their rows, keeps newer ones and ones still waiting; a second run counts zero', async () => {
+    const table = TableClient.fromConnectionString(azurite.connectionString, CONVERSATIONS_TABLE, {
+      allowInsecureConnection: true,
+    });
+    // Ended 401 days ago, its pair row left behind: the conversation, its party row and pair row go.
+    const ended = await conversationAt(401, { status: 'ended', holdsPair: true });
+    // Still waiting 401 days on, its deadline long gone: its timer never ran. It goes with its pair, party and due rows.
+    const lost = await conversationAt(401, { status: 'waiting', dueAt: ago(400), holdsPair: true });
+    // Still waiting, its deadline ahead (an ask with a long timeout): the timer's, it stays.
+    const waiting = await conversationAt(401, {
+      status: 'waiting',
+      dueAt: new Date(NOW.getTime() + DAY),
+      holdsPair: true,
+    });
+    // Ended 399 days ago: within retention, it stays.
+    const recent = await conversationAt(399, { status: 'ended', holdsPair: false });
+    const before = await count(table);
+    expect(before).toBe(3 + 4 + 4 + 2);
+
+    const result = await cleanup(settings, new InvocationContext(), { now: NOW });
+    console.log(`conversations: ${before} entities before, ${await count(table)} after; ${JSON.stringify(result)}`);
+    expect(result).toMatchObject({ conversations: 2, conversationRows: 2 + 3, finished: true });
+    expect(await count(table)).toBe(before - 7);
+    for (const id of [ended, lost]) expect(await readConversation(settings, id)).toBeUndefined();
+    for (const id of [waiting, recent]) expect(await readConversation(settings, id)).toBeDefined();
+
+    const again = await cleanup(settings, new InvocationContext(), { now: NOW });
+    expect(again).toMatchObject({ conversations: 0, conversationRows: 0, finished: true });
+    expect(await count(table)).toBe(before - 7);
+  }, 60_000);
 });

@@ -5,7 +5,16 @@ import { cleanup, CLEANUP_SCHEDULE } from '../../../lib/outbound/cleanup';
 import { baseSettings } from '../../support/settings';
 
 /** What a run counts, as its answer and log line name them. */
-const COUNTED = ['events', 'flowState', 'idempotencyKeys', 'listingRows', 'recordingsDeleted', 'records'];
+const COUNTED = [
+  'conversationRows',
+  'conversations',
+  'events',
+  'flowState',
+  'idempotencyKeys',
+  'listingRows',
+  'recordingsDeleted',
+  'records',
+];
 
 describe('cleanup', () => {
   it('runs daily at 03:30 UTC (NCRONTAB, seconds first)', () => {
