@@ -174,38 +174,30 @@ const median = (values: number[]) => {
 const p90 = (values: number[]) => sortedOf(values)[Math.ceil(values.length * 0.9) - 1]!;
 const mib = (kib: number) => kib / 1024;
 
-function signed(url: string, sid: string, fields: Record<string, string>): SignedSms {
+/** A signed webhook from +15550001111 to our number, with a new SID (`<prefix>…`) as `sidField`, then `fields`. */
+function signed(url: string, prefix: 'SM' | 'CA', sidField: string, fields: Record<string, string>): SignedSms {
+  const sid = `${prefix}${randomBytes(16).toString('hex')}`;
+  const form = {
+    AccountSid: SETTINGS.TWILIO_ACCOUNT_SID,
+    [sidField]: sid,
+    From: '+15550001111',
+    To: SETTINGS.TWILIO_PHONE_NUMBER,
+    ...fields,
+  };
   return {
     sid,
-    body: new URLSearchParams(fields).toString(),
-    signature: getExpectedTwilioSignature(SETTINGS.TWILIO_AUTH_TOKEN, url, fields),
+    body: new URLSearchParams(form).toString(),
+    signature: getExpectedTwilioSignature(SETTINGS.TWILIO_AUTH_TOKEN, url, form),
   };
 }
 
 function signedSms(): SignedSms {
-  const sid = `SM${randomBytes(16).toString('hex')}`;
-  return signed(WEBHOOK_URL, sid, {
-    AccountSid: SETTINGS.TWILIO_ACCOUNT_SID,
-    MessageSid: sid,
-    From: '+15550001111',
-    To: SETTINGS.TWILIO_PHONE_NUMBER,
-    Body: 'hi',
-  });
+  return signed(WEBHOOK_URL, 'SM', 'MessageSid', { Body: 'hi' });
 }
 
 /** An incoming call, as Twilio first asks the voice webhook about it. */
 function callWebhook(): Webhook {
-  const request = () => {
-    const sid = `CA${randomBytes(16).toString('hex')}`;
-    return signed(VOICE_URL, sid, {
-      AccountSid: SETTINGS.TWILIO_ACCOUNT_SID,
-      CallSid: sid,
-      From: '+15550001111',
-      To: SETTINGS.TWILIO_PHONE_NUMBER,
-      CallStatus: 'ringing',
-      Direction: 'inbound',
-    });
-  };
+  const request = () => signed(VOICE_URL, 'CA', 'CallSid', { CallStatus: 'ringing', Direction: 'inbound' });
   return { name: 'voiceWebhook', url: VOICE_URL, request, answerHolds: '<Say' };
 }
 

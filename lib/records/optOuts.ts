@@ -92,34 +92,37 @@ async function readRaw(records: Tables['records'], key: string, signal: AbortSig
   }
 }
 
+/** What a read of the rows that stop a text has to work with. */
+interface OptOutReadInput {
+  settings: Settings;
+  records: Tables['records'];
+  number: string;
+  line: string;
+  signal: AbortSignal;
+}
+
+/** A read of the rows that stop a text from `line` to `number`, under `signal` (by default storage's deadline). */
+function optOutRead(read: (input: OptOutReadInput) => Promise<OptOutEntry[]>) {
+  return (
+    settings: Settings,
+    number: string,
+    line: string,
+    signal: AbortSignal = storageDeadline(),
+  ): Promise<OptOutEntry[]> =>
+    withTables(settings, signal, ({ records }) => read({ settings, records, number, line, signal }));
+}
+
 /**
  * The rows that stop a text from `line` to `number`, under OPT_OUT_SCOPE: with `line`, an
  * opt-out sent to any of our numbers; with `sender`, only one sent to `line`.
  */
-export async function optOutsOf(
-  settings: Settings,
-  number: string,
-  line: string,
-  signal: AbortSignal = storageDeadline(),
-): Promise<OptOutEntry[]> {
-  return withTables(settings, signal, async ({ records }) => {
-    if (settings.OPT_OUT_SCOPE === 'sender') {
-      const row = await readRow(records, rowKey(number, line), signal);
-      return row?.status === 'opted-out' ? [row] : [];
-    }
-    const { odata } = await import('@azure/data-tables');
-    const prefix = numberPrefix(number);
-    const found: OptOutEntry[] = [];
-    const rows = records.listEntities({
-      queryOptions: {
-        filter: odata`PartitionKey eq ${OPT_OUT_PARTITION} and RowKey gt ${prefix} and RowKey lt ${prefix + AFTER} and status eq ${'opted-out'}`,
-      },
-      abortSignal: signal,
-    });
-    for await (const row of rows) found.push(entryOf(row));
-    return found;
-  });
-}
+export const optOutsOf = optOutRead(async ({ settings, records, number, line, signal }) => {
+  if (settings.OPT_OUT_SCOPE === 'sender') {
+    const row = await readRow(records, rowKey(number, line), signal);
+    return row?.status === 'opted-out' ? [row] : [];
+  }
+  return rowsOfNumber(records, number, signal, 'opted-out');
+});
 
 /**
  * The rows that stop a reply from `line` to `number`, as optOutsOf answers, from what this
@@ -130,30 +133,23 @@ export async function optOutsOf(
  * CHANGES_OVERLAP_MS for clocks and writes in flight) and forgets those numbers. Sends
  * (lib/outbound/optOut.ts) read storage every time.
  */
-export async function replyOptOutsOf(
-  settings: Settings,
-  number: string,
-  line: string,
-  signal: AbortSignal = storageDeadline(),
-): Promise<OptOutEntry[]> {
-  return withTables(settings, signal, async ({ records }) => {
-    const now = Date.now();
-    if (seen.storage !== records.url) {
-      seen.byNumber.clear();
-      seen.storage = records.url;
-      seen.checkedAt = now;
-    }
-    if (now - seen.checkedAt >= DEADLINES.optOutReadFreshMs) await forgetChanged(records, now, signal);
-    let known = seen.byNumber.get(number);
-    if (!known || now - known.readAt >= SEEN_MAX_AGE_MS) {
-      known = { rows: await rowsOfNumber(records, number, signal), readAt: now };
-      if (seen.byNumber.size >= SEEN_MAX_NUMBERS) seen.byNumber.clear();
-      seen.byNumber.set(number, known);
-    }
-    const blocking = known.rows.filter((row) => row.status === 'opted-out');
-    return settings.OPT_OUT_SCOPE === 'sender' ? blocking.filter((row) => row.line === line) : blocking;
-  });
-}
+export const replyOptOutsOf = optOutRead(async ({ settings, records, number, line, signal }) => {
+  const now = Date.now();
+  if (seen.storage !== records.url) {
+    seen.byNumber.clear();
+    seen.storage = records.url;
+    seen.checkedAt = now;
+  }
+  if (now - seen.checkedAt >= DEADLINES.optOutReadFreshMs) await forgetChanged(records, now, signal);
+  let known = seen.byNumber.get(number);
+  if (!known || now - known.readAt >= SEEN_MAX_AGE_MS) {
+    known = { rows: await rowsOfNumber(records, number, signal), readAt: now };
+    if (seen.byNumber.size >= SEEN_MAX_NUMBERS) seen.byNumber.clear();
+    seen.byNumber.set(number, known);
+  }
+  const blocking = known.rows.filter((row) => row.status === 'opted-out');
+  return settings.OPT_OUT_SCOPE === 'sender' ? blocking.filter((row) => row.line === line) : blocking;
+});
 
 const CHANGES_OVERLAP_MS = 60_000;
 /** A row deleted by hand is not among the changes: an answer is read again after this anyway. */
@@ -178,14 +174,22 @@ async function forgetChanged(records: Tables['records'], now: number, signal: Ab
   seen.checkedAt = now;
 }
 
-async function rowsOfNumber(records: Tables['records'], number: string, signal: AbortSignal): Promise<OptOutEntry[]> {
+/** Every row of `number`, for any of our numbers; with `status`, only the rows in it. */
+async function rowsOfNumber(
+  records: Tables['records'],
+  number: string,
+  signal: AbortSignal,
+  status?: OptOutEntry['status'],
+): Promise<OptOutEntry[]> {
   const { odata } = await import('@azure/data-tables');
   const prefix = numberPrefix(number);
   const rows: OptOutEntry[] = [];
+  const conditions = [
+    odata`PartitionKey eq ${OPT_OUT_PARTITION} and RowKey gt ${prefix} and RowKey lt ${prefix + AFTER}`,
+    ...(status ? [odata`status eq ${status}`] : []),
+  ];
   const entities = records.listEntities({
-    queryOptions: {
-      filter: odata`PartitionKey eq ${OPT_OUT_PARTITION} and RowKey gt ${prefix} and RowKey lt ${prefix + AFTER}`,
-    },
+    queryOptions: { filter: conditions.join(' and ') },
     abortSignal: signal,
   });
   for await (const row of entities) rows.push(entryOf(row));

@@ -3,14 +3,12 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsole } from '../../dev/consoleBuild';
-import { buildTestConsole, type TestConsole } from '../support/consolePage';
-import { loadFunctions, routePrefix, startHost, type RunningHost } from '../../dev/functionsHost';
+import { buildTestConsole, startKeyedHost, type KeyedHost, type TestConsole } from '../support/consolePage';
 import { flowGraph } from '../../lib/flows/graph';
 import { flowFileSchema } from '../../lib/flows/schema';
-import { functionSourceFiles, ROOT } from '../support/appHost';
+import { ROOT } from '../support/appHost';
 import { HAVE_BROWSER, launchBrowser, NO_BROWSER, ON_CI, type Browser } from '../support/browser';
 import { startPhone, type Phone } from '../support/phone';
-import { useSettings } from '../support/settings';
 
 /** Screenshots go to .artifacts/console/; `npm run console:screenshots` (CONSOLE_SCREENSHOTS=1) renews the docs' own. */
 const SHOTS =
@@ -183,25 +181,20 @@ describe.runIf(HAVE_BROWSER)('the console in a browser', () => {
 
 describe.runIf(HAVE_BROWSER)('the console with function keys checked, as in Azure', () => {
   const KEY = 'console-test-key';
-  let host: RunningHost;
+  let host: KeyedHost;
   let browser: Browser;
-  let built: TestConsole;
 
   beforeAll(async () => {
-    built = await buildTestConsole();
-    useSettings({ AzureWebJobsScriptRoot: built.root });
-    const functions = await loadFunctions(functionSourceFiles());
-    host = await startHost({ functions, prefix: routePrefix(ROOT), log: () => {}, functionKey: KEY });
+    host = await startKeyedHost(KEY);
     browser = await launchBrowser();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await host?.close();
-    built?.remove();
   });
 
   it('has no phone: the page the package ships leaves its code out', () => {
-    const html = readFileSync(built.file, 'utf8');
+    const html = readFileSync(host.console.file, 'utf8');
     expect(html).not.toContain('LiveCalls');
     expect(html).toContain("connect-src 'self';");
   });

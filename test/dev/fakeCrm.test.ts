@@ -7,12 +7,13 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Io } from '../../dev/cli/output';
-import { startEmulator, type Emulator } from '../../dev/emulator/index';
+import type { Emulator } from '../../dev/emulator/index';
 import { runSimulate } from '../../dev/simulate/command';
 import { CRM_EXAMPLE, CRM_FLOW_COPY, startFakeCrm, type FakeCrm } from '../../dev/simulate/fakeCrm';
 import { ROOT, startAppHost } from '../support/appHost';
-import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from '../support/settings';
+import { captureIo } from '../support/cliIo';
+import { startTestEmulator } from '../support/emulator';
+import { useSettings } from '../support/settings';
 
 let app: Awaited<ReturnType<typeof startAppHost>>;
 let emulator: Emulator;
@@ -24,11 +25,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'fake-crm-'));
   cpSync(join(ROOT, CRM_EXAMPLE), join(root, CRM_EXAMPLE));
   crm = await startFakeCrm(root, 0, (line) => crmLog.push(line));
-  emulator = await startEmulator({
-    accountSid: TEST_ACCOUNT_SID,
-    authToken: TEST_AUTH_TOKEN,
-    phoneNumbers: [TEST_PHONE_NUMBER],
-  });
+  emulator = await startTestEmulator();
   useSettings({ TWILIO_API_BASE_URL: emulator.url, PHONE_FLOWS: crm.flowFile, CRM_TOKEN: 'local-crm-token' });
   app = await startAppHost();
 });
@@ -40,20 +37,10 @@ afterAll(async () => {
 });
 
 async function call(from: string, ...rest: string[]) {
-  const out: string[] = [];
-  const io: Io = {
-    stdout: { write: (chunk: string) => out.push(chunk) },
-    stderr: { write: () => true },
-    env: {
-      TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
-      TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
-      TWILIO_PHONE_NUMBER: TEST_PHONE_NUMBER,
-    },
-    root,
-  };
+  const run = captureIo(root);
   const started = Date.now();
-  expect(await runSimulate(['call', '--url', app.url, '--from', from, ...rest], io)).toBe(0);
-  const text = out.join('');
+  expect(await runSimulate(['call', '--url', app.url, '--from', from, ...rest], run.io)).toBe(0);
+  const text = run.stdout();
   return { text, path: /\nPath\s+(.*)\n/.exec(text)?.[1] ?? '', ms: Date.now() - started };
 }
 

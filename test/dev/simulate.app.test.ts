@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Io } from '../../dev/cli/output';
-import { startEmulator, type Emulator } from '../../dev/emulator/index';
+import type { Emulator } from '../../dev/emulator/index';
 import { runSimulate } from '../../dev/simulate/command';
 import { startAppHost } from '../support/appHost';
-import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from '../support/settings';
+import { captureIo } from '../support/cliIo';
+import { startTestEmulator } from '../support/emulator';
+import { TEST_PHONE_NUMBER, useSettings } from '../support/settings';
 
 let app: Awaited<ReturnType<typeof startAppHost>>;
 let emulator: Emulator;
@@ -14,11 +15,7 @@ let root: string;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'simulate-app-'));
-  emulator = await startEmulator({
-    accountSid: TEST_ACCOUNT_SID,
-    authToken: TEST_AUTH_TOKEN,
-    phoneNumbers: [TEST_PHONE_NUMBER],
-  });
+  emulator = await startTestEmulator();
   useSettings({
     TWILIO_API_BASE_URL: emulator.url,
     VOICE_GREETING: 'Hello from the functions!',
@@ -32,22 +29,7 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    stdout: { write: (chunk: string) => out.push(chunk) },
-    stderr: { write: (chunk: string) => err.push(chunk) },
-    env: {
-      TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
-      TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
-      TWILIO_PHONE_NUMBER: TEST_PHONE_NUMBER,
-      TWILIO_API_BASE_URL: emulator.url,
-    },
-    root,
-  };
-  return { io, stdout: () => out.join(''), stderr: () => err.join('') };
-}
+const capture = () => captureIo(root, { TWILIO_API_BASE_URL: emulator.url });
 
 describe('simulate against the functions on the local host', () => {
   it('sms: the app checks the signature and replies with SMS_REPLY', async () => {

@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
-import type { Io } from '../../dev/cli/output';
-import { startEmulator, type Emulator } from '../../dev/emulator/index';
+import type { Emulator } from '../../dev/emulator/index';
 import { runSimulate } from '../../dev/simulate/command';
 import { ROOT, startAppHost, type AppHostWithQueues } from '../support/appHost';
-import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from '../support/settings';
+import { captureIo } from '../support/cliIo';
+import { startTestEmulator } from '../support/emulator';
+import { useSettings } from '../support/settings';
 
 let app: AppHostWithQueues;
 let emulator: Emulator;
@@ -23,11 +24,7 @@ let root: string;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'simulate-texts-'));
-  emulator = await startEmulator({
-    accountSid: TEST_ACCOUNT_SID,
-    authToken: TEST_AUTH_TOKEN,
-    phoneNumbers: [TEST_PHONE_NUMBER],
-  });
+  emulator = await startTestEmulator();
   azurite = await startAzurite({ services: 'app' });
   useSettings({ TWILIO_API_BASE_URL: emulator.url, AzureWebJobsStorage: azurite.connectionString });
   app = await startAppHost(undefined, { queues: { maxPollingIntervalMs: 100, visibilityTimeoutSeconds: 1 } });
@@ -47,21 +44,7 @@ const withFlow = (file: string) =>
   });
 beforeEach(() => withFlow('flows.json'));
 
-function capture() {
-  const out: string[] = [];
-  const io: Io = {
-    stdout: { write: (chunk: string) => out.push(chunk) },
-    stderr: { write: () => true },
-    env: {
-      TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
-      TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
-      TWILIO_PHONE_NUMBER: TEST_PHONE_NUMBER,
-      TWILIO_API_BASE_URL: emulator.url,
-    },
-    root,
-  };
-  return { io, stdout: () => out.join('') };
-}
+const capture = () => captureIo(root, { TWILIO_API_BASE_URL: emulator.url });
 
 describe('simulate shows the texts the app sends on its own', () => {
   it('call: the voicemail notice and transcription to the owner, and the thank-you text, each with its body', async () => {

@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
-import type { Io } from '../../dev/cli/output';
 import { runSimulate } from '../../dev/simulate/command';
 import { startLocalTwilio, type LocalTwilio } from '../../dev/emulator/local';
 import { startAppHost, type AppHostWithQueues } from '../support/appHost';
 import { api, until } from '../support/campaigns';
+import { captureIo } from '../support/cliIo';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER, useSettings } from '../support/settings';
 
 const dir = mkdtempSync(join(tmpdir(), 'call-campaign-'));
@@ -120,22 +120,10 @@ describe('a call campaign', () => {
 
 describe('npm run simulate -- campaign', () => {
   it('starts a small campaign of texts on the app and prints its progress until every text is delivered', async () => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: Io = {
-      stdout: { write: (chunk: string) => out.push(chunk) },
-      stderr: { write: (chunk: string) => err.push(chunk) },
-      env: {
-        TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
-        TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
-        TWILIO_PHONE_NUMBER: TEST_PHONE_NUMBER,
-        TWILIO_API_BASE_URL: twilio.emulator.url,
-      },
-      root: dir,
-    };
-    const code = await runSimulate(['campaign', '--url', app.url, '--count', '3', '--rate', '5'], io);
-    expect(code, err.join('')).toBe(0);
-    const printed = out.join('');
+    const run = captureIo(dir, { TWILIO_API_BASE_URL: twilio.emulator.url });
+    const code = await runSimulate(['campaign', '--url', app.url, '--count', '3', '--rate', '5'], run.io);
+    expect(code, run.stderr()).toBe(0);
+    const printed = run.stdout();
     expect(printed).toMatch(/^Campaign CP[0-9a-f]{32}: 3 texts \(POST .*\/api\/campaigns 201\)$/m);
     expect(printed).toMatch(/^\s+\d+\.\d s {2}delivered 3$/m);
     expect(printed).toMatch(/^Achieved [\d.]+ per second/m);

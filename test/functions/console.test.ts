@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadFunctions, routePrefix, startHost, type RunningHost } from '../../dev/functionsHost';
-import { functionSourceFiles, ROOT } from '../support/appHost';
-import { buildTestConsole, type TestConsole } from '../support/consolePage';
+import { startKeyedHost, type KeyedHost } from '../support/consolePage';
 import { startPhone, type Phone } from '../support/phone';
-import { useSettings } from '../support/settings';
 
 describe('GET /api/calls/{sid}/recordings/{recordingSid}', () => {
   let phone: Phone;
@@ -52,19 +49,12 @@ describe('GET /api/calls/{sid}/recordings/{recordingSid}', () => {
 
 describe('function keys on the local host (LOCAL_FUNCTION_KEY), as Azure checks them', () => {
   const KEY = 'a-local-key';
-  let host: RunningHost;
-  let built: TestConsole;
+  let host: KeyedHost;
 
   beforeAll(async () => {
-    built = await buildTestConsole();
-    useSettings({ AzureWebJobsScriptRoot: built.root });
-    const functions = await loadFunctions(functionSourceFiles());
-    host = await startHost({ functions, prefix: routePrefix(ROOT), log: () => {}, functionKey: KEY });
+    host = await startKeyedHost(KEY);
   });
-  afterAll(async () => {
-    await host?.close();
-    built?.remove();
-  });
+  afterAll(() => host?.close());
 
   it('refuses the console and every read without the key, and serves them with it', async () => {
     for (const path of ['console', 'calls', 'messages', 'flows/graph']) {

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import { loadSettings, type Settings } from '../../lib/config/settings';
+import { baseSettings, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from './settings';
 
 export interface ReceivedRequest {
   method: string;
@@ -134,3 +137,25 @@ function readAll(req: IncomingMessage): Promise<string> {
 }
 
 export type FakeTwilio = Awaited<ReturnType<typeof startFakeTwilio>>;
+
+/**
+ * The fake Twilio with the test account, started before the calling file's tests and closed
+ * after them, and the app's settings pointed at it (read both inside a test).
+ */
+export function useFakeTwilio(): { readonly fake: FakeTwilio; readonly settings: Settings } {
+  let fake: FakeTwilio | undefined;
+  let settings: Settings | undefined;
+  beforeAll(async () => {
+    fake = await startFakeTwilio(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN);
+    settings = loadSettings({ ...baseSettings, TWILIO_API_BASE_URL: fake.url });
+  });
+  afterAll(() => fake?.close());
+  return {
+    get fake() {
+      return fake!;
+    },
+    get settings() {
+      return settings!;
+    },
+  };
+}

@@ -13,13 +13,7 @@ import { liveCallRoutes } from './liveCalls';
 import { messageRoutes } from './messages';
 import { addNumber, numberRoutes } from './numbers';
 import { recordingRoutes } from './recordings';
-import type {
-  EmulatedCall,
-  EmulatedMessage,
-  EmulatedPhoneNumber,
-  EmulatedRecording,
-  EmulatorCallScript,
-} from './resources';
+import type * as resources from './resources';
 import { createRouter } from './router';
 import type { EmulatorScript, EmulatorState } from './state';
 import { toolRoutes } from './tools';
@@ -51,20 +45,20 @@ export interface Emulator {
   accountSid: string;
   /** Made up at start: the console's phone sends it (`Authorization: Bearer …`) to the live-call and texting routes. */
   phoneToken: string;
-  calls: ReadonlyMap<string, EmulatedCall>;
-  messages: ReadonlyMap<string, EmulatedMessage>;
-  phoneNumbers: ReadonlyMap<string, EmulatedPhoneNumber>;
-  recordings: ReadonlyMap<string, EmulatedRecording>;
+  calls: ReadonlyMap<string, resources.EmulatedCall>;
+  messages: ReadonlyMap<string, resources.EmulatedMessage>;
+  phoneNumbers: ReadonlyMap<string, resources.EmulatedPhoneNumber>;
+  recordings: ReadonlyMap<string, resources.EmulatedRecording>;
   /** Every webhook and status callback the emulator sent, in order. */
   requests: readonly WebhookResult[];
   transcript(callSid: string): TranscriptLine[];
   /** Resolves when the call has ended and its callbacks have been answered. */
-  waitForCall(callSid: string, timeoutMs?: number): Promise<EmulatedCall>;
-  waitForMessage(messageSid: string, timeoutMs?: number): Promise<EmulatedMessage>;
+  waitForCall(callSid: string, timeoutMs?: number): Promise<resources.EmulatedCall>;
+  waitForMessage(messageSid: string, timeoutMs?: number): Promise<resources.EmulatedMessage>;
   /** Replaces the script for calls and messages created from now on. */
   setScript(script: EmulatorScript): void;
   /** What the callee at `number` does on the calls placed to it from now on (over the script); undefined forgets it. */
-  setCallee(number: string, script: EmulatorCallScript | undefined): void;
+  setCallee(number: string, script: resources.EmulatorCallScript | undefined): void;
   /** Stops sending first (nothing is posted once this has begun), then closes the server. */
   stop(): Promise<void>;
 }

@@ -163,6 +163,14 @@ export function callbackPath(kind: string, query: Record<string, string | number
   return `/${ROUTE_PREFIX}/${ROUTES.flowWebhook.replace('{kind}', kind)}?${search}`;
 }
 
+/** The steps a logic action's outcomes lead to (`ok`, then `failed`), where its value names them. */
+export function outcomeSteps(value: { ok?: string | undefined; failed?: string | undefined }): StepReference[] {
+  return (['ok', 'failed'] as const).flatMap((outcome) => {
+    const step = value[outcome];
+    return step ? [{ path: [outcome], step }] : [];
+  });
+}
+
 /**
  * A schema built on its first use instead of at import: the webhooks run actions without
  * their schemas (a flow file the package checked is trusted, see load.ts), and zod's schemas

@@ -7,7 +7,7 @@ import * as z from 'zod';
 import { DEADLINES } from '../../config/deadlines';
 import { HOOK_NAME, loadHook, type HookResult } from '../hooks';
 import { stepName } from '../fields';
-import { defineAction, lazySchema } from './action';
+import { defineAction, lazySchema, outcomeSteps } from './action';
 
 const schema = lazySchema(() =>
   z
@@ -68,10 +68,7 @@ export const code = defineAction({
   },
   ends: false,
   channels: ['voice', 'messaging'],
-  steps: (value) => [
-    ...(value.ok ? [{ path: ['ok'], step: value.ok }] : []),
-    ...(value.failed ? [{ path: ['failed'], step: value.failed }] : []),
-  ],
+  steps: outcomeSteps,
   write: () => undefined,
   run: async (run, value) => {
     const started = performance.now();

@@ -10,7 +10,7 @@ import * as z from 'zod';
 import { DEADLINES } from '../../config/deadlines';
 import { callOwner, type OwnerRequest } from '../../outbound/ownerRequest';
 import { actionName, stepName, templateText } from '../fields';
-import { defineAction, lazySchema, type ActionProblem, type ActionRun } from './action';
+import { defineAction, lazySchema, outcomeSteps, type ActionProblem, type ActionRun } from './action';
 
 const header = lazySchema(() =>
   z.union(
@@ -117,10 +117,7 @@ export const http = defineAction({
   },
   ends: false,
   channels: ['voice', 'messaging'],
-  steps: (value) => [
-    ...(value.ok ? [{ path: ['ok'], step: value.ok }] : []),
-    ...(value.failed ? [{ path: ['failed'], step: value.failed }] : []),
-  ],
+  steps: outcomeSteps,
   problems: (value): ActionProblem[] => {
     const problem = urlProblem(value.url);
     return problem ? [{ path: ['url'], message: problem }] : [];

@@ -3,22 +3,14 @@
  * writers move recipients at once, when the same recipient is moved by several (a message
  * delivered twice), and when a write of recipients is tried again after it landed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAzurite, type RunningAzurite } from '../../../dev/azurite';
+import { describe, expect, it } from 'vitest';
 import { addRecipients, moveRecipient, readCounts } from '../../../lib/campaigns/counts';
 import { readRecipient } from '../../../lib/campaigns/store';
 import { getSettings } from '../../../lib/config/settings';
 import { numbers } from '../../support/campaigns';
-import { useSettings } from '../../support/settings';
+import { useOwnAzurite } from '../../support/azurite';
 
-let azurite: RunningAzurite;
-beforeAll(async () => {
-  azurite = await startAzurite({ services: 'app' });
-  useSettings({ AzureWebJobsStorage: azurite.connectionString });
-});
-afterAll(async () => {
-  await azurite?.stop();
-});
+useOwnAzurite();
 
 const UNSENT = ['waiting', 'waitingForWindow'] as const;
 

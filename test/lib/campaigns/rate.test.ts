@@ -7,20 +7,13 @@
  * slot found no taker: 10% under).
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAzurite, type RunningAzurite } from '../../../dev/azurite';
+import { describe, expect, it } from 'vitest';
 import { giveBackSlot, takeSlot } from '../../../lib/campaigns/rate';
 import { getSettings, loadSettings } from '../../../lib/config/settings';
-import { baseSettings, useSettings } from '../../support/settings';
+import { useOwnAzurite } from '../../support/azurite';
+import { baseSettings } from '../../support/settings';
 
-let azurite: RunningAzurite;
-beforeAll(async () => {
-  azurite = await startAzurite({ services: 'app' });
-  useSettings({ AzureWebJobsStorage: azurite.connectionString });
-});
-afterAll(async () => {
-  await azurite?.stop();
-});
+useOwnAzurite();
 
 const RATE = 20;
 const SENDS = 200;

@@ -1,18 +1,11 @@
 import { InvocationContext } from '@azure/functions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSettings, type Settings } from '../../../../lib/config/settings';
+import { describe, expect, it } from 'vitest';
 import { callKind } from '../../../../lib/outbound/kinds/call';
 import { readFlowState } from '../../../../lib/records/flowState';
-import { startFakeTwilio, type FakeTwilio } from '../../../support/fakeTwilio';
-import { baseSettings, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER } from '../../../support/settings';
+import { useFakeTwilio } from '../../../support/fakeTwilio';
+import { TEST_PHONE_NUMBER } from '../../../support/settings';
 
-let fake: FakeTwilio;
-let settings: Settings;
-beforeAll(async () => {
-  fake = await startFakeTwilio(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN);
-  settings = loadSettings({ ...baseSettings, TWILIO_API_BASE_URL: fake.url });
-});
-afterAll(() => fake.close());
+const twilio = useFakeTwilio();
 
 const answerUrl = 'https://app.example.com/api/twilio/flow/step?step=reminder&turn=1';
 
@@ -24,12 +17,12 @@ describe('a queued call (a call campaign’s)', () => {
       answerUrl,
       variables: { name: 'Ada' },
     });
-    const placed = await callKind.send(settings, 'https://app.example.com', call, new InvocationContext());
+    const placed = await callKind.send(twilio.settings, 'https://app.example.com', call, new InvocationContext());
     expect(placed.sid).toMatch(/^CA/);
-    const form = fake.received.at(-1)!.form;
+    const form = twilio.fake.received.at(-1)!.form;
     expect(form.Url).toEqual([answerUrl]);
     expect(form.StatusCallback?.[0]).toMatch(/^https:\/\/app\.example\.com\/api\/twilio\/status/);
-    const kept = await readFlowState(settings, 'call', placed.sid, AbortSignal.timeout(8_000));
+    const kept = await readFlowState(twilio.settings, 'call', placed.sid, AbortSignal.timeout(8_000));
     expect(kept.state.variables).toEqual({ name: 'Ada' });
     expect(callKind.observation(placed, call)).toMatchObject({ kind: 'call', sid: placed.sid });
     expect(callKind.describe(call)).toBe('call to +15550100125');

@@ -1,30 +1,23 @@
 import { InvocationContext } from '@azure/functions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSettings, type Settings } from '../../../../lib/config/settings';
+import { describe, expect, it } from 'vitest';
 import { smsKind } from '../../../../lib/outbound/kinds/sms';
-import { startFakeTwilio, type FakeTwilio } from '../../../support/fakeTwilio';
-import { baseSettings, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_PHONE_NUMBER } from '../../../support/settings';
+import { useFakeTwilio } from '../../../support/fakeTwilio';
+import { TEST_PHONE_NUMBER } from '../../../support/settings';
 
-let fake: FakeTwilio;
-let settings: Settings;
-beforeAll(async () => {
-  fake = await startFakeTwilio(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN);
-  settings = loadSettings({ ...baseSettings, TWILIO_API_BASE_URL: fake.url });
-});
-afterAll(() => fake.close());
+const twilio = useFakeTwilio();
 
 const text = (body: string, to = '+15550100123') => smsKind.payload.parse({ to, from: TEST_PHONE_NUMBER, body });
 
 describe('a queued text', () => {
   it('is sent through the Messages API, with a status callback to the app', async () => {
     const placed = await smsKind.send(
-      settings,
+      twilio.settings,
       'https://app.example.com',
       text('Voicemail from +1555'),
       new InvocationContext(),
     );
     expect(placed).toMatchObject({ to: '+15550100123', from: TEST_PHONE_NUMBER });
-    const form = fake.received.at(-1)!.form;
+    const form = twilio.fake.received.at(-1)!.form;
     expect(form.Body).toEqual(['Voicemail from +1555']);
     expect(form.StatusCallback?.[0]).toMatch(/^https:\/\/app\.example\.com\/api\/twilio\/status/);
     expect(smsKind.observation(placed, text('Voicemail from +1555'))).toMatchObject({
@@ -38,14 +31,14 @@ describe('a queued text', () => {
     const since = new Date(Date.now() - 60_000);
     const to = '+15550100124';
     const placed = await smsKind.send(
-      settings,
+      twilio.settings,
       'https://app.example.com',
       text('Only once', to),
       new InvocationContext(),
     );
-    expect(await smsKind.find(settings, text('Only once', to), since)).toMatchObject({ sid: placed.sid });
-    expect(await smsKind.find(settings, text('Another text', to), since)).toBeUndefined();
-    expect(await smsKind.find(settings, text('Only once', to), new Date(Date.now() + 60_000))).toBeUndefined();
+    expect(await smsKind.find(twilio.settings, text('Only once', to), since)).toMatchObject({ sid: placed.sid });
+    expect(await smsKind.find(twilio.settings, text('Another text', to), since)).toBeUndefined();
+    expect(await smsKind.find(twilio.settings, text('Only once', to), new Date(Date.now() + 60_000))).toBeUndefined();
   });
 
   it('holds what one message may: a body of 1 to 1600 characters, at most 10 media', () => {
