@@ -40,7 +40,7 @@ param smsReply string = 'Hey, thanks for the ping! Twilio and Azure rock!'
 param phoneFlows string = 'flows.json'
 
 @minValue(1)
-@description('Days a call or message record is kept with its events and listing rows; older ones are deleted daily.')
+@description('Days a call or message record is kept with its events and listing rows, and a text conversation after its last activity; older ones are deleted daily.')
 param recordRetentionDays int = 400
 
 @minValue(0)

@@ -57,7 +57,7 @@ param smsReply string
 @description('The flow file, relative to the app root.')
 param phoneFlows string
 
-@description('Days a call or message record is kept (RECORD_RETENTION_DAYS).')
+@description('Days a call or message record, or a text conversation after its last activity, is kept (RECORD_RETENTION_DAYS).')
 param recordRetentionDays int
 
 @description('Days after which recordings are deleted at Twilio (RECORDING_RETENTION_DAYS); 0 keeps them.')

@@ -168,7 +168,7 @@ export const settingsSchema = z
     RECORD_RETENTION_DAYS: z.preprocess(emptyAsUndefined, days.default(DEFAULT_RECORD_RETENTION_DAYS)).meta(
       meta({
         requirement: 'optional',
-        description: `Days a call or message record is kept with its events and listing rows; older ones are deleted daily. Default \`${DEFAULT_RECORD_RETENTION_DAYS}\`.`,
+        description: `Days a call or message record is kept with its events and listing rows, and a text conversation after its last activity; older ones are deleted daily. Default \`${DEFAULT_RECORD_RETENTION_DAYS}\`.`,
         example: String(DEFAULT_RECORD_RETENTION_DAYS),
       }),
     ),
