@@ -37,6 +37,7 @@ interface LiveReport {
   lines: Line[];
   next: number;
   waiting: Waiting | null;
+  changes: number;
   error?: { code: number; message: string };
 }
 
@@ -188,7 +189,9 @@ function liveCall(
   let stopped = false;
   const poll = async () => {
     while (!stopped && !report?.done) {
-      const next = await emulator<LiveReport>(`/LiveCalls/${sid}?after=${after}&wait=20`);
+      const next = await emulator<LiveReport>(
+        `/LiveCalls/${sid}?after=${after}&changes=${report?.changes ?? -1}&wait=20`,
+      );
       heard.append(...next.lines.map(lineItem));
       const moved = next.next !== after || next.done;
       after = next.next;

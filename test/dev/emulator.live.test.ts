@@ -108,6 +108,19 @@ describe('live calls: the caller answers as the call goes', () => {
     expect(app.on('/choice').at(-1)!.params).toMatchObject({ Digits: '2', CallSid: sid });
   });
 
+  it('answers a poll at once when the call began to wait after the poller last looked, with no new line', async () => {
+    const sid = await dial({ DialOutcome: 'no-answer' });
+    const menu = await untilWaiting(sid);
+    // A poller whose last answer came between the prompt's last line and the wait (changes one fewer).
+    const started = performance.now();
+    const stale = (await (
+      await phone(`LiveCalls/${sid}?after=${menu.next}&changes=${menu.changes - 1}&wait=10`)
+    ).json()) as LiveCallReport;
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(stale.waiting).toMatchObject({ verb: 'Gather' });
+    await press(sid, { Hangup: 'true' });
+  });
+
   it('collects a Gather of three keys pressed one at a time', async () => {
     const sid = await dial();
     await untilWaiting(sid);

@@ -63,7 +63,11 @@ export class LiveCall implements LiveCaller {
     });
   }
 
+  /** How many changes there have been: a poller that saw fewer has news, whether or not it was waiting then. */
+  changes = 0;
+
   changed(): void {
+    this.changes++;
     for (const watcher of [...this.watchers]) watcher();
   }
 }

@@ -2,9 +2,9 @@
  * Live calls (the emulator's own, not Twilio's): a call to one of the account's numbers whose
  * caller answers as it goes, from the console's phone. `POST /_emulator/LiveCalls` rings the
  * number; `POST /_emulator/LiveCalls/{sid}/Input` presses keys, says words, stays silent or
- * hangs up; `GET /_emulator/LiveCalls/{sid}?after=N&wait=S` answers the transcript lines after
+ * hangs up; `GET /_emulator/LiveCalls/{sid}?after=N&changes=C&wait=S` answers the transcript lines after
  * the first N and what the call waits for, holding the request up to S seconds until there is
- * news. The call itself is an ordinary incoming call: webhooks, callbacks, the REST API.
+ * news (a change after the C-th the poller saw). The call itself is an ordinary incoming call: webhooks, callbacks, the REST API.
  * `GET /_emulator/messages?Number=` is the phone's text thread.
  */
 import { ringNumber } from './calls';
@@ -27,6 +27,8 @@ export interface LiveCallReport {
   lines: EmulatedCall['transcript'];
   next: number;
   waiting: InputPrompt | null;
+  /** Pass it back as `?changes=`: the next poll is held only while nothing has changed since. */
+  changes: number;
   error?: { code: number; message: string };
 }
 
@@ -36,6 +38,7 @@ const report = (call: EmulatedCall, live: LiveCall, after: number): LiveCallRepo
   lines: call.transcript.slice(after),
   next: call.transcript.length,
   waiting: live.waiting ?? null,
+  changes: live.changes,
   ...(call.error ? { error: call.error } : {}),
 });
 
@@ -79,7 +82,10 @@ export function liveCallRoutes(state: EmulatorState): Route[] {
         const { call, live } = find(sids[0], path);
         const after = Math.max(0, Math.floor(Number(query.get('after')) || 0));
         const waitMs = Math.min(Math.max(Number(query.get('wait')) || 0, 0), MAX_POLL_SECONDS) * 1000;
-        if (waitMs && !call.done && call.transcript.length <= after)
+        // Held only while nothing changed since the poller's last answer (`changes`): a wait begun or
+        // ended adds no transcript line, and a change between two polls must not wait for the next one.
+        const seen = Number(query.get('changes') ?? -1);
+        if (waitMs && !call.done && call.transcript.length <= after && live.changes === seen)
           await Promise.race([live.news(waitMs), state.clock.job(call.sid)]);
         return { status: 200, json: report(call, live, after) };
       },
