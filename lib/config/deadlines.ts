@@ -90,3 +90,23 @@ export function storageDeadline(ms: number = DEADLINES.storageMs): AbortSignal {
 /** True for the error an aborted or timed-out operation ends with. */
 export const isTimeout = (error: unknown): boolean =>
   error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+
+/**
+ * `work`'s result, or the error `late()` makes once `signal` aborts first. Work still running
+ * then is not waited for, and its later failure is ignored (the caller has answered already):
+ * left unhandled, it would end the process.
+ */
+export async function beforeDeadline<T>(work: Promise<T>, signal: AbortSignal, late: () => Error): Promise<T> {
+  work.catch(() => {});
+  let fail = () => {};
+  const deadline = new Promise<never>((_, reject) => {
+    fail = () => reject(late());
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    signal.removeEventListener('abort', fail);
+  }
+}

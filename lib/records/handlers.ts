@@ -1,5 +1,6 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
 import type * as z from 'zod';
+import { beforeDeadline } from '../config/deadlines';
 import { getSettings } from '../config/settings';
 import { BadRequestError, NotFoundError } from '../errors';
 import { handle } from '../http/handle';
@@ -74,26 +75,10 @@ export function recordedWebhook(
   return twilioWebhook(async (params, context, settings, request) => {
     const { observation, response, signal, after } = await answer(params, context, settings, request);
     await saveObservation(settings, observation, signal ? { signal } : {});
-    if (after) await within(after(), signal);
+    if (after)
+      await (signal ? beforeDeadline(after(), signal, () => new StoreUnavailableError(signal.reason)) : after());
     return response;
   });
-}
-
-/** `work`, or a 503 once `signal` (the webhook's storage deadline) has passed: work left then is not waited for. */
-async function within(work: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
-  if (!signal) return work;
-  work.catch(() => {}); // a rejection after the deadline has been answered already
-  let late = () => {};
-  const deadline = new Promise<never>((_, reject) => {
-    late = () => reject(new StoreUnavailableError(signal.reason));
-    if (signal.aborted) late();
-    else signal.addEventListener('abort', late, { once: true });
-  });
-  try {
-    await Promise.race([work, deadline]);
-  } finally {
-    signal.removeEventListener('abort', late);
-  }
 }
 
 /** DELETE /api/numbers/{e164}/data: erases what involves the number (erasure.ts) and answers what was erased. */

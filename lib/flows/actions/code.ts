@@ -4,7 +4,7 @@
  * is the `failed` outcome: logged with its stack, never heard by the caller.
  */
 import * as z from 'zod';
-import { DEADLINES } from '../../config/deadlines';
+import { beforeDeadline, DEADLINES } from '../../config/deadlines';
 import { HOOK_NAME, loadHook, type HookResult } from '../hooks';
 import { stepName } from '../fields';
 import { defineAction, lazySchema, outcomeSteps } from './action';
@@ -43,23 +43,9 @@ export async function runWithin(
   const fn = await loadHook(hook);
   const late = () => new HookTimeout(`hook ${hook} did not finish within ${ms} ms`);
   if (signal.aborted) throw late();
-  // The deadline's listener goes when the hook settles: left behind, the deadline passing later
-  // would reject a promise nobody awaits any more, an unhandled rejection that ends the process.
-  let fail = () => {};
-  const timeout = new Promise<never>((_, reject) => {
-    fail = () => reject(late());
-    signal.addEventListener('abort', fail, { once: true });
-  });
-  try {
-    // A hook that throws at once settles the race as a rejection, like one that fails later.
-    const result = await Promise.race([
-      new Promise<HookResult | void>((done) => done(fn({ ...input, signal }))),
-      timeout,
-    ]);
-    return result ?? {};
-  } finally {
-    signal.removeEventListener('abort', fail);
-  }
+  // A hook that throws at once rejects like one that fails later.
+  const work = new Promise<HookResult | void>((done) => done(fn({ ...input, signal })));
+  return (await beforeDeadline(work, signal, late)) ?? {};
 }
 
 export const code = defineAction({

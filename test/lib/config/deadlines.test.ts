@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  beforeDeadline,
   DEADLINES,
   isTimeout,
   PRODUCTION_DEADLINES as P,
@@ -73,5 +74,34 @@ describe('deadlines: the knob for tests', () => {
         resolve();
       }),
     );
+  });
+});
+
+describe('beforeDeadline', () => {
+  it('answers the work when it ends first, and the error of its deadline when that passes first', async () => {
+    expect(await beforeDeadline(Promise.resolve('done'), AbortSignal.timeout(1_000), () => new Error('late'))).toBe(
+      'done',
+    );
+    const slow = new Promise((resolve) => setTimeout(resolve, 1_000));
+    await expect(beforeDeadline(slow, AbortSignal.timeout(20), () => new Error('late'))).rejects.toThrow('late');
+    const passed = AbortSignal.abort();
+    await expect(beforeDeadline(slow, passed, () => new Error('already late'))).rejects.toThrow('already late');
+  });
+
+  it('leaves no listener behind, and a failure after the deadline is no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const note = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', note);
+    try {
+      const controller = new AbortController();
+      await beforeDeadline(Promise.resolve(1), controller.signal, () => new Error('late'));
+      controller.abort(); // the deadline passing after the work ended rejects nothing
+      const failsLater = new Promise((_, reject) => setTimeout(() => reject(new Error('too late')), 30));
+      await expect(beforeDeadline(failsLater, AbortSignal.timeout(5), () => new Error('late'))).rejects.toThrow('late');
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', note);
+    }
   });
 });
